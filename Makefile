@@ -1,0 +1,40 @@
+# Berth — two commands for a newcomer: `make run` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+NPM_STAMP := node_modules/.install-stamp
+
+.PHONY: help run test deps system-deps build typecheck unit conformance clean
+
+help:
+	@echo "make run   — install, build and start Berth on 127.0.0.1:5000 (data in ./data)"
+	@echo "make test  — install everything needed, then run every test and conformance run"
+
+$(NPM_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+deps: $(NPM_STAMP)
+
+# Debian packages the tests drive: real clients and servers (installed only if absent).
+system-deps:
+	bash conformance/install-system-deps.sh
+
+build: deps
+	npm run --silent build
+
+typecheck: deps
+	npm run --silent typecheck
+
+run: build
+	BERTH_ADDR=$${BERTH_ADDR:-127.0.0.1:5000} BERTH_DATA=$${BERTH_DATA:-./data} node dist/cli.js serve
+
+unit: deps
+	npx --no-install jest --ci
+
+conformance: build system-deps
+	bash conformance/run.sh
+
+test: typecheck build unit conformance
+
+clean:
+	rm -rf dist node_modules

@@ -1,0 +1,612 @@
+#!/usr/bin/env bash
+# Real-client interoperability runs: skopeo, umoci, buildah, podman and the Docker engine
+# against an already-running registry on loopback, plain HTTP, no auth.
+#
+#   conformance/clients-core/run.sh 127.0.0.1:5000
+#
+# Prints `ok - NAME` / `not ok - NAME` per check (diagnostics on lines starting with `#`)
+# and ends with `N passed, N failed`. Exit status 0 only when nothing failed.
+#
+# Environment knobs (all optional):
+#   TMPDIR        where the scratch dir goes (default /tmp)
+#   KEEP_WORK=1   keep the scratch dir (its log.txt holds every command's output)
+#   ONLY=...      space-separated subset of workflows: "skopeo podman docker"
+#   DOCKER_CLI    docker client binary (default: the one shipped next to dockerd, see below)
+#   BUSYBOX       static busybox for the Docker base image (default /bin/busybox, from busybox-static)
+set -u
+set -o pipefail
+
+if [ $# -ne 1 ] || [ -z "$1" ]; then
+  echo "usage: $0 REGISTRY_HOSTPORT   (e.g. 127.0.0.1:5000)" >&2
+  exit 2
+fi
+REG=$1
+ONLY=${ONLY:-skopeo podman docker}
+
+# ---------------------------------------------------------------------------
+# Scratch space and cleanup. Everything a client writes (storage, auth files,
+# docker config, the private dockerd's state) lives under $WORK so the run never
+# touches the machine's own container state, and a second run starts clean.
+# ---------------------------------------------------------------------------
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/berth-clients.XXXXXX") || { echo "cannot create work dir" >&2; exit 2; }
+LOG=$WORK/log.txt
+: >"$LOG"
+DOCKERD_PID=""   # set only once we have started dockerd ourselves
+
+stop_dockerd() {
+  [ -n "$DOCKERD_PID" ] || return 0
+  local pid=$DOCKERD_PID d=$WORK/d i
+  # Prefer the daemon's own pidfile, but only if it names the process we started:
+  # we never signal a PID that is not ours.
+  if [ -s "$d/pid" ] && [ "$(cat "$d/pid")" = "$DOCKERD_PID" ]; then pid=$(cat "$d/pid"); fi
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid" 2>/dev/null
+    for i in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+    if kill -0 "$pid" 2>/dev/null; then
+      echo "# dockerd $pid did not stop within 30s, sending KILL" >&2
+      kill -KILL "$pid" 2>/dev/null
+      # dockerd's managed containerd is our grandchild; after a KILL it would be orphaned.
+      local cpid
+      cpid=$(cat "$d/exec/containerd/containerd.pid" 2>/dev/null || true)
+      [ -n "$cpid" ] && kill -KILL "$cpid" 2>/dev/null
+    fi
+  fi
+  wait "$DOCKERD_PID" 2>/dev/null
+  DOCKERD_PID=""
+}
+
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  stop_dockerd
+  # dockerd/buildah may leave bind mounts (netns, overlays) below $WORK; unmount them
+  # deepest first so that rm -rf can never walk into a host directory.
+  if [ -d "$WORK" ]; then
+    awk -v w="$WORK" 'index($5, w"/")==1 {print $5}' /proc/self/mountinfo 2>/dev/null |
+      sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done
+    if [ "${KEEP_WORK:-0}" = 1 ]; then
+      echo "# work dir kept: $WORK" >&2
+    else
+      rm -rf --one-file-system "$WORK"
+    fi
+  fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# ---------------------------------------------------------------------------
+# Reporting
+# ---------------------------------------------------------------------------
+PASS=0
+FAIL=0
+ok()     { PASS=$((PASS + 1)); echo "ok - $1"; }
+not_ok() { FAIL=$((FAIL + 1)); echo "not ok - $1"; }
+
+# check NAME CMD...: run CMD (its output goes to the log), report by exit status.
+# On failure show the tail of CMD's output so a red run is debuggable from stdout alone.
+check() {
+  local name=$1; shift
+  local out=$WORK/last.out
+  echo "=== $name: $*" >>"$LOG"
+  if "$@" >"$out" 2>&1; then
+    cat "$out" >>"$LOG"; ok "$name"; return 0
+  else
+    cat "$out" >>"$LOG"; not_ok "$name"
+    tail -n 15 "$out" | sed 's/^/#   /'
+    return 1
+  fi
+}
+
+# Small assertion helpers used inside check'ed functions; they print what differed.
+eq() { # eq WHAT EXPECTED ACTUAL
+  if [ "$2" = "$3" ]; then return 0; fi
+  echo "$1: expected [$2] got [$3]"; return 1
+}
+need_tool() { # missing tools are failures, never silent skips
+  if command -v "$1" >/dev/null 2>&1; then return 0; fi
+  not_ok "$1 missing"; return 1
+}
+sha256() { sha256sum | cut -d' ' -f1; }
+
+# Bounded waits: a registry that stalls mid-request must fail the check, not hang the run.
+# These wrappers shadow the client commands for the rest of the script.
+T=${CLIENT_TIMEOUT:-180}
+skopeo()  { timeout -k 10 "$T" skopeo "$@"; }
+podman()  { timeout -k 10 "$T" podman "$@"; }
+buildah() { timeout -k 10 "$T" buildah "$@"; }
+umoci()   { timeout -k 10 "$T" umoci "$@"; }
+dkr()     { timeout -k 10 "$T" dkr "$@"; }
+
+# ---------------------------------------------------------------------------
+# Per-run names. A fresh repository namespace and fresh layer content per run, so
+# reruns against a registry that kept its data still upload every blob and start
+# from empty tag lists.
+# ---------------------------------------------------------------------------
+RUNID="$(date +%s)-$$"
+NS="cc-$RUNID"
+R="$REG/$NS"            # repository prefix: $R/single, $R/multi, ...
+echo "# registry $REG, repositories under $NS/, work dir $WORK"
+
+# Client configuration kept inside $WORK: auth files, registries.conf, containers storage.
+export REGISTRY_AUTH_FILE=$WORK/auth.json
+export DOCKER_CONFIG=$WORK/docker-config
+mkdir -p "$DOCKER_CONFIG" "$WORK/cs/run" "$WORK/cs/root" "$WORK/cs/tmp"
+cat >"$WORK/storage.conf" <<EOF
+# vfs: no overlay/fuse needed, works as root in any container.
+[storage]
+driver = "vfs"
+runroot = "$WORK/cs/run"
+graphroot = "$WORK/cs/root"
+EOF
+cat >"$WORK/registries.conf" <<EOF
+# Marks the registry under test as plain HTTP for commands without --tls-verify.
+unqualified-search-registries = []
+[[registry]]
+location = "$REG"
+insecure = true
+EOF
+cat >"$WORK/containers.conf" <<EOF
+# Keep podman's runtime state out of /run/libpod, which belongs to the machine's own podman.
+[engine]
+tmp_dir = "$WORK/cs/tmp"
+volume_path = "$WORK/cs/volumes"
+events_logger = "none"
+cgroup_manager = "cgroupfs"
+EOF
+export CONTAINERS_STORAGE_CONF=$WORK/storage.conf
+export CONTAINERS_REGISTRIES_CONF=$WORK/registries.conf
+export CONTAINERS_CONF=$WORK/containers.conf
+export BUILDAH_ISOLATION=chroot
+# buildah/podman refuse a REGISTRY_AUTH_FILE that does not exist yet.
+echo '{"auths":{}}' >"$REGISTRY_AUTH_FILE"
+
+# ---------------------------------------------------------------------------
+# Test images, written by hand as OCI layouts (only tar, gzip, jq, sha256sum):
+# deterministic bytes, so we know every digest before any client touches them.
+# ---------------------------------------------------------------------------
+LAYOUTS=$WORK/layouts
+
+# put_blob LAYOUT FILE MEDIATYPE -> prints an OCI descriptor (JSON) and stores the blob
+put_blob() {
+  local layout=$1 file=$2 mt=$3 dg size
+  dg=$(sha256 <"$file")
+  size=$(stat -c %s "$file")
+  mkdir -p "$layout/blobs/sha256"
+  cp "$file" "$layout/blobs/sha256/$dg"
+  jq -cn --arg mt "$mt" --arg dg "sha256:$dg" --argjson size "$size" \
+    '{mediaType:$mt, digest:$dg, size:$size}'
+}
+
+# make_manifest LAYOUT ARCH TEXT -> prints the manifest descriptor (with platform)
+# One gzip layer holding /hello.txt (TEXT) and /platform, plus an OCI config.
+make_manifest() {
+  local layout=$1 arch=$2 text=$3 tmp
+  tmp=$(mktemp -d "$WORK/mk.XXXXXX")
+  mkdir -p "$tmp/root"
+  printf '%s\n' "$text" >"$tmp/root/hello.txt"
+  printf 'linux/%s\n' "$arch" >"$tmp/root/platform"
+  tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C "$tmp/root" -cf "$tmp/layer.tar" . || return 1
+  gzip -n -c "$tmp/layer.tar" >"$tmp/layer.tar.gz"
+  local diffid layer config
+  diffid=$(sha256 <"$tmp/layer.tar")
+  layer=$(put_blob "$layout" "$tmp/layer.tar.gz" application/vnd.oci.image.layer.v1.tar+gzip)
+  jq -cn --arg arch "$arch" --arg diff "sha256:$diffid" '{
+      created: "2024-01-01T00:00:00Z", architecture: $arch, os: "linux",
+      config: {Cmd: ["/hello.txt"], Labels: {"org.example.test": "berth-clients-core"}},
+      rootfs: {type: "layers", diff_ids: [$diff]},
+      history: [{created: "2024-01-01T00:00:00Z", created_by: "run.sh make_manifest"}]
+    }' >"$tmp/config.json"
+  config=$(put_blob "$layout" "$tmp/config.json" application/vnd.oci.image.config.v1+json)
+  jq -cn --argjson c "$config" --argjson l "$layer" \
+    '{schemaVersion: 2, mediaType: "application/vnd.oci.image.manifest.v1+json", config: $c, layers: [$l]}' \
+    >"$tmp/manifest.json"
+  put_blob "$layout" "$tmp/manifest.json" application/vnd.oci.image.manifest.v1+json |
+    jq -c --arg arch "$arch" '. + {platform: {architecture: $arch, os: "linux"}}'
+  rm -rf "$tmp"
+}
+
+# write_index LAYOUT TAG DESCRIPTOR -> index.json naming DESCRIPTOR as TAG
+write_index() {
+  echo '{"imageLayoutVersion":"1.0.0"}' >"$1/oci-layout"
+  jq -n --arg tag "$2" --argjson d "$3" '{schemaVersion: 2,
+      manifests: [$d + {annotations: {"org.opencontainers.image.ref.name": $tag}}]}' >"$1/index.json"
+}
+
+build_test_images() {
+  local d
+  # single: one amd64 manifest
+  d=$(make_manifest "$LAYOUTS/single" amd64 "hello from berth clients-core $RUNID") || return 1
+  SINGLE_DIGEST=$(jq -r .digest <<<"$d")
+  write_index "$LAYOUTS/single" v1 "$(jq -c 'del(.platform)' <<<"$d")"
+
+  # multi: an image index with amd64 and arm64 children, each with its own layer content
+  local amd arm idx
+  amd=$(make_manifest "$LAYOUTS/multi" amd64 "multi amd64 $RUNID") || return 1
+  arm=$(make_manifest "$LAYOUTS/multi" arm64 "multi arm64 $RUNID") || return 1
+  MULTI_AMD64=$(jq -r .digest <<<"$amd")
+  MULTI_ARM64=$(jq -r .digest <<<"$arm")
+  MULTI_AMD64_LAYER=$(jq -r '.layers[0].digest' "$LAYOUTS/multi/blobs/sha256/${MULTI_AMD64#sha256:}")
+  MULTI_ARM64_CONFIG=$(jq -r '.config.digest' "$LAYOUTS/multi/blobs/sha256/${MULTI_ARM64#sha256:}")
+  MULTI_ARM64_LAYER=$(jq -r '.layers[0].digest' "$LAYOUTS/multi/blobs/sha256/${MULTI_ARM64#sha256:}")
+  jq -cn --argjson a "$amd" --argjson b "$arm" \
+    '{schemaVersion: 2, mediaType: "application/vnd.oci.image.index.v1+json", manifests: [$a, $b]}' >"$WORK/idx.json"
+  idx=$(put_blob "$LAYOUTS/multi" "$WORK/idx.json" application/vnd.oci.image.index.v1+json)
+  MULTI_DIGEST=$(jq -r .digest <<<"$idx")
+  write_index "$LAYOUTS/multi" v1 "$idx"
+  echo "single=$SINGLE_DIGEST multi=$MULTI_DIGEST amd64=$MULTI_AMD64 arm64=$MULTI_ARM64"
+}
+
+# The podman and docker workflows read the two-platform index; when run without the
+# skopeo workflow (ONLY=...), push it first.
+ensure_multi() {
+  skopeo inspect --raw --tls-verify=false "docker://$R/multi:v1" >/dev/null 2>&1 && return 0
+  skopeo copy --all --dest-tls-verify=false "oci:$LAYOUTS/multi:v1" "docker://$R/multi:v1" >>"$LOG" 2>&1
+}
+
+ensure_multi_docker() {
+  skopeo inspect --raw --tls-verify=false "docker://$R/multi-docker:v1" >/dev/null 2>&1 && return 0
+  skopeo copy --all --format v2s2 --dest-tls-verify=false "oci:$LAYOUTS/multi:v1" "docker://$R/multi-docker:v1"
+}
+
+# Digest of the manifest the registry serves for REF (docker://...), from the raw bytes.
+raw_digest() { skopeo inspect --raw --tls-verify=false "docker://$1" | sha256 | sed 's/^/sha256:/'; }
+# Digest of the manifest tagged TAG in an OCI layout.
+layout_digest() { jq -r --arg t "$2" '.manifests[] | select(.annotations["org.opencontainers.image.ref.name"]==$t) | .digest' "$1/index.json"; }
+
+# ---------------------------------------------------------------------------
+# skopeo workflow (and umoci to look inside what came back)
+# ---------------------------------------------------------------------------
+sk_push_single() {
+  skopeo copy --dest-tls-verify=false "oci:$LAYOUTS/single:v1" "docker://$R/single:v1" || return 1
+  eq "raw digest of pushed manifest" "$SINGLE_DIGEST" "$(raw_digest "$R/single:v1")"
+}
+sk_push_index() {
+  skopeo copy --all --dest-tls-verify=false "oci:$LAYOUTS/multi:v1" "docker://$R/multi:v1" || return 1
+  local raw
+  # Digest from the piped bytes: $(...) would strip a trailing newline and change it.
+  eq "raw digest of pushed index" "$MULTI_DIGEST" "$(raw_digest "$R/multi:v1")" || return 1
+  raw=$(skopeo inspect --raw --tls-verify=false "docker://$R/multi:v1") || return 1
+  eq "index mediaType" application/vnd.oci.image.index.v1+json "$(jq -r .mediaType <<<"$raw")" || return 1
+  eq "children" "$MULTI_AMD64 $MULTI_ARM64" "$(jq -r '[.manifests[].digest]|join(" ")' <<<"$raw")"
+}
+sk_pull_single() {
+  mkdir -p "$WORK/back"
+  skopeo copy --src-tls-verify=false "docker://$R/single:v1" "oci:$WORK/back/single:v1" || return 1
+  eq "digest pulled back" "$SINGLE_DIGEST" "$(layout_digest "$WORK/back/single" v1)"
+}
+sk_umoci_content() {
+  # Digests say the bytes survived; unpacking shows the layer is a usable filesystem.
+  umoci raw unpack --image "$WORK/back/single:v1" "$WORK/back/single-rootfs" || return 1
+  eq "/hello.txt" "hello from berth clients-core $RUNID" "$(cat "$WORK/back/single-rootfs/hello.txt")"
+}
+sk_pull_index() {
+  mkdir -p "$WORK/back"
+  skopeo copy --all --src-tls-verify=false "docker://$R/multi:v1" "oci:$WORK/back/multi:v1" || return 1
+  eq "index digest pulled back" "$MULTI_DIGEST" "$(layout_digest "$WORK/back/multi" v1)" || return 1
+  local c
+  for c in "$MULTI_AMD64" "$MULTI_ARM64"; do  # both children and their blobs came along, intact
+    [ "sha256:$(sha256 <"$WORK/back/multi/blobs/sha256/${c#sha256:}")" = "$c" ] || { echo "child $c missing or corrupt"; return 1; }
+  done
+}
+sk_inspect_single() {
+  local j
+  j=$(skopeo inspect --tls-verify=false "docker://$R/single:v1") || return 1
+  eq Digest "$SINGLE_DIGEST" "$(jq -r .Digest <<<"$j")" || return 1
+  eq Architecture amd64 "$(jq -r .Architecture <<<"$j")" || return 1
+  eq Labels berth-clients-core "$(jq -r '.Labels["org.example.test"]' <<<"$j")"
+}
+sk_inspect_by_digest() {
+  eq "raw digest by digest ref" "$SINGLE_DIGEST" "$(raw_digest "$R/single@$SINGLE_DIGEST")"
+}
+sk_inspect_arch() {
+  # Non-raw inspect of an index resolves to one child; the override picks which.
+  local j
+  j=$(skopeo inspect --tls-verify=false --override-os linux --override-arch arm64 "docker://$R/multi:v1") || return 1
+  # .Digest stays the index's own digest; the child is recognised by its layer.
+  eq "arm64 Architecture" arm64 "$(jq -r .Architecture <<<"$j")" || return 1
+  eq "Digest (of the index)" "$MULTI_DIGEST" "$(jq -r .Digest <<<"$j")" || return 1
+  eq "arm64 child layer" "$MULTI_ARM64_LAYER" "$(jq -r '.Layers|join(" ")' <<<"$j")" || return 1
+  j=$(skopeo inspect --tls-verify=false --override-os linux --override-arch amd64 "docker://$R/multi:v1") || return 1
+  eq "amd64 Architecture" amd64 "$(jq -r .Architecture <<<"$j")" || return 1
+  eq "amd64 child layer" "$MULTI_AMD64_LAYER" "$(jq -r '.Layers|join(" ")' <<<"$j")"
+}
+sk_copy_within() {
+  # registry -> registry: second tag in the same repo (blobs already there) and a
+  # copy into another repo (skopeo tries a cross-repository blob mount first).
+  skopeo copy --src-tls-verify=false --dest-tls-verify=false "docker://$R/single:v1" "docker://$R/single:v2" || return 1
+  skopeo copy --src-tls-verify=false --dest-tls-verify=false "docker://$R/single:v1" "docker://$R/copy:v1" || return 1
+  eq "v2 digest" "$SINGLE_DIGEST" "$(raw_digest "$R/single:v2")" || return 1
+  eq "other repo digest" "$SINGLE_DIGEST" "$(raw_digest "$R/copy:v1")"
+}
+sk_v2s2() {
+  # Converted on the way: the registry must store and serve Docker schema2 as-is.
+  skopeo copy --format v2s2 --dest-tls-verify=false "oci:$LAYOUTS/single:v1" "docker://$R/single:keep" || return 1
+  local raw
+  raw=$(skopeo inspect --raw --tls-verify=false "docker://$R/single:keep") || return 1
+  eq mediaType application/vnd.docker.distribution.manifest.v2+json "$(jq -r .mediaType <<<"$raw")" || return 1
+  eq "config mediaType" application/vnd.docker.container.image.v1+json "$(jq -r .config.mediaType <<<"$raw")" || return 1
+  V2S2_DIGEST=$(raw_digest "$R/single:keep")
+  [ "$V2S2_DIGEST" != "$SINGLE_DIGEST" ] || { echo "v2s2 digest equals the OCI digest: no conversion happened"; return 1; }
+  eq "inspect Digest of v2s2" "$V2S2_DIGEST" "$(skopeo inspect --tls-verify=false --format '{{.Digest}}' "docker://$R/single:keep")"
+}
+sk_v2s2_list() {
+  # --all --format v2s2 turns the OCI index into a Docker manifest list (children re-encoded too).
+  skopeo copy --all --format v2s2 --dest-tls-verify=false "oci:$LAYOUTS/multi:v1" "docker://$R/multi-docker:v1" || return 1
+  local raw
+  raw=$(skopeo inspect --raw --tls-verify=false "docker://$R/multi-docker:v1") || return 1
+  eq mediaType application/vnd.docker.distribution.manifest.list.v2+json "$(jq -r .mediaType <<<"$raw")" || return 1
+  eq "child mediaTypes" "application/vnd.docker.distribution.manifest.v2+json application/vnd.docker.distribution.manifest.v2+json" \
+    "$(jq -r '[.manifests[].mediaType]|join(" ")' <<<"$raw")" || return 1
+  eq "arm64 child via override" arm64 \
+    "$(skopeo inspect --tls-verify=false --override-arch arm64 --format '{{.Architecture}}' "docker://$R/multi-docker:v1")"
+}
+sk_list_tags() {
+  eq "tags of single" "keep v1 v2" "$(skopeo list-tags --tls-verify=false "docker://$R/single" | jq -r '.Tags|sort|join(" ")')"
+}
+sk_delete() {
+  # Resolve the tag to a digest, delete by digest: the manifest (and with it tags v1 and v2)
+  # must be gone, while tag `keep` (a different manifest sharing the layer blob) still pulls.
+  local dg
+  dg=$(skopeo inspect --tls-verify=false --format '{{.Digest}}' "docker://$R/single:v1") || return 1
+  eq "resolved digest" "$SINGLE_DIGEST" "$dg" || return 1
+  skopeo delete --tls-verify=false "docker://$R/single@$dg" || return 1
+  if skopeo inspect --raw --tls-verify=false "docker://$R/single@$dg" >/dev/null 2>&1; then echo "still served by digest"; return 1; fi
+  if skopeo inspect --raw --tls-verify=false "docker://$R/single:v1" >/dev/null 2>&1; then echo "tag v1 still resolves"; return 1; fi
+  if skopeo inspect --raw --tls-verify=false "docker://$R/single:v2" >/dev/null 2>&1; then echo "tag v2 still resolves"; return 1; fi
+  eq "tags after delete" "keep" "$(skopeo list-tags --tls-verify=false "docker://$R/single" | jq -r '.Tags|sort|join(" ")')" || return 1
+  eq "keep still served" "$V2S2_DIGEST" "$(raw_digest "$R/single:keep")" || return 1
+  # Pull it in full (an oci: destination converts it back to OCI, fine) and look inside:
+  # proves the layer blob shared with the deleted manifest was not removed.
+  mkdir -p "$WORK/back"
+  skopeo copy --src-tls-verify=false "docker://$R/single:keep" "oci:$WORK/back/keep:keep" || return 1
+  if command -v umoci >/dev/null; then
+    umoci raw unpack --image "$WORK/back/keep:keep" "$WORK/back/keep-rootfs" || return 1
+    eq "/hello.txt of keep" "hello from berth clients-core $RUNID" "$(cat "$WORK/back/keep-rootfs/hello.txt")" || return 1
+  fi
+  # The other repository's copy of the same manifest is untouched.
+  eq "copy repo unaffected" "$SINGLE_DIGEST" "$(raw_digest "$R/copy:v1")"
+}
+sk_delete_unknown() {
+  # Deleting something that is not there must fail, not report success.
+  if skopeo delete --tls-verify=false "docker://$R/single@sha256:$(printf nothing-$RUNID | sha256)"; then
+    echo "delete of an unknown digest succeeded"; return 1
+  fi
+  return 0
+}
+
+workflow_skopeo() {
+  need_tool skopeo || return 0
+  check "skopeo: copy single OCI image to registry, digest preserved" sk_push_single
+  check "skopeo: copy --all two-platform index to registry, digest preserved" sk_push_index
+  check "skopeo: copy single image back to oci: layout, same digest" sk_pull_single
+  if need_tool umoci; then
+    check "umoci: unpack pulled-back image, file content intact" sk_umoci_content
+  fi
+  check "skopeo: copy --all index back to oci: layout, index and children intact" sk_pull_index
+  check "skopeo: inspect reports digest, architecture, labels" sk_inspect_single
+  check "skopeo: inspect by digest reference" sk_inspect_by_digest
+  check "skopeo: inspect --override-arch selects the matching child of the index" sk_inspect_arch
+  check "skopeo: registry-to-registry copy (same repo new tag, other repo)" sk_copy_within
+  check "skopeo: copy --format v2s2 stores a Docker schema2 manifest" sk_v2s2
+  check "skopeo: copy --all --format v2s2 stores a Docker manifest list" sk_v2s2_list
+  check "skopeo: list-tags" sk_list_tags
+  check "skopeo: delete by tag-resolved digest, image gone, shared blobs kept" sk_delete
+  check "skopeo: delete of an unknown digest fails" sk_delete_unknown
+}
+
+# ---------------------------------------------------------------------------
+# buildah + podman workflow (root, vfs storage in $WORK)
+# ---------------------------------------------------------------------------
+pb_buildah_build_push() {
+  local ctr
+  ctr=$(buildah from scratch) || return 1
+  printf 'built by buildah %s\n' "$RUNID" >"$WORK/buildah-file.txt"
+  buildah copy "$ctr" "$WORK/buildah-file.txt" /built.txt || return 1
+  buildah config --arch amd64 --os linux --cmd /built.txt --label org.example.test=buildah "$ctr" || return 1
+  buildah commit --format oci "$ctr" "localhost/$NS/built:v1" || return 1
+  buildah rm "$ctr" >/dev/null
+  buildah push --tls-verify=false --digestfile "$WORK/buildah.digest" "localhost/$NS/built:v1" "docker://$R/built:v1" || return 1
+  BUILT_DIGEST=$(cat "$WORK/buildah.digest")
+  eq "registry digest vs buildah --digestfile" "$BUILT_DIGEST" "$(raw_digest "$R/built:v1")"
+}
+pb_podman_pull() {
+  # Drop the local copy so the pull has to fetch every blob.
+  podman rmi -f "localhost/$NS/built:v1" || return 1
+  podman pull --tls-verify=false "$R/built:v1" || return 1
+  eq "pulled Digest" "$BUILT_DIGEST" "$(podman image inspect --format '{{.Digest}}' "$R/built:v1")" || return 1
+  local mnt
+  mnt=$(podman image mount "$R/built:v1") || return 1
+  local content
+  content=$(cat "$mnt/built.txt")
+  podman image unmount "$R/built:v1" >/dev/null
+  eq "/built.txt" "built by buildah $RUNID" "$content"
+}
+pb_podman_pull_arch() {
+  podman pull --tls-verify=false --arch arm64 "$R/multi:v1" || return 1
+  eq "Architecture" arm64 "$(podman image inspect --format '{{.Architecture}}' "$R/multi:v1")" || return 1
+  # .Digest is the index's digest here; the image ID is the arm64 child's config digest.
+  eq "image ID (arm64 config)" "${MULTI_ARM64_CONFIG#sha256:}" "$(podman image inspect --format '{{.Id}}' "$R/multi:v1")"
+}
+pb_podman_push_retag() {
+  podman tag "$R/built:v1" "$R/retagged:v2" || return 1
+  podman push --tls-verify=false --digestfile "$WORK/podman.digest" "$R/retagged:v2" || return 1
+  eq "registry digest vs podman --digestfile" "$(cat "$WORK/podman.digest")" "$(raw_digest "$R/retagged:v2")" || return 1
+  eq "tags of retagged" "v2" "$(skopeo list-tags --tls-verify=false "docker://$R/retagged" | jq -r '.Tags|join(" ")')"
+}
+pb_podman_login_logout() {
+  # The registry has no auth: login must still succeed (GET /v2/ answers 200) and
+  # logout must remove the stored entry. Both only touch $REGISTRY_AUTH_FILE.
+  podman login --tls-verify=false -u anyone -p anything "$REG" || return 1
+  jq -e --arg r "$REG" '.auths[$r]' "$REGISTRY_AUTH_FILE" >/dev/null || { echo "no auth entry after login"; return 1; }
+  podman logout "$REG" || return 1
+  if jq -e --arg r "$REG" '.auths[$r]' "$REGISTRY_AUTH_FILE" >/dev/null 2>&1; then echo "auth entry left after logout"; return 1; fi
+}
+pb_podman_manifest_inspect() {
+  # No --tls-verify flag here; registries.conf in $WORK marks the registry insecure.
+  local j
+  j=$(podman manifest inspect "$R/multi:v1") || return 1
+  eq "platforms" "amd64 arm64" "$(jq -r '[.manifests[].platform.architecture]|sort|join(" ")' <<<"$j")"
+}
+
+workflow_podman() {
+  local have=1
+  need_tool buildah || have=0
+  need_tool podman || have=0
+  need_tool skopeo || have=0
+  [ $have = 1 ] || return 0
+  ensure_multi
+  check "buildah: build from scratch and push, digest matches registry" pb_buildah_build_push
+  check "podman: pull back, same digest and file content" pb_podman_pull
+  check "podman: pull --arch arm64 from the two-platform index" pb_podman_pull_arch
+  check "podman: push a re-tagged image" pb_podman_push_retag
+  check "podman: login/logout against the no-auth registry" pb_podman_login_logout
+  check "podman: manifest inspect of the index lists both platforms" pb_podman_manifest_inspect
+}
+
+# ---------------------------------------------------------------------------
+# Docker engine workflow: a private dockerd (vfs, no iptables, no bridge) whose
+# state lives in $WORK/d. The engine treats 127.0.0.0/8 as insecure, so plain HTTP works.
+# ---------------------------------------------------------------------------
+# The docker.io package's CLI matches its engine; another CLI found earlier on PATH
+# (e.g. /usr/local/bin/docker) would also work through API negotiation, but pinning
+# the matching one keeps results comparable between machines.
+pick_docker_cli() {
+  if [ -n "${DOCKER_CLI:-}" ]; then echo "$DOCKER_CLI"; return; fi
+  if [ -x /usr/bin/docker ] && command -v dockerd >/dev/null 2>&1 && [ "$(command -v dockerd)" = /usr/sbin/dockerd ]; then
+    echo /usr/bin/docker; return
+  fi
+  command -v docker
+}
+
+dk_start() {
+  local d=$WORK/d
+  mkdir -p "$d"
+  dockerd --data-root "$d/root" --exec-root "$d/exec" --pidfile "$d/pid" --host "unix://$d/docker.sock" \
+    --storage-driver vfs --iptables=false --ip6tables=false --bridge=none >"$d/log" 2>&1 &
+  DOCKERD_PID=$!
+  export DOCKER_HOST=unix://$d/docker.sock
+  local i
+  for i in $(seq 1 60); do   # usually answers within 2-5 s
+    if dkr info >/dev/null 2>&1; then return 0; fi
+    kill -0 "$DOCKERD_PID" 2>/dev/null || { echo "dockerd exited:"; tail -n 20 "$d/log"; return 1; }
+    sleep 1
+  done
+  echo "docker info did not answer within 60s"; tail -n 20 "$d/log"; return 1
+}
+dk_import_base() {
+  local root=$WORK/rootfs b
+  mkdir -p "$root/bin" "$root/tmp"
+  cp "$BUSYBOX" "$root/bin/busybox" || return 1
+  for b in sh echo cat ls; do ln -sf busybox "$root/bin/$b"; done
+  tar -C "$root" -c . | dkr import - local/base:1 || return 1
+  eq "busybox runs in the base image" "base ok" "$(dkr run --rm --network none local/base:1 /bin/echo base ok)"
+}
+# Digest the engine printed for a push ("...: digest: sha256:... size: N").
+push_digest() { sed -n 's/.*digest: \(sha256:[0-9a-f]*\) size.*/\1/p' "$1" | tail -n 1; }
+dk_push_base() {
+  dkr tag local/base:1 "$R/base:1" || return 1
+  dkr push "$R/base:1" | tee "$WORK/push-base.out" || return 1
+  BASE_DIGEST=$(push_digest "$WORK/push-base.out")
+  [ -n "$BASE_DIGEST" ] || { echo "no digest in docker push output"; return 1; }
+  eq "registry digest vs docker push" "$BASE_DIGEST" "$(raw_digest "$R/base:1")" || return 1
+  eq "mediaType" application/vnd.docker.distribution.manifest.v2+json \
+    "$(skopeo inspect --raw --tls-verify=false "docker://$R/base:1" | jq -r .mediaType)"
+}
+dk_rmi_pull_base() {
+  dkr rmi "$R/base:1" local/base:1 || return 1
+  if dkr image inspect "$R/base:1" >/dev/null 2>&1; then echo "image still present after rmi"; return 1; fi
+  dkr pull "$R/base:1" || return 1
+  eq "RepoDigests" "$R/base@$BASE_DIGEST" "$(dkr image inspect --format '{{join .RepoDigests " "}}' "$R/base:1")"
+}
+dk_build_push_run() {
+  local ctx=$WORK/ctx
+  mkdir -p "$ctx"
+  cat >"$ctx/Dockerfile" <<EOF
+FROM $R/base:1
+RUN echo "built on berth $RUNID" > /msg
+CMD ["cat", "/msg"]
+EOF
+  # Remove the base first so the build itself must pull it from the registry by name.
+  dkr rmi "$R/base:1" || return 1
+  DOCKER_BUILDKIT=0 dkr build --network none -t "$R/app:1" "$ctx" || return 1
+  dkr push "$R/app:1" | tee "$WORK/push-app.out" || return 1
+  local dg
+  dg=$(push_digest "$WORK/push-app.out")
+  eq "registry digest vs docker push" "$dg" "$(raw_digest "$R/app:1")" || return 1
+  dkr rmi "$R/app:1" || return 1
+  dkr pull "$R/app:1" || return 1
+  eq "RepoDigests" "$R/app@$dg" "$(dkr image inspect --format '{{join .RepoDigests " "}}' "$R/app:1")" || return 1
+  eq "docker run output" "built on berth $RUNID" "$(dkr run --rm --network none "$R/app:1")"
+}
+dk_pull_by_digest() {
+  # Pull by digest reference, the form CI pipelines pin to.
+  local dg
+  dg=$(raw_digest "$R/app:1") || return 1
+  dkr rmi "$R/app:1" || return 1
+  dkr pull "$R/app@$dg" || return 1
+  eq "RepoDigests" "$R/app@$dg" "$(dkr image inspect --format '{{join .RepoDigests " "}}' "$R/app@$dg")"
+}
+dk_manifest_inspect() {
+  # The 20.10 CLI fetches each child by digest with an Accept header that lists only
+  # Docker media types; a registry that insists on Accept (Distribution 2.8) answers 404 here.
+  local j
+  j=$(dkr manifest inspect --insecure "$R/multi:v1") || return 1
+  echo "$j"
+  eq "platforms" "amd64 arm64" "$(jq -r '[.manifests[].platform.architecture]|sort|join(" ")' <<<"$j")" || return 1
+  eq "children" "$MULTI_AMD64 $MULTI_ARM64" "$(jq -r '[.manifests[].digest]|join(" ")' <<<"$j")"
+}
+dk_manifest_inspect_list() {
+  local j
+  ensure_multi_docker || return 1
+  j=$(dkr manifest inspect --insecure "$R/multi-docker:v1") || return 1
+  echo "$j"
+  eq mediaType application/vnd.docker.distribution.manifest.list.v2+json "$(jq -r .mediaType <<<"$j")" || return 1
+  eq "platforms" "amd64 arm64" "$(jq -r '[.manifests[].platform.architecture]|sort|join(" ")' <<<"$j")"
+}
+
+workflow_docker() {
+  local have=1
+  need_tool dockerd || have=0
+  DOCKER=$(pick_docker_cli)
+  [ -n dkr ] || { not_ok "docker missing"; have=0; }
+  BUSYBOX=${BUSYBOX:-/bin/busybox}
+  [ -x "$BUSYBOX" ] || { not_ok "busybox-static missing ($BUSYBOX)"; have=0; }
+  need_tool skopeo || have=0
+  [ $have = 1 ] || return 0
+  echo "# docker CLI: $DOCKER"
+  ensure_multi
+  check "docker: private dockerd starts (vfs, no iptables, no bridge)" dk_start || return 0
+  check "docker: import busybox base image offline" dk_import_base || return 0
+  check "docker: push base image, digest matches registry" dk_push_base || return 0
+  check "docker: rmi and pull back, same repo digest" dk_rmi_pull_base
+  check "docker: build FROM the registry image, push, pull, run" dk_build_push_run
+  check "docker: pull by digest" dk_pull_by_digest
+  check "docker: manifest inspect --insecure of the two-platform OCI index" dk_manifest_inspect
+  check "docker: manifest inspect --insecure of the two-platform Docker manifest list" dk_manifest_inspect_list
+  stop_dockerd
+}
+
+# ---------------------------------------------------------------------------
+# Main
+# ---------------------------------------------------------------------------
+START=$(date +%s)
+# The registry must answer before anything else means something.
+need_tool curl || { echo "$PASS passed, $FAIL failed"; exit 1; }
+if ! curl -fsS -o /dev/null --max-time 5 "http://$REG/v2/" 2>>"$LOG"; then
+  not_ok "registry answers GET http://$REG/v2/"
+  echo "$PASS passed, $FAIL failed"
+  exit 1
+fi
+if need_tool jq; then
+  check "test images: hand-written OCI layouts (single, two-platform index)" build_test_images || true
+  if [ -n "${SINGLE_DIGEST:-}" ] && [ -n "${MULTI_DIGEST:-}" ]; then
+    case " $ONLY " in *" skopeo "*) workflow_skopeo ;; esac
+    case " $ONLY " in *" podman "*) workflow_podman ;; esac
+    case " $ONLY " in *" docker "*) workflow_docker ;; esac
+  fi
+fi
+echo "# took $(( $(date +%s) - START ))s"
+echo "$PASS passed, $FAIL failed"
+[ "$FAIL" -eq 0 ]

@@ -1,0 +1,37 @@
+# Shared by the conformance scripts: start and stop a Berth process on a free
+# loopback port with its own data directory. Source it; call `berth_start`,
+# and `berth_stop` from your EXIT trap.
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# berth_start DATA_DIR [extra env assignments...] — sets BERTH_PID, BERTH_URL, BERTH_HOSTPORT.
+berth_start() {
+  local data=$1; shift
+  local port; port=$(free_port)
+  BERTH_HOSTPORT=127.0.0.1:$port
+  BERTH_URL=http://$BERTH_HOSTPORT
+  mkdir -p "$data"
+  env BERTH_ADDR="$BERTH_HOSTPORT" BERTH_DATA="$data" BERTH_LOG_LEVEL="${BERTH_LOG_LEVEL:-warn}" "$@" \
+    node "$REPO_ROOT/dist/cli.js" serve >>"$data/berth.log" 2>&1 &
+  BERTH_PID=$!
+  for _ in $(seq 1 100); do
+    if curl -fsS "$BERTH_URL/v2/" >/dev/null 2>&1; then return 0; fi
+    if ! kill -0 "$BERTH_PID" 2>/dev/null; then break; fi
+    sleep 0.1
+  done
+  echo "Berth did not start; its log:" >&2
+  cat "$data/berth.log" >&2
+  return 1
+}
+
+berth_stop() {
+  if [ -n "${BERTH_PID:-}" ] && kill -0 "$BERTH_PID" 2>/dev/null; then
+    kill -TERM "$BERTH_PID" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 "$BERTH_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$BERTH_PID" 2>/dev/null || true
+    wait "$BERTH_PID" 2>/dev/null || true
+  fi
+  BERTH_PID=
+}

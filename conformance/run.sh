@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Everything that runs against a live Berth: the official OCI suite, Berth's
+# own end-to-end checks and the real clients. Starts its own Berth on a free
+# loopback port with a fresh data directory, and stops it on exit, failure
+# included. Prints each part's result and a closing count of parts.
+set -uo pipefail
+REPO_ROOT=$(cd "$(dirname "$0")/.." && pwd)
+. "$REPO_ROOT/conformance/lib.sh"
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/berth-conformance.XXXXXX")
+cleanup() { berth_stop; rm -rf "$work"; }
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+passed=0 failed=0
+part() {
+  local name=$1; shift
+  echo "=== $name"
+  if "$@"; then passed=$((passed + 1)); echo "=== $name: ok"
+  else failed=$((failed + 1)); echo "=== $name: FAILED"; fi
+}
+
+berth_start "$work/data" || exit 1
+echo "Berth under test: $BERTH_URL (pid $BERTH_PID)"
+
+part "official OCI conformance suite" bash "$REPO_ROOT/conformance/official/run.sh" "$BERTH_URL"
+if [ -f "$REPO_ROOT/conformance/e2e/jest.config.js" ]; then
+  part "Berth end-to-end checks" env BERTH_E2E_URL="$BERTH_URL" npx --no-install jest -c "$REPO_ROOT/conformance/e2e/jest.config.js"
+fi
+if [ -x "$REPO_ROOT/conformance/clients-core/run.sh" ]; then
+  part "real clients (docker, skopeo, podman, buildah)" bash "$REPO_ROOT/conformance/clients-core/run.sh" "$BERTH_HOSTPORT"
+fi
+
+if ! kill -0 "$BERTH_PID" 2>/dev/null; then
+  echo "Berth died during the run; its log:"; tail -n 50 "$work/data/berth.log"; failed=$((failed + 1))
+fi
+echo "conformance: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

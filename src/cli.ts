@@ -1,0 +1,73 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig } from './config';
+import { createLogger } from './log';
+import { startServer } from './server';
+
+const HELP = `berth — an OCI container registry
+
+Usage:
+  berth serve        start the registry
+  berth --help       show this help
+  berth --version    show the version
+
+Configuration (environment, or a JSON file named by BERTH_CONFIG):
+  BERTH_ADDR                   listen address, host:port        (default 127.0.0.1:5000)
+  BERTH_DATA                   data directory                   (default ./data)
+  BERTH_LOG_LEVEL              fatal|error|warn|info|debug|silent (default info)
+  BERTH_UPLOAD_TTL_SECONDS     idle upload sessions expire after (default 86400)
+  BERTH_MAX_PAGE_SIZE          largest tags/catalog page         (default 10000)
+  BERTH_SHUTDOWN_GRACE_SECONDS wait for requests on SIGTERM      (default 25)
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'v' } },
+  });
+  if (values.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  if (values.version) {
+    process.stdout.write(`${(require('../package.json') as { version: string }).version}\n`);
+    return 0;
+  }
+  const command = positionals[0];
+  if (command !== 'serve') {
+    process.stderr.write(command ? `unknown command: ${command}\n\n${HELP}` : HELP);
+    return 2;
+  }
+  const config = loadConfig();
+  const log = createLogger(config.logLevel);
+  const running = await startServer(config, log);
+  log.info({ url: running.url, dataDir: config.dataDir }, 'berth is serving');
+  const shutdown = (signal: string) => {
+    log.info({ signal }, 'shutting down');
+    running.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+  return -1;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof ConfigError || (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+      process.stderr.write(`berth: ${(err as Error).message}\n`);
+      process.exit(2);
+    }
+    process.stderr.write(`berth: ${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,48 @@
+import type { BlobService } from '../../registry/blob-service';
+import { sendStream, type Handler, type RouteHandlers } from '../handler';
+import { parseByteRange } from '../range';
+
+/** GET/HEAD/DELETE /v2/<name>/blobs/<digest> */
+export function blobHandlers(blobs: BlobService): RouteHandlers {
+  const get: Handler = async (req, res, { name, digest }) => {
+        const info = await blobs.stat(name!, digest!);
+        const etag = `"${info.digest}"`;
+        res.set({
+          'Docker-Content-Digest': info.digest,
+          ETag: etag,
+          'Accept-Ranges': 'bytes',
+          'Content-Type': 'application/octet-stream',
+          // Content-addressed: the bytes behind a digest never change.
+          'Cache-Control': 'max-age=31536000, immutable',
+        });
+        if (req.headers['if-none-match'] === etag) {
+          res.status(304).end();
+          return;
+        }
+        const range = req.method === 'GET' ? parseByteRange(req.headers.range, info.size) : undefined;
+        if (req.method === 'HEAD') {
+          res.set('Content-Length', String(info.size)).status(200).end();
+          return;
+        }
+        const body = await blobs.open(info, range);
+        if (range) {
+          res.status(206).set({
+            'Content-Range': `bytes ${range.start}-${range.end}/${info.size}`,
+            'Content-Length': String(range.end - range.start + 1),
+          });
+        } else {
+          res.status(200).set('Content-Length', String(info.size));
+        }
+        await sendStream(res, body);
+  };
+  return {
+    blob: {
+      GET: get,
+      HEAD: get,
+      DELETE: async (_req, res, { name, digest }) => {
+        await blobs.delete(name!, digest!);
+        res.status(202).set('Content-Length', '0').end();
+      },
+    },
+  };
+}

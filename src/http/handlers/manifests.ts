@@ -1,0 +1,84 @@
+import type { Response } from 'express';
+import { RegistryError } from '../../oci/errors';
+import { MAX_MANIFEST_BYTES } from '../../oci/manifest';
+import { INDEX_MEDIA_TYPES } from '../../oci/media-types';
+import type { ManifestRecord, StoredManifest } from '../../metadata/metadata-index';
+import type { ManifestService } from '../../registry/manifest-service';
+import { acceptedMediaTypes } from '../accept';
+import { readLimitedBody, type Handler, type RouteHandlers } from '../handler';
+import { locations } from '../routes';
+
+/** GET/HEAD/PUT/DELETE /v2/<name>/manifests/<reference> */
+export function manifestHandlers(manifests: ManifestService): RouteHandlers {
+  const describe = (res: Response, m: ManifestRecord) => {
+    res.set({
+      'Content-Type': m.mediaType,
+      'Docker-Content-Digest': m.digest,
+      'Content-Length': String(m.size),
+      ETag: `"${m.digest}"`,
+    });
+    if (m.subject) res.set('OCI-Subject', m.subject);
+  };
+
+  const get: Handler = async (req, res, { name, reference }) => {
+    const accepted = acceptedMediaTypes(req.headers.accept);
+    const head = req.method === 'HEAD';
+    const found = head && accepted === null ? await manifests.stat(name!, reference!) : await manifests.get(name!, reference!);
+    const chosen = accepted === null || accepted.has(found.mediaType) ? found : await fallback(name!, found as StoredManifest, accepted);
+    describe(res, chosen);
+    if (req.headers['if-none-match'] === `"${chosen.digest}"`) {
+      res.status(304).end();
+      return;
+    }
+    if (head) res.status(200).end();
+    else res.status(200).end((chosen as StoredManifest).content);
+  };
+
+  /**
+   * A client that does not accept a stored index gets the linux/amd64 image
+   * from it when it accepts that type, as Docker clients of old expect;
+   * otherwise the manifest is, for this client, unknown.
+   */
+  const fallback = async (name: string, found: StoredManifest, accepted: Set<string>): Promise<StoredManifest> => {
+    if (INDEX_MEDIA_TYPES.has(found.mediaType)) {
+      const index = JSON.parse(found.content.toString('utf8')) as {
+        manifests: Array<{ digest: string; mediaType: string; platform?: { os: string; architecture: string } }>;
+      };
+      const child = index.manifests.find(
+        (d) => d.platform?.os === 'linux' && d.platform.architecture === 'amd64' && accepted.has(d.mediaType),
+      );
+      if (child) return manifests.get(name, child.digest);
+    }
+    throw new RegistryError('MANIFEST_UNKNOWN', {
+      digest: found.digest,
+      mediaType: found.mediaType,
+      reason: 'the manifest exists, but the Accept header does not allow its media type',
+    });
+  };
+
+  return {
+    manifest: {
+      GET: get,
+      HEAD: get,
+      PUT: async (req, res, { name, reference }) => {
+        const body = await readLimitedBody(
+          req,
+          MAX_MANIFEST_BYTES,
+          () => new RegistryError('PAYLOAD_TOO_LARGE', `manifests are limited to ${MAX_MANIFEST_BYTES} bytes`),
+        );
+        const pushed = await manifests.put(name!, reference!, body, req.headers['content-type']);
+        res.status(201).set({
+          Location: locations.manifest(name!, pushed.digest),
+          'Docker-Content-Digest': pushed.digest,
+          'Content-Length': '0',
+        });
+        if (pushed.subject) res.set('OCI-Subject', pushed.subject);
+        res.end();
+      },
+      DELETE: async (_req, res, { name, reference }) => {
+        await manifests.delete(name!, reference!);
+        res.status(202).set('Content-Length', '0').end();
+      },
+    },
+  };
+}

@@ -1,0 +1,88 @@
+import type { Request, Response } from 'express';
+import { RegistryError } from '../../oci/errors';
+import { assertValidName } from '../../oci/reference';
+import type { BlobService } from '../../registry/blob-service';
+import { rangeHeaders, type UploadService } from '../../registry/upload-service';
+import type { UploadSession } from '../../sessions/upload-session-store';
+import { hasBody, queryParam, type RouteHandlers } from '../handler';
+import { parseContentRange } from '../range';
+import { locations } from '../routes';
+
+/** POST /v2/<name>/blobs/uploads/ and GET/PATCH/PUT/DELETE /v2/<name>/blobs/uploads/<id> */
+export function uploadHandlers(uploads: UploadService, blobs: BlobService): RouteHandlers {
+  const sessionAccepted = (res: Response, name: string, session: UploadSession, status: 202 | 204) => {
+    res
+      .status(status)
+      .set({
+        Location: locations.upload(name, session.id),
+        'Docker-Upload-UUID': session.id,
+        ...rangeHeaders(session),
+        'Content-Length': '0',
+      })
+      .end();
+  };
+  const blobCreated = (res: Response, name: string, digest: string) => {
+    res
+      .status(201)
+      .set({ Location: locations.blob(name, digest), 'Docker-Content-Digest': digest, 'Content-Length': '0' })
+      .end();
+  };
+
+  return {
+    uploads: {
+      POST: async (req, res, { name }) => {
+        const mount = queryParam(req, 'mount');
+        const from = queryParam(req, 'from');
+        if (mount !== undefined && from !== undefined) {
+          assertValidName(from);
+          if (await blobs.mount(name!, mount, from)) {
+            blobCreated(res, name!, mount);
+            return;
+          }
+        }
+        const digest = queryParam(req, 'digest');
+        if (digest !== undefined) {
+          blobCreated(res, name!, await uploads.monolithic(name!, digest, req));
+          return;
+        }
+        req.resume();
+        sessionAccepted(res, name!, await uploads.start(name!), 202);
+      },
+    },
+    upload: {
+      GET: async (_req, res, { name, uploadId }) => {
+        sessionAccepted(res, name!, await uploads.status(name!, uploadId!), 204);
+      },
+      PATCH: async (req, res, { name, uploadId }) => {
+        const range = chunkRange(req);
+        sessionAccepted(res, name!, await uploads.append(name!, uploadId!, req, range), 202);
+      },
+      PUT: async (req, res, { name, uploadId }) => {
+        const digest = queryParam(req, 'digest');
+        let body: Request | undefined;
+        if (hasBody(req)) {
+          const range = chunkRange(req);
+          if (range) await uploads.append(name!, uploadId!, req, range);
+          else body = req;
+        } else {
+          req.resume();
+        }
+        blobCreated(res, name!, await uploads.complete(name!, uploadId!, digest, body));
+      },
+      DELETE: async (_req, res, { name, uploadId }) => {
+        await uploads.cancel(name!, uploadId!);
+        res.status(204).set('Content-Length', '0').end();
+      },
+    },
+  };
+}
+
+/** The chunk's declared range, checked against its declared length. */
+function chunkRange(req: Request) {
+  const range = parseContentRange(req.headers['content-range']);
+  const length = req.headers['content-length'];
+  if (range && length !== undefined && Number(length) !== range.end - range.start + 1) {
+    throw new RegistryError('BLOB_UPLOAD_INVALID', 'Content-Range does not match Content-Length', { status: 416 });
+  }
+  return range;
+}

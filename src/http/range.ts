@@ -1,0 +1,44 @@
+import { RegistryError } from '../oci/errors';
+import type { ByteRange } from '../storage/blob-store';
+
+/**
+ * A single `bytes=` range of a blob (RFC 9110 §14.1.2). Multiple ranges or
+ * syntax Berth does not understand mean "the whole blob", as the RFC lets
+ * a server ignore Range; an unsatisfiable range is a 416.
+ */
+export function parseByteRange(header: string | undefined, size: number): ByteRange | undefined {
+  if (!header) return undefined;
+  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!m || (m[1] === '' && m[2] === '')) return undefined;
+  let start: number;
+  let end: number;
+  if (m[1] === '') {
+    const suffix = Number(m[2]);
+    if (suffix === 0) throw unsatisfiable(size);
+    start = Math.max(size - suffix, 0);
+    end = size - 1;
+  } else {
+    start = Number(m[1]);
+    end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
+    if (m[2] !== '' && Number(m[2]) < start) return undefined;
+  }
+  if (start >= size) throw unsatisfiable(size);
+  return { start, end };
+}
+
+function unsatisfiable(size: number): RegistryError {
+  return new RegistryError('RANGE_INVALID', `range not satisfiable for a blob of ${size} bytes`, {
+    headers: { 'Content-Range': `bytes */${size}` },
+  });
+}
+
+/** A chunk's position from a PATCH/PUT Content-Range (`<start>-<end>`, as the spec writes it). */
+export function parseContentRange(header: string | undefined): ByteRange | undefined {
+  if (header === undefined) return undefined;
+  const m = /^(?:bytes[ =])?(\d+)-(\d+)(?:\/(?:\d+|\*))?$/.exec(header.trim());
+  if (!m) throw new RegistryError('BLOB_UPLOAD_INVALID', `malformed Content-Range: ${header}`, { status: 416 });
+  const start = Number(m[1]);
+  const end = Number(m[2]);
+  if (end < start) throw new RegistryError('BLOB_UPLOAD_INVALID', `malformed Content-Range: ${header}`, { status: 416 });
+  return { start, end };
+}

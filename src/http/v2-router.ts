@@ -1,0 +1,36 @@
+import type { NextFunction, Request, Response } from 'express';
+import { RegistryError } from '../oci/errors';
+import { assertValidName } from '../oci/reference';
+import type { RouteHandlers } from './handler';
+import { matchRoute } from './routes';
+
+/**
+ * Dispatches /v2/* requests through the route table: match, validate the
+ * repository name, then hand off to the route's handler for the method.
+ */
+export function v2Router(handlers: RouteHandlers) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    if (req.path !== '/v2' && !req.path.startsWith('/v2/')) {
+      next();
+      return;
+    }
+    const rest = req.path.slice('/v2/'.length);
+    const match = matchRoute(rest);
+    if (!match) {
+      next(new RegistryError('NOT_FOUND', { path: req.path }));
+      return;
+    }
+    const handler = handlers[match.route]?.[req.method];
+    if (!handler) {
+      next(new RegistryError('UNSUPPORTED', { method: req.method, path: req.path }));
+      return;
+    }
+    try {
+      if (match.name !== undefined) assertValidName(match.name);
+    } catch (err) {
+      next(err);
+      return;
+    }
+    handler(req, res, match).catch(next);
+  };
+}

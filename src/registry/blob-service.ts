@@ -1,0 +1,64 @@
+import type { Readable } from 'node:stream';
+import { RegistryError } from '../oci/errors';
+import { parseDigest } from '../oci/digest';
+import { BlobNotFoundError, type BlobStore, type ByteRange } from '../storage/blob-store';
+import type { MetadataIndex } from '../metadata/metadata-index';
+
+export interface BlobInfo {
+  digest: string;
+  size: number;
+}
+
+/** Reading, mounting and deleting blobs, always through a repository's links. */
+export class BlobService {
+  constructor(
+    private readonly blobs: BlobStore,
+    private readonly index: MetadataIndex,
+  ) {}
+
+  /** A blob linked in the repository; BLOB_UNKNOWN otherwise, even if another repository has it. */
+  async stat(repository: string, digestParam: string): Promise<BlobInfo> {
+    const digest = parseDigest(digestParam).value;
+    const size = await this.index.linkedBlobSize(repository, digest);
+    if (size === null) throw new RegistryError('BLOB_UNKNOWN', { digest });
+    return { digest, size };
+  }
+
+  async open(info: BlobInfo, range?: ByteRange): Promise<Readable> {
+    try {
+      return await this.blobs.openRead(info.digest, range);
+    } catch (err) {
+      // Linked but gone from storage: report it as unknown rather than a 500 mid-pull.
+      if (err instanceof BlobNotFoundError) throw new RegistryError('BLOB_UNKNOWN', { digest: info.digest });
+      throw err;
+    }
+  }
+
+  /**
+   * Links a blob from another repository (cross-repository mount). Returns
+   * false when the source does not have it, so the caller can fall back to
+   * a new upload as the spec requires.
+   */
+  async mount(repository: string, digestParam: string, from: string): Promise<boolean> {
+    const digest = parseDigest(digestParam).value;
+    const size = await this.index.linkedBlobSize(from, digest);
+    if (size === null) return false;
+    if ((await this.blobs.stat(digest)) === null) return false;
+    await this.index.linkBlob(repository, digest, size);
+    return true;
+  }
+
+  /**
+   * Unlinks a blob from the repository. Refused while a manifest there still
+   * references it, so no tag ever points at a manifest with missing blobs.
+   * The stored bytes go at garbage collection, once nothing links them.
+   */
+  async delete(repository: string, digestParam: string): Promise<void> {
+    const digest = parseDigest(digestParam).value;
+    const outcome = await this.index.unlinkBlob(repository, digest);
+    if (outcome.status === 'unknown') throw new RegistryError('BLOB_UNKNOWN', { digest });
+    if (outcome.status === 'referenced') {
+      throw new RegistryError('CONFLICT', { digest, referencedBy: outcome.by });
+    }
+  }
+}

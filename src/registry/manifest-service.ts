@@ -1,0 +1,117 @@
+import { RegistryError } from '../oci/errors';
+import { digestOf, looksLikeDigest, parseDigest } from '../oci/digest';
+import { isValidTag } from '../oci/reference';
+import { MAX_MANIFEST_BYTES, parseManifest } from '../oci/manifest';
+import {
+  MissingReferenceError,
+  type ManifestRecord,
+  type MetadataIndex,
+  type StoredManifest,
+} from '../metadata/metadata-index';
+
+/** A reference from a URL, split into what it is: a tag or a digest. */
+export type ManifestReferenceParam = { tag: string } | { digest: string };
+
+/**
+ * Splits a URL reference. A malformed tag is invalid input on push, but on
+ * pull or delete it simply names nothing: MANIFEST_UNKNOWN, as the spec's
+ * conformance suite expects.
+ */
+export function parseReference(reference: string, intent: 'read' | 'write' = 'read'): ManifestReferenceParam {
+  if (looksLikeDigest(reference)) {
+    const parsed = parseDigest(reference);
+    return { digest: parsed.value };
+  }
+  if (!isValidTag(reference)) {
+    throw new RegistryError(intent === 'write' ? 'MANIFEST_INVALID' : 'MANIFEST_UNKNOWN', `invalid tag: ${reference}`);
+  }
+  return { tag: reference };
+}
+
+export interface PushedManifest {
+  digest: string;
+  subject: string | null;
+}
+
+/** Manifests and tags: validation on push, resolution on pull, and the reference rules on delete. */
+export class ManifestService {
+  constructor(private readonly index: MetadataIndex) {}
+
+  async resolve(repository: string, reference: string): Promise<string> {
+    const ref = parseReference(reference);
+    if ('digest' in ref) return ref.digest;
+    const digest = await this.index.resolveTag(repository, ref.tag);
+    if (digest === null) throw new RegistryError('MANIFEST_UNKNOWN', { tag: ref.tag });
+    return digest;
+  }
+
+  async get(repository: string, reference: string): Promise<StoredManifest> {
+    const digest = await this.resolve(repository, reference);
+    const manifest = await this.index.getManifest(repository, digest);
+    if (!manifest) throw new RegistryError('MANIFEST_UNKNOWN', { digest });
+    return manifest;
+  }
+
+  async stat(repository: string, reference: string): Promise<ManifestRecord> {
+    const digest = await this.resolve(repository, reference);
+    const manifest = await this.index.statManifest(repository, digest);
+    if (!manifest) throw new RegistryError('MANIFEST_UNKNOWN', { digest });
+    return manifest;
+  }
+
+  async put(repository: string, reference: string, content: Buffer, contentType: string | undefined): Promise<PushedManifest> {
+    if (content.length > MAX_MANIFEST_BYTES) {
+      throw new RegistryError('PAYLOAD_TOO_LARGE', `manifests are limited to ${MAX_MANIFEST_BYTES} bytes`);
+    }
+    const ref = parseReference(reference, 'write');
+    const parsed = parseManifest(content, contentType);
+    let digest: string;
+    if ('digest' in ref) {
+      const algorithm = parseDigest(ref.digest).algorithm;
+      digest = digestOf(content, algorithm);
+      if (digest !== ref.digest) throw new RegistryError('DIGEST_INVALID', `manifest content has digest ${digest}`);
+    } else {
+      digest = digestOf(content);
+    }
+    try {
+      await this.index.putManifest({
+        record: {
+          repository,
+          digest,
+          mediaType: parsed.mediaType,
+          size: content.length,
+          artifactType: parsed.artifactType,
+          configDigest: parsed.configDigest,
+          configMediaType: parsed.configMediaType,
+          subject: parsed.subject,
+          annotations: parsed.annotations,
+          createdAt: Date.now(),
+        },
+        content,
+        references: parsed.references,
+        tag: 'tag' in ref ? ref.tag : undefined,
+      });
+    } catch (err) {
+      if (err instanceof MissingReferenceError) {
+        const code = err.reference.kind === 'blob' ? 'MANIFEST_BLOB_UNKNOWN' : 'MANIFEST_UNKNOWN';
+        throw new RegistryError(code, { digest: err.reference.digest }, { status: 400 });
+      }
+      throw err;
+    }
+    return { digest, subject: parsed.subject };
+  }
+
+  /** By digest: the manifest and its tags. By tag: just the tag. */
+  async delete(repository: string, reference: string): Promise<void> {
+    const ref = parseReference(reference);
+    if ('tag' in ref) {
+      if (!(await this.index.deleteTag(repository, ref.tag))) throw new RegistryError('MANIFEST_UNKNOWN', { tag: ref.tag });
+      return;
+    }
+    const outcome = await this.index.deleteManifest(repository, ref.digest);
+    if (outcome.status === 'unknown') throw new RegistryError('MANIFEST_UNKNOWN', { digest: ref.digest });
+    if (outcome.status === 'referenced') {
+      throw new RegistryError('CONFLICT', { digest: ref.digest, referencedBy: outcome.by });
+    }
+  }
+}

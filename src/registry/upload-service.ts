@@ -1,0 +1,241 @@
+import { randomUUID, type Hash } from 'node:crypto';
+import { Transform, Writable, type Readable, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { RegistryError } from '../oci/errors';
+import { newHash, parseDigest, type ParsedDigest } from '../oci/digest';
+import type { BlobStore } from '../storage/blob-store';
+import type { UploadSession, UploadSessionStore } from '../sessions/upload-session-store';
+import type { MetadataIndex } from '../metadata/metadata-index';
+import { UploadHashCache } from './hash-cache';
+import type { Logger } from '../log';
+
+/** A chunk's declared position, from a PATCH's Content-Range. */
+export interface ChunkRange {
+  start: number;
+  end: number;
+}
+
+export interface UploadServiceOptions {
+  /** Sessions idle this long are purged with their staged bytes. */
+  sessionTtlMs: number;
+  /** A lock is refreshed while a chunk streams, so a crashed holder frees it after this long. */
+  lockTtlMs?: number;
+}
+
+/** Counts and hashes bytes on their way to storage. */
+class HashingMeter extends Transform {
+  bytes = 0;
+  constructor(private readonly hash: Hash) {
+    super({ highWaterMark: 1024 * 1024 });
+  }
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    this.hash.update(chunk);
+    this.bytes += chunk.length;
+    done(null, chunk);
+  }
+}
+
+/**
+ * Resumable blob uploads (distribution-spec "Pushing blobs"): sessions,
+ * streamed chunks hashed on the way to storage, digest verification and the
+ * atomic commit that makes a blob visible and links it to its repository.
+ */
+export class UploadService {
+  private readonly hashes = new UploadHashCache();
+  private readonly lockTtlMs: number;
+  private readonly owner = randomUUID();
+
+  constructor(
+    private readonly blobs: BlobStore,
+    private readonly sessions: UploadSessionStore,
+    private readonly index: MetadataIndex,
+    private readonly log: Logger,
+    private readonly options: UploadServiceOptions,
+  ) {
+    this.lockTtlMs = options.lockTtlMs ?? 60_000;
+  }
+
+  async start(repository: string): Promise<UploadSession> {
+    const now = Date.now();
+    const session: UploadSession = { id: randomUUID(), repository, offset: 0, startedAt: now, updatedAt: now };
+    await this.blobs.createUpload(session.id);
+    await this.sessions.create(session);
+    return session;
+  }
+
+  /** Current state, with the offset reconciled against what storage actually holds. */
+  async status(repository: string, id: string): Promise<UploadSession> {
+    const session = await this.session(repository, id);
+    return this.reconcile(session);
+  }
+
+  async cancel(repository: string, id: string): Promise<void> {
+    await this.session(repository, id);
+    await this.discard(id);
+  }
+
+  /** Streams one chunk into the upload; returns the session with its new offset. */
+  async append(repository: string, id: string, body: Readable, range?: ChunkRange): Promise<UploadSession> {
+    return this.withLock(repository, id, async (session) => {
+      if (range && range.start !== session.offset) {
+        throw new RegistryError('BLOB_UPLOAD_INVALID', `chunk starts at ${range.start}, expected ${session.offset}`, {
+          status: 416,
+          headers: rangeHeaders(session),
+        });
+      }
+      return this.write(session, body);
+    });
+  }
+
+  /** Finishes an upload: an optional last chunk, digest verification, commit, link. */
+  async complete(repository: string, id: string, digestParam: string | undefined, body?: Readable): Promise<string> {
+    const digest = parseDigest(digestParam);
+    return this.withLock(repository, id, async (locked) => {
+      const session = body ? await this.write(locked, body) : locked;
+      await this.verifyAndCommit(session, digest);
+      return digest.value;
+    });
+  }
+
+  /** A whole blob in one request (POST ?digest=). Nothing is left behind if it fails. */
+  async monolithic(repository: string, digestParam: string | undefined, body: Readable): Promise<string> {
+    const digest = parseDigest(digestParam);
+    const session = await this.start(repository);
+    try {
+      return await this.complete(repository, session.id, digest.value, body);
+    } catch (err) {
+      await this.discard(session.id);
+      throw err;
+    }
+  }
+
+  /** Purges sessions idle past the TTL, then staged data with no session. */
+  async purgeStale(now = Date.now()): Promise<number> {
+    let purged = 0;
+    for (;;) {
+      const stale = await this.sessions.listStale(now - this.options.sessionTtlMs, 100);
+      for (const s of stale) await this.discard(s.id);
+      purged += stale.length;
+      if (stale.length < 100) break;
+    }
+    // Staged data whose session is gone (a crash between the two deletes); the
+    // age check spares uploads whose session is being created right now.
+    for (const upload of await this.blobs.listUploads()) {
+      if (upload.modifiedAt < now - this.options.sessionTtlMs && !(await this.sessions.get(upload.id))) {
+        await this.blobs.abortUpload(upload.id);
+        purged += 1;
+      }
+    }
+    return purged;
+  }
+
+  private async session(repository: string, id: string): Promise<UploadSession> {
+    const session = await this.sessions.get(id);
+    if (!session || session.repository !== repository) {
+      throw new RegistryError('BLOB_UPLOAD_UNKNOWN', `upload ${id} is not in progress for ${repository}`);
+    }
+    return session;
+  }
+
+  private async reconcile(session: UploadSession): Promise<UploadSession> {
+    const staged = await this.blobs.uploadSize(session.id);
+    if (staged === null) {
+      await this.sessions.delete(session.id);
+      throw new RegistryError('BLOB_UPLOAD_UNKNOWN', `upload ${session.id} has no staged data`);
+    }
+    if (staged === session.offset) return session;
+    // A crash mid-chunk leaves more on disk than the session recorded; what is on disk is the truth.
+    this.hashes.forget(session.id);
+    const updated = { ...session, offset: staged, updatedAt: Date.now() };
+    await this.sessions.setOffset(session.id, staged, updated.updatedAt);
+    return updated;
+  }
+
+  private async withLock<T>(repository: string, id: string, fn: (s: UploadSession) => Promise<T>): Promise<T> {
+    await this.session(repository, id);
+    if (!(await this.sessions.tryLock(id, this.owner, this.lockTtlMs))) {
+      const current = await this.session(repository, id);
+      throw new RegistryError('BLOB_UPLOAD_INVALID', 'another request is writing to this upload', {
+        status: 416,
+        headers: rangeHeaders(current),
+      });
+    }
+    const refresh = setInterval(() => {
+      this.sessions.tryLock(id, this.owner, this.lockTtlMs).catch((err: unknown) => this.log.warn({ err }, 'lock refresh failed'));
+    }, this.lockTtlMs / 3);
+    refresh.unref();
+    try {
+      const session = await this.reconcile(await this.session(repository, id));
+      return await fn(session);
+    } finally {
+      clearInterval(refresh);
+      await this.sessions.unlock(id, this.owner);
+    }
+  }
+
+  private async write(session: UploadSession, body: Readable): Promise<UploadSession> {
+    const hash = await this.hashUpTo(session);
+    const meter = new HashingMeter(hash);
+    const sink = await this.blobs.openWrite(session.id, session.offset);
+    try {
+      await pipeline(body, meter, sink);
+    } catch (err) {
+      // Keep what reached storage so the client can resume from there.
+      const staged = (await this.blobs.uploadSize(session.id)) ?? session.offset;
+      await this.sessions.setOffset(session.id, staged, Date.now());
+      if (staged === session.offset + meter.bytes) this.hashes.put(session.id, hash, staged);
+      throw err;
+    }
+    const offset = session.offset + meter.bytes;
+    const updatedAt = Date.now();
+    if (!(await this.sessions.setOffset(session.id, offset, updatedAt))) {
+      throw new RegistryError('BLOB_UPLOAD_UNKNOWN', `upload ${session.id} was cancelled`);
+    }
+    this.hashes.put(session.id, hash, offset);
+    return { ...session, offset, updatedAt };
+  }
+
+  /** The running hash of the staged bytes: from the cache, or rebuilt by reading them once. */
+  private async hashUpTo(session: UploadSession, algorithm: ParsedDigest['algorithm'] = 'sha256'): Promise<Hash> {
+    if (algorithm === 'sha256') {
+      const cached = this.hashes.take(session.id, session.offset);
+      if (cached) return cached;
+    }
+    const hash = newHash(algorithm);
+    if (session.offset > 0) {
+      await pipeline(await this.blobs.readUpload(session.id, session.offset), new HashingMeter(hash), devNull());
+    }
+    return hash;
+  }
+
+  private async verifyAndCommit(session: UploadSession, digest: ParsedDigest): Promise<void> {
+    const hash = await this.hashUpTo(session, digest.algorithm);
+    const actual = `${digest.algorithm}:${hash.copy().digest('hex')}`;
+    if (digest.algorithm === 'sha256') this.hashes.put(session.id, hash, session.offset);
+    if (actual !== digest.value) {
+      throw new RegistryError('DIGEST_INVALID', `upload content has digest ${actual}, not ${digest.value}`);
+    }
+    await this.blobs.commitUpload(session.id, digest.value);
+    await this.index.linkBlob(session.repository, digest.value, session.offset);
+    this.hashes.forget(session.id);
+    await this.sessions.delete(session.id);
+  }
+
+  private async discard(id: string): Promise<void> {
+    this.hashes.forget(id);
+    await this.sessions.delete(id);
+    await this.blobs.abortUpload(id);
+  }
+}
+
+export function rangeHeaders(session: UploadSession): Record<string, string> {
+  return { Range: `0-${Math.max(session.offset - 1, 0)}` };
+}
+
+function devNull(): Writable {
+  return new Writable({
+    write(_chunk, _enc, done) {
+      done();
+    },
+  });
+}

@@ -1,0 +1,84 @@
+import type Database from 'better-sqlite3';
+import type { UploadSession, UploadSessionStore } from '../upload-session-store';
+
+interface SessionRow {
+  id: string;
+  repository: string;
+  offset: number;
+  started_at: number;
+  updated_at: number;
+}
+
+/**
+ * The embedded default: sessions in the SQLite file beside the index, so an
+ * upload survives a restart or crash, and processes sharing the file share
+ * sessions and locks.
+ */
+export class SqliteUploadSessionStore implements UploadSessionStore {
+  private readonly stmt;
+
+  constructor(db: Database.Database) {
+    this.stmt = {
+      insert: db.prepare(
+        'INSERT INTO upload_sessions (id, repository, offset, started_at, updated_at) VALUES (?, ?, ?, ?, ?)',
+      ),
+      get: db.prepare<[string], SessionRow>(
+        'SELECT id, repository, offset, started_at, updated_at FROM upload_sessions WHERE id = ?',
+      ),
+      setOffset: db.prepare('UPDATE upload_sessions SET offset = ?, updated_at = ? WHERE id = ?'),
+      delete: db.prepare('DELETE FROM upload_sessions WHERE id = ?'),
+      stale: db.prepare<[number, number], SessionRow>(
+        'SELECT id, repository, offset, started_at, updated_at FROM upload_sessions WHERE updated_at < ? ORDER BY updated_at LIMIT ?',
+      ),
+      lock: db.prepare(
+        `UPDATE upload_sessions SET lock_owner = ?, lock_expires_at = ?
+         WHERE id = ? AND (lock_owner IS NULL OR lock_owner = ? OR lock_expires_at < ?)`,
+      ),
+      unlock: db.prepare(
+        'UPDATE upload_sessions SET lock_owner = NULL, lock_expires_at = NULL WHERE id = ? AND lock_owner = ?',
+      ),
+    };
+  }
+
+  async create(session: UploadSession): Promise<void> {
+    this.stmt.insert.run(session.id, session.repository, session.offset, session.startedAt, session.updatedAt);
+  }
+
+  async get(id: string): Promise<UploadSession | null> {
+    const row = this.stmt.get.get(id);
+    return row
+      ? { id: row.id, repository: row.repository, offset: row.offset, startedAt: row.started_at, updatedAt: row.updated_at }
+      : null;
+  }
+
+  async setOffset(id: string, offset: number, updatedAt: number): Promise<boolean> {
+    return this.stmt.setOffset.run(offset, updatedAt, id).changes > 0;
+  }
+
+  async delete(id: string): Promise<void> {
+    this.stmt.delete.run(id);
+  }
+
+  async listStale(before: number, limit: number): Promise<UploadSession[]> {
+    return this.stmt.stale.all(before, limit).map((row) => ({
+      id: row.id,
+      repository: row.repository,
+      offset: row.offset,
+      startedAt: row.started_at,
+      updatedAt: row.updated_at,
+    }));
+  }
+
+  async tryLock(id: string, owner: string, ttlMs: number): Promise<boolean> {
+    const now = Date.now();
+    return this.stmt.lock.run(owner, now + ttlMs, id, owner, now).changes > 0;
+  }
+
+  async unlock(id: string, owner: string): Promise<void> {
+    this.stmt.unlock.run(id, owner);
+  }
+
+  async close(): Promise<void> {
+    // The database handle is owned by whoever opened it.
+  }
+}

@@ -1,0 +1,60 @@
+import type { Readable, Writable } from 'node:stream';
+
+/** An inclusive byte range, as HTTP Range headers express it. */
+export interface ByteRange {
+  start: number;
+  end: number;
+}
+
+/**
+ * Content-addressable blob storage with staged uploads. A blob is visible
+ * under its digest only once `commitUpload` has made it so atomically;
+ * partial upload data is never readable through `openRead`. Drivers know
+ * nothing of HTTP, repositories or sessions: they store bytes.
+ */
+export interface BlobStore {
+  /** Size of a committed blob, or null if it is not stored. */
+  stat(digest: string): Promise<number | null>;
+  /** Streams a committed blob, or a range of it. Throws BlobNotFoundError. */
+  openRead(digest: string, range?: ByteRange): Promise<Readable>;
+  /** Removes a committed blob; a missing blob is not an error. */
+  delete(digest: string): Promise<void>;
+
+  /** Prepares staging space for a new upload. */
+  createUpload(uploadId: string): Promise<void>;
+  /** Bytes durably staged for an upload, or null if the upload does not exist. */
+  uploadSize(uploadId: string): Promise<number | null>;
+  /**
+   * Opens the upload for writing at `offset`, which must equal the staged
+   * size. Bytes written before a failure stay staged; the caller learns how
+   * many from `uploadSize`.
+   */
+  openWrite(uploadId: string, offset: number): Promise<Writable>;
+  /** Streams the staged bytes `[0, end)` of an upload, to rebuild a hash. */
+  readUpload(uploadId: string, end: number): Promise<Readable>;
+  /** Makes the staged bytes visible as the blob `digest`, atomically. */
+  commitUpload(uploadId: string, digest: string): Promise<void>;
+  /** Discards an upload's staged bytes; a missing upload is not an error. */
+  abortUpload(uploadId: string): Promise<void>;
+  /** All uploads with staged data and when each was last written, for purging orphans. */
+  listUploads(): Promise<StagedUpload[]>;
+}
+
+export interface StagedUpload {
+  id: string;
+  modifiedAt: number;
+}
+
+export class BlobNotFoundError extends Error {
+  constructor(readonly digest: string) {
+    super(`blob not found: ${digest}`);
+    this.name = 'BlobNotFoundError';
+  }
+}
+
+export class UploadNotFoundError extends Error {
+  constructor(readonly uploadId: string) {
+    super(`upload not found: ${uploadId}`);
+    this.name = 'UploadNotFoundError';
+  }
+}
