@@ -48,7 +48,10 @@ stop_dockerd() {
       # dockerd's managed containerd is our grandchild; after a KILL it would be orphaned.
       local cpid
       cpid=$(cat "$d/exec/containerd/containerd.pid" 2>/dev/null || true)
-      [ -n "$cpid" ] && kill -KILL "$cpid" 2>/dev/null
+      # Only if that PID really is the containerd configured under our $WORK.
+      if [ -n "$cpid" ] && tr '\0' ' ' <"/proc/$cpid/cmdline" 2>/dev/null | grep -qF "$d/exec/containerd/"; then
+        kill -KILL "$cpid" 2>/dev/null
+      fi
     fi
   fi
   wait "$DOCKERD_PID" 2>/dev/null
@@ -117,7 +120,7 @@ skopeo()  { timeout -k 10 "$T" skopeo "$@"; }
 podman()  { timeout -k 10 "$T" podman "$@"; }
 buildah() { timeout -k 10 "$T" buildah "$@"; }
 umoci()   { timeout -k 10 "$T" umoci "$@"; }
-dkr()     { timeout -k 10 "$T" dkr "$@"; }
+dkr()     { timeout -k 10 "$T" "$DOCKER" "$@"; }
 
 # ---------------------------------------------------------------------------
 # Per-run names. A fresh repository namespace and fresh layer content per run, so
@@ -489,7 +492,7 @@ dk_start() {
   export DOCKER_HOST=unix://$d/docker.sock
   local i
   for i in $(seq 1 60); do   # usually answers within 2-5 s
-    if dkr info >/dev/null 2>&1; then return 0; fi
+    if timeout 10 "$DOCKER" info >/dev/null 2>&1; then return 0; fi
     kill -0 "$DOCKERD_PID" 2>/dev/null || { echo "dockerd exited:"; tail -n 20 "$d/log"; return 1; }
     sleep 1
   done

@@ -1,0 +1,61 @@
+import type { Response } from 'supertest';
+import type request from 'supertest';
+import type { ErrorCode } from '../../src/oci/errors';
+import { MediaType } from '../../src/oci/media-types';
+import { serialize, type TestBlob } from './oci';
+
+type Agent = ReturnType<typeof request>;
+
+/** Asserts an OCI error response: the status and the first error's code. */
+export function expectOciError(res: Response, status: number, code: ErrorCode): void {
+  expect({ status: res.status, code: res.body?.errors?.[0]?.code }).toEqual({ status, code });
+  expect(res.headers['content-type']).toMatch(/^application\/json/);
+  expect(res.body.errors[0].message).toEqual(expect.any(String));
+}
+
+/** Pushes a blob in one request (POST ?digest=) and checks it was created. */
+export async function pushBlob(http: Agent, name: string, b: TestBlob): Promise<void> {
+  const res = await http
+    .post(`/v2/${name}/blobs/uploads/?digest=${b.digest}`)
+    .set('Content-Type', 'application/octet-stream')
+    .send(b.content);
+  if (res.status !== 201) throw new Error(`pushing ${b.digest} to ${name}: ${res.status} ${res.text}`);
+}
+
+/** Pushes a manifest and checks it was created; returns its serialized form. */
+export async function pushManifest(
+  http: Agent,
+  name: string,
+  reference: string | null,
+  manifest: Record<string, unknown>,
+  contentType?: string,
+) {
+  const s = serialize(manifest, contentType);
+  const res = await putManifest(http, name, reference ?? s.digest, s.content, contentType ?? s.mediaType ?? MediaType.OCI_MANIFEST);
+  if (res.status !== 201) throw new Error(`pushing manifest to ${name}:${reference}: ${res.status} ${res.text}`);
+  return s;
+}
+
+export function putManifest(http: Agent, name: string, reference: string, content: Buffer, contentType: string) {
+  return http.put(`/v2/${name}/manifests/${reference}`).set('Content-Type', contentType).send(content);
+}
+
+/** Starts an upload session; returns its Location path. */
+export async function startUpload(http: Agent, name: string): Promise<string> {
+  const res = await http.post(`/v2/${name}/blobs/uploads/`);
+  if (res.status !== 202) throw new Error(`starting upload in ${name}: ${res.status} ${res.text}`);
+  return res.headers.location as string;
+}
+
+/** Appends `?key=value` to a Location that may already carry a query. */
+export function withQuery(location: string, key: string, value: string): string {
+  return `${location}${location.includes('?') ? '&' : '?'}${key}=${encodeURIComponent(value)}`;
+}
+
+/** Collects a binary response body as a Buffer. */
+export function binary(res: NodeJS.ReadableStream, done: (err: Error | null, body: Buffer) => void): void {
+  const chunks: Buffer[] = [];
+  res.on('data', (c: Buffer) => chunks.push(c));
+  res.on('end', () => done(null, Buffer.concat(chunks)));
+  res.on('error', (err: Error) => done(err, Buffer.alloc(0)));
+}
