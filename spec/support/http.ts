@@ -2,7 +2,7 @@ import type { Response } from 'supertest';
 import type request from 'supertest';
 import type { ErrorCode } from '../../src/oci/errors';
 import { MediaType } from '../../src/oci/media-types';
-import { serialize, type TestBlob } from './oci';
+import { blob, descriptor, imageManifest, serialize, type TestBlob, type TestDescriptor } from './oci';
 
 type Agent = ReturnType<typeof request>;
 
@@ -36,8 +36,16 @@ export async function pushManifest(
   return s;
 }
 
+/**
+ * PUTs manifest bytes as they are. (superagent would JSON-serialize a Buffer
+ * sent with a +json Content-Type, so the identity serializer is set.)
+ */
 export function putManifest(http: Agent, name: string, reference: string, content: Buffer, contentType: string) {
-  return http.put(`/v2/${name}/manifests/${reference}`).set('Content-Type', contentType).send(content);
+  return http
+    .put(`/v2/${name}/manifests/${reference}`)
+    .set('Content-Type', contentType)
+    .serialize((body: Buffer) => body as unknown as string)
+    .send(content);
 }
 
 /** Starts an upload session; returns its Location path. */
@@ -58,4 +66,40 @@ export function binary(res: NodeJS.ReadableStream, done: (err: Error | null, bod
   res.on('data', (c: Buffer) => chunks.push(c));
   res.on('end', () => done(null, Buffer.concat(chunks)));
   res.on('error', (err: Error) => done(err, Buffer.alloc(0)));
+}
+
+export interface PushImageOptions {
+  /** Distinguishes images of otherwise equal content. */
+  seed?: string;
+  mediaType?: string;
+  configMediaType?: string;
+  artifactType?: string;
+  subject?: TestDescriptor;
+  annotations?: Record<string, string>;
+}
+
+/** Pushes a config and one layer, then an image manifest naming them; returns the manifest. */
+export async function pushImage(http: Agent, name: string, reference: string | null, o: PushImageOptions = {}) {
+  const seed = o.seed ?? `${name}:${reference}`;
+  const config = blob(JSON.stringify({ architecture: 'amd64', os: 'linux', seed }));
+  const layer = blob(`layer of ${seed}`);
+  await pushBlob(http, name, config);
+  await pushBlob(http, name, layer);
+  const docker = o.mediaType === MediaType.DOCKER_MANIFEST;
+  const manifest = imageManifest({
+    mediaType: o.mediaType ?? MediaType.OCI_MANIFEST,
+    artifactType: o.artifactType,
+    config: descriptor(config, o.configMediaType ?? (docker ? MediaType.DOCKER_CONFIG : MediaType.OCI_CONFIG)),
+    layers: [descriptor(layer, docker ? 'application/vnd.docker.image.rootfs.diff.tar.gzip' : 'application/vnd.oci.image.layer.v1.tar')],
+    subject: o.subject,
+    annotations: o.annotations,
+  });
+  return { ...(await pushManifest(http, name, reference, manifest)), config, layer };
+}
+
+/** A response header that must be present. */
+export function header(res: Response, name: string): string {
+  const value = res.headers[name.toLowerCase()] as string | undefined;
+  if (value === undefined) throw new Error(`response ${res.status} has no ${name} header`);
+  return value;
 }

@@ -1,4 +1,5 @@
 import { randomUUID, type Hash } from 'node:crypto';
+import os from 'node:os';
 import { Transform, Writable, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { RegistryError } from '../oci/errors';
@@ -43,7 +44,8 @@ class HashingMeter extends Transform {
 export class UploadService {
   private readonly hashes = new UploadHashCache();
   private readonly lockTtlMs: number;
-  private readonly owner = randomUUID();
+  /** Names this process as a lock holder; `<host>/<pid>/` lets a same-host store spot a dead holder. */
+  private readonly owner = `${os.hostname()}/${process.pid}/${randomUUID()}`;
 
   constructor(
     private readonly blobs: BlobStore,

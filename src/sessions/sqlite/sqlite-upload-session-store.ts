@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import os from 'node:os';
 import type { UploadSession, UploadSessionStore } from '../upload-session-store';
 
 interface SessionRow {
@@ -34,6 +35,8 @@ export class SqliteUploadSessionStore implements UploadSessionStore {
         `UPDATE upload_sessions SET lock_owner = ?, lock_expires_at = ?
          WHERE id = ? AND (lock_owner IS NULL OR lock_owner = ? OR lock_expires_at < ?)`,
       ),
+      lockOwner: db.prepare<[string], { lock_owner: string | null }>('SELECT lock_owner FROM upload_sessions WHERE id = ?'),
+      steal: db.prepare('UPDATE upload_sessions SET lock_owner = ?, lock_expires_at = ? WHERE id = ? AND lock_owner = ?'),
       unlock: db.prepare(
         'UPDATE upload_sessions SET lock_owner = NULL, lock_expires_at = NULL WHERE id = ? AND lock_owner = ?',
       ),
@@ -71,7 +74,14 @@ export class SqliteUploadSessionStore implements UploadSessionStore {
 
   async tryLock(id: string, owner: string, ttlMs: number): Promise<boolean> {
     const now = Date.now();
-    return this.stmt.lock.run(owner, now + ttlMs, id, owner, now).changes > 0;
+    if (this.stmt.lock.run(owner, now + ttlMs, id, owner, now).changes > 0) return true;
+    // Everyone sharing this file is on this host, so a holder that died (kill -9,
+    // crash) can be recognised at once instead of making the client wait out the TTL.
+    const holder = this.stmt.lockOwner.get(id)?.lock_owner;
+    if (holder && holderIsDead(holder)) {
+      return this.stmt.steal.run(owner, now + ttlMs, id, holder).changes > 0;
+    }
+    return false;
   }
 
   async unlock(id: string, owner: string): Promise<void> {
@@ -80,5 +90,18 @@ export class SqliteUploadSessionStore implements UploadSessionStore {
 
   async close(): Promise<void> {
     // The database handle is owned by whoever opened it.
+  }
+}
+
+/** Lock owners named `<host>/<pid>/<anything>` whose process no longer exists on this host. */
+function holderIsDead(owner: string): boolean {
+  const [host, pidText] = owner.split('/');
+  const pid = Number(pidText);
+  if (host !== os.hostname() || !Number.isInteger(pid) || pid <= 0 || pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
   }
 }

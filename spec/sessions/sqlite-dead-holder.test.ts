@@ -1,0 +1,31 @@
+import { spawnSync } from 'node:child_process';
+import os from 'node:os';
+import { openDatabase } from '../../src/metadata/sqlite/database';
+import { SqliteUploadSessionStore } from '../../src/sessions/sqlite/sqlite-upload-session-store';
+
+describe('SqliteUploadSessionStore locks held by a dead process', () => {
+  const db = openDatabase(':memory:');
+  const store = new SqliteUploadSessionStore(db);
+  afterAll(() => db.close());
+
+  const now = Date.now();
+  const session = (id: string) => ({ id, repository: 'r', offset: 0, startedAt: now, updatedAt: now });
+
+  it('takes over at once from a holder on this host whose process is gone (kill -9 and restart)', async () => {
+    const child = spawnSync(process.execPath, ['-e', '0']);
+    expect(child.status).toBe(0);
+    const deadPid = child.pid!;
+    await store.create(session('s1'));
+    expect(await store.tryLock('s1', `${os.hostname()}/${deadPid}/old`, 60_000)).toBe(true);
+    expect(await store.tryLock('s1', `${os.hostname()}/${process.pid}/new`, 60_000)).toBe(true);
+  });
+
+  it('waits for a live holder, on this host or another', async () => {
+    await store.create(session('s2'));
+    expect(await store.tryLock('s2', `${os.hostname()}/${process.pid}/a`, 60_000)).toBe(true);
+    expect(await store.tryLock('s2', `${os.hostname()}/${process.pid}/b`, 60_000)).toBe(false);
+    await store.create(session('s3'));
+    expect(await store.tryLock('s3', `elsewhere/1/a`, 60_000)).toBe(true);
+    expect(await store.tryLock('s3', `${os.hostname()}/${process.pid}/b`, 60_000)).toBe(false);
+  });
+});
