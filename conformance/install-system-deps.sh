@@ -1,13 +1,19 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the test suites drive, only those missing, so a
-# machine that has them already pays nothing.
+# Installs the Debian packages the test suites drive (real clients and the
+# servers they need), only those missing: a machine that has them pays nothing.
 set -euo pipefail
-needed=()
-want() { dpkg -s "$1" >/dev/null 2>&1 || needed+=("$1"); }
-for p in curl python3 jq skopeo podman buildah umoci docker.io busybox-static; do want "$p"; done
-if [ ${#needed[@]} -gt 0 ]; then
-  echo "installing: ${needed[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${needed[@]}" >/dev/null
-fi
+packages=(
+  curl python3 jq
+  skopeo podman buildah umoci   # containers-image clients
+  docker.io                     # the Docker engine and its CLI
+  busybox-static                # a static busybox for offline base images
+)
+missing=()
+for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if [ ${#missing[@]} -eq 0 ]; then exit 0; fi
+echo "installing Debian packages: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+# Wait (bounded) for another apt run to release its lock rather than failing at once.
+apt_opts=(-o DPkg::Lock::Timeout=600 -y -qq)
+apt-get "${apt_opts[@]}" update
+apt-get "${apt_opts[@]}" install "${missing[@]}" >/dev/null

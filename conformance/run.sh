@@ -31,6 +31,8 @@ if [ -x "$REPO_ROOT/conformance/clients-core/run.sh" ]; then
   part "real clients (docker, skopeo, podman, buildah)" bash "$REPO_ROOT/conformance/clients-core/run.sh" "$BERTH_HOSTPORT"
 fi
 
+part "2 GiB blob in one PATCH: peak RSS under 250 MiB (its own Berth)" bash "$REPO_ROOT/conformance/memory/run.sh"
+
 if ! kill -0 "$BERTH_PID" 2>/dev/null; then
   echo "Berth died during the run; its log:"; tail -n 50 "$work/data/berth.log"; failed=$((failed + 1))
 fi

@@ -172,16 +172,30 @@ describe('manifest PUT validation', () => {
       stalled = true;
       await new Promise((resolve) => setTimeout(resolve, 15_000).unref());
     }
-    const reply = client.request('PUT', `/v2/${repo}/manifests/too-big-3`, {
-      headers: { 'Content-Type': MT.ociManifest, 'Content-Length': 1024 * MiB },
-      body: chunks(),
-    });
+    const reply = client
+      .request('PUT', `/v2/${repo}/manifests/too-big-3`, {
+        headers: { 'Content-Type': MT.ociManifest, 'Content-Length': 1024 * MiB },
+        body: chunks(),
+      })
+      .catch((err: Error) => {
+        if (!/EPIPE|ECONNRESET/.test(err.message)) throw err;
+        // EPIPE / ECONNRESET before any response: the server closed (or reset) the connection while the
+        // body was still arriving, without draining it or lingering, so the client never saw an answer.
+        throw new Error(
+          `${err.message}\n(the client got no HTTP response: the server closed the connection while the request body was ` +
+            'still being sent, without draining it or lingering — clients then see a connection reset instead of the 413)',
+        );
+      });
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), 10_000);
     });
-    const r = await Promise.race([reply, timeout]);
-    clearTimeout(timer);
+    let r: Awaited<typeof reply> | 'timeout';
+    try {
+      r = await Promise.race([reply, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
     if (r === 'timeout') {
       throw new Error(`no answer within 10 s to a manifest PUT declaring 1 GiB (after sending ${stalled ? 'all 5 MiB' : 'part of 5 MiB'})`);
     }

@@ -67,7 +67,7 @@ async function walkLast(path: string, key: 'tags' | 'repositories', n: number): 
     if (last !== undefined) q.set('last', last);
     const p = await fetchPage(`${path}?${q}`, key);
     check(p.reply, p.items.length <= n, `page has ${p.items.length} > n=${n} entries`);
-    if (last !== undefined && p.items.length > 0) check(p.reply, p.items[0] > last, `page after last=${last} starts at ${p.items[0]}`);
+    if (last !== undefined && p.items.length > 0) check(p.reply, p.items[0]! > last, `page after last=${last} starts at ${p.items[0]}`);
     all.push(...p.items);
     // The spec allows a short page only at the end or together with a Link header.
     if (p.items.length === 0 || (p.items.length < n && !p.next)) return all;
@@ -77,7 +77,7 @@ async function walkLast(path: string, key: 'tags' | 'repositories', n: number): 
 
 function expectStrictlyAscending(items: string[], what: string): void {
   for (let i = 1; i < items.length; i++) {
-    if (!(items[i - 1] < items[i])) {
+    if (!(items[i - 1]! < items[i]!)) {
       throw new Error(`${what}: not in strictly ascending lexical order at ${i}: ${JSON.stringify(items[i - 1])} then ${JSON.stringify(items[i])}`);
     }
   }
@@ -91,7 +91,7 @@ async function pushManifestUnderTags(name: string, tags: string[], concurrency =
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (next < tags.length) {
-        const tag = tags[next++];
+        const tag = tags[next++]!;
         expectStatus(await client.putManifest(name, tag, body, MT.ociManifest), 201);
       }
     }),
@@ -141,7 +141,7 @@ describe('tags list pagination', () => {
   });
 
   test('the last page carries no Link header', async () => {
-    const p = await fetchPage(`/v2/${repo}/tags/list?n=5&last=${encodeURIComponent(SORTED[24])}`, 'tags');
+    const p = await fetchPage(`/v2/${repo}/tags/list?n=5&last=${encodeURIComponent(SORTED[24]!)}`, 'tags');
     expect(p.items).toEqual(SORTED.slice(25));
     check(p.reply, p.next === undefined, 'last page still has a Link rel="next"');
   });
@@ -201,7 +201,7 @@ describe('catalog pagination', () => {
   });
 
   test('last=<one of ours> continues right after it', async () => {
-    const p = await fetchPage(`/v2/_catalog?n=3&last=${encodeURIComponent(REPOS[10])}`, 'repositories');
+    const p = await fetchPage(`/v2/_catalog?n=3&last=${encodeURIComponent(REPOS[10]!)}`, 'repositories');
     expect(p.items).toEqual(REPOS.slice(11, 14));
   });
 

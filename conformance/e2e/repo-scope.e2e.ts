@@ -87,10 +87,11 @@ describe('repository-scoped blobs', () => {
     const data = uniqueBytes(333);
     const digest = sha256(data);
     // a/three exists but lacks a/one's layer; the second digest exists nowhere.
-    for (const [mount, from] of [
+    const attempts: Array<[string, string]> = [
       [img.layer.digest, three],
       [digest, one],
-    ]) {
+    ];
+    for (const [mount, from] of attempts) {
       const r = await client.request('POST', `/v2/${two}/blobs/uploads/`, { query: { mount, from } });
       expectStatus(r, 202);
       const loc = header(r, 'location');

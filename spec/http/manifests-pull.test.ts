@@ -143,6 +143,11 @@ describe('Accept negotiation', () => {
     expect(res.headers['docker-content-digest']).toBe(index.digest);
   });
 
+  it('does not serve a type the client refuses with q=0 (RFC 9110 §12.4.2)', async () => {
+    const res = await t.http.get('/v2/pull/manifests/multi').set('Accept', `${MediaType.OCI_INDEX};q=0`);
+    expectOciError(res, 404, 'MANIFEST_UNKNOWN');
+  });
+
   it('answers 404 when neither the index nor a linux/amd64 child is acceptable', async () => {
     expectOciError(await t.http.get('/v2/pull/manifests/multi').set('Accept', MediaType.DOCKER_MANIFEST), 404, 'MANIFEST_UNKNOWN');
   });

@@ -1,6 +1,6 @@
 import { MAX_MANIFEST_BYTES } from '../../src/oci/manifest';
 import { MediaType } from '../../src/oci/media-types';
-import { blob, descriptor, imageIndex, imageManifest, serialize, sha256, unknownDigest } from '../support/oci';
+import { blob, descriptor, imageIndex, imageManifest, serialize, sha256, sha512, unknownDigest } from '../support/oci';
 import { expectOciError, pushBlob, pushImage, putManifest } from '../support/http';
 import { startTestRegistry, type TestRegistry } from '../support/registry';
 
@@ -52,6 +52,17 @@ describe('PUT a manifest', () => {
     expect((await t.http.head(`/v2/push/manifests/${m.digest}`)).status).toBe(200);
     const tags = await t.http.get('/v2/push/tags/list');
     expect(tags.body.tags).not.toContain(m.digest);
+  });
+
+  it('by a sha512 digest: 201, and the manifest is found under it', async () => {
+    const m = image({ annotations: { pushed: 'by sha512' } });
+    const digest = sha512(m.content);
+    const res = await putManifest(t.http, 'push', digest, m.content, MediaType.OCI_MANIFEST);
+    expect(res.status).toBe(201);
+    expect(res.headers['docker-content-digest']).toBe(digest);
+    const got = await t.http.head(`/v2/push/manifests/${digest}`);
+    expect(got.status).toBe(200);
+    expect(got.headers['docker-content-digest']).toBe(digest);
   });
 
   it('by a digest the content does not have: 400 DIGEST_INVALID, nothing stored', async () => {

@@ -52,6 +52,15 @@ describe('monolithic upload (POST ?digest=)', () => {
     await expectNoBlob('mono', sha256(sent));
   });
 
+  it('stores an empty blob', async () => {
+    const empty = Buffer.alloc(0);
+    const res = await t.http.post(`/v2/mono/blobs/uploads/?digest=${sha256(empty)}`).type('application/octet-stream').send(empty);
+    expect(res.status).toBe(201);
+    const head = await t.http.head(`/v2/mono/blobs/${sha256(empty)}`);
+    expect(head.status).toBe(200);
+    expect(head.headers['content-length']).toBe('0');
+  });
+
   it('refuses a malformed digest with 400 DIGEST_INVALID', async () => {
     const res = await t.http.post('/v2/mono/blobs/uploads/?digest=sha256:abc').type('application/octet-stream').send('x');
     expectOciError(res, 400, 'DIGEST_INVALID');

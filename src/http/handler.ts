@@ -21,18 +21,36 @@ export function hasBody(req: Request): boolean {
   return req.headers['transfer-encoding'] !== undefined;
 }
 
-/** Reads a small body (manifests) into memory, refusing more than `limit` bytes as they arrive. */
-export async function readLimitedBody(req: Request, limit: number, onTooLarge: () => Error): Promise<Buffer> {
+/**
+ * Reads a small body (manifests) into memory, refusing more than `limit`
+ * bytes as they arrive. A refused body keeps flowing (and is discarded) so
+ * the client, still sending, can read the error instead of a reset.
+ */
+export function readLimitedBody(req: Request, limit: number, onTooLarge: () => Error): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? '0');
-  if (declared > limit) throw onTooLarge();
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    total += chunk.length;
-    if (total > limit) throw onTooLarge();
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks, total);
+  if (declared > limit) return Promise.reject(onTooLarge());
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    let refused = false;
+    req.on('data', (chunk: Buffer) => {
+      if (refused) return;
+      total += chunk.length;
+      if (total > limit) {
+        refused = true;
+        chunks.length = 0;
+        reject(onTooLarge());
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (!refused) resolve(Buffer.concat(chunks, total));
+    });
+    req.on('error', (err) => {
+      if (!refused) reject(err);
+    });
+  });
 }
 
 /** Sends a stream as the response body; a client that goes away is not an error worth a 500. */

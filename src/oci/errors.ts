@@ -21,8 +21,8 @@ export const ERROR_CODES = Object.freeze({
   // Berth's own: the spec has no code for these situations.
   RANGE_INVALID: { status: 416, message: 'requested range not satisfiable' },
   CONFLICT: { status: 409, message: 'the resource is still referenced' },
-  PAYLOAD_TOO_LARGE: { status: 413, message: 'payload too large' },
-  PAGINATION_INVALID: { status: 400, message: 'invalid pagination parameters' },
+  // Docker Registry v2's code for a bad `n`, which clients already know.
+  PAGINATION_NUMBER_INVALID: { status: 400, message: 'invalid number of results requested' },
   NOT_FOUND: { status: 404, message: 'no such endpoint' },
   UNAVAILABLE: { status: 503, message: 'service unavailable' },
   UNKNOWN: { status: 500, message: 'unknown error' },

@@ -48,6 +48,6 @@ export class ListingService {
 
 function parseN(n: string | undefined): number | undefined {
   if (n === undefined || n === '') return undefined;
-  if (!/^\d{1,15}$/.test(n)) throw new RegistryError('PAGINATION_INVALID', `n must be a non-negative integer: ${n}`);
+  if (!/^\d{1,15}$/.test(n)) throw new RegistryError('PAGINATION_NUMBER_INVALID', `n must be a non-negative integer: ${n}`);
   return Number(n);
 }

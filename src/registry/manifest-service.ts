@@ -61,7 +61,7 @@ export class ManifestService {
 
   async put(repository: string, reference: string, content: Buffer, contentType: string | undefined): Promise<PushedManifest> {
     if (content.length > MAX_MANIFEST_BYTES) {
-      throw new RegistryError('PAYLOAD_TOO_LARGE', `manifests are limited to ${MAX_MANIFEST_BYTES} bytes`);
+      throw new RegistryError('MANIFEST_INVALID', `manifests are limited to ${MAX_MANIFEST_BYTES} bytes`, { status: 413 });
     }
     const ref = parseReference(reference, 'write');
     const parsed = parseManifest(content, contentType);

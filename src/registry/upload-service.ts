@@ -44,6 +44,7 @@ class HashingMeter extends Transform {
 export class UploadService {
   private readonly hashes = new UploadHashCache();
   private readonly lockTtlMs: number;
+  private readonly writing = new Set<string>();
   /** Names this process as a lock holder; `<host>/<pid>/` lets a same-host store spot a dead holder. */
   private readonly owner = `${os.hostname()}/${process.pid}/${randomUUID()}`;
 
@@ -153,15 +154,23 @@ export class UploadService {
     return updated;
   }
 
+  /**
+   * Runs `fn` holding the upload's lock: the store's lock keeps other
+   * processes out, `writing` keeps out other requests in this one (the
+   * store's lock is re-entrant for its owner).
+   */
   private async withLock<T>(repository: string, id: string, fn: (s: UploadSession) => Promise<T>): Promise<T> {
     await this.session(repository, id);
-    if (!(await this.sessions.tryLock(id, this.owner, this.lockTtlMs))) {
+    const locked = await this.sessions.tryLock(id, this.owner, this.lockTtlMs);
+    // Checked after the await, with no await before the add: two requests cannot both pass.
+    if (!locked || this.writing.has(id)) {
       const current = await this.session(repository, id);
       throw new RegistryError('BLOB_UPLOAD_INVALID', 'another request is writing to this upload', {
         status: 416,
         headers: rangeHeaders(current),
       });
     }
+    this.writing.add(id);
     const refresh = setInterval(() => {
       this.sessions.tryLock(id, this.owner, this.lockTtlMs).catch((err: unknown) => this.log.warn({ err }, 'lock refresh failed'));
     }, this.lockTtlMs / 3);
@@ -171,6 +180,7 @@ export class UploadService {
       return await fn(session);
     } finally {
       clearInterval(refresh);
+      this.writing.delete(id);
       await this.sessions.unlock(id, this.owner);
     }
   }

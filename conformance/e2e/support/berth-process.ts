@@ -75,6 +75,9 @@ export class BerthProcess {
   private child?: ChildProcess;
   private exited?: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private starts = 0;
+  private expectingExit = false;
+  /** Set when the server exited without being told to (a crash); reported by dispose(). */
+  crashed?: string;
 
   private constructor(port: number, dataDir: string, ownsDataDir: boolean, workDir: string, env: Record<string, string>) {
     this.port = port;
@@ -103,7 +106,7 @@ export class BerthProcess {
         return p;
       } catch (err) {
         lastError = err;
-        await p.dispose();
+        await p.dispose().catch(() => undefined);
         if (!/EADDRINUSE|address already in use/i.test(String(err))) break;
       }
     }
@@ -166,8 +169,14 @@ export class BerthProcess {
     });
     fs.closeSync(log);
     this.child = child;
+    this.expectingExit = false;
     this.exited = new Promise((resolve) => {
-      child.once('exit', (code, signal) => resolve({ code, signal }));
+      child.once('exit', (code, signal) => {
+        if (!this.expectingExit && !this.crashed) {
+          this.crashed = `server pid ${child.pid} exited on its own (code ${code}, signal ${signal}); log tail:\n${this.logTail()}`;
+        }
+        resolve({ code, signal });
+      });
       child.once('error', () => resolve({ code: -1, signal: null }));
     });
     const deadline = Date.now() + READY_TIMEOUT_MS;
@@ -192,6 +201,7 @@ export class BerthProcess {
   async stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
     if (!this.child || !this.exited) throw new Error('server was never started');
     if (!this.running) return this.exited;
+    this.expectingExit = true;
     this.child.kill('SIGTERM');
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<'timeout'>((resolve) => {
@@ -210,6 +220,7 @@ export class BerthProcess {
   /** SIGKILL (kill -9) and wait until the process is gone. */
   async kill9(): Promise<void> {
     if (!this.child || !this.exited) throw new Error('server was never started');
+    this.expectingExit = true;
     if (this.running) this.child.kill('SIGKILL');
     await this.exited;
   }
@@ -221,6 +232,7 @@ export class BerthProcess {
   }
 
   killSync(): void {
+    this.expectingExit = true;
     if (this.running) {
       try {
         this.child!.kill('SIGKILL');
@@ -243,6 +255,7 @@ export class BerthProcess {
         fs.rmSync(this.workDir, { recursive: true, force: true });
       }
     }
+    if (this.crashed) throw new Error(this.crashed);
   }
 }
 

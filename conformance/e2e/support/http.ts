@@ -286,5 +286,5 @@ export function nextLink(r: Reply, base: URL): string | undefined {
   if (v === undefined) return undefined;
   const m = /<([^>]*)>\s*;\s*rel="?next"?/i.exec(v);
   check(r, m !== null, `Link header is not RFC 5988 '<url>; rel="next"': ${JSON.stringify(v)}`);
-  return new URL(m![1], base).toString();
+  return new URL(m![1]!, base).toString();
 }

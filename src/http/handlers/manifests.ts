@@ -72,7 +72,7 @@ export function manifestHandlers(manifests: ManifestService): RouteHandlers {
         const body = await readLimitedBody(
           req,
           MAX_MANIFEST_BYTES,
-          () => new RegistryError('PAYLOAD_TOO_LARGE', `manifests are limited to ${MAX_MANIFEST_BYTES} bytes`),
+          () => new RegistryError('MANIFEST_INVALID', `manifests are limited to ${MAX_MANIFEST_BYTES} bytes`, { status: 413 }),
         );
         const pushed = await manifests.put(name!, reference!, body, req.headers['content-type']);
         res.status(201).set({

@@ -20,8 +20,7 @@ export function renderErrors() {
       res.destroy();
       return;
     }
-    // An unread request body (say, a refused 2 GiB chunk) is not worth draining.
-    if (!req.complete) res.set('Connection', 'close');
+    if (!req.complete) drainBriefly(req, res);
     res.status(error.status).set(error.headers);
     if (req.method === 'HEAD') {
       res.end();
@@ -29,4 +28,25 @@ export function renderErrors() {
     }
     res.type('application/json').send(Buffer.from(JSON.stringify(error.toJSON())));
   };
+}
+
+/** How long a refused request's remaining body may keep its connection open. */
+const DRAIN_MS = 10_000;
+
+/**
+ * A request refused before its body was read (a 416 chunk, a 413 manifest):
+ * closing at once would reset a client still sending, and it would never see
+ * the error. So the body is read and discarded (Node does that for a
+ * keep-alive response), but only for a bounded time.
+ */
+function drainBriefly(req: Request, res: Response): void {
+  req.resume();
+  res.once('finish', () => {
+    if (req.complete) return;
+    const socket = req.socket;
+    const timer = setTimeout(() => socket.destroy(), DRAIN_MS);
+    timer.unref();
+    req.once('end', () => clearTimeout(timer));
+    req.once('close', () => clearTimeout(timer));
+  });
 }

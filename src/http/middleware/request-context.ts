@@ -30,7 +30,7 @@ export function requestContext(log: Logger) {
           path: req.path,
           status: res.statusCode,
           ms: Number(process.hrtime.bigint() - started) / 1e6,
-          bytesIn: req.socket.bytesRead,
+          contentLength: req.headers['content-length'],
           completed: res.writableFinished,
         },
         'request',

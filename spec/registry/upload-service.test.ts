@@ -1,0 +1,155 @@
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { createLogger } from '../../src/log';
+import { openDatabase } from '../../src/metadata/sqlite/database';
+import { SqliteMetadataIndex } from '../../src/metadata/sqlite/sqlite-metadata-index';
+import { RegistryError } from '../../src/oci/errors';
+import { UploadService } from '../../src/registry/upload-service';
+import { SqliteUploadSessionStore } from '../../src/sessions/sqlite/sqlite-upload-session-store';
+import { FsBlobStore } from '../../src/storage/fs/fs-blob-store';
+
+function sha256(data: Buffer): string {
+  return `sha256:${createHash('sha256').update(data).digest('hex')}`;
+}
+
+/** A body that delivers `good` and then fails, as a socket does when the client goes away. */
+function cutOff(good: Buffer): Readable {
+  let sent = false;
+  return new Readable({
+    read() {
+      if (!sent) {
+        sent = true;
+        this.push(good);
+      } else {
+        this.destroy(Object.assign(new Error('aborted'), { code: 'ECONNRESET' }));
+      }
+    },
+  });
+}
+
+describe('UploadService', () => {
+  let dir: string;
+  let db: ReturnType<typeof openDatabase>;
+  let blobs: FsBlobStore;
+  let index: SqliteMetadataIndex;
+  let sessions: SqliteUploadSessionStore;
+  const make = () => new UploadService(blobs, sessions, index, createLogger('silent'), { sessionTtlMs: 60_000 });
+
+  beforeEach(async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'berth-uploads-'));
+    db = openDatabase(path.join(dir, 'berth.db'));
+    blobs = new FsBlobStore(path.join(dir, 'storage'));
+    await blobs.init();
+    index = new SqliteMetadataIndex(db);
+    sessions = new SqliteUploadSessionStore(db);
+  });
+  afterEach(() => {
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('keeps the bytes of an interrupted chunk and resumes from them', async () => {
+    const uploads = make();
+    const data = Buffer.from('a'.repeat(1000) + 'b'.repeat(1000));
+    const s = await uploads.start('r/x');
+    await expect(uploads.append('r/x', s.id, cutOff(data.subarray(0, 700)))).rejects.toThrow('aborted');
+    const status = await uploads.status('r/x', s.id);
+    expect(status.offset).toBe(700);
+    await uploads.append('r/x', s.id, Readable.from([data.subarray(700)]), { start: 700, end: data.length - 1 });
+    expect(await uploads.complete('r/x', s.id, sha256(data))).toBe(sha256(data));
+    expect(await index.linkedBlobSize('r/x', sha256(data))).toBe(data.length);
+  });
+
+  it('verifies after a restart by re-hashing what is staged (no cached hash state)', async () => {
+    const data = Buffer.from('resume me after a crash');
+    const first = make();
+    const s = await first.start('r/x');
+    await first.append('r/x', s.id, Readable.from([data.subarray(0, 10)]));
+    const second = make(); // a new process: nothing cached
+    await second.append('r/x', s.id, Readable.from([data.subarray(10)]), { start: 10, end: data.length - 1 });
+    expect(await second.complete('r/x', s.id, sha256(data))).toBe(sha256(data));
+  });
+
+  it('refuses a chunk that does not start at the offset, keeping the session usable', async () => {
+    const uploads = make();
+    const s = await uploads.start('r/x');
+    await uploads.append('r/x', s.id, Readable.from([Buffer.from('12345')]));
+    const err = await uploads.append('r/x', s.id, Readable.from([Buffer.from('x')]), { start: 3, end: 3 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RegistryError);
+    expect((err as RegistryError).status).toBe(416);
+    expect((err as RegistryError).headers.Range).toBe('0-4');
+    expect((await uploads.status('r/x', s.id)).offset).toBe(5);
+  });
+
+  it('never links a blob whose digest does not match, and accepts the right digest afterwards', async () => {
+    const uploads = make();
+    const data = Buffer.from('the real content');
+    const s = await uploads.start('r/x');
+    await uploads.append('r/x', s.id, Readable.from([data]));
+    const wrong = sha256(Buffer.from('something else'));
+    await expect(uploads.complete('r/x', s.id, wrong)).rejects.toMatchObject({ code: 'DIGEST_INVALID' });
+    expect(await blobs.stat(wrong)).toBeNull();
+    expect(await blobs.stat(sha256(data))).toBeNull();
+    expect(await index.linkedBlobSize('r/x', sha256(data))).toBeNull();
+    expect(await uploads.complete('r/x', s.id, sha256(data))).toBe(sha256(data));
+  });
+
+  it('verifies sha512 digests by re-hashing the staged bytes', async () => {
+    const uploads = make();
+    const data = Buffer.from('sha512 content');
+    const digest = `sha512:${createHash('sha512').update(data).digest('hex')}`;
+    expect(await uploads.monolithic('r/x', digest, Readable.from([data]))).toBe(digest);
+    expect(await index.linkedBlobSize('r/x', digest)).toBe(data.length);
+  });
+
+  it('a failed monolithic upload leaves no session and no staged data', async () => {
+    const uploads = make();
+    await expect(uploads.monolithic('r/x', sha256(Buffer.from('x')), Readable.from([Buffer.from('y')]))).rejects.toMatchObject({
+      code: 'DIGEST_INVALID',
+    });
+    expect(await blobs.listUploads()).toEqual([]);
+    expect(await sessions.listStale(Date.now() + 1000, 10)).toEqual([]);
+  });
+
+  it('scopes sessions to their repository', async () => {
+    const uploads = make();
+    const s = await uploads.start('r/x');
+    await expect(uploads.status('r/other', s.id)).rejects.toMatchObject({ code: 'BLOB_UPLOAD_UNKNOWN' });
+  });
+
+  it('purges idle sessions with their data, and orphaned staged data', async () => {
+    const uploads = make();
+    const idle = await uploads.start('r/x');
+    await uploads.append('r/x', idle.id, Readable.from([Buffer.from('abandoned')]));
+    await blobs.createUpload('orphan-without-session');
+    const later = Date.now() + 120_000;
+    expect(await uploads.purgeStale(later)).toBe(2);
+    expect(await blobs.listUploads()).toEqual([]);
+    await expect(uploads.status('r/x', idle.id)).rejects.toMatchObject({ code: 'BLOB_UPLOAD_UNKNOWN' });
+  });
+
+  it('lets only one request write to an upload at a time', async () => {
+    const uploads = make();
+    const s = await uploads.start('r/x');
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let started = false;
+    const slow = new Readable({
+      read() {
+        if (started) return;
+        started = true;
+        this.push(Buffer.from('first'));
+        void gate.then(() => this.push(null));
+      },
+    });
+    const first = uploads.append('r/x', s.id, slow);
+    await new Promise((r) => setTimeout(r, 50));
+    const second = await uploads.append('r/x', s.id, Readable.from([Buffer.from('second')])).catch((e: unknown) => e);
+    expect((second as RegistryError).code).toBe('BLOB_UPLOAD_INVALID');
+    release();
+    expect((await first).offset).toBe(5);
+  });
+});
