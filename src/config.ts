@@ -13,7 +13,7 @@ const configSchema = z.object({
     .regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]*):\d{1,5}$/, 'must be host:port, e.g. 127.0.0.1:5000 or [::1]:5000'),
   dataDir: z.string().min(1),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
-  uploads: z.object({
+  uploads: z.strictObject({
     /** Idle upload sessions older than this are purged with their data. */
     sessionTtlSeconds: z.number().int().positive(),
     purgeIntervalSeconds: z.number().int().positive(),

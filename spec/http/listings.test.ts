@@ -83,7 +83,7 @@ describe('GET /v2/<name>/tags/list', () => {
   });
 
   it.each(['-1', 'abc', '1.5', '1e3'])('refuses n=%s with 400', async (n) => {
-    expectOciError(await t.http.get(`/v2/list/tags/tags/list?n=${n}`), 400, 'PAGINATION_INVALID');
+    expectOciError(await t.http.get(`/v2/list/tags/tags/list?n=${n}`), 400, 'PAGINATION_NUMBER_INVALID');
   });
 
   it('answers an unknown repository with 404 NAME_UNKNOWN', async () => {
@@ -119,6 +119,6 @@ describe('GET /v2/_catalog', () => {
   });
 
   it('refuses an invalid n with 400', async () => {
-    expectOciError(await t.http.get('/v2/_catalog?n=many'), 400, 'PAGINATION_INVALID');
+    expectOciError(await t.http.get('/v2/_catalog?n=many'), 400, 'PAGINATION_NUMBER_INVALID');
   });
 });

@@ -1,6 +1,6 @@
 import { MediaType } from '../../src/oci/media-types';
 import { imageIndex, unknownDigest } from '../support/oci';
-import { expectOciError, pushImage, pushManifest } from '../support/http';
+import { binary, expectOciError, pushImage, pushManifest } from '../support/http';
 import { startTestRegistry, type TestRegistry } from '../support/registry';
 
 let t: TestRegistry;
@@ -33,11 +33,7 @@ afterAll(async () => {
 
 describe('GET a manifest', () => {
   it('by tag: 200 with the exact bytes, the media type as Content-Type, digest and length', async () => {
-    const res = await t.http.get('/v2/pull/manifests/oci').buffer(true).parse((r, done) => {
-      const chunks: Buffer[] = [];
-      r.on('data', (c: Buffer) => chunks.push(c));
-      r.on('end', () => done(null, Buffer.concat(chunks)));
-    });
+    const res = await t.http.get('/v2/pull/manifests/oci').buffer(true).parse(binary);
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toBe(MediaType.OCI_MANIFEST);
     expect(res.headers['docker-content-digest']).toBe(image.digest);
@@ -127,6 +123,13 @@ describe('Accept negotiation', () => {
     const res = await t.http.get('/v2/pull/manifests/docker').set('Accept', MediaType.OCI_MANIFEST);
     expectOciError(res, 404, 'MANIFEST_UNKNOWN');
     expect((await t.http.head('/v2/pull/manifests/docker').set('Accept', MediaType.OCI_MANIFEST)).status).toBe(404);
+  });
+
+  it('serves a manifest fetched by digest with its true type whatever Accept says', async () => {
+    const res = await t.http.get(`/v2/pull/manifests/${docker.digest}`).set('Accept', MediaType.OCI_MANIFEST);
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toBe(MediaType.DOCKER_MANIFEST);
+    expect(res.headers['docker-content-digest']).toBe(docker.digest);
   });
 
   it('serves the linux/amd64 child of an index to a client that accepts only image manifests', async () => {

@@ -160,7 +160,7 @@ describe('PUT a manifest', () => {
     const padding = 'x'.repeat(MAX_MANIFEST_BYTES);
     const m = image({ annotations: { padding } });
     expect(m.content.length).toBeGreaterThan(MAX_MANIFEST_BYTES);
-    expectOciError(await putManifest(t.http, 'push', 'huge', m.content, MediaType.OCI_MANIFEST), 413, 'PAYLOAD_TOO_LARGE');
+    expectOciError(await putManifest(t.http, 'push', 'huge', m.content, MediaType.OCI_MANIFEST), 413, 'MANIFEST_INVALID');
     expect((await t.http.head('/v2/push/manifests/huge')).status).toBe(404);
   });
 

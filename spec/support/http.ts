@@ -60,12 +60,13 @@ export function withQuery(location: string, key: string, value: string): string 
   return `${location}${location.includes('?') ? '&' : '?'}${key}=${encodeURIComponent(value)}`;
 }
 
-/** Collects a binary response body as a Buffer. */
-export function binary(res: NodeJS.ReadableStream, done: (err: Error | null, body: Buffer) => void): void {
+/** A superagent parser that collects any response body as the exact bytes. */
+export function binary(res: unknown, done: (err: Error | null, body: Buffer) => void): void {
+  const stream = res as NodeJS.ReadableStream;
   const chunks: Buffer[] = [];
-  res.on('data', (c: Buffer) => chunks.push(c));
-  res.on('end', () => done(null, Buffer.concat(chunks)));
-  res.on('error', (err: Error) => done(err, Buffer.alloc(0)));
+  stream.on('data', (c: Buffer) => chunks.push(c));
+  stream.on('end', () => done(null, Buffer.concat(chunks)));
+  stream.on('error', (err: Error) => done(err, Buffer.alloc(0)));
 }
 
 export interface PushImageOptions {

@@ -83,6 +83,11 @@ export class SqliteMetadataIndex implements MetadataIndex {
       listTags: db.prepare<[number, string, number], { name: string }>(
         'SELECT name FROM tags WHERE repository_id = ? AND name > ? ORDER BY name LIMIT ?',
       ),
+      hasContent: db.prepare<[string], { one: number }>(
+        `SELECT 1 AS one FROM repositories r WHERE r.name = ?
+           AND (EXISTS (SELECT 1 FROM manifests m WHERE m.repository_id = r.id)
+             OR EXISTS (SELECT 1 FROM repository_blobs l WHERE l.repository_id = r.id))`,
+      ),
       listRepos: db.prepare<[string, number], { name: string }>(
         `SELECT r.name FROM repositories r WHERE r.name > ?
            AND (EXISTS (SELECT 1 FROM manifests m WHERE m.repository_id = r.id)
@@ -201,8 +206,9 @@ export class SqliteMetadataIndex implements MetadataIndex {
     return this.stmt.deleteTag.run(repoId, tag).changes > 0;
   }
 
+  /** A repository exists while it holds content: the catalog and tag listings agree on that. */
   async repositoryExists(repository: string): Promise<boolean> {
-    return this.repositoryId(repository) !== null;
+    return this.stmt.hasContent.get(repository) !== undefined;
   }
 
   async listTags(repository: string, page: Page): Promise<string[]> {
