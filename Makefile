@@ -28,13 +28,18 @@ typecheck: deps
 run: build
 	BERTH_ADDR=$${BERTH_ADDR:-127.0.0.1:5000} BERTH_DATA=$${BERTH_DATA:-./data} node dist/cli.js serve
 
-unit: deps
+unit: deps system-deps
 	npx --no-install jest --ci
 
 conformance: build system-deps
 	bash conformance/run.sh
 
 test: typecheck build unit conformance
+
+# Opt-in, not part of `make test`: commits an S3 blob over 5 GiB (multipart copy); ~20 GiB of disk traffic.
+.PHONY: test-s3-large
+test-s3-large: deps
+	npx --no-install jest --ci --testMatch '**/*.large.ts' --testTimeout 3600000
 
 clean:
 	rm -rf dist node_modules

@@ -7,6 +7,7 @@ packages=(
   skopeo podman buildah umoci   # containers-image clients
   docker.io                     # the Docker engine and its CLI
   busybox-static                # a static busybox for offline base images
+  redis-server                  # upload sessions of the scale-out configuration
 )
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

@@ -17,7 +17,7 @@ berth_start() {
     node "$REPO_ROOT/dist/cli.js" serve >>"$data/berth.log" 2>&1 &
   BERTH_PID=$!
   for _ in $(seq 1 100); do
-    if curl -fsS "$BERTH_URL/v2/" >/dev/null 2>&1; then return 0; fi
+    if curl -fsS "$BERTH_URL/healthz" >/dev/null 2>&1; then return 0; fi
     if ! kill -0 "$BERTH_PID" 2>/dev/null; then break; fi
     sleep 0.1
   done

@@ -20,10 +20,21 @@ part() {
   else failed=$((failed + 1)); echo "=== $name: FAILED"; fi
 }
 
-berth_start "$work/data" || exit 1
-echo "Berth under test: $BERTH_URL (pid $BERTH_PID)"
+# The default configuration: token auth on, the suite logs in as the admin user.
+admin_password=conformance-$RANDOM$RANDOM
+berth_start "$work/auth" BERTH_ADMIN_PASSWORD="$admin_password" || exit 1
+echo "Berth (token auth) under test: $BERTH_URL (pid $BERTH_PID)"
+part "official OCI conformance suite, token auth (admin credentials)" \
+  env OCI_USERNAME=admin OCI_PASSWORD="$admin_password" bash "$REPO_ROOT/conformance/official/run.sh" "$BERTH_URL"
+part "real clients through token auth (docker login, skopeo, podman; official suite as a non-admin user)" \
+  bash "$REPO_ROOT/conformance/clients-auth/run.sh" "$BERTH_HOSTPORT" "$admin_password" "$work/auth"
+berth_stop
 
-part "official OCI conformance suite" bash "$REPO_ROOT/conformance/official/run.sh" "$BERTH_URL"
+# Open mode (BERTH_AUTH=none) for the registry-API checks that do not log in.
+berth_start "$work/data" BERTH_AUTH=none || exit 1
+echo "Berth (open mode) under test: $BERTH_URL (pid $BERTH_PID)"
+
+part "official OCI conformance suite, open mode" bash "$REPO_ROOT/conformance/official/run.sh" "$BERTH_URL"
 if [ -f "$REPO_ROOT/conformance/e2e/jest.config.js" ]; then
   part "Berth end-to-end checks" env BERTH_E2E_URL="$BERTH_URL" npx --no-install jest -c "$REPO_ROOT/conformance/e2e/jest.config.js"
 fi
@@ -32,6 +43,7 @@ if [ -x "$REPO_ROOT/conformance/clients-core/run.sh" ]; then
 fi
 
 part "2 GiB blob in one PATCH: peak RSS under 250 MiB (its own Berth)" bash "$REPO_ROOT/conformance/memory/run.sh"
+part "scale-out: Redis sessions + S3 blobs, official suite and real clients (its own Berth)" bash "$REPO_ROOT/conformance/scale-out/run.sh"
 
 if ! kill -0 "$BERTH_PID" 2>/dev/null; then
   echo "Berth died during the run; its log:"; tail -n 50 "$work/data/berth.log"; failed=$((failed + 1))

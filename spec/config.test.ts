@@ -53,6 +53,10 @@ describe('loadConfig', () => {
       BERTH_UPLOAD_TTL_SECONDS: '60',
       BERTH_MAX_PAGE_SIZE: '50',
       BERTH_SHUTDOWN_GRACE_SECONDS: '0',
+      BERTH_PUBLIC_URL: 'https://registry.example',
+      BERTH_AUTH: 'none',
+      BERTH_ADMIN_PASSWORD: 'correct horse',
+      BERTH_TOKEN_TTL_SECONDS: '120',
     });
     expect(config).toEqual({
       addr: '0.0.0.0:6000',
@@ -61,6 +65,8 @@ describe('loadConfig', () => {
       uploads: { sessionTtlSeconds: 60, purgeIntervalSeconds: DEFAULT_CONFIG.uploads.purgeIntervalSeconds },
       maxPageSize: 50,
       shutdownGraceSeconds: 0,
+      publicUrl: 'https://registry.example',
+      auth: { ...DEFAULT_CONFIG.auth, mode: 'none', adminPassword: 'correct horse', tokenTtlSeconds: 120 },
     });
   });
 

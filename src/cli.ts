@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config';
 import { createLogger } from './log';
 import { startServer } from './server';
+import { ADMIN_COMMANDS, ADMIN_HELP, runAdminCommand } from './cli/admin-commands';
 
 const HELP = `berth — an OCI container registry
 
@@ -11,6 +12,7 @@ Usage:
   berth --help       show this help
   berth --version    show the version
 
+${ADMIN_HELP}
 Configuration (environment, or a JSON file named by BERTH_CONFIG):
   BERTH_ADDR                   listen address, host:port        (default 127.0.0.1:5000)
   BERTH_DATA                   data directory                   (default ./data)
@@ -18,9 +20,27 @@ Configuration (environment, or a JSON file named by BERTH_CONFIG):
   BERTH_UPLOAD_TTL_SECONDS     idle upload sessions expire after (default 86400)
   BERTH_MAX_PAGE_SIZE          largest tags/catalog page         (default 10000)
   BERTH_SHUTDOWN_GRACE_SECONDS wait for requests on SIGTERM      (default 25)
+
+Scale-out (replicas sharing sessions and blobs):
+  REDIS_URL                    upload sessions in Redis, e.g. redis://127.0.0.1:6379
+  S3_BUCKET                    blobs in this S3 bucket; the other S3_* count only with it:
+  S3_ENDPOINT                  another S3 server than AWS, e.g. http://127.0.0.1:9000
+  S3_REGION                    (default us-east-1)
+  S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY   both, or neither for the SDK's default credentials
+  S3_FORCE_PATH_STYLE          true for path-style bucket URLs  (default false)
+  S3_REDIRECT                  true: blob GETs answer 307 to a pre-signed URL (default false)
+  BERTH_CI_TOKEN_TTL_MINUTES   default CI token lifetime, 1-1440  (default 60)
 `;
 
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] !== undefined && ADMIN_COMMANDS.has(argv[0])) {
+    return runAdminCommand(argv, {
+      env: process.env,
+      stdout: (text) => process.stdout.write(text),
+      stderr: (text) => process.stderr.write(text),
+      readStdin,
+    });
+  }
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -56,6 +76,12 @@ async function main(argv: string[]): Promise<number> {
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
   return -1;
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 main(process.argv.slice(2)).then(

@@ -22,6 +22,48 @@ const configSchema = z.object({
   maxPageSize: z.number().int().min(1).max(100_000),
   /** How long a SIGTERM waits for requests in flight before closing them. */
   shutdownGraceSeconds: z.number().int().nonnegative(),
+  /** Upload sessions in Redis instead of the SQLite file, shared by replicas (REDIS_URL). */
+  redis: z
+    .strictObject({
+      url: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'),
+      keyPrefix: z.string().default('berth:'),
+    })
+    .optional(),
+  /** Blobs in an S3 bucket instead of dataDir/storage (S3_BUCKET, with the other S3_* variables). */
+  s3: z
+    .strictObject({
+      bucket: z.string().min(1),
+      /** Another S3 server than AWS's, e.g. http://127.0.0.1:9000. */
+      endpoint: z.string().regex(/^https?:\/\//, 'must be an http:// or https:// URL').optional(),
+      region: z.string().min(1).default('us-east-1'),
+      /** Both, or neither for the SDK's default credential chain. */
+      accessKeyId: z.string().min(1).optional(),
+      secretAccessKey: z.string().min(1).optional(),
+      forcePathStyle: z.boolean().default(false),
+      /** Blob GETs answer 307 to a pre-signed URL instead of streaming through Berth. */
+      redirect: z.boolean().default(false),
+      /** Key prefix inside the bucket. */
+      prefix: z.string().default(''),
+    })
+    .refine((s) => (s.accessKeyId === undefined) === (s.secretAccessKey === undefined), {
+      message: 'set both accessKeyId and secretAccessKey, or neither',
+    })
+    .optional(),
+  /** The URL clients reach Berth at; package source links are matched against it. Derived from requests when unset. */
+  publicUrl: z.url().optional(),
+  auth: z.strictObject({
+    /** `token` (Docker token auth, the default) or `none`: an explicit opt-in open mode for throwaway local use. */
+    mode: z.enum(['token', 'none']),
+    /** The `service` named in challenges and the JWT audience. */
+    service: z.string().min(1),
+    issuer: z.string().min(1),
+    tokenTtlSeconds: z.number().int().min(30).max(86_400),
+    refreshTokenTtlDays: z.number().int().min(1).max(3650),
+    /** The default lifetime of a CI token; one asked for explicitly may not exceed a day either. */
+    ciTokenTtlMinutes: z.number().int().min(1).max(1440).optional(),
+    /** The first start creates `admin` with this password, or a generated one printed once. */
+    adminPassword: z.string().min(8).optional(),
+  }),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -33,6 +75,14 @@ export const DEFAULT_CONFIG: Config = {
   uploads: { sessionTtlSeconds: 24 * 3600, purgeIntervalSeconds: 600 },
   maxPageSize: 10_000,
   shutdownGraceSeconds: 25,
+  auth: {
+    mode: 'token',
+    service: 'berth',
+    issuer: 'berth',
+    tokenTtlSeconds: 300,
+    refreshTokenTtlDays: 90,
+    ciTokenTtlMinutes: 60,
+  },
 };
 
 /** Environment variables and the setting each one sets. */
@@ -43,6 +93,20 @@ const ENV: ReadonlyArray<[string, (c: Record<string, unknown>, v: string) => voi
   ['BERTH_UPLOAD_TTL_SECONDS', (c, v) => (section(c, 'uploads').sessionTtlSeconds = numberOrText(v))],
   ['BERTH_MAX_PAGE_SIZE', (c, v) => (c.maxPageSize = numberOrText(v))],
   ['BERTH_SHUTDOWN_GRACE_SECONDS', (c, v) => (c.shutdownGraceSeconds = numberOrText(v))],
+  ['BERTH_PUBLIC_URL', (c, v) => (c.publicUrl = v)],
+  ['BERTH_AUTH', (c, v) => (section(c, 'auth').mode = v)],
+  ['BERTH_ADMIN_PASSWORD', (c, v) => (section(c, 'auth').adminPassword = v)],
+  ['BERTH_TOKEN_TTL_SECONDS', (c, v) => (section(c, 'auth').tokenTtlSeconds = numberOrText(v))],
+  ['BERTH_CI_TOKEN_TTL_MINUTES', (c, v) => (section(c, 'auth').ciTokenTtlMinutes = numberOrText(v))],
+  ['REDIS_URL', (c, v) => (section(c, 'redis').url = v)],
+  // The other S3_* variables count only once S3_BUCKET (or the file) has chosen S3.
+  ['S3_BUCKET', (c, v) => (section(c, 's3').bucket = v)],
+  ['S3_ENDPOINT', (c, v) => s3Setting(c, 'endpoint', v)],
+  ['S3_REGION', (c, v) => s3Setting(c, 'region', v)],
+  ['S3_ACCESS_KEY_ID', (c, v) => s3Setting(c, 'accessKeyId', v)],
+  ['S3_SECRET_ACCESS_KEY', (c, v) => s3Setting(c, 'secretAccessKey', v)],
+  ['S3_FORCE_PATH_STYLE', (c, v) => s3Setting(c, 'forcePathStyle', booleanOrText(v))],
+  ['S3_REDIRECT', (c, v) => s3Setting(c, 'redirect', booleanOrText(v))],
 ];
 
 export class ConfigError extends Error {
@@ -94,6 +158,16 @@ function section(c: Record<string, unknown>, key: string): Record<string, unknow
 
 function numberOrText(v: string): number | string {
   return /^-?\d+$/.test(v) ? Number(v) : v;
+}
+
+function booleanOrText(v: string): boolean | string {
+  if (/^(true|1|yes)$/i.test(v)) return true;
+  if (/^(false|0|no)$/i.test(v)) return false;
+  return v;
+}
+
+function s3Setting(c: Record<string, unknown>, key: string, v: unknown): void {
+  if (typeof c.s3 === 'object' && c.s3 !== null) (c.s3 as Record<string, unknown>)[key] = v;
 }
 
 function deepMerge(target: Record<string, unknown>, source: Record<string, unknown>): void {

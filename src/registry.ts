@@ -12,6 +12,25 @@ import { ListingService } from './registry/listing-service';
 import { ManifestService } from './registry/manifest-service';
 import { ReferrerService } from './registry/referrer-service';
 import { UploadService } from './registry/upload-service';
+import { Redis } from 'ioredis';
+import type { BlobStore } from './storage/blob-store';
+import type { UploadSessionStore } from './sessions/upload-session-store';
+import { RedisUploadSessionStore } from './sessions/redis/redis-upload-session-store';
+import { S3BlobStore } from './storage/s3/s3-blob-store';
+import { createS3Client } from './storage/s3/s3-client';
+
+import { randomBytes } from 'node:crypto';
+import type Database from 'better-sqlite3';
+import { AccessControl } from './auth/access-control';
+import { Authenticator } from './auth/authenticator';
+import { Authorizer } from './auth/authorizer';
+import { hashPassword } from './auth/secrets';
+import { SigningKeys } from './auth/signing-keys';
+import { SqliteIdentityStore } from './auth/sqlite/sqlite-identity-store';
+import { TokenService } from './auth/token-service';
+import { DEFAULT_CI_TOKEN_TTL_MINUTES, IdentityService } from './auth/identity-service';
+import { PackageLinker } from './auth/package-linker';
+import { RegistryEvents } from './events/registry-events';
 
 export interface Registry {
   app: Express;
@@ -25,30 +44,124 @@ export interface Registry {
  */
 export async function createRegistry(config: Config, log: Logger): Promise<Registry> {
   const db = openDatabase(path.join(config.dataDir, 'berth.db'));
-  const blobStore = new FsBlobStore(path.join(config.dataDir, 'storage'));
-  await blobStore.init();
-  const sessions = new SqliteUploadSessionStore(db);
+  const storage = await openBlobStore(config);
+  const blobStore = storage.store;
+  const sessionStore = await openSessionStore(config, db);
+  const sessions = sessionStore.store;
   const index = new SqliteMetadataIndex(db);
 
   const uploads = new UploadService(blobStore, sessions, index, log, {
     sessionTtlMs: config.uploads.sessionTtlSeconds * 1000,
+    // Redis locks only expire: a short TTL (refreshed while a chunk streams) frees a killed replica's uploads quickly.
+    lockTtlMs: config.redis ? 15_000 : undefined,
+    // Hash state leaves the process only where another replica may continue the upload, or
+    // where staged bytes cannot be read back (S3 parts): elsewhere the native hasher is faster.
+    hashing: config.redis || config.s3 ? 'session' : 'process',
   });
   const blobs = new BlobService(blobStore, index);
+  const events = new RegistryEvents(log);
+  const auth = config.auth.mode === 'token' ? await buildAuth(db, config, log) : undefined;
+  if (auth) {
+    const linker = new PackageLinker(
+      auth.identities,
+      auth.authorizer,
+      { open: (digest) => blobStore.openRead(digest) },
+      log,
+      config.publicUrl,
+    );
+    events.on('manifest.pushed', (event) => linker.onManifestPushed(event));
+  }
   const app = createHttpApp({
     log,
     blobs,
     uploads,
-    manifests: new ManifestService(index),
+    manifests: new ManifestService(index, events),
     listing: new ListingService(index, config.maxPageSize),
     referrers: new ReferrerService(index),
+    auth,
   });
   return {
     app,
     uploads,
     async close() {
-      await sessions.close();
+      await sessionStore.close();
       await index.close();
       db.close();
+      storage.close();
     },
   };
+}
+
+/** Blobs on S3 when `s3` is configured, else on the filesystem under the data directory. */
+async function openBlobStore(config: Config): Promise<{ store: BlobStore; close(): void }> {
+  if (config.s3) {
+    const client = createS3Client(config.s3);
+    const store = new S3BlobStore(client, { bucket: config.s3.bucket, prefix: config.s3.prefix, redirect: config.s3.redirect });
+    return { store, close: () => client.destroy() };
+  }
+  const store = new FsBlobStore(path.join(config.dataDir, 'storage'));
+  await store.init();
+  return { store, close: () => undefined };
+}
+
+/** Upload sessions in Redis when `redis` is configured, else in the SQLite file. */
+async function openSessionStore(
+  config: Config,
+  db: Database.Database,
+): Promise<{ store: UploadSessionStore; close(): Promise<void> }> {
+  if (config.redis) {
+    const redis = new Redis(config.redis.url, { lazyConnect: true, maxRetriesPerRequest: 3 });
+    await redis.connect();
+    const store = new RedisUploadSessionStore(redis, {
+      keyPrefix: config.redis.keyPrefix,
+      sessionTtlMs: config.uploads.sessionTtlSeconds * 1000,
+    });
+    return {
+      store,
+      async close() {
+        await store.close();
+        await redis.quit();
+      },
+    };
+  }
+  const store = new SqliteUploadSessionStore(db);
+  return { store, close: () => store.close() };
+}
+
+/** The identity model, token service and access control over the shared SQLite file. */
+async function buildAuth(db: Database.Database, config: Config, log: Logger) {
+  const identities = new SqliteIdentityStore(db);
+  await ensureAdmin(identities, config, log);
+  const keys = new SigningKeys(identities);
+  await keys.init();
+  const authorizer = new Authorizer(identities);
+  const authenticator = new Authenticator(identities);
+  const tokens = new TokenService(keys, authorizer, authenticator, {
+    issuer: config.auth.issuer,
+    service: config.auth.service,
+    ttlSeconds: config.auth.tokenTtlSeconds,
+  });
+  return {
+    identities,
+    keys,
+    authorizer,
+    authenticator,
+    tokens,
+    access: new AccessControl(authorizer, identities),
+    management: new IdentityService(identities, authorizer, authenticator, {
+      ciTokenTtlMinutes: config.auth.ciTokenTtlMinutes ?? DEFAULT_CI_TOKEN_TTL_MINUTES,
+    }),
+    realm: config.publicUrl ? new URL('/token', config.publicUrl).toString() : undefined,
+    refreshTokenTtlMs: config.auth.refreshTokenTtlDays * 86_400_000,
+  };
+}
+
+/** The first start creates `admin`; a generated password is printed once, to stderr, never logged again. */
+async function ensureAdmin(identities: SqliteIdentityStore, config: Config, log: Logger): Promise<void> {
+  if (await identities.accountByName('admin')) return;
+  const given = config.auth.adminPassword;
+  const password = given ?? randomBytes(18).toString('base64url');
+  await identities.createAccount('admin', 'user', await hashPassword(password), true);
+  log.info({ user: 'admin' }, 'created the admin user');
+  if (!given) process.stderr.write(`\nBerth created the user "admin" with password: ${password}\nIt is shown only this once.\n\n`);
 }

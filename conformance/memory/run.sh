@@ -5,5 +5,5 @@ REPO_ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 . "$REPO_ROOT/conformance/lib.sh"
 work=$(mktemp -d "${TMPDIR:-/tmp}/berth-memory.XXXXXX")
 trap 'berth_stop; rm -rf "$work"' EXIT
-berth_start "$work/data" || exit 1
+berth_start "$work/data" BERTH_AUTH=none || exit 1
 node "$REPO_ROOT/conformance/memory/push-large-blob.mjs" "$BERTH_URL" "$BERTH_PID" "${BLOB_MIB:-2048}" "${RSS_LIMIT_MIB:-250}"

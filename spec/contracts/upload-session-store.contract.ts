@@ -33,6 +33,20 @@ export function uploadSessionStoreContract(kind: string, harness: UploadSessionS
       expect(await store.setOffset(s.id, 1, 1)).toBe(false);
     });
 
+    it('keeps the opaque hash state with its offset, and drops it when the offset moves without one', async () => {
+      const s = session({ hashState: 'initial state' });
+      await store.create(s);
+      expect((await store.get(s.id))?.hashState).toBe('initial state');
+      const state = `sha256 ${'ab'.repeat(80)} =+/ é`;
+      expect(await store.setOffset(s.id, 4096, s.updatedAt + 1, state)).toBe(true);
+      expect(await store.get(s.id)).toEqual({ ...s, offset: 4096, updatedAt: s.updatedAt + 1, hashState: state });
+      expect((await store.listStale(s.updatedAt + 2, 10)).find((x) => x.id === s.id)?.hashState).toBe(state);
+      expect(await store.setOffset(s.id, 5000, s.updatedAt + 3)).toBe(true);
+      const moved = await store.get(s.id);
+      expect(moved?.offset).toBe(5000);
+      expect(moved).not.toHaveProperty('hashState');
+    });
+
     it('keeps offsets beyond 4 GiB exactly', async () => {
       const s = session();
       await store.create(s);

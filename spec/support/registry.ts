@@ -14,9 +14,13 @@ export interface TestRegistry {
   close(): Promise<void>;
 }
 
-/** A test configuration on a data directory of its own. */
+/**
+ * A test configuration on a data directory of its own. The registry API
+ * tests run in open mode; authentication has its own tests (spec/auth).
+ */
 export function testConfig(dataDir: string, overrides: Partial<Config> = {}): Config {
-  return { ...structuredClone(DEFAULT_CONFIG), logLevel: 'silent', dataDir, ...overrides };
+  const base = structuredClone(DEFAULT_CONFIG);
+  return { ...base, logLevel: 'silent', dataDir, auth: { ...base.auth, mode: 'none' }, ...overrides };
 }
 
 /** A registry on a fresh temporary data directory; `close` shuts it down and removes the directory. */

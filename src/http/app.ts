@@ -15,7 +15,13 @@ import { referrerHandlers } from './handlers/referrers';
 import { uploadHandlers } from './handlers/uploads';
 import { renderErrors } from './middleware/errors';
 import { requestContext } from './middleware/request-context';
-import { v2Router } from './v2-router';
+import { v2Router, type RouteGuard } from './v2-router';
+import { authenticate, enforce, type AuthDependencies } from './middleware/authenticate';
+import { tokenRoutes, type TokenRouteDependencies } from './token-routes';
+import { apiRouter, type ApiDependencies } from './api/api-router';
+import { ROUTE_ACTIONS } from './routes';
+import type { AccessAction } from '../auth/access-control';
+import { ANONYMOUS } from '../auth/principal';
 
 export interface HttpDependencies {
   log: Logger;
@@ -24,6 +30,8 @@ export interface HttpDependencies {
   manifests: ManifestService;
   listing: ListingService;
   referrers: ReferrerService;
+  /** Absent in open mode: then every request may do everything. */
+  auth?: AuthDependencies & TokenRouteDependencies & { management?: ApiDependencies['management'] };
 }
 
 /** The Express application: middleware, the v2 route table, one error renderer. No body parsers: bodies are streams. */
@@ -33,12 +41,22 @@ export function createHttpApp(deps: HttpDependencies): Express {
   app.disable('etag');
   app.set('query parser', 'simple');
 
+  const auth = deps.auth;
   const handlers: RouteHandlers = mergeHandlers(
     baseHandlers(),
     blobHandlers(deps.blobs),
-    uploadHandlers(deps.uploads, deps.blobs),
+    uploadHandlers(
+      deps.uploads,
+      deps.blobs,
+      // The mount source is checked against the live model for the verified caller, not the
+      // token's claim: clients (the OCI suite's among them) ask for a token scoped to the target only.
+      auth ? (req, from) => auth.access.canPull(req.auth?.principal ?? ANONYMOUS, from) : undefined,
+    ),
     manifestHandlers(deps.manifests),
-    listingHandlers(deps.listing),
+    listingHandlers(
+      deps.listing,
+      auth ? (req) => (name) => auth.access.canPull(req.auth?.principal ?? ANONYMOUS, name) : undefined,
+    ),
     referrerHandlers(deps.referrers),
   );
 
@@ -46,7 +64,19 @@ export function createHttpApp(deps: HttpDependencies): Express {
   app.get('/healthz', (_req, res) => {
     res.status(200).json({ status: 'ok' });
   });
-  app.use(v2Router(handlers));
+  let guard: RouteGuard | undefined;
+  if (auth) {
+    app.use(tokenRoutes(auth));
+    // The management API: JSON bodies there only, never on the blob routes.
+    if (auth.management) app.use('/api/v1', apiRouter({ management: auth.management, authenticator: auth.authenticator }));
+    app.use(['/v2', '/v2/*rest'], authenticate(auth));
+    guard = async (req, match) => {
+      const needed = ROUTE_ACTIONS[match.route][req.method];
+      const action: AccessAction = needed === undefined || needed === 'none' ? 'login' : needed;
+      await enforce(req, auth, action, match.name);
+    };
+  }
+  app.use(v2Router(handlers, guard));
   app.use((req, _res, next) => next(new RegistryError('NOT_FOUND', { path: req.path })));
   app.use(renderErrors());
   return app;

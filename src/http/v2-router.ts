@@ -2,13 +2,16 @@ import type { NextFunction, Request, Response } from 'express';
 import { RegistryError } from '../oci/errors';
 import { assertValidName } from '../oci/reference';
 import type { RouteHandlers } from './handler';
-import { matchRoute } from './routes';
+import { matchRoute, type RouteMatch } from './routes';
+
+/** Runs before a matched route's handler; throws to refuse (authorization lives here). */
+export type RouteGuard = (req: Request, match: RouteMatch) => Promise<void>;
 
 /**
  * Dispatches /v2/* requests through the route table: match, validate the
  * repository name, then hand off to the route's handler for the method.
  */
-export function v2Router(handlers: RouteHandlers) {
+export function v2Router(handlers: RouteHandlers, guard?: RouteGuard) {
   return (req: Request, res: Response, next: NextFunction): void => {
     if (req.path !== '/v2' && !req.path.startsWith('/v2/')) {
       next();
@@ -31,6 +34,6 @@ export function v2Router(handlers: RouteHandlers) {
       next(err);
       return;
     }
-    handler(req, res, match).catch(next);
+    (guard ? guard(req, match) : Promise.resolve()).then(() => handler(req, res, match)).catch(next);
   };
 }

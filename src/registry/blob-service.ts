@@ -34,6 +34,11 @@ export class BlobService {
     }
   }
 
+  /** A URL the client may fetch the blob from directly (a pre-signed S3 URL), or null to stream it. */
+  async redirectUrl(info: BlobInfo): Promise<string | null> {
+    return this.blobs.readUrl ? this.blobs.readUrl(info.digest) : null;
+  }
+
   /**
    * Links a blob from another repository (cross-repository mount). Returns
    * false when the source does not have it, so the caller can fall back to

@@ -29,8 +29,28 @@ export class ListingService {
     return this.page(query, (last, limit) => this.index.listTags(repository, { last, limit }));
   }
 
-  async repositories(query: PageQuery): Promise<ListPage> {
-    return this.page(query, (last, limit) => this.index.listRepositories({ last, limit }));
+  /**
+   * The catalog; with `visible`, only what the caller may see. Filtering
+   * happens page by page, so hidden repositories never make a page short
+   * by more than the scan bound allows.
+   */
+  async repositories(query: PageQuery, visible?: (name: string) => Promise<boolean>): Promise<ListPage> {
+    if (!visible) return this.page(query, (last, limit) => this.index.listRepositories({ last, limit }));
+    return this.page(query, async (last, limit) => {
+      const out: string[] = [];
+      let cursor = last;
+      // Bounded: at most 20 scans of the index per request, whatever is hidden.
+      for (let scan = 0; scan < 20 && out.length < limit; scan++) {
+        const batch = await this.index.listRepositories({ last: cursor, limit });
+        for (const name of batch) {
+          if (out.length >= limit) break;
+          if (await visible(name)) out.push(name);
+        }
+        if (batch.length < limit) break;
+        cursor = batch[batch.length - 1];
+      }
+      return out;
+    });
   }
 
   private async page(query: PageQuery, fetch: (last: string | undefined, limit: number) => Promise<string[]>): Promise<ListPage> {

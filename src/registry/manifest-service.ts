@@ -1,4 +1,5 @@
 import { RegistryError } from '../oci/errors';
+import type { EventActor, RegistryEvents } from '../events/registry-events';
 import { digestOf, looksLikeDigest, parseDigest } from '../oci/digest';
 import { isValidTag } from '../oci/reference';
 import { MAX_MANIFEST_BYTES, parseManifest } from '../oci/manifest';
@@ -35,7 +36,10 @@ export interface PushedManifest {
 
 /** Manifests and tags: validation on push, resolution on pull, and the reference rules on delete. */
 export class ManifestService {
-  constructor(private readonly index: MetadataIndex) {}
+  constructor(
+    private readonly index: MetadataIndex,
+    private readonly events?: RegistryEvents,
+  ) {}
 
   async resolve(repository: string, reference: string): Promise<string> {
     const ref = parseReference(reference);
@@ -59,7 +63,13 @@ export class ManifestService {
     return manifest;
   }
 
-  async put(repository: string, reference: string, content: Buffer, contentType: string | undefined): Promise<PushedManifest> {
+  async put(
+    repository: string,
+    reference: string,
+    content: Buffer,
+    contentType: string | undefined,
+    actor: EventActor = {},
+  ): Promise<PushedManifest> {
     if (content.length > MAX_MANIFEST_BYTES) {
       throw new RegistryError('MANIFEST_INVALID', `manifests are limited to ${MAX_MANIFEST_BYTES} bytes`, { status: 413 });
     }
@@ -73,24 +83,21 @@ export class ManifestService {
     } else {
       digest = digestOf(content);
     }
+    const record = {
+      repository,
+      digest,
+      mediaType: parsed.mediaType,
+      size: content.length,
+      artifactType: parsed.artifactType,
+      configDigest: parsed.configDigest,
+      configMediaType: parsed.configMediaType,
+      subject: parsed.subject,
+      annotations: parsed.annotations,
+      createdAt: Date.now(),
+    };
+    const tag = 'tag' in ref ? ref.tag : undefined;
     try {
-      await this.index.putManifest({
-        record: {
-          repository,
-          digest,
-          mediaType: parsed.mediaType,
-          size: content.length,
-          artifactType: parsed.artifactType,
-          configDigest: parsed.configDigest,
-          configMediaType: parsed.configMediaType,
-          subject: parsed.subject,
-          annotations: parsed.annotations,
-          createdAt: Date.now(),
-        },
-        content,
-        references: parsed.references,
-        tag: 'tag' in ref ? ref.tag : undefined,
-      });
+      await this.index.putManifest({ record, content, references: parsed.references, tag });
     } catch (err) {
       if (err instanceof MissingReferenceError) {
         const code = err.reference.kind === 'blob' ? 'MANIFEST_BLOB_UNKNOWN' : 'MANIFEST_UNKNOWN';
@@ -98,14 +105,16 @@ export class ManifestService {
       }
       throw err;
     }
+    await this.events?.emit('manifest.pushed', { ...record, tag, actor });
     return { digest, subject: parsed.subject };
   }
 
   /** By digest: the manifest and its tags. By tag: just the tag. */
-  async delete(repository: string, reference: string): Promise<void> {
+  async delete(repository: string, reference: string, actor: EventActor = {}): Promise<void> {
     const ref = parseReference(reference);
     if ('tag' in ref) {
       if (!(await this.index.deleteTag(repository, ref.tag))) throw new RegistryError('MANIFEST_UNKNOWN', { tag: ref.tag });
+      await this.events?.emit('manifest.deleted', { repository, tag: ref.tag, actor });
       return;
     }
     const outcome = await this.index.deleteManifest(repository, ref.digest);
@@ -113,5 +122,6 @@ export class ManifestService {
     if (outcome.status === 'referenced') {
       throw new RegistryError('CONFLICT', { digest: ref.digest, referencedBy: outcome.by });
     }
+    await this.events?.emit('manifest.deleted', { repository, digest: ref.digest, actor });
   }
 }

@@ -1,13 +1,14 @@
-import { randomUUID, type Hash } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { Transform, Writable, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { RegistryError } from '../oci/errors';
 import { newHash, parseDigest, type ParsedDigest } from '../oci/digest';
-import type { BlobStore } from '../storage/blob-store';
+import { UploadNotReadableError, type BlobStore } from '../storage/blob-store';
 import type { UploadSession, UploadSessionStore } from '../sessions/upload-session-store';
 import type { MetadataIndex } from '../metadata/metadata-index';
 import { UploadHashCache } from './hash-cache';
+import { decodeSavedHash, encodeSavedHash, UploadHasherFactory, type HashingMode, type UploadHasher } from './upload-hasher';
 import type { Logger } from '../log';
 
 /** A chunk's declared position, from a PATCH's Content-Range. */
@@ -21,12 +22,18 @@ export interface UploadServiceOptions {
   sessionTtlMs: number;
   /** A lock is refreshed while a chunk streams, so a crashed holder frees it after this long. */
   lockTtlMs?: number;
+  /**
+   * `process` (default): Node's native SHA-256, its running state cached in
+   * this process. `session`: a resumable SHA-256 whose state is saved with the
+   * session after every chunk, so another replica continues without re-reading.
+   */
+  hashing?: HashingMode;
 }
 
 /** Counts and hashes bytes on their way to storage. */
 class HashingMeter extends Transform {
   bytes = 0;
-  constructor(private readonly hash: Hash) {
+  constructor(private readonly hash: { update(data: Buffer): unknown }) {
     super({ highWaterMark: 1024 * 1024 });
   }
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
@@ -43,6 +50,7 @@ class HashingMeter extends Transform {
  */
 export class UploadService {
   private readonly hashes = new UploadHashCache();
+  private readonly hashers: UploadHasherFactory;
   private readonly lockTtlMs: number;
   private readonly writing = new Set<string>();
   /** Names this process as a lock holder; `<host>/<pid>/` lets a same-host store spot a dead holder. */
@@ -56,6 +64,7 @@ export class UploadService {
     private readonly options: UploadServiceOptions,
   ) {
     this.lockTtlMs = options.lockTtlMs ?? 60_000;
+    this.hashers = new UploadHasherFactory(options.hashing ?? 'process');
   }
 
   async start(repository: string): Promise<UploadSession> {
@@ -149,7 +158,13 @@ export class UploadService {
     if (staged === session.offset) return session;
     // A crash mid-chunk leaves more on disk than the session recorded; what is on disk is the truth.
     this.hashes.forget(session.id);
-    const updated = { ...session, offset: staged, updatedAt: Date.now() };
+    const updated: UploadSession = {
+      id: session.id,
+      repository: session.repository,
+      offset: staged,
+      startedAt: session.startedAt,
+      updatedAt: Date.now(),
+    };
     await this.sessions.setOffset(session.id, staged, updated.updatedAt);
     return updated;
   }
@@ -194,36 +209,73 @@ export class UploadService {
     } catch (err) {
       // Keep what reached storage so the client can resume from there.
       const staged = (await this.blobs.uploadSize(session.id)) ?? session.offset;
-      await this.sessions.setOffset(session.id, staged, Date.now());
-      if (staged === session.offset + meter.bytes) this.hashes.put(session.id, hash, staged);
+      const intact = staged === session.offset + meter.bytes;
+      // The hash state must describe exactly the staged bytes: the new one, the old one if
+      // storage kept none of the chunk, or none at all (a later chunk re-hashes).
+      const hashState = intact ? this.saveHash(hash, staged) : staged === session.offset ? session.hashState : undefined;
+      await this.sessions.setOffset(session.id, staged, Date.now(), hashState);
+      if (intact) this.hashes.put(session.id, hash, staged);
       throw err;
     }
     const offset = session.offset + meter.bytes;
     const updatedAt = Date.now();
-    if (!(await this.sessions.setOffset(session.id, offset, updatedAt))) {
+    const hashState = this.saveHash(hash, offset);
+    if (!(await this.sessions.setOffset(session.id, offset, updatedAt, hashState))) {
       throw new RegistryError('BLOB_UPLOAD_UNKNOWN', `upload ${session.id} was cancelled`);
     }
     this.hashes.put(session.id, hash, offset);
-    return { ...session, offset, updatedAt };
+    return { ...session, offset, updatedAt, hashState };
   }
 
-  /** The running hash of the staged bytes: from the cache, or rebuilt by reading them once. */
-  private async hashUpTo(session: UploadSession, algorithm: ParsedDigest['algorithm'] = 'sha256'): Promise<Hash> {
-    if (algorithm === 'sha256') {
-      const cached = this.hashes.take(session.id, session.offset);
-      if (cached) return cached;
+  private saveHash(hash: UploadHasher, offset: number): string {
+    return encodeSavedHash({ offset, sha256: hash.peekHex(), state: hash.exportState() });
+  }
+
+  /**
+   * The running SHA-256 of the staged bytes: from this process's cache, else
+   * from the state saved with the session, else rebuilt by reading them once.
+   */
+  private async hashUpTo(session: UploadSession): Promise<UploadHasher> {
+    const cached = this.hashes.take(session.id, session.offset);
+    if (cached) return cached;
+    const saved = decodeSavedHash(session.hashState);
+    if (saved && saved.offset === session.offset && saved.state) {
+      const restored = await this.hashers.restore(saved.state);
+      if (restored) return restored;
     }
-    const hash = newHash(algorithm);
-    if (session.offset > 0) {
-      await pipeline(await this.blobs.readUpload(session.id, session.offset), new HashingMeter(hash), devNull());
-    }
+    const hash = await this.hashers.create();
+    await this.rehash(session, hash);
     return hash;
   }
 
+  private async rehash(session: UploadSession, hash: { update(data: Buffer): unknown }): Promise<void> {
+    if (session.offset === 0) return;
+    try {
+      await pipeline(await this.blobs.readUpload(session.id, session.offset), new HashingMeter(hash), devNull());
+    } catch (err) {
+      if (!(err instanceof UploadNotReadableError)) throw err;
+      this.log.warn({ upload: session.id }, 'upload has no hash state and its storage cannot be read back');
+      throw new RegistryError('BLOB_UPLOAD_INVALID', `upload ${session.id} cannot be verified any more; start it again`);
+    }
+  }
+
+  /** Hex digest of the staged bytes, re-reading them only when nothing saved or cached knows it. */
+  private async digestUpTo(session: UploadSession, algorithm: ParsedDigest['algorithm']): Promise<string> {
+    if (algorithm !== 'sha256') {
+      const hash = newHash(algorithm);
+      await this.rehash(session, hash);
+      return hash.digest('hex');
+    }
+    const cached = this.hashes.take(session.id, session.offset);
+    const saved = decodeSavedHash(session.hashState);
+    if (!cached && saved && saved.offset === session.offset) return saved.sha256;
+    const hash = cached ?? (await this.hashUpTo(session));
+    this.hashes.put(session.id, hash, session.offset);
+    return hash.peekHex();
+  }
+
   private async verifyAndCommit(session: UploadSession, digest: ParsedDigest): Promise<void> {
-    const hash = await this.hashUpTo(session, digest.algorithm);
-    const actual = `${digest.algorithm}:${hash.copy().digest('hex')}`;
-    if (digest.algorithm === 'sha256') this.hashes.put(session.id, hash, session.offset);
+    const actual = `${digest.algorithm}:${await this.digestUpTo(session, digest.algorithm)}`;
     if (actual !== digest.value) {
       throw new RegistryError('DIGEST_INVALID', `upload content has digest ${actual}, not ${digest.value}`);
     }

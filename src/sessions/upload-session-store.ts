@@ -6,6 +6,12 @@ export interface UploadSession {
   offset: number;
   startedAt: number;
   updatedAt: number;
+  /**
+   * The upload service's digest state for exactly `offset` bytes, opaque to
+   * stores: lets any replica continue or verify the upload without re-reading
+   * it. Absent when unknown; stores keep it, or drop it when the offset moves without one.
+   */
+  hashState?: string;
 }
 
 /**
@@ -16,8 +22,11 @@ export interface UploadSession {
 export interface UploadSessionStore {
   create(session: UploadSession): Promise<void>;
   get(id: string): Promise<UploadSession | null>;
-  /** Records progress; returns false if the session no longer exists. */
-  setOffset(id: string, offset: number, updatedAt: number): Promise<boolean>;
+  /**
+   * Records progress and the hash state for the new offset, atomically (no
+   * `hashState` clears the stored one); returns false if the session no longer exists.
+   */
+  setOffset(id: string, offset: number, updatedAt: number, hashState?: string): Promise<boolean>;
   delete(id: string): Promise<void>;
   /** Sessions not updated since `before` (ms epoch), at most `limit` of them. */
   listStale(before: number, limit: number): Promise<UploadSession[]>;

@@ -30,7 +30,10 @@ export interface BlobStore {
    * many from `uploadSize`.
    */
   openWrite(uploadId: string, offset: number): Promise<Writable>;
-  /** Streams the staged bytes `[0, end)` of an upload, to rebuild a hash. */
+  /**
+   * Streams the staged bytes `[0, end)` of an upload, to rebuild a hash. A
+   * driver that cannot (S3 parts are write-only) throws UploadNotReadableError.
+   */
   readUpload(uploadId: string, end: number): Promise<Readable>;
   /** Makes the staged bytes visible as the blob `digest`, atomically. */
   commitUpload(uploadId: string, digest: string): Promise<void>;
@@ -38,6 +41,13 @@ export interface BlobStore {
   abortUpload(uploadId: string): Promise<void>;
   /** All uploads with staged data and when each was last written, for purging orphans. */
   listUploads(): Promise<StagedUpload[]>;
+
+  /**
+   * Optional capability: a URL the client may fetch the committed blob from
+   * directly (e.g. a pre-signed S3 URL), or null to stream it through Berth.
+   * Drivers hand out URLs; redirecting is the HTTP layer's business.
+   */
+  readUrl?(digest: string): Promise<string | null>;
 }
 
 export interface StagedUpload {
@@ -49,6 +59,14 @@ export class BlobNotFoundError extends Error {
   constructor(readonly digest: string) {
     super(`blob not found: ${digest}`);
     this.name = 'BlobNotFoundError';
+  }
+}
+
+/** `readUpload` of bytes the driver cannot read back before commit (S3 multipart parts). */
+export class UploadNotReadableError extends Error {
+  constructor(readonly uploadId: string) {
+    super(`staged bytes of upload ${uploadId} cannot be read back before commit`);
+    this.name = 'UploadNotReadableError';
   }
 }
 

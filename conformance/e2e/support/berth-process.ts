@@ -155,7 +155,8 @@ export class BerthProcess {
       return { cmd: 'docker-registry', args: ['serve', cfg], env: {} };
     }
     if (IMPL !== 'berth') throw new Error(`unknown BERTH_E2E_SERVER=${IMPL}`);
-    return { cmd: process.execPath, args: [BERTH_CLI, 'serve'], env: { BERTH_ADDR: addr, BERTH_DATA: this.dataDir } };
+    // These checks are about the registry API, so Berth runs in its open mode; auth has its own suites.
+    return { cmd: process.execPath, args: [BERTH_CLI, 'serve'], env: { BERTH_ADDR: addr, BERTH_DATA: this.dataDir, BERTH_AUTH: 'none' } };
   }
 
   private async launch(): Promise<void> {

@@ -24,6 +24,12 @@ export function blobHandlers(blobs: BlobService): RouteHandlers {
           res.set('Content-Length', String(info.size)).status(200).end();
           return;
         }
+        const direct = await blobs.redirectUrl(info);
+        if (direct) {
+          // The storage serves the bytes itself (S3_REDIRECT): clients follow with their Range header.
+          res.status(307).set({ Location: direct, 'Cache-Control': 'no-store', 'Content-Length': '0' }).end();
+          return;
+        }
         const body = await blobs.open(info, range);
         if (range) {
           res.status(206).set({

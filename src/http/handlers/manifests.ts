@@ -8,6 +8,7 @@ import type { ManifestService } from '../../registry/manifest-service';
 import { acceptedMediaTypes } from '../accept';
 import { readLimitedBody, type Handler, type RouteHandlers } from '../handler';
 import { locations } from '../routes';
+import { actorOf } from '../actor';
 
 /** GET/HEAD/PUT/DELETE /v2/<name>/manifests/<reference> */
 export function manifestHandlers(manifests: ManifestService): RouteHandlers {
@@ -74,7 +75,7 @@ export function manifestHandlers(manifests: ManifestService): RouteHandlers {
           MAX_MANIFEST_BYTES,
           () => new RegistryError('MANIFEST_INVALID', `manifests are limited to ${MAX_MANIFEST_BYTES} bytes`, { status: 413 }),
         );
-        const pushed = await manifests.put(name!, reference!, body, req.headers['content-type']);
+        const pushed = await manifests.put(name!, reference!, body, req.headers['content-type'], actorOf(req));
         res.status(201).set({
           Location: locations.manifest(name!, pushed.digest),
           'Docker-Content-Digest': pushed.digest,
@@ -83,8 +84,8 @@ export function manifestHandlers(manifests: ManifestService): RouteHandlers {
         if (pushed.subject) res.set('OCI-Subject', pushed.subject);
         res.end();
       },
-      DELETE: async (_req, res, { name, reference }) => {
-        await manifests.delete(name!, reference!);
+      DELETE: async (req, res, { name, reference }) => {
+        await manifests.delete(name!, reference!, actorOf(req));
         res.status(202).set('Content-Length', '0').end();
       },
     },

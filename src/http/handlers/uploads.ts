@@ -9,7 +9,12 @@ import { parseContentRange } from '../range';
 import { locations } from '../routes';
 
 /** POST /v2/<name>/blobs/uploads/ and GET/PATCH/PUT/DELETE /v2/<name>/blobs/uploads/<id> */
-export function uploadHandlers(uploads: UploadService, blobs: BlobService): RouteHandlers {
+export function uploadHandlers(
+  uploads: UploadService,
+  blobs: BlobService,
+  /** Whether the caller may read the mount source; a mount it may not read becomes a plain upload. */
+  mayMountFrom: (req: Request, from: string) => Promise<boolean> = async () => true,
+): RouteHandlers {
   const sessionAccepted = (res: Response, name: string, session: UploadSession, status: 202 | 204) => {
     res
       .status(status)
@@ -35,7 +40,7 @@ export function uploadHandlers(uploads: UploadService, blobs: BlobService): Rout
         const from = queryParam(req, 'from');
         if (mount !== undefined && from !== undefined) {
           assertValidName(from);
-          if (await blobs.mount(name!, mount, from)) {
+          if ((await mayMountFrom(req, from)) && (await blobs.mount(name!, mount, from))) {
             blobCreated(res, name!, mount);
             return;
           }

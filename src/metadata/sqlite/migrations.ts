@@ -163,6 +163,14 @@ const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: string }> 
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 3,
+    name: 'upload session hash state',
+    sql: `
+      -- The running digest state of an upload at its offset (opaque to the store), so any replica can continue it.
+      ALTER TABLE upload_sessions ADD COLUMN hash_state TEXT;
+    `,
+  },
 ];
 
 export function migrate(db: Database.Database): number {

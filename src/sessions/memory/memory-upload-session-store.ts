@@ -19,11 +19,13 @@ export class MemoryUploadSessionStore implements UploadSessionStore {
     return entry ? { ...entry.session } : null;
   }
 
-  async setOffset(id: string, offset: number, updatedAt: number): Promise<boolean> {
+  async setOffset(id: string, offset: number, updatedAt: number, hashState?: string): Promise<boolean> {
     const entry = this.entries.get(id);
     if (!entry) return false;
     entry.session.offset = offset;
     entry.session.updatedAt = updatedAt;
+    if (hashState === undefined) delete entry.session.hashState;
+    else entry.session.hashState = hashState;
     return true;
   }
 

@@ -8,6 +8,7 @@ interface SessionRow {
   offset: number;
   started_at: number;
   updated_at: number;
+  hash_state: string | null;
 }
 
 /**
@@ -21,15 +22,15 @@ export class SqliteUploadSessionStore implements UploadSessionStore {
   constructor(db: Database.Database) {
     this.stmt = {
       insert: db.prepare(
-        'INSERT INTO upload_sessions (id, repository, offset, started_at, updated_at) VALUES (?, ?, ?, ?, ?)',
+        'INSERT INTO upload_sessions (id, repository, offset, started_at, updated_at, hash_state) VALUES (?, ?, ?, ?, ?, ?)',
       ),
       get: db.prepare<[string], SessionRow>(
-        'SELECT id, repository, offset, started_at, updated_at FROM upload_sessions WHERE id = ?',
+        'SELECT id, repository, offset, started_at, updated_at, hash_state FROM upload_sessions WHERE id = ?',
       ),
-      setOffset: db.prepare('UPDATE upload_sessions SET offset = ?, updated_at = ? WHERE id = ?'),
+      setOffset: db.prepare('UPDATE upload_sessions SET offset = ?, updated_at = ?, hash_state = ? WHERE id = ?'),
       delete: db.prepare('DELETE FROM upload_sessions WHERE id = ?'),
       stale: db.prepare<[number, number], SessionRow>(
-        'SELECT id, repository, offset, started_at, updated_at FROM upload_sessions WHERE updated_at < ? ORDER BY updated_at LIMIT ?',
+        'SELECT id, repository, offset, started_at, updated_at, hash_state FROM upload_sessions WHERE updated_at < ? ORDER BY updated_at LIMIT ?',
       ),
       lock: db.prepare(
         `UPDATE upload_sessions SET lock_owner = ?, lock_expires_at = ?
@@ -44,18 +45,23 @@ export class SqliteUploadSessionStore implements UploadSessionStore {
   }
 
   async create(session: UploadSession): Promise<void> {
-    this.stmt.insert.run(session.id, session.repository, session.offset, session.startedAt, session.updatedAt);
+    this.stmt.insert.run(
+      session.id,
+      session.repository,
+      session.offset,
+      session.startedAt,
+      session.updatedAt,
+      session.hashState ?? null,
+    );
   }
 
   async get(id: string): Promise<UploadSession | null> {
     const row = this.stmt.get.get(id);
-    return row
-      ? { id: row.id, repository: row.repository, offset: row.offset, startedAt: row.started_at, updatedAt: row.updated_at }
-      : null;
+    return row ? fromRow(row) : null;
   }
 
-  async setOffset(id: string, offset: number, updatedAt: number): Promise<boolean> {
-    return this.stmt.setOffset.run(offset, updatedAt, id).changes > 0;
+  async setOffset(id: string, offset: number, updatedAt: number, hashState?: string): Promise<boolean> {
+    return this.stmt.setOffset.run(offset, updatedAt, hashState ?? null, id).changes > 0;
   }
 
   async delete(id: string): Promise<void> {
@@ -63,13 +69,7 @@ export class SqliteUploadSessionStore implements UploadSessionStore {
   }
 
   async listStale(before: number, limit: number): Promise<UploadSession[]> {
-    return this.stmt.stale.all(before, limit).map((row) => ({
-      id: row.id,
-      repository: row.repository,
-      offset: row.offset,
-      startedAt: row.started_at,
-      updatedAt: row.updated_at,
-    }));
+    return this.stmt.stale.all(before, limit).map(fromRow);
   }
 
   async tryLock(id: string, owner: string, ttlMs: number): Promise<boolean> {
@@ -91,6 +91,18 @@ export class SqliteUploadSessionStore implements UploadSessionStore {
   async close(): Promise<void> {
     // The database handle is owned by whoever opened it.
   }
+}
+
+function fromRow(row: SessionRow): UploadSession {
+  const session: UploadSession = {
+    id: row.id,
+    repository: row.repository,
+    offset: row.offset,
+    startedAt: row.started_at,
+    updatedAt: row.updated_at,
+  };
+  if (row.hash_state !== null) session.hashState = row.hash_state;
+  return session;
 }
 
 /** Lock owners named `<host>/<pid>/<anything>` whose process no longer exists on this host. */

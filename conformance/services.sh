@@ -1,0 +1,132 @@
+# The servers the scale-out configuration needs, for tests: Redis (Debian's
+# redis-server) and a real S3 server (versitygw, built once with `go install`
+# and cached). Source this file, then:
+#
+#   redis_start   installs redis-server if absent, starts it on a free loopback port
+#                 with a temporary directory; exports REDIS_URL (sets REDIS_PID, REDIS_DIR)
+#   s3_start      builds versitygw if it is not cached, starts it on a free loopback port
+#                 over a temporary directory, creates the bucket; exports S3_BUCKET,
+#                 S3_ENDPOINT, S3_REGION, S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY,
+#                 S3_FORCE_PATH_STYLE (sets S3_PID, S3_DIR)
+#   redis_stop, s3_stop   stop by PID and remove the directory; call them from your EXIT trap.
+#
+# The versitygw binary is cached as $BERTH_BIN_CACHE/versitygw-<version> (default
+# ~/.cache/berth/bin), so only the first run on a machine builds it.
+
+BERTH_BIN_CACHE=${BERTH_BIN_CACHE:-$HOME/.cache/berth/bin}
+VERSITYGW_MODULE=github.com/versity/versitygw/cmd/versitygw
+VERSITYGW_VERSION=v1.8.0
+BERTH_SERVICES_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+_svc_free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# _svc_stop PID: TERM, a bounded wait, then KILL; only the process we started.
+_svc_stop() {
+  local pid=$1
+  [ -n "$pid" ] || return 0
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  wait "$pid" 2>/dev/null || true
+}
+
+redis_start() {
+  if ! command -v redis-server >/dev/null 2>&1; then
+    echo "installing redis-server" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 -y -qq install redis-server >/dev/null ||
+      { DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 -y -qq update &&
+        DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 -y -qq install redis-server >/dev/null; } || return 1
+  fi
+  REDIS_DIR=$(mktemp -d "${TMPDIR:-/tmp}/berth-redis.XXXXXX")
+  local port; port=$(_svc_free_port)
+  redis-server --bind 127.0.0.1 --port "$port" --dir "$REDIS_DIR" --save '' --appendonly no \
+    --daemonize no --logfile "$REDIS_DIR/redis.log" </dev/null >/dev/null 2>&1 &
+  REDIS_PID=$!
+  for _ in $(seq 1 100); do
+    if [ "$(redis-cli -h 127.0.0.1 -p "$port" ping 2>/dev/null)" = PONG ]; then
+      export REDIS_URL=redis://127.0.0.1:$port
+      return 0
+    fi
+    kill -0 "$REDIS_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  echo "redis-server did not start; its log:" >&2
+  cat "$REDIS_DIR/redis.log" >&2
+  redis_stop
+  return 1
+}
+
+redis_stop() {
+  _svc_stop "${REDIS_PID:-}"
+  REDIS_PID=
+  if [ -n "${REDIS_DIR:-}" ]; then rm -rf "$REDIS_DIR"; fi
+  REDIS_DIR=
+}
+
+# Prints the path of the versitygw binary, building it first if it is not cached.
+s3_binary() {
+  local bin=$BERTH_BIN_CACHE/versitygw-$VERSITYGW_VERSION
+  if [ ! -x "$bin" ]; then
+    command -v go >/dev/null 2>&1 || { echo "go is needed to build versitygw" >&2; return 1; }
+    mkdir -p "$BERTH_BIN_CACHE"
+    local tmp start
+    tmp=$(mktemp -d "$BERTH_BIN_CACHE/build.XXXXXX")
+    start=$(date +%s)
+    echo "building $VERSITYGW_MODULE@$VERSITYGW_VERSION (first run on this machine only)" >&2
+    if ! GOBIN=$tmp GOFLAGS=-modcacherw go install "$VERSITYGW_MODULE@$VERSITYGW_VERSION" >&2; then
+      rm -rf "$tmp"; return 1
+    fi
+    mv "$tmp/versitygw" "$bin" && rm -rf "$tmp"
+    echo "built versitygw in $(( $(date +%s) - start ))s" >&2
+  fi
+  echo "$bin"
+}
+
+s3_start() {
+  local bin; bin=$(s3_binary) || return 1
+  S3_DIR=$(mktemp -d "${TMPDIR:-/tmp}/berth-s3.XXXXXX")
+  mkdir -p "$S3_DIR/root" "$S3_DIR/meta"
+  local port; port=$(_svc_free_port)
+  local access secret
+  access=berth$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')
+  secret=$(od -An -N20 -tx1 /dev/urandom | tr -d ' \n')
+  "$bin" --access "$access" --secret "$secret" --port "127.0.0.1:$port" --quiet --keep-alive \
+    posix --sidecar "$S3_DIR/meta" "$S3_DIR/root" </dev/null >"$S3_DIR/s3.log" 2>&1 &
+  S3_PID=$!
+  local up=0
+  for _ in $(seq 1 100); do
+    if curl -s -o /dev/null "http://127.0.0.1:$port/"; then up=1; break; fi
+    kill -0 "$S3_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  if [ "$up" != 1 ]; then
+    echo "versitygw did not start; its log:" >&2
+    cat "$S3_DIR/s3.log" >&2
+    s3_stop
+    return 1
+  fi
+  export S3_ENDPOINT=http://127.0.0.1:$port S3_REGION=us-east-1 S3_BUCKET=berth-test
+  export S3_ACCESS_KEY_ID=$access S3_SECRET_ACCESS_KEY=$secret S3_FORCE_PATH_STYLE=true
+  if ! (cd "$BERTH_SERVICES_ROOT" && node -e '
+      const { S3Client, CreateBucketCommand } = require("@aws-sdk/client-s3");
+      const e = process.env;
+      new S3Client({ endpoint: e.S3_ENDPOINT, region: e.S3_REGION, forcePathStyle: true,
+        credentials: { accessKeyId: e.S3_ACCESS_KEY_ID, secretAccessKey: e.S3_SECRET_ACCESS_KEY } })
+        .send(new CreateBucketCommand({ Bucket: e.S3_BUCKET }))
+        .catch((err) => { console.error("create bucket:", err.message); process.exit(1); });'); then
+    cat "$S3_DIR/s3.log" >&2
+    s3_stop
+    return 1
+  fi
+}
+
+s3_stop() {
+  _svc_stop "${S3_PID:-}"
+  S3_PID=
+  if [ -n "${S3_DIR:-}" ]; then rm -rf "$S3_DIR"; fi
+  S3_DIR=
+}

@@ -1,0 +1,157 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type Database from 'better-sqlite3';
+import request, { type Response } from 'supertest';
+import type { Config } from '../../../src/config';
+import type { Account, AccessTokenRecord, IdentityStore } from '../../../src/auth/identity-store';
+import { hashPassword, hashSecret, newSecret } from '../../../src/auth/secrets';
+import { SqliteIdentityStore } from '../../../src/auth/sqlite/sqlite-identity-store';
+import { createLogger } from '../../../src/log';
+import { openDatabase } from '../../../src/metadata/sqlite/database';
+import { createRegistry, type Registry } from '../../../src/registry';
+import { testConfig } from '../../support/registry';
+
+type Agent = ReturnType<typeof request>;
+
+export const ADMIN_PASSWORD = 'admin-password-for-specs';
+export const SERVICE = 'berth-spec';
+export const ISSUER = 'berth-spec-issuer';
+
+/**
+ * A registry with token auth on, plus a second connection to its SQLite file
+ * through which the spec builds fixtures with the identity store directly
+ * (users, orgs, repositories, packages, tokens) — no management API involved.
+ */
+export interface AuthTestRegistry {
+  registry: Registry;
+  http: Agent;
+  dataDir: string;
+  db: Database.Database;
+  identities: IdentityStore;
+  config: Config;
+  /** Closes the registry and reopens it on the same data directory (a restart). */
+  restart(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startAuthRegistry(overrides: Partial<Config['auth']> = {}): Promise<AuthTestRegistry> {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'berth-auth-spec-'));
+  const base = testConfig(dataDir);
+  const config: Config = {
+    ...base,
+    auth: { ...base.auth, mode: 'token', service: SERVICE, issuer: ISSUER, adminPassword: ADMIN_PASSWORD, ...overrides },
+  };
+  const log = createLogger('silent');
+  let registry = await createRegistry(config, log);
+  const db = openDatabase(path.join(dataDir, 'berth.db'));
+  const t: AuthTestRegistry = {
+    registry,
+    http: request(registry.app),
+    dataDir,
+    db,
+    identities: new SqliteIdentityStore(db),
+    config,
+    async restart() {
+      await registry.close();
+      registry = await createRegistry(config, log);
+      t.registry = registry;
+      t.http = request(registry.app);
+    },
+    async close() {
+      db.close();
+      await registry.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+  return t;
+}
+
+export async function addUser(identities: IdentityStore, name: string, password = `${name}-password`): Promise<Account> {
+  return identities.createAccount(name, 'user', await hashPassword(password), false);
+}
+
+/** A personal access token: the secret (shown once) and its stored record. */
+export async function addPat(
+  identities: IdentityStore,
+  user: Account,
+  scopes: string[],
+  expiresAt: number | null = null,
+): Promise<{ secret: string; record: AccessTokenRecord }> {
+  const secret = newSecret('berth_pat');
+  const record = await identities.createAccessToken({
+    kind: 'pat',
+    userId: user.id,
+    repositoryId: null,
+    name: `pat ${scopes.join(' ')}`,
+    scopes,
+    createdAt: Date.now(),
+    expiresAt,
+    secretHash: hashSecret(secret),
+  });
+  return { secret, record };
+}
+
+/** A CI token for one source repository, minted by `user`, valid for an hour. */
+export async function addCiToken(
+  identities: IdentityStore,
+  user: Account,
+  repositoryId: number,
+): Promise<{ secret: string; record: AccessTokenRecord }> {
+  const secret = newSecret('berth_ci');
+  const record = await identities.createAccessToken({
+    kind: 'ci',
+    userId: user.id,
+    repositoryId,
+    name: 'ci',
+    scopes: ['read:packages', 'write:packages'],
+    createdAt: Date.now(),
+    expiresAt: Date.now() + 3600_000,
+    secretHash: hashSecret(secret),
+  });
+  return { secret, record };
+}
+
+export function basic(username: string, password: string): string {
+  return `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
+}
+
+/** GET /token with optional Basic credentials and scopes; returns the raw response. */
+export function tokenRequest(http: Agent, credentials: { username: string; password: string } | null, scopes: string[]) {
+  const query = new URLSearchParams([['service', SERVICE], ...scopes.map((s): [string, string] => ['scope', s])]);
+  const req = http.get(`/token?${query.toString()}`);
+  return credentials ? req.set('Authorization', basic(credentials.username, credentials.password)) : req;
+}
+
+/** GET /token and return the JWT; fails the test when the token endpoint refuses. */
+export async function fetchToken(
+  http: Agent,
+  credentials: { username: string; password: string } | null,
+  scopes: string[],
+): Promise<string> {
+  const res = await tokenRequest(http, credentials, scopes);
+  if (res.status !== 200) throw new Error(`GET /token: ${res.status} ${res.text}`);
+  return res.body.token as string;
+}
+
+/** Parses a `WWW-Authenticate: Bearer k="v",…` challenge into its parameters. */
+export function parseChallenge(res: Response): Record<string, string> {
+  const value = res.headers['www-authenticate'] as string | undefined;
+  if (!value) throw new Error(`response ${res.status} has no WWW-Authenticate header`);
+  const m = /^Bearer (.*)$/.exec(value);
+  if (!m?.[1]) throw new Error(`not a Bearer challenge: ${value}`);
+  const params: Record<string, string> = {};
+  for (const part of m[1].matchAll(/(\w+)="([^"]*)"/g)) params[part[1] as string] = part[2] as string;
+  return params;
+}
+
+/** Decodes a JWT's header and payload without verifying it. */
+export function decodeJwt(token: string): { header: Record<string, unknown>; payload: Record<string, unknown>; signature: string } {
+  const [h, p, s] = token.split('.');
+  if (h === undefined || p === undefined || s === undefined) throw new Error(`not a JWT: ${token}`);
+  return {
+    header: JSON.parse(Buffer.from(h, 'base64url').toString('utf8')) as Record<string, unknown>,
+    payload: JSON.parse(Buffer.from(p, 'base64url').toString('utf8')) as Record<string, unknown>,
+    signature: s,
+  };
+}

@@ -1,0 +1,3 @@
+import { startServices } from './services';
+
+export default startServices;

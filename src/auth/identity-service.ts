@@ -1,0 +1,41 @@
+import type { Authenticator } from './authenticator';
+import type { Authorizer } from './authorizer';
+import type { IdentityStore } from './identity-store';
+import { AccessTokenService } from './management/access-token-service';
+import { AccountService } from './management/account-service';
+import { PackageService } from './management/package-service';
+import { RepositoryService } from './management/repository-service';
+import { WebSessions } from './management/web-sessions';
+
+export { SYSTEM, type Actor } from './management/actor';
+
+/** A CI token lives an hour unless configured or asked otherwise. */
+export const DEFAULT_CI_TOKEN_TTL_MINUTES = 60;
+
+export interface IdentityServiceOptions {
+  /** A CI token's lifetime when none is asked for (config `auth.ciTokenTtlMinutes`). */
+  ciTokenTtlMinutes: number;
+  /** How long a browser session lasts. */
+  sessionTtlMs?: number;
+}
+
+/**
+ * The management layer over the identity model: each operation takes the
+ * acting principal (or SYSTEM, the CLI) and checks it may. The HTTP API
+ * and the CLI both call these, so the rules live in one place.
+ */
+export class IdentityService {
+  readonly accounts: AccountService;
+  readonly repositories: RepositoryService;
+  readonly packages: PackageService;
+  readonly tokens: AccessTokenService;
+  readonly sessions: WebSessions;
+
+  constructor(identities: IdentityStore, authorizer: Authorizer, authenticator: Authenticator, options: IdentityServiceOptions) {
+    this.accounts = new AccountService(identities);
+    this.repositories = new RepositoryService(identities, authorizer);
+    this.packages = new PackageService(identities, authorizer, this.repositories);
+    this.tokens = new AccessTokenService(identities, authorizer, this.repositories, { ciTokenTtlMinutes: options.ciTokenTtlMinutes });
+    this.sessions = new WebSessions(identities, authenticator, options.sessionTtlMs);
+  }
+}

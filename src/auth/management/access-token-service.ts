@@ -1,0 +1,184 @@
+import type { Authorizer } from '../authorizer';
+import type { AccessTokenRecord, Account, IdentityStore } from '../identity-store';
+import { isTokenScope, type TokenScope } from '../principal';
+import { hashSecret, newSecret } from '../secrets';
+import { type Actor, isSiteAdmin, requireManager } from './actor';
+import { denied, invalid, unknownName } from './errors';
+import { atLeast, type RepositoryService } from './repository-service';
+
+export interface AccessTokenView {
+  id: number;
+  kind: 'pat' | 'ci';
+  name: string;
+  scopes: string[];
+  /** `owner/name` for a CI token. */
+  repository: string | null;
+  createdAt: string;
+  expiresAt: string | null;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+  status: 'active' | 'expired' | 'revoked';
+}
+
+/** A new token: the secret, shown this once, and what is stored about it. */
+export interface MintedToken {
+  token: string;
+  record: AccessTokenView;
+}
+
+export interface AccessTokenServiceOptions {
+  /** A CI token's lifetime when none is asked for. */
+  ciTokenTtlMinutes: number;
+}
+
+/** The bounds on what may be asked for. */
+export const MAX_PAT_DAYS = 3650;
+export const DEFAULT_PAT_DAYS = 90;
+export const MAX_CI_TOKEN_MINUTES = 1440;
+
+/**
+ * Personal access tokens (a user's own, narrowed to package scopes) and CI
+ * tokens (short-lived, for one source repository, minted by its admins).
+ * Only a hash of each secret is stored; the secret is returned once.
+ */
+export class AccessTokenService {
+  constructor(
+    private readonly identities: IdentityStore,
+    private readonly authorizer: Authorizer,
+    private readonly repositories: RepositoryService,
+    private readonly options: AccessTokenServiceOptions,
+  ) {}
+
+  /** A user mints their own tokens; the CLI mints for anyone. Administrators do not mint for others. */
+  async createPersonal(
+    actor: Actor,
+    userName: string,
+    input: { name?: string; scopes: string[]; expiresInDays?: number },
+  ): Promise<MintedToken> {
+    const manager = requireManager(actor, 'create access tokens');
+    const user = await this.user(userName);
+    if (manager.kind === 'user' && manager.userId !== user.id) throw denied('access tokens are created by their own user');
+    const scopes = parseScopes(input.scopes);
+    const days = input.expiresInDays ?? DEFAULT_PAT_DAYS;
+    if (!Number.isInteger(days) || days < 1 || days > MAX_PAT_DAYS) throw invalid(`a token expires after 1 to ${MAX_PAT_DAYS} days`);
+    const name = (input.name ?? 'token').trim();
+    if (name.length < 1 || name.length > 100) throw invalid('a token name has 1 to 100 characters');
+    const now = Date.now();
+    return this.mint('berth_pat', {
+      kind: 'pat',
+      userId: user.id,
+      repositoryId: null,
+      name,
+      scopes,
+      createdAt: now,
+      expiresAt: now + days * 86_400_000,
+    });
+  }
+
+  /** A user's tokens, never their secrets: the user's own, or anyone's for administrators. */
+  async list(actor: Actor, userName: string): Promise<AccessTokenView[]> {
+    const user = await this.user(userName);
+    if (!isSiteAdmin(actor) && !(actor.kind === 'user' && actor.userId === user.id)) throw denied('only administrators see other users\' tokens');
+    return Promise.all((await this.identities.listAccessTokens(user.id)).map((t) => this.view(t)));
+  }
+
+  /** Revokes a token of one's own (administrators: anyone's). Revoking twice is fine. */
+  async revoke(actor: Actor, id: number): Promise<AccessTokenView> {
+    const manager = requireManager(actor, 'revoke tokens');
+    const token = await this.identities.accessToken(id);
+    const mine = token !== null && manager.kind === 'user' && token.userId === manager.userId;
+    if (!token || (!mine && !isSiteAdmin(manager))) throw unknownName(`no token ${id}`);
+    const at = Date.now();
+    await this.identities.revokeAccessToken(id, at);
+    return this.view({ ...token, revokedAt: token.revokedAt ?? at });
+  }
+
+  /**
+   * A CI token for one source repository, minted by one of its admins (the
+   * CLI names one with `by`, else the repository's owner or an owner of its
+   * organisation). It reads and writes only that repository's packages.
+   */
+  async createCi(
+    actor: Actor,
+    repositoryPath: { owner: string; name: string },
+    input: { ttlMinutes?: number; by?: string } = {},
+  ): Promise<MintedToken> {
+    const manager = requireManager(actor, 'create CI tokens');
+    const { repository } = await this.repositories.locate(actor, repositoryPath.owner, repositoryPath.name, 'admin');
+    const minutes = input.ttlMinutes ?? this.options.ciTokenTtlMinutes;
+    if (!Number.isInteger(minutes) || minutes < 1 || minutes > MAX_CI_TOKEN_MINUTES) {
+      throw invalid(`a CI token lives 1 to ${MAX_CI_TOKEN_MINUTES} minutes`);
+    }
+    let minter: Account;
+    if (manager.kind === 'user') {
+      if (input.by !== undefined && input.by !== manager.name) throw denied('a CI token is minted by the signed-in user');
+      minter = await this.user(manager.name);
+    } else if (input.by !== undefined) {
+      minter = await this.user(input.by);
+      if (!atLeast(await this.authorizer.repositoryRole(minter.id, repository), 'admin')) throw denied(`${minter.name} is not an admin of ${repository.ownerName}/${repository.name}`);
+    } else {
+      minter = await this.defaultMinter(repository.ownerId, `${repository.ownerName}/${repository.name}`);
+    }
+    const now = Date.now();
+    return this.mint('berth_ci', {
+      kind: 'ci',
+      userId: minter.id,
+      repositoryId: repository.id,
+      name: `ci:${repository.ownerName}/${repository.name}`,
+      scopes: ['read:packages', 'write:packages'],
+      createdAt: now,
+      expiresAt: now + minutes * 60_000,
+    });
+  }
+
+  private async defaultMinter(ownerId: number, repositoryName: string): Promise<Account> {
+    const owner = await this.identities.accountById(ownerId);
+    if (owner?.kind === 'user') return owner;
+    const owners = (await this.identities.orgMembers(ownerId)).filter((m) => m.role === 'owner');
+    const first = owners[0] ? await this.identities.accountById(owners[0].userId) : null;
+    if (!first) throw invalid(`${repositoryName} has no owner to mint for; name an admin with --by`);
+    return first;
+  }
+
+  private async mint(
+    prefix: 'berth_pat' | 'berth_ci',
+    record: Omit<AccessTokenRecord, 'id' | 'lastUsedAt' | 'revokedAt'>,
+  ): Promise<MintedToken> {
+    const token = newSecret(prefix);
+    const stored = await this.identities.createAccessToken({ ...record, secretHash: hashSecret(token) });
+    return { token, record: await this.view(stored) };
+  }
+
+  private async user(name: string): Promise<Account> {
+    const account = await this.identities.accountByName(name);
+    if (!account || account.kind !== 'user') throw unknownName(`no user "${name}"`);
+    return account;
+  }
+
+  private async view(t: AccessTokenRecord): Promise<AccessTokenView> {
+    const repository = t.repositoryId === null ? null : await this.identities.repositoryById(t.repositoryId);
+    const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+    const status = t.revokedAt !== null ? 'revoked' : t.expiresAt !== null && t.expiresAt <= Date.now() ? 'expired' : 'active';
+    return {
+      id: t.id,
+      kind: t.kind,
+      name: t.name,
+      scopes: t.scopes,
+      repository: repository ? `${repository.ownerName}/${repository.name}` : null,
+      createdAt: new Date(t.createdAt).toISOString(),
+      expiresAt: iso(t.expiresAt),
+      lastUsedAt: iso(t.lastUsedAt),
+      revokedAt: iso(t.revokedAt),
+      status,
+    };
+  }
+}
+
+/** PAT scopes: at least one, each known; duplicates dropped. */
+export function parseScopes(scopes: string[]): TokenScope[] {
+  const cleaned = scopes.map((s) => s.trim()).filter(Boolean);
+  if (cleaned.length === 0) throw invalid('a token needs at least one scope: read:packages, write:packages, delete:packages');
+  const unknown = cleaned.filter((s) => !isTokenScope(s));
+  if (unknown.length > 0) throw invalid(`unknown scope ${unknown.join(', ')}; known: read:packages, write:packages, delete:packages`);
+  return [...new Set(cleaned as TokenScope[])];
+}

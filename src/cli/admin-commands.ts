@@ -1,0 +1,386 @@
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { randomBytes } from 'node:crypto';
+import type Database from 'better-sqlite3';
+import { Authenticator } from '../auth/authenticator';
+import { Authorizer } from '../auth/authorizer';
+import { DEFAULT_CI_TOKEN_TTL_MINUTES, IdentityService, SYSTEM } from '../auth/identity-service';
+import type { IdentityStore, OrgRole, RepositoryRole, Visibility } from '../auth/identity-store';
+import { parseRepositoryPath } from '../auth/management/names';
+import { SigningKeys } from '../auth/signing-keys';
+import { SqliteIdentityStore } from '../auth/sqlite/sqlite-identity-store';
+import { ConfigError, loadConfig } from '../config';
+import { openDatabase } from '../metadata/sqlite/database';
+import { RegistryError } from '../oci/errors';
+
+/** What a command reads and writes, so tests can run commands without a process. */
+export interface CliIo {
+  env: NodeJS.ProcessEnv;
+  stdout(text: string): void;
+  stderr(text: string): void;
+  readStdin(): Promise<string>;
+}
+
+export const ADMIN_COMMANDS: ReadonlySet<string> = new Set(['user', 'org', 'repo', 'package', 'token', 'ci-token', 'keys']);
+
+export const ADMIN_HELP = `Management (on the data directory, also while a server runs):
+  berth user add NAME [--password-stdin] [--admin]   without --password-stdin, prints a generated password
+  berth user passwd NAME --password-stdin
+  berth user delete NAME
+  berth org create NAME --owner USER
+  berth org member ORG USER --role owner|member|none
+  berth repo create OWNER/NAME [--visibility public|private]   (default private)
+  berth repo visibility OWNER/NAME public|private
+  berth repo collaborator OWNER/NAME USER --role read|write|admin|none
+  berth package link PACKAGE OWNER/REPO
+  berth package unlink PACKAGE
+  berth package visibility PACKAGE public|private
+  berth token create --user USER --scopes read:packages[,write:packages,delete:packages]
+                     [--expires-days N] [--name NAME]      prints only the token
+  berth token list --user USER [--json]
+  berth token revoke ID
+  berth ci-token create --repo OWNER/NAME [--ttl-minutes 60] [--by USER]   prints only the token
+  berth keys rotate | berth keys retire KID | berth keys list [--json]
+`;
+
+/** Wrong arguments: exit code 2. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+type OptionSpec = Record<string, { type: 'string' | 'boolean' }>;
+
+interface Command {
+  usage: string;
+  positionals: number;
+  options?: OptionSpec;
+  run(ctx: Context, args: string[], values: Record<string, string | boolean | undefined>): Promise<void>;
+}
+
+interface Context {
+  service: IdentityService;
+  identities: IdentityStore;
+  io: CliIo;
+}
+
+const VISIBILITIES: readonly Visibility[] = ['public', 'private'];
+
+const COMMANDS: Record<string, Record<string, Command>> = {
+  user: {
+    add: {
+      usage: 'berth user add NAME [--password-stdin] [--admin]',
+      positionals: 1,
+      options: { 'password-stdin': { type: 'boolean' }, admin: { type: 'boolean' } },
+      async run({ service, io }, [name], values) {
+        const generated = values['password-stdin'] !== true;
+        const password = generated ? randomBytes(18).toString('base64url') : await passwordFromStdin(io);
+        await service.accounts.createUser(SYSTEM, { name: arg(name), password, admin: values.admin === true });
+        if (generated) {
+          io.stdout(`${password}\n`);
+          io.stderr(`created user ${arg(name)}; the password above is shown only this once\n`);
+        } else io.stdout(`created user ${arg(name)}\n`);
+      },
+    },
+    passwd: {
+      usage: 'berth user passwd NAME --password-stdin',
+      positionals: 1,
+      options: { 'password-stdin': { type: 'boolean' } },
+      async run({ service, io }, [name], values) {
+        if (values['password-stdin'] !== true) throw new UsageError('the new password is read from stdin: pass --password-stdin');
+        await service.accounts.setPassword(SYSTEM, arg(name), await passwordFromStdin(io));
+        io.stdout(`changed the password of ${arg(name)}\n`);
+      },
+    },
+    delete: {
+      usage: 'berth user delete NAME',
+      positionals: 1,
+      async run({ service, io }, [name]) {
+        await service.accounts.deleteUser(SYSTEM, arg(name));
+        io.stdout(`deleted user ${arg(name)}\n`);
+      },
+    },
+  },
+  org: {
+    create: {
+      usage: 'berth org create NAME --owner USER',
+      positionals: 1,
+      options: { owner: { type: 'string' } },
+      async run({ service, io }, [name], values) {
+        await service.accounts.createOrg(SYSTEM, arg(name), required(values, 'owner'));
+        io.stdout(`created organisation ${arg(name)}, owned by ${required(values, 'owner')}\n`);
+      },
+    },
+    member: {
+      usage: 'berth org member ORG USER --role owner|member|none',
+      positionals: 2,
+      options: { role: { type: 'string' } },
+      async run({ service, io }, [org, user], values) {
+        const role = oneOf(required(values, 'role'), ['owner', 'member', 'none'] as const, '--role');
+        await service.accounts.setMember(SYSTEM, arg(org), arg(user), role === 'none' ? null : (role as OrgRole));
+        io.stdout(role === 'none' ? `removed ${arg(user)} from ${arg(org)}\n` : `${arg(user)} is now ${role} of ${arg(org)}\n`);
+      },
+    },
+  },
+  repo: {
+    create: {
+      usage: 'berth repo create OWNER/NAME [--visibility public|private]',
+      positionals: 1,
+      options: { visibility: { type: 'string' } },
+      async run({ service, io }, [repo], values) {
+        const { owner, name } = repositoryArg(arg(repo));
+        const visibility = oneOf(optional(values, 'visibility') ?? 'private', VISIBILITIES, '--visibility');
+        await service.repositories.create(SYSTEM, { owner, name, visibility });
+        io.stdout(`created ${visibility} repository ${owner}/${name}\n`);
+      },
+    },
+    visibility: {
+      usage: 'berth repo visibility OWNER/NAME public|private',
+      positionals: 2,
+      async run({ service, io }, [repo, visibility]) {
+        const { owner, name } = repositoryArg(arg(repo));
+        const v = oneOf(arg(visibility), VISIBILITIES, 'the visibility');
+        await service.repositories.setVisibility(SYSTEM, owner, name, v);
+        io.stdout(`${owner}/${name} is now ${v}\n`);
+      },
+    },
+    collaborator: {
+      usage: 'berth repo collaborator OWNER/NAME USER --role read|write|admin|none',
+      positionals: 2,
+      options: { role: { type: 'string' } },
+      async run({ service, io }, [repo, user], values) {
+        const { owner, name } = repositoryArg(arg(repo));
+        const role = oneOf(required(values, 'role'), ['read', 'write', 'admin', 'none'] as const, '--role');
+        await service.repositories.setCollaborator(SYSTEM, owner, name, arg(user), role === 'none' ? null : (role as RepositoryRole));
+        io.stdout(role === 'none' ? `removed ${arg(user)} from ${owner}/${name}\n` : `${arg(user)} has ${role} on ${owner}/${name}\n`);
+      },
+    },
+  },
+  package: {
+    link: {
+      usage: 'berth package link PACKAGE OWNER/REPO',
+      positionals: 2,
+      async run({ service, io }, [pkg, repo]) {
+        repositoryArg(arg(repo));
+        await service.packages.link(SYSTEM, arg(pkg), arg(repo));
+        io.stdout(`linked ${arg(pkg)} to ${arg(repo)}\n`);
+      },
+    },
+    unlink: {
+      usage: 'berth package unlink PACKAGE',
+      positionals: 1,
+      async run({ service, io }, [pkg]) {
+        await service.packages.unlink(SYSTEM, arg(pkg));
+        io.stdout(`unlinked ${arg(pkg)}\n`);
+      },
+    },
+    visibility: {
+      usage: 'berth package visibility PACKAGE public|private',
+      positionals: 2,
+      async run({ service, io }, [pkg, visibility]) {
+        const v = oneOf(arg(visibility), VISIBILITIES, 'the visibility');
+        await service.packages.setVisibility(SYSTEM, arg(pkg), v);
+        io.stdout(`${arg(pkg)} is now ${v}\n`);
+      },
+    },
+  },
+  token: {
+    create: {
+      usage: 'berth token create --user USER --scopes SCOPE[,SCOPE] [--expires-days N] [--name NAME]',
+      positionals: 0,
+      options: { user: { type: 'string' }, scopes: { type: 'string' }, 'expires-days': { type: 'string' }, name: { type: 'string' } },
+      async run({ service, io }, _args, values) {
+        const days = optional(values, 'expires-days');
+        const minted = await service.tokens.createPersonal(SYSTEM, required(values, 'user'), {
+          scopes: required(values, 'scopes').split(','),
+          expiresInDays: days === undefined ? undefined : integer(days, '--expires-days'),
+          name: optional(values, 'name'),
+        });
+        io.stdout(`${minted.token}\n`);
+      },
+    },
+    list: {
+      usage: 'berth token list --user USER [--json]',
+      positionals: 0,
+      options: { user: { type: 'string' }, json: { type: 'boolean' } },
+      async run({ service, io }, _args, values) {
+        const tokens = await service.tokens.list(SYSTEM, required(values, 'user'));
+        if (values.json === true) {
+          io.stdout(`${JSON.stringify(tokens, null, 2)}\n`);
+          return;
+        }
+        io.stdout(
+          table(
+            ['ID', 'KIND', 'NAME', 'SCOPES', 'REPOSITORY', 'CREATED', 'EXPIRES', 'LAST USED', 'STATUS'],
+            tokens.map((t) => [String(t.id), t.kind, t.name, t.scopes.join(','), t.repository ?? '-', t.createdAt, t.expiresAt ?? 'never', t.lastUsedAt ?? 'never', t.status]),
+          ),
+        );
+      },
+    },
+    revoke: {
+      usage: 'berth token revoke ID',
+      positionals: 1,
+      async run({ service, io }, [id]) {
+        await service.tokens.revoke(SYSTEM, integer(arg(id), 'ID'));
+        io.stdout(`revoked token ${arg(id)}\n`);
+      },
+    },
+  },
+  'ci-token': {
+    create: {
+      usage: 'berth ci-token create --repo OWNER/NAME [--ttl-minutes 60] [--by USER]',
+      positionals: 0,
+      options: { repo: { type: 'string' }, 'ttl-minutes': { type: 'string' }, by: { type: 'string' } },
+      async run({ service, io }, _args, values) {
+        const ttl = optional(values, 'ttl-minutes');
+        const minted = await service.tokens.createCi(SYSTEM, repositoryArg(required(values, 'repo')), {
+          ttlMinutes: ttl === undefined ? undefined : integer(ttl, '--ttl-minutes'),
+          by: optional(values, 'by'),
+        });
+        io.stdout(`${minted.token}\n`);
+      },
+    },
+  },
+  keys: {
+    rotate: {
+      usage: 'berth keys rotate',
+      positionals: 0,
+      async run({ identities, io }) {
+        const kid = await new SigningKeys(identities).rotate();
+        io.stdout(`${kid}\n`);
+        io.stderr('the new key signs from now on (running servers pick it up within a minute); retire the old one once its tokens have expired\n');
+      },
+    },
+    retire: {
+      usage: 'berth keys retire KID',
+      positionals: 1,
+      async run({ identities, io }, [kid]) {
+        const keys = await identities.signingKeys();
+        const key = keys.find((k) => k.kid === kid);
+        if (!key) throw new RegistryError('NAME_UNKNOWN', `no signing key ${arg(kid)}`);
+        if (key.retiredAt === null && keys.filter((k) => k.retiredAt === null).length <= 1) {
+          throw new RegistryError('CONFLICT', `${arg(kid)} is the only active key; rotate first`);
+        }
+        await identities.retireSigningKey(arg(kid), Date.now());
+        io.stdout(`retired key ${arg(kid)}\n`);
+      },
+    },
+    list: {
+      usage: 'berth keys list [--json]',
+      positionals: 0,
+      options: { json: { type: 'boolean' } },
+      async run({ identities, io }, _args, values) {
+        const keys = (await identities.signingKeys()).map((k) => ({
+          kid: k.kid,
+          algorithm: k.algorithm,
+          createdAt: new Date(k.createdAt).toISOString(),
+          retiredAt: k.retiredAt === null ? null : new Date(k.retiredAt).toISOString(),
+        }));
+        const signing = [...keys].reverse().find((k) => k.retiredAt === null);
+        if (values.json === true) {
+          io.stdout(`${JSON.stringify(keys, null, 2)}\n`);
+          return;
+        }
+        io.stdout(
+          table(
+            ['KID', 'ALGORITHM', 'CREATED', 'STATUS'],
+            keys.map((k) => [k.kid, k.algorithm, k.createdAt, k.retiredAt ? `retired ${k.retiredAt}` : k === signing ? 'signing' : 'verifying']),
+          ),
+        );
+      },
+    },
+  },
+};
+
+/**
+ * Runs one management command on the data directory named by the
+ * configuration (BERTH_DATA / BERTH_CONFIG), as the trusted system actor.
+ * Returns the exit code: 0, 1 for a refused operation, 2 for wrong usage.
+ */
+export async function runAdminCommand(argv: string[], io: CliIo): Promise<number> {
+  let db: Database.Database | undefined;
+  try {
+    const [group = '', sub = '', ...rest] = argv;
+    const commands = COMMANDS[group];
+    if (!commands) throw new UsageError(`unknown command: ${group}`);
+    const command = commands[sub];
+    if (!command) throw new UsageError(`usage: ${Object.values(commands).map((c) => c.usage).join('\n       ')}`);
+    let parsed;
+    try {
+      parsed = parseArgs({ args: rest, allowPositionals: true, strict: true, options: command.options ?? {} });
+    } catch (err) {
+      throw new UsageError(`${(err as Error).message}\nusage: ${command.usage}`);
+    }
+    if (parsed.positionals.length !== command.positionals) throw new UsageError(`usage: ${command.usage}`);
+    const config = loadConfig(io.env);
+    db = openDatabase(path.join(config.dataDir, 'berth.db'));
+    const identities = new SqliteIdentityStore(db);
+    const authorizer = new Authorizer(identities);
+    const service = new IdentityService(identities, authorizer, new Authenticator(identities), {
+      ciTokenTtlMinutes: config.auth.ciTokenTtlMinutes ?? DEFAULT_CI_TOKEN_TTL_MINUTES,
+    });
+    await command.run({ service, identities, io }, parsed.positionals, parsed.values as Record<string, string | boolean | undefined>);
+    return 0;
+  } catch (err) {
+    if (err instanceof UsageError || err instanceof ConfigError) {
+      io.stderr(`berth: ${err.message}\n`);
+      return 2;
+    }
+    if (err instanceof RegistryError) {
+      io.stderr(`berth: ${typeof err.detail === 'string' ? err.detail : err.message}\n`);
+      return 1;
+    }
+    throw err;
+  } finally {
+    db?.close();
+  }
+}
+
+function arg(value: string | undefined): string {
+  if (value === undefined) throw new UsageError('missing argument');
+  return value;
+}
+
+function required(values: Record<string, string | boolean | undefined>, name: string): string {
+  const value = values[name];
+  if (typeof value !== 'string' || value === '') throw new UsageError(`--${name} is required`);
+  return value;
+}
+
+function optional(values: Record<string, string | boolean | undefined>, name: string): string | undefined {
+  const value = values[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+function oneOf<T extends string>(value: string, allowed: readonly T[], what: string): T {
+  if (!(allowed as readonly string[]).includes(value)) throw new UsageError(`${what} must be one of ${allowed.join(', ')}, not "${value}"`);
+  return value as T;
+}
+
+function integer(value: string, what: string): number {
+  if (!/^\d+$/.test(value)) throw new UsageError(`${what} must be a whole number, not "${value}"`);
+  return Number(value);
+}
+
+function repositoryArg(value: string): { owner: string; name: string } {
+  try {
+    return parseRepositoryPath(value);
+  } catch {
+    throw new UsageError(`expected OWNER/NAME, got "${value}"`);
+  }
+}
+
+/** The password piped in, without the one trailing newline `echo` adds. */
+async function passwordFromStdin(io: CliIo): Promise<string> {
+  const password = (await io.readStdin()).replace(/\r?\n$/, '');
+  if (password === '') throw new UsageError('no password on stdin');
+  return password;
+}
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ');
+  return [line(header), ...rows.map(line)].join('\n') + '\n';
+}

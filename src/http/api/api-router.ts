@@ -1,0 +1,47 @@
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import type { Authenticator } from '../../auth/authenticator';
+import type { IdentityService } from '../../auth/identity-service';
+import { RegistryError } from '../../oci/errors';
+import { accessTokenRoutes } from './access-token-routes';
+import { accountRoutes } from './account-routes';
+import { apiAuthenticate } from './api-authenticate';
+import { packageRoutes } from './package-routes';
+import { repositoryRoutes } from './repository-routes';
+import { sessionRoutes } from './session-routes';
+
+export interface ApiDependencies {
+  management: IdentityService;
+  authenticator: Authenticator;
+}
+
+/**
+ * The management API, mounted at /api/v1: JSON bodies (64 KiB at most, and
+ * only here, never on blob routes), the caller from a session cookie or
+ * credentials, then one module per resource. Errors reach the app's one
+ * renderer as registry errors.
+ */
+export function apiRouter(deps: ApiDependencies): Router {
+  const router = express.Router();
+  router.use(express.json({ limit: '64kb' }));
+  router.use(apiAuthenticate(deps.authenticator, deps.management.sessions));
+  router.use(
+    sessionRoutes(deps.management),
+    accountRoutes(deps.management),
+    repositoryRoutes(deps.management),
+    packageRoutes(deps.management),
+    accessTokenRoutes(deps.management),
+  );
+  router.use((req: Request, _res: Response, next: NextFunction) => next(new RegistryError('NOT_FOUND', { path: req.originalUrl.split('?')[0] })));
+  router.use(bodyErrors);
+  return router;
+}
+
+/** body-parser's errors (malformed JSON, too large, bad charset) as REQUEST_INVALID with their status. */
+function bodyErrors(err: unknown, _req: Request, _res: Response, next: NextFunction): void {
+  const e = err as { type?: unknown; status?: unknown } | null;
+  if (!(err instanceof RegistryError) && typeof e?.type === 'string' && typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
+    next(new RegistryError('REQUEST_INVALID', (err as Error).message, { status: e.status }));
+    return;
+  }
+  next(err);
+}
