@@ -36,82 +36,8 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 REPO_ROOT=$(cd "$HERE/../.." && pwd)
 BERTH_CLI=${BERTH_CLI:-$REPO_ROOT/dist/cli.js}
 
-# ---------------------------------------------------------------------------
-# Scratch space and cleanup: every client's state (auth files, docker config, containers
-# storage, the private dockerd) lives under $WORK; every process we start is stopped by PID.
-# ---------------------------------------------------------------------------
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/berth-clients-auth.XXXXXX") || { echo "cannot create work dir" >&2; exit 2; }
-LOG=$WORK/log.txt
-: >"$LOG"
-DOCKERD_PID=""
-
-stop_dockerd() {
-  [ -n "$DOCKERD_PID" ] || return 0
-  local pid=$DOCKERD_PID d=$WORK/d i
-  if kill -0 "$pid" 2>/dev/null; then
-    kill -TERM "$pid" 2>/dev/null
-    for i in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
-    if kill -0 "$pid" 2>/dev/null; then
-      echo "# dockerd $pid did not stop within 30s, sending KILL" >&2
-      kill -KILL "$pid" 2>/dev/null
-      # Its managed containerd would be orphaned: only the one configured under our $WORK.
-      local cpid
-      cpid=$(cat "$d/exec/containerd/containerd.pid" 2>/dev/null || true)
-      if [ -n "$cpid" ] && tr '\0' ' ' <"/proc/$cpid/cmdline" 2>/dev/null | grep -qF "$d/exec/containerd/"; then
-        kill -KILL "$cpid" 2>/dev/null
-      fi
-    fi
-  fi
-  wait "$DOCKERD_PID" 2>/dev/null
-  DOCKERD_PID=""
-}
-
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  stop_dockerd
-  if [ -d "$WORK" ]; then
-    # Unmount whatever podman/dockerd left below $WORK, deepest first, before removing it.
-    awk -v w="$WORK" 'index($5, w"/")==1 {print $5}' /proc/self/mountinfo 2>/dev/null |
-      sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done
-    if [ "${KEEP_WORK:-0}" = 1 ]; then echo "# work dir kept: $WORK" >&2; else rm -rf --one-file-system "$WORK"; fi
-  fi
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# ---------------------------------------------------------------------------
-# Reporting
-# ---------------------------------------------------------------------------
-PASS=0
-FAIL=0
-ok()     { PASS=$((PASS + 1)); echo "ok - $1"; }
-not_ok() { FAIL=$((FAIL + 1)); echo "not ok - $1"; }
-
-# check NAME CMD...: run CMD (output to the log), report by exit status; show the tail on failure.
-check() {
-  local name=$1; shift
-  local out=$WORK/last.out
-  echo "=== $name: $*" >>"$LOG"
-  if "$@" >"$out" 2>&1; then
-    cat "$out" >>"$LOG"; ok "$name"; return 0
-  else
-    cat "$out" >>"$LOG"; not_ok "$name"
-    tail -n 15 "$out" | sed 's/^/#   /'
-    return 1
-  fi
-}
-eq() { # eq WHAT EXPECTED ACTUAL
-  if [ "$2" = "$3" ]; then return 0; fi
-  echo "$1: expected [$2] got [$3]"; return 1
-}
-need_tool() {
-  if command -v "$1" >/dev/null 2>&1; then return 0; fi
-  not_ok "$1 missing"; return 1
-}
-sha256() { sha256sum | cut -d' ' -f1; }
+. "$REPO_ROOT/conformance/clients-lib.sh"
+clients_workspace berth-clients-auth
 
 # refused CMD...: CMD must fail, and because access was refused (not a crash or a timeout).
 REFUSAL='unauthorized|authentication required|denied|401|403|no basic auth credentials|invalid username/password'
@@ -125,10 +51,6 @@ refused() {
   grep -qiE "$REFUSAL" "$out" || { echo "failed (exit $rc), but not with an auth refusal"; return 1; }
 }
 
-T=${CLIENT_TIMEOUT:-180}
-skopeo()  { timeout -k 10 "$T" skopeo "$@"; }
-podman()  { timeout -k 10 "$T" podman "$@"; }
-dkr()     { timeout -k 10 "$T" "$DOCKER" "$@"; }
 berth()   { timeout -k 10 60 env BERTH_DATA="$DATA_DIR" BERTH_LOG_LEVEL=warn node "$BERTH_CLI" "$@"; }
 
 # ---------------------------------------------------------------------------
@@ -324,33 +246,6 @@ workflow_podman() {
 # ---------------------------------------------------------------------------
 # Docker engine: a private dockerd (vfs, no iptables, no bridge) in $WORK/d; loopback is insecure.
 # ---------------------------------------------------------------------------
-pick_docker_cli() {
-  if [ -n "${DOCKER_CLI:-}" ]; then echo "$DOCKER_CLI"; return; fi
-  if [ -x /usr/bin/docker ] && [ "$(command -v dockerd)" = /usr/sbin/dockerd ]; then echo /usr/bin/docker; return; fi
-  command -v docker
-}
-dk_start() {
-  local d=$WORK/d i
-  mkdir -p "$d"
-  dockerd --data-root "$d/root" --exec-root "$d/exec" --pidfile "$d/pid" --host "unix://$d/docker.sock" \
-    --storage-driver vfs --iptables=false --ip6tables=false --bridge=none >"$d/log" 2>&1 &
-  DOCKERD_PID=$!
-  export DOCKER_HOST=unix://$d/docker.sock
-  for i in $(seq 1 60); do
-    if timeout 10 "$DOCKER" info >/dev/null 2>&1; then return 0; fi
-    kill -0 "$DOCKERD_PID" 2>/dev/null || { echo "dockerd exited:"; tail -n 20 "$d/log"; return 1; }
-    sleep 1
-  done
-  echo "docker info did not answer within 60s"; tail -n 20 "$d/log"; return 1
-}
-dk_import_base() {
-  local root=$WORK/rootfs b
-  mkdir -p "$root/bin" "$root/tmp"
-  cp "$BUSYBOX" "$root/bin/busybox" || return 1
-  for b in sh echo cat; do ln -sf busybox "$root/bin/$b"; done
-  tar -C "$root" -c . | dkr import - local/base:1
-}
-push_digest() { sed -n 's/.*digest: \(sha256:[0-9a-f]*\) size.*/\1/p' "$1" | tail -n 1; }
 dk_login_wrong_password_refused() {
   printf '%s' "not-$UPW" | refused dkr login "$REG" -u "$U" --password-stdin
 }
@@ -440,8 +335,6 @@ workflow_official() {
 # ---------------------------------------------------------------------------
 # Main
 # ---------------------------------------------------------------------------
-START=$(date +%s)
-finish() { echo "# took $(( $(date +%s) - START ))s"; echo "$PASS passed, $FAIL failed"; [ "$FAIL" -eq 0 ]; exit $?; }
 need_tool curl || finish
 need_tool jq || finish
 challenge=$(curl -sS -o /dev/null -D - --max-time 5 "http://$REG/v2/" 2>>"$LOG" | tr -d '\r' | grep -i '^www-authenticate:' || true)

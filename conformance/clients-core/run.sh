@@ -23,104 +23,8 @@ fi
 REG=$1
 ONLY=${ONLY:-skopeo podman docker}
 
-# ---------------------------------------------------------------------------
-# Scratch space and cleanup. Everything a client writes (storage, auth files,
-# docker config, the private dockerd's state) lives under $WORK so the run never
-# touches the machine's own container state, and a second run starts clean.
-# ---------------------------------------------------------------------------
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/berth-clients.XXXXXX") || { echo "cannot create work dir" >&2; exit 2; }
-LOG=$WORK/log.txt
-: >"$LOG"
-DOCKERD_PID=""   # set only once we have started dockerd ourselves
-
-stop_dockerd() {
-  [ -n "$DOCKERD_PID" ] || return 0
-  local pid=$DOCKERD_PID d=$WORK/d i
-  # Prefer the daemon's own pidfile, but only if it names the process we started:
-  # we never signal a PID that is not ours.
-  if [ -s "$d/pid" ] && [ "$(cat "$d/pid")" = "$DOCKERD_PID" ]; then pid=$(cat "$d/pid"); fi
-  if kill -0 "$pid" 2>/dev/null; then
-    kill -TERM "$pid" 2>/dev/null
-    for i in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
-    if kill -0 "$pid" 2>/dev/null; then
-      echo "# dockerd $pid did not stop within 30s, sending KILL" >&2
-      kill -KILL "$pid" 2>/dev/null
-      # dockerd's managed containerd is our grandchild; after a KILL it would be orphaned.
-      local cpid
-      cpid=$(cat "$d/exec/containerd/containerd.pid" 2>/dev/null || true)
-      # Only if that PID really is the containerd configured under our $WORK.
-      if [ -n "$cpid" ] && tr '\0' ' ' <"/proc/$cpid/cmdline" 2>/dev/null | grep -qF "$d/exec/containerd/"; then
-        kill -KILL "$cpid" 2>/dev/null
-      fi
-    fi
-  fi
-  wait "$DOCKERD_PID" 2>/dev/null
-  DOCKERD_PID=""
-}
-
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  stop_dockerd
-  # dockerd/buildah may leave bind mounts (netns, overlays) below $WORK; unmount them
-  # deepest first so that rm -rf can never walk into a host directory.
-  if [ -d "$WORK" ]; then
-    awk -v w="$WORK" 'index($5, w"/")==1 {print $5}' /proc/self/mountinfo 2>/dev/null |
-      sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done
-    if [ "${KEEP_WORK:-0}" = 1 ]; then
-      echo "# work dir kept: $WORK" >&2
-    else
-      rm -rf --one-file-system "$WORK"
-    fi
-  fi
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# ---------------------------------------------------------------------------
-# Reporting
-# ---------------------------------------------------------------------------
-PASS=0
-FAIL=0
-ok()     { PASS=$((PASS + 1)); echo "ok - $1"; }
-not_ok() { FAIL=$((FAIL + 1)); echo "not ok - $1"; }
-
-# check NAME CMD...: run CMD (its output goes to the log), report by exit status.
-# On failure show the tail of CMD's output so a red run is debuggable from stdout alone.
-check() {
-  local name=$1; shift
-  local out=$WORK/last.out
-  echo "=== $name: $*" >>"$LOG"
-  if "$@" >"$out" 2>&1; then
-    cat "$out" >>"$LOG"; ok "$name"; return 0
-  else
-    cat "$out" >>"$LOG"; not_ok "$name"
-    tail -n 15 "$out" | sed 's/^/#   /'
-    return 1
-  fi
-}
-
-# Small assertion helpers used inside check'ed functions; they print what differed.
-eq() { # eq WHAT EXPECTED ACTUAL
-  if [ "$2" = "$3" ]; then return 0; fi
-  echo "$1: expected [$2] got [$3]"; return 1
-}
-need_tool() { # missing tools are failures, never silent skips
-  if command -v "$1" >/dev/null 2>&1; then return 0; fi
-  not_ok "$1 missing"; return 1
-}
-sha256() { sha256sum | cut -d' ' -f1; }
-
-# Bounded waits: a registry that stalls mid-request must fail the check, not hang the run.
-# These wrappers shadow the client commands for the rest of the script.
-T=${CLIENT_TIMEOUT:-180}
-skopeo()  { timeout -k 10 "$T" skopeo "$@"; }
-podman()  { timeout -k 10 "$T" podman "$@"; }
-buildah() { timeout -k 10 "$T" buildah "$@"; }
-umoci()   { timeout -k 10 "$T" umoci "$@"; }
-dkr()     { timeout -k 10 "$T" "$DOCKER" "$@"; }
+. "$(cd "$(dirname "$0")/.." && pwd)/clients-lib.sh"
+clients_workspace berth-clients
 
 # ---------------------------------------------------------------------------
 # Per-run names. A fresh repository namespace and fresh layer content per run, so
@@ -472,42 +376,6 @@ workflow_podman() {
 # Docker engine workflow: a private dockerd (vfs, no iptables, no bridge) whose
 # state lives in $WORK/d. The engine treats 127.0.0.0/8 as insecure, so plain HTTP works.
 # ---------------------------------------------------------------------------
-# The docker.io package's CLI matches its engine; another CLI found earlier on PATH
-# (e.g. /usr/local/bin/docker) would also work through API negotiation, but pinning
-# the matching one keeps results comparable between machines.
-pick_docker_cli() {
-  if [ -n "${DOCKER_CLI:-}" ]; then echo "$DOCKER_CLI"; return; fi
-  if [ -x /usr/bin/docker ] && command -v dockerd >/dev/null 2>&1 && [ "$(command -v dockerd)" = /usr/sbin/dockerd ]; then
-    echo /usr/bin/docker; return
-  fi
-  command -v docker
-}
-
-dk_start() {
-  local d=$WORK/d
-  mkdir -p "$d"
-  dockerd --data-root "$d/root" --exec-root "$d/exec" --pidfile "$d/pid" --host "unix://$d/docker.sock" \
-    --storage-driver vfs --iptables=false --ip6tables=false --bridge=none >"$d/log" 2>&1 &
-  DOCKERD_PID=$!
-  export DOCKER_HOST=unix://$d/docker.sock
-  local i
-  for i in $(seq 1 60); do   # usually answers within 2-5 s
-    if timeout 10 "$DOCKER" info >/dev/null 2>&1; then return 0; fi
-    kill -0 "$DOCKERD_PID" 2>/dev/null || { echo "dockerd exited:"; tail -n 20 "$d/log"; return 1; }
-    sleep 1
-  done
-  echo "docker info did not answer within 60s"; tail -n 20 "$d/log"; return 1
-}
-dk_import_base() {
-  local root=$WORK/rootfs b
-  mkdir -p "$root/bin" "$root/tmp"
-  cp "$BUSYBOX" "$root/bin/busybox" || return 1
-  for b in sh echo cat ls; do ln -sf busybox "$root/bin/$b"; done
-  tar -C "$root" -c . | dkr import - local/base:1 || return 1
-  eq "busybox runs in the base image" "base ok" "$(dkr run --rm --network none local/base:1 /bin/echo base ok)"
-}
-# Digest the engine printed for a push ("...: digest: sha256:... size: N").
-push_digest() { sed -n 's/.*digest: \(sha256:[0-9a-f]*\) size.*/\1/p' "$1" | tail -n 1; }
 dk_push_base() {
   dkr tag local/base:1 "$R/base:1" || return 1
   dkr push "$R/base:1" | tee "$WORK/push-base.out" || return 1
@@ -598,13 +466,11 @@ workflow_docker() {
 # ---------------------------------------------------------------------------
 # Main
 # ---------------------------------------------------------------------------
-START=$(date +%s)
 # The registry must answer before anything else means something.
-need_tool curl || { echo "$PASS passed, $FAIL failed"; exit 1; }
+need_tool curl || finish
 if ! curl -fsS -o /dev/null --max-time 5 "http://$REG/v2/" 2>>"$LOG"; then
   not_ok "registry answers GET http://$REG/v2/"
-  echo "$PASS passed, $FAIL failed"
-  exit 1
+  finish
 fi
 if need_tool jq; then
   check "test images: hand-written OCI layouts (single, two-platform index)" build_test_images || true
@@ -614,6 +480,4 @@ if need_tool jq; then
     case " $ONLY " in *" docker "*) workflow_docker ;; esac
   fi
 fi
-echo "# took $(( $(date +%s) - START ))s"
-echo "$PASS passed, $FAIL failed"
-[ "$FAIL" -eq 0 ]
+finish
