@@ -89,7 +89,8 @@ function generateKey(): SigningKeyRecord {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const der = publicKey.export({ type: 'spki', format: 'der' });
   return {
-    kid: createHash('sha256').update(der).digest('base64url').slice(0, 32),
+    // Hex, not base64url: a kid must survive being typed as a CLI argument (no leading '-').
+    kid: createHash('sha256').update(der).digest('hex').slice(0, 32),
     algorithm: JWT_ALGORITHM,
     privatePem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
     publicPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
