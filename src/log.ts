@@ -1,8 +1,32 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import pino from 'pino';
 
 export type Logger = pino.Logger;
 
-/** JSON lines on stdout; `silent` for tests. */
-export function createLogger(level: string): Logger {
-  return pino({ level, base: { service: 'berth' }, timestamp: pino.stdTimeFunctions.isoTime });
+/**
+ * The request being served, for log lines written below the HTTP layer
+ * (services, event listeners, lock refreshes) by loggers that were not
+ * derived from `req.log`. Set by the request-context middleware.
+ */
+const requestScope = new AsyncLocalStorage<{ requestId: string }>();
+
+/** Runs `fn` (and everything it starts) as part of the request `requestId`. */
+export function inRequestScope<T>(requestId: string, fn: () => T): T {
+  return requestScope.run({ requestId }, fn);
+}
+
+/** JSON lines on stdout; `silent` for tests. Every line written while serving a request carries its `requestId`. */
+export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
+  const options: pino.LoggerOptions = {
+    level,
+    base: { service: 'berth' },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    mixin(_merge, _level, logger) {
+      const scope = requestScope.getStore();
+      // A child of `req.log` already carries the id in its bindings; never write the key twice.
+      if (!scope || 'requestId' in logger.bindings()) return {};
+      return { requestId: scope.requestId };
+    },
+  };
+  return destination ? pino(options, destination) : pino(options);
 }

@@ -79,11 +79,24 @@ export async function createRegistry(config: Config, log: Logger): Promise<Regis
     listing: new ListingService(index, config.maxPageSize),
     referrers: new ReferrerService(index),
     auth,
+    readiness: [
+      ...(sessionStore.ping ? [{ name: 'redis', probe: sessionStore.ping }] : []),
+      { name: 'blob-storage', probe: () => (blobStore.ping ? blobStore.ping() : blobStore.stat(READINESS_DIGEST).then(() => undefined)) },
+      {
+        name: 'metadata-db',
+        probe: async () => {
+          // Reads the schema page: the file itself, not just the open handle.
+          db.prepare('SELECT count(*) FROM sqlite_master').get();
+        },
+      },
+    ],
   });
   return {
     app,
     uploads,
     async close() {
+      // Chunks cut off by shutdown still save their offset and release their lock: let them.
+      if (!(await uploads.settle(5_000))) log.warn('closing with upload writes still in progress');
       await sessionStore.close();
       await index.close();
       db.close();
@@ -91,6 +104,9 @@ export async function createRegistry(config: Config, log: Logger): Promise<Regis
     },
   };
 }
+
+/** A digest no blob has: a storage without `ping` is probed by a stat of it. */
+const READINESS_DIGEST = `sha256:${'0'.repeat(64)}`;
 
 /** Blobs on S3 when `s3` is configured, else on the filesystem under the data directory. */
 async function openBlobStore(config: Config): Promise<{ store: BlobStore; close(): void }> {
@@ -108,7 +124,7 @@ async function openBlobStore(config: Config): Promise<{ store: BlobStore; close(
 async function openSessionStore(
   config: Config,
   db: Database.Database,
-): Promise<{ store: UploadSessionStore; close(): Promise<void> }> {
+): Promise<{ store: UploadSessionStore; close(): Promise<void>; ping?(): Promise<void> }> {
   if (config.redis) {
     const redis = new Redis(config.redis.url, { lazyConnect: true, maxRetriesPerRequest: 3 });
     await redis.connect();
@@ -121,6 +137,9 @@ async function openSessionStore(
       async close() {
         await store.close();
         await redis.quit();
+      },
+      async ping() {
+        await redis.ping();
       },
     };
   }

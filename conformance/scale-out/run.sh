@@ -3,8 +3,8 @@
 # real S3 server (versitygw), both started here on free loopback ports
 # (conformance/services.sh). Runs the official OCI suite and the real clients
 # (skopeo, podman/buildah, docker) against that Berth, checks the data went where
-# it should and that a 2 GiB push keeps memory flat, and stops everything on exit,
-# failure included.
+# it should and that a 2 GiB push keeps memory flat, runs three replicas through a
+# kill -9 mid-upload (replicas.sh), and stops everything on exit, failure included.
 #
 #   conformance/scale-out/run.sh          (S3_REDIRECT=true to serve blob GETs by 307)
 set -uo pipefail
@@ -51,6 +51,10 @@ part "blobs stored in S3, sessions in Redis" where_data_went
 # Flat memory with S3 too: one part buffer per upload, whatever the blob's size.
 part "${BLOB_MIB:-2048} MiB blob in one PATCH to S3: peak RSS under ${RSS_LIMIT_MIB:-250} MiB" \
   node "$REPO_ROOT/conformance/memory/push-large-blob.mjs" "$BERTH_URL" "$BERTH_PID" "${BLOB_MIB:-2048}" "${RSS_LIMIT_MIB:-250}"
+# Three replicas of their own on the same Redis and bucket (their own Redis database and key prefix),
+# then three on one embedded data directory: an upload round-robin across them survives a kill -9.
+part "three replicas: chunked upload round-robin, one killed mid-PATCH and restarted, nothing left behind" \
+  bash "$REPO_ROOT/conformance/scale-out/replicas.sh"
 
 if ! kill -0 "$BERTH_PID" 2>/dev/null; then
   echo "Berth died during the run; its log:"; tail -n 50 "$work/data/berth.log"; failed=$((failed + 1))

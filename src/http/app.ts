@@ -15,6 +15,8 @@ import { referrerHandlers } from './handlers/referrers';
 import { uploadHandlers } from './handlers/uploads';
 import { renderErrors } from './middleware/errors';
 import { requestContext } from './middleware/request-context';
+import { createHttpMetrics, type HttpMetrics } from './metrics';
+import { readinessHandler, type ReadinessCheck } from './readiness';
 import { v2Router, type RouteGuard } from './v2-router';
 import { authenticate, enforce, type AuthDependencies } from './middleware/authenticate';
 import { tokenRoutes, type TokenRouteDependencies } from './token-routes';
@@ -32,6 +34,10 @@ export interface HttpDependencies {
   referrers: ReferrerService;
   /** Absent in open mode: then every request may do everything. */
   auth?: AuthDependencies & TokenRouteDependencies & { management?: ApiDependencies['management'] };
+  /** What /readyz probes (Redis, blob storage, the metadata database); none means always ready. */
+  readiness?: ReadonlyArray<ReadinessCheck>;
+  /** Served at /metrics; a fresh set (with process metrics) when not given. */
+  metrics?: HttpMetrics;
 }
 
 /** The Express application: middleware, the v2 route table, one error renderer. No body parsers: bodies are streams. */
@@ -60,10 +66,14 @@ export function createHttpApp(deps: HttpDependencies): Express {
     referrerHandlers(deps.referrers),
   );
 
+  const metrics = deps.metrics ?? createHttpMetrics();
   app.use(requestContext(deps.log));
+  app.use(metrics.middleware());
   app.get('/healthz', (_req, res) => {
     res.status(200).json({ status: 'ok' });
   });
+  app.get('/readyz', readinessHandler(deps.readiness ?? []));
+  app.get('/metrics', metrics.handler());
   let guard: RouteGuard | undefined;
   if (auth) {
     app.use(tokenRoutes(auth));

@@ -55,6 +55,12 @@ export function readLimitedBody(req: Request, limit: number, onTooLarge: () => E
 
 /** Sends a stream as the response body; a client that goes away is not an error worth a 500. */
 export async function sendStream(res: Response, body: NodeJS.ReadableStream & { destroy(): void }): Promise<void> {
+  // The client may have gone while the blob was being looked up and opened: its 'close' has
+  // then fired already, so release the body (an open file) now rather than at garbage collection.
+  if (res.destroyed || res.closed) {
+    body.destroy();
+    return;
+  }
   await new Promise<void>((resolve) => {
     const finish = () => resolve();
     res.on('close', () => {

@@ -53,6 +53,8 @@ export class UploadService {
   private readonly hashers: UploadHasherFactory;
   private readonly lockTtlMs: number;
   private readonly writing = new Set<string>();
+  /** One promise per write holding a lock, settled once its lock is released. */
+  private readonly lockedWork = new Set<Promise<void>>();
   /** Names this process as a lock holder; `<host>/<pid>/` lets a same-host store spot a dead holder. */
   private readonly owner = `${os.hostname()}/${process.pid}/${randomUUID()}`;
 
@@ -186,6 +188,9 @@ export class UploadService {
       });
     }
     this.writing.add(id);
+    let release = () => undefined as void;
+    const done = new Promise<void>((resolve) => (release = resolve));
+    this.lockedWork.add(done);
     const refresh = setInterval(() => {
       this.sessions.tryLock(id, this.owner, this.lockTtlMs).catch((err: unknown) => this.log.warn({ err }, 'lock refresh failed'));
     }, this.lockTtlMs / 3);
@@ -196,7 +201,28 @@ export class UploadService {
     } finally {
       clearInterval(refresh);
       this.writing.delete(id);
-      await this.sessions.unlock(id, this.owner);
+      try {
+        await this.sessions.unlock(id, this.owner);
+      } finally {
+        this.lockedWork.delete(done);
+        release();
+      }
+    }
+  }
+
+  /**
+   * Waits, at most `timeoutMs`, for the writes in progress to finish (a cut
+   * chunk's offset saved, its lock released), so stores are not closed under
+   * them at shutdown. Whether they all finished.
+   */
+  async settle(timeoutMs: number): Promise<boolean> {
+    if (this.lockedWork.size === 0) return true;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
+    try {
+      return await Promise.race([Promise.all([...this.lockedWork]).then(() => true), timedOut]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 

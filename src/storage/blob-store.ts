@@ -48,6 +48,12 @@ export interface BlobStore {
    * Drivers hand out URLs; redirecting is the HTTP layer's business.
    */
   readUrl?(digest: string): Promise<string | null>;
+
+  /**
+   * Optional capability: a cheap check that the storage is reachable and
+   * usable (readiness probes); throws if it is not.
+   */
+  ping?(): Promise<void>;
 }
 
 export interface StagedUpload {

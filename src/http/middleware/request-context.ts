@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
-import type { Logger } from '../../log';
+import { inRequestScope, type Logger } from '../../log';
 
 declare module 'express-serve-static-core' {
   interface Request {
@@ -36,6 +36,7 @@ export function requestContext(log: Logger) {
         'request',
       );
     });
-    next();
+    // Log lines written further down (services, event listeners) carry the id too.
+    inRequestScope(req.id, next);
   };
 }

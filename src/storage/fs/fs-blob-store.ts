@@ -1,4 +1,4 @@
-import { createReadStream, createWriteStream, promises as fs } from 'node:fs';
+import { constants as fsConstants, createReadStream, createWriteStream, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { Readable, type Writable } from 'node:stream';
 import { BlobNotFoundError, UploadNotFoundError, type BlobStore, type ByteRange, type StagedUpload } from '../blob-store';
@@ -24,6 +24,12 @@ export class FsBlobStore implements BlobStore {
   async init(): Promise<void> {
     await fs.mkdir(this.blobsDir, { recursive: true });
     await fs.mkdir(this.uploadsDir, { recursive: true });
+  }
+
+  /** Both directories exist and are writable. */
+  async ping(): Promise<void> {
+    await fs.access(this.blobsDir, fsConstants.W_OK);
+    await fs.access(this.uploadsDir, fsConstants.W_OK);
   }
 
   private blobPath(digest: string): string {
