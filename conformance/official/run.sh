@@ -7,7 +7,12 @@
 set -euo pipefail
 url=${1:?usage: run.sh http://127.0.0.1:PORT}
 here=$(cd "$(dirname "$0")" && pwd)
+# ../shared sits beside the repository (on developer machines and in CI).
 suite=${OCI_CONFORMANCE_DIR:-$here/../../../shared/oci-conformance}
+if [ ! -x "$suite/run.sh" ]; then
+  echo "the official OCI conformance suite is not at $suite (expected ../shared beside the repository; or set OCI_CONFORMANCE_DIR)" >&2
+  exit 1
+fi
 export OCI_TEST_PULL=1 OCI_TEST_PUSH=1 OCI_TEST_CONTENT_DISCOVERY=1 OCI_TEST_CONTENT_MANAGEMENT=1
 export OCI_AUTOMATIC_CROSSMOUNT=false
 out=$(mktemp)
