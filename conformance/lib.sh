@@ -35,3 +35,12 @@ berth_stop() {
   fi
   BERTH_PID=
 }
+
+# part NAME CMD...: runs one part of a conformance run, counting it in $passed / $failed.
+passed=0 failed=0
+part() {
+  local name=$1; shift
+  echo "=== $name"
+  if "$@"; then passed=$((passed + 1)); echo "=== $name: ok"
+  else failed=$((failed + 1)); echo "=== $name: FAILED"; fi
+}

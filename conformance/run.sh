@@ -12,13 +12,6 @@ cleanup() { berth_stop; rm -rf "$work"; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-passed=0 failed=0
-part() {
-  local name=$1; shift
-  echo "=== $name"
-  if "$@"; then passed=$((passed + 1)); echo "=== $name: ok"
-  else failed=$((failed + 1)); echo "=== $name: FAILED"; fi
-}
 
 # The default configuration: token auth on, the suite logs in as the admin user.
 admin_password=conformance-$RANDOM$RANDOM
@@ -28,6 +21,8 @@ part "official OCI conformance suite, token auth (admin credentials)" \
   env OCI_USERNAME=admin OCI_PASSWORD="$admin_password" bash "$REPO_ROOT/conformance/official/run.sh" "$BERTH_URL"
 part "real clients through token auth (docker login, skopeo, podman; official suite as a non-admin user)" \
   bash "$REPO_ROOT/conformance/clients-auth/run.sh" "$BERTH_HOSTPORT" "$admin_password" "$work/auth"
+part "ecosystem clients through token auth (crane, regctl, oras, notation, helm, cosign, dev container CLI)" \
+  bash "$REPO_ROOT/conformance/clients/run.sh" "$BERTH_HOSTPORT" "$admin_password" "$work/auth"
 berth_stop
 
 # Open mode (BERTH_AUTH=none) for the registry-API checks that do not log in.

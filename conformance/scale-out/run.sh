@@ -17,13 +17,6 @@ cleanup() { berth_stop; s3_stop; redis_stop; rm -rf "$work"; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-passed=0 failed=0
-part() {
-  local name=$1; shift
-  echo "=== $name"
-  if "$@"; then passed=$((passed + 1)); echo "=== $name: ok"
-  else failed=$((failed + 1)); echo "=== $name: FAILED"; fi
-}
 
 redis_start || { echo "cannot start redis-server"; exit 1; }
 s3_start || { echo "cannot start the S3 server"; exit 1; }
