@@ -41,5 +41,11 @@ test: typecheck build unit conformance
 test-s3-large: deps
 	npx --no-install jest --ci --testMatch '**/*.large.ts' --testTimeout 3600000
 
+# Opt-in, not part of `make test`: Berth (open and token mode) side by side with CNCF Distribution 2.8.2
+# and 3 on loopback; prints a table and writes conformance/bench/results/latest.md. See conformance/bench/.
+.PHONY: bench
+bench: build
+	bash conformance/bench/run.sh
+
 clean:
 	rm -rf dist node_modules

@@ -67,7 +67,9 @@ export class FsBlobStore implements BlobStore {
       fd: handle,
       start: range?.start,
       end: range?.end,
-      highWaterMark: 1024 * 1024,
+      // 256 KiB: with many concurrent pulls, 1 MiB reads cost more in allocation and GC than they save
+      // in syscalls (conformance/bench: 4 MiB GETs ×32 gained 26–87%; one-stream GETs unchanged).
+      highWaterMark: 256 * 1024,
     });
   }
 

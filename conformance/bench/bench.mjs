@@ -1,0 +1,604 @@
+// Side-by-side benchmark: Berth (open mode), Berth with bearer tokens, CNCF Distribution 2.8.2 and
+// Distribution 3, one server at a time on a free loopback port, the identical workload against each,
+// one table at the end (stdout and conformance/bench/results/latest.md).
+//
+//   node conformance/bench/bench.mjs          (make bench: installs the servers and wrk, builds Berth, runs this)
+//
+// Environment: D2=PATH D3=PATH (the Distribution binaries; conformance/bench/install.sh prints them),
+// BENCH_SERVERS=berth,berth-auth,d2,d3 (a subset to run), BENCH_SECONDS=10 (each load-generator run),
+// BENCH_ROUNDS=3 (push and one-stream GET rounds; the median is reported), BENCH_LARGE_MIB=2048 (0 skips
+// the large push), BENCH_OUT=FILE (the table's file), BENCH_KEEP=1 (keep data directories and logs),
+// BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR" (passed to Berth's node, for profiling).
+//
+// Load generator: Debian's wrk (C, epoll, 2 threads): on a 2-core machine a client that costs little
+// CPU is what keeps the figures about the servers; Debian's hey (Go) for blob HEAD, which wrk cannot do. Everything else (pushes, the 1000-tag push) is this
+// script's own keep-alive HTTP client; the one-stream GET uses curl.
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '..', '..');
+const MiB = 1024 * 1024;
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const LARGE_MIB = Number(process.env.BENCH_LARGE_MIB ?? 2048);
+const BLOB_MIB = 256;
+const CHUNK_MIB = 8;
+const TAGS = 1000;
+const REPO = 'admin/bench'; // under the admin user's namespace, so the token-mode Berth takes it too
+const PASSWORD = 'bench-admin-password-0123456789';
+const OUT = process.env.BENCH_OUT ?? path.join(here, 'results', 'latest.md');
+const KEEP = process.env.BENCH_KEEP === '1';
+const wanted = (process.env.BENCH_SERVERS ?? 'berth,berth-auth,d2,d3').split(',').map((s) => s.trim()).filter(Boolean);
+
+const work = mkdtempSync(path.join(process.env.TMPDIR ?? os.tmpdir(), 'berth-bench-'));
+const children = new Set();
+function cleanup() {
+  for (const child of children) {
+    try {
+      process.kill(child.pid, 'SIGKILL');
+    } catch {}
+  }
+  if (!KEEP) rmSync(work, { recursive: true, force: true });
+}
+process.on('exit', cleanup);
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => process.exit(130));
+
+const log = (...a) => console.error('bench:', ...a);
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// ---------------------------------------------------------------------------------------------
+// Servers
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function distributionConfig(dir, port) {
+  // Distribution's own example config minus what has no Berth counterpart: filesystem storage,
+  // deletes on, the in-memory blob descriptor cache it ships with, warn logs, no access log, no auth.
+  const file = path.join(dir, 'config.yml');
+  writeFileSync(
+    file,
+    [
+      'version: 0.1',
+      'log:',
+      '  level: warn',
+      '  accesslog:',
+      '    disabled: true',
+      'storage:',
+      '  filesystem:',
+      `    rootdirectory: ${path.join(dir, 'storage')}`,
+      '  delete:',
+      '    enabled: true',
+      '  cache:',
+      '    blobdescriptor: inmemory',
+      'http:',
+      `  addr: 127.0.0.1:${port}`,
+      '',
+    ].join('\n'),
+  );
+  return file;
+}
+
+const SERVERS = {
+  berth: { label: 'Berth', auth: false, command: (dir, port) => berthCommand(dir, port, { BERTH_AUTH: 'none' }) },
+  'berth-auth': {
+    label: 'Berth+auth',
+    auth: true,
+    command: (dir, port) => berthCommand(dir, port, { BERTH_AUTH: 'token', BERTH_ADMIN_PASSWORD: PASSWORD }),
+  },
+  d2: {
+    label: 'Distribution 2.8.2',
+    auth: false,
+    command: (dir, port) => ({ cmd: process.env.D2 || 'docker-registry', args: ['serve', distributionConfig(dir, port)], env: {} }),
+  },
+  d3: {
+    label: 'Distribution 3',
+    auth: false,
+    command: (dir, port) => ({
+      cmd: process.env.D3 || path.join(os.homedir(), '.cache/berth/bin/distribution-v3.0.0/registry'),
+      args: ['serve', distributionConfig(dir, port)],
+      // v3 exports OpenTelemetry traces by default; nothing listens for them here.
+      env: { OTEL_TRACES_EXPORTER: 'none', OTEL_METRICS_EXPORTER: 'none', OTEL_LOGS_EXPORTER: 'none', OTEL_SDK_DISABLED: 'true' },
+    }),
+  },
+};
+
+function berthCommand(dir, port, env) {
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  return {
+    cmd: process.execPath,
+    args: [...nodeArgs, path.join(root, 'dist', 'cli.js'), 'serve'],
+    env: { BERTH_ADDR: `127.0.0.1:${port}`, BERTH_DATA: path.join(dir, 'data'), BERTH_LOG_LEVEL: 'warn', ...env },
+  };
+}
+
+async function startServer(key, name) {
+  const spec = SERVERS[key];
+  const dir = path.join(work, name);
+  mkdirSync(dir, { recursive: true });
+  const port = await freePort();
+  const { cmd, args, env } = spec.command(dir, port);
+  const out = path.join(dir, 'server.log');
+  const fd = (await import('node:fs')).openSync(out, 'a');
+  const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', fd, fd], cwd: dir });
+  children.add(child);
+  const exited = new Promise((resolve) => child.on('exit', resolve));
+  const base = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${spec.label} exited at start; log ${out}:\n${readFileSync(out, 'utf8')}`);
+    try {
+      const r = await request(base, 'GET', '/v2/');
+      if (r.status === 200 || r.status === 401) break;
+    } catch {}
+    if (Date.now() > deadline) throw new Error(`${spec.label} did not answer /v2/ in 30 s; log ${out}`);
+    await sleep(100);
+  }
+  const server = { key, label: spec.label, auth: spec.auth, base, pid: child.pid, child, dir, log: out, token: null };
+  server.stop = async () => {
+    if (child.exitCode === null) {
+      child.kill('SIGTERM');
+      await Promise.race([exited, sleep(10_000)]);
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGKILL');
+        await exited;
+      }
+    }
+    children.delete(child);
+  };
+  return server;
+}
+
+function peakRssMiB(pid) {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmHWM:'));
+  return Number(line.split(/\s+/)[1]) / 1024;
+}
+
+/** Token mode: a bearer token from /token with Basic admin credentials, as `docker login` + push would. */
+async function refreshToken(server) {
+  if (!server.auth) return;
+  const basic = Buffer.from(`admin:${PASSWORD}`).toString('base64');
+  const scopes = [REPO, `${REPO}-tags`].map((r) => `scope=${encodeURIComponent(`repository:${r}:pull,push,delete`)}`).join('&');
+  const challenge = await request(server.base, 'GET', '/v2/');
+  const service = /service="([^"]*)"/.exec(challenge.headers['www-authenticate'] ?? '')?.[1] ?? '';
+  const r = await request(server.base, 'GET', `/token?service=${encodeURIComponent(service)}&${scopes}`, { Authorization: `Basic ${basic}` });
+  if (r.status !== 200) throw new Error(`/token: ${r.status} ${r.body}`);
+  server.token = JSON.parse(r.body).token;
+}
+
+function authHeaders(server) {
+  return server.token ? { Authorization: `Bearer ${server.token}` } : {};
+}
+
+// ---------------------------------------------------------------------------------------------
+// HTTP client (keep-alive) for pushes
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
+
+function request(base, method, p, headers = {}, body) {
+  const u = new URL(p, base);
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: u.hostname, port: u.port, method, path: u.pathname + u.search, headers, agent }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    if (typeof body === 'function') body(req);
+    else req.end(body);
+  });
+}
+
+/** Writes the buffers in order with backpressure, then ends the request. */
+function writeAll(buffers) {
+  return (req) => {
+    let i = 0;
+    const pump = () => {
+      while (i < buffers.length) {
+        if (!req.write(buffers[i++])) {
+          req.once('drain', pump);
+          return;
+        }
+      }
+      req.end();
+    };
+    pump();
+  };
+}
+
+function expect(r, status, what) {
+  if (r.status !== status) throw new Error(`${what}: expected ${status}, got ${r.status} ${r.body.slice(0, 300)}`);
+  return r;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Test data: a 256 MiB blob made of 1 MiB pieces (random, incompressible) whose last piece varies per
+// round, so each push uploads a blob the server has not seen; the digest of the shared prefix is
+// computed once.
+
+const block = randomBytes(MiB);
+const prefix = [];
+for (let i = 0; i < BLOB_MIB - 1; i++) {
+  const b = Buffer.from(block);
+  b.writeUInt32LE(i, 0);
+  prefix.push(b);
+}
+const prefixHash = createHash('sha256');
+for (const p of prefix) prefixHash.update(p);
+let variantCounter = 0;
+function blobVariant() {
+  const last = randomBytes(MiB);
+  last.writeUInt32LE(variantCounter++, 0);
+  const digest = `sha256:${prefixHash.copy().update(last).digest('hex')}`;
+  return { pieces: [...prefix, last], digest, size: BLOB_MIB * MiB };
+}
+const small = randomBytes(4 * MiB);
+const smallDigest = `sha256:${createHash('sha256').update(small).digest('hex')}`;
+const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } }));
+const configDigest = `sha256:${createHash('sha256').update(config).digest('hex')}`;
+
+function manifest(layer, n) {
+  const m = {
+    schemaVersion: 2,
+    mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: configDigest, size: config.length },
+    layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: layer.digest, size: layer.size }],
+  };
+  if (n !== undefined) m.annotations = { 'org.example.n': String(n) };
+  return Buffer.from(JSON.stringify(m));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Workloads
+
+async function pushMonolithic(server, blob) {
+  const started = process.hrtime.bigint();
+  const post = expect(await request(server.base, 'POST', `/v2/${REPO}/blobs/uploads/`, authHeaders(server)), 202, 'POST upload');
+  const loc = new URL(post.headers.location, server.base);
+  loc.searchParams.set('digest', blob.digest);
+  const put = await request(
+    server.base,
+    'PUT',
+    loc.pathname + loc.search,
+    { ...authHeaders(server), 'Content-Type': 'application/octet-stream', 'Content-Length': String(blob.size) },
+    writeAll(blob.pieces),
+  );
+  expect(put, 201, 'monolithic PUT');
+  return blob.size / MiB / (Number(process.hrtime.bigint() - started) / 1e9);
+}
+
+async function pushChunked(server, blob) {
+  const started = process.hrtime.bigint();
+  const post = expect(await request(server.base, 'POST', `/v2/${REPO}/blobs/uploads/`, authHeaders(server)), 202, 'POST upload');
+  let location = post.headers.location;
+  const per = CHUNK_MIB; // pieces are 1 MiB
+  for (let from = 0; from < blob.pieces.length; from += per) {
+    const pieces = blob.pieces.slice(from, from + per);
+    const start = from * MiB;
+    const end = start + pieces.length * MiB - 1;
+    const patch = await request(
+      server.base,
+      'PATCH',
+      location,
+      { ...authHeaders(server), 'Content-Type': 'application/octet-stream', 'Content-Length': String(end - start + 1), 'Content-Range': `${start}-${end}` },
+      writeAll(pieces),
+    );
+    expect(patch, 202, `PATCH ${start}-${end}`);
+    location = patch.headers.location;
+  }
+  const loc = new URL(location, server.base);
+  loc.searchParams.set('digest', blob.digest);
+  expect(await request(server.base, 'PUT', loc.pathname + loc.search, { ...authHeaders(server), 'Content-Length': '0' }), 201, 'chunked PUT');
+  return blob.size / MiB / (Number(process.hrtime.bigint() - started) / 1e9);
+}
+
+async function pushSmall(server, bytes, digest) {
+  const post = expect(await request(server.base, 'POST', `/v2/${REPO}/blobs/uploads/`, authHeaders(server)), 202, 'POST upload');
+  const loc = new URL(post.headers.location, server.base);
+  loc.searchParams.set('digest', digest);
+  expect(
+    await request(server.base, 'PUT', loc.pathname + loc.search, { ...authHeaders(server), 'Content-Type': 'application/octet-stream', 'Content-Length': String(bytes.length) }, bytes),
+    201,
+    'small blob PUT',
+  );
+}
+
+async function putManifest(server, repo, reference, body) {
+  return expect(
+    await request(server.base, 'PUT', `/v2/${repo}/manifests/${reference}`, { ...authHeaders(server), 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' }, body),
+    201,
+    `PUT manifest ${reference}`,
+  );
+}
+
+/** One-stream GET with curl (C, no per-byte work of ours): MiB/s as curl measures it. */
+function curlGet(server, p) {
+  const args = ['-sS', '--fail', '-o', '/dev/null', '-w', '%{speed_download} %{size_download}', `${server.base}${p}`];
+  if (server.token) args.unshift('-H', `Authorization: Bearer ${server.token}`);
+  const [speed, size] = execFileSync('curl', args, { encoding: 'utf8' }).trim().split(' ').map(Number);
+  return { mibps: speed / MiB, size };
+}
+
+/** wrk GETs one URL; returns req/s, MiB/s (of bodies and headers), p50 and p99 in ms, and errors. */
+function wrk(server, p, { connections, headers = {} }) {
+  const method = 'GET';
+  const args = ['-t', '2', '-c', String(connections), '-d', `${SECONDS}s`, '--latency', '--timeout', '10s'];
+  for (const [k, v] of Object.entries({ ...headers, ...authHeaders(server) })) args.push('-H', `${k}: ${v}`);
+  args.push(`${server.base}${p}`);
+  const r = spawnSync('wrk', args, { encoding: 'utf8', timeout: (SECONDS + 30) * 1000 });
+  if (r.status !== 0) throw new Error(`wrk failed: ${r.stderr || r.stdout}`);
+  const out = r.stdout;
+  const num = (re) => {
+    const m = re.exec(out);
+    return m ? Number(m[1]) : NaN;
+  };
+  const ms = (re) => {
+    const m = re.exec(out);
+    if (!m) return NaN;
+    const v = Number(m[1]);
+    return m[2] === 'us' ? v / 1000 : m[2] === 's' ? v * 1000 : m[2] === 'm' ? v * 60000 : v;
+  };
+  const non2xx = num(/Non-2xx or 3xx responses: (\d+)/) || 0;
+  const socketErrors = /Socket errors: (.*)/.exec(out)?.[1] ?? '';
+  const requests = num(/(\d+) requests in/);
+  if (non2xx > 0 || requests === 0) throw new Error(`wrk ${method} ${p}: ${non2xx} non-2xx of ${requests}\n${out}`);
+  return {
+    rps: num(/Requests\/sec:\s+([\d.]+)/),
+    p50: ms(/\s50%\s+([\d.]+)(us|ms|s|m)\b/),
+    p99: ms(/\s99%\s+([\d.]+)(us|ms|s|m)\b/),
+    socketErrors,
+    raw: out,
+  };
+}
+
+/**
+ * hey (Go, Debian) for HEAD only: wrk's parser waits for the body a HEAD answer's Content-Length
+ * announces, so it never completes a HEAD request. Returns req/s, p50 and p99 in ms.
+ */
+function hey(server, p, { connections, method }) {
+  const args = ['-z', `${SECONDS}s`, '-c', String(connections), '-m', method, '-t', '10'];
+  for (const [k, v] of Object.entries(authHeaders(server))) args.push('-H', `${k}: ${v}`);
+  args.push(`${server.base}${p}`);
+  const r = spawnSync('hey', args, { encoding: 'utf8', timeout: (SECONDS + 30) * 1000, maxBuffer: 64 * MiB });
+  if (r.status !== 0) throw new Error(`hey failed: ${r.stderr || r.stdout}`);
+  const out = r.stdout;
+  const codes = [...out.matchAll(/\[(\d{3})\]\s+(\d+) responses/g)].map((m) => [Number(m[1]), Number(m[2])]);
+  const bad = codes.filter(([c]) => c < 200 || c > 299);
+  if (codes.length === 0 || bad.length > 0 || /Error distribution/.test(out)) throw new Error(`hey ${method} ${p}:\n${out.slice(-3000)}`);
+  const num = (re) => Number(re.exec(out)?.[1]);
+  return {
+    rps: num(/Requests\/sec:\s+([\d.]+)/),
+    p50: num(/50% in ([\d.]+) secs/) * 1000,
+    p99: num(/99% in ([\d.]+) secs/) * 1000,
+    socketErrors: '',
+  };
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function runWorkload(key) {
+  const server = await startServer(key, key);
+  const r = { label: server.label };
+  try {
+    log(`${server.label}: pid ${server.pid} at ${server.base}`);
+    await refreshToken(server);
+
+    const mono = [];
+    for (let i = 0; i < ROUNDS; i++) mono.push(await pushMonolithic(server, blobVariant()));
+    r.pushMono = median(mono);
+    log(`  monolithic push ${mono.map((x) => x.toFixed(0)).join(', ')} MiB/s`);
+
+    await refreshToken(server);
+    const chunked = [];
+    let last;
+    for (let i = 0; i < ROUNDS; i++) {
+      last = blobVariant();
+      chunked.push(await pushChunked(server, last));
+    }
+    r.pushChunked = median(chunked);
+    log(`  chunked push ${chunked.map((x) => x.toFixed(0)).join(', ')} MiB/s`);
+
+    // The content the read phases use: the last 256 MiB blob, a 4 MiB blob, a config, a tagged manifest.
+    await refreshToken(server);
+    await pushSmall(server, small, smallDigest);
+    await pushSmall(server, config, configDigest);
+    await putManifest(server, REPO, 'latest', manifest({ digest: smallDigest, size: small.length }));
+
+    const gets = [];
+    for (let i = 0; i < ROUNDS; i++) {
+      const g = curlGet(server, `/v2/${REPO}/blobs/${last.digest}`);
+      if (g.size !== last.size) throw new Error(`GET of the 256 MiB blob returned ${g.size} bytes`);
+      gets.push(g.mibps);
+    }
+    r.getOne = median(gets);
+    log(`  one-stream GET ${gets.map((x) => x.toFixed(0)).join(', ')} MiB/s`);
+
+    await refreshToken(server);
+    const blobGets = wrk(server, `/v2/${REPO}/blobs/${smallDigest}`, { connections: 32 });
+    r.get4Rps = blobGets.rps;
+    r.get4Mibps = blobGets.rps * 4;
+    log(`  4 MiB GET x32: ${blobGets.rps} req/s ${blobGets.socketErrors}`);
+
+    await refreshToken(server);
+    const mf = wrk(server, `/v2/${REPO}/manifests/latest`, { connections: 64, headers: { Accept: 'application/vnd.oci.image.manifest.v1+json' } });
+    Object.assign(r, { manifestRps: mf.rps, manifestP50: mf.p50, manifestP99: mf.p99 });
+    log(`  manifest GET x64: ${mf.rps} req/s p50 ${mf.p50} ms p99 ${mf.p99} ms ${mf.socketErrors}`);
+
+    await refreshToken(server);
+    const head = hey(server, `/v2/${REPO}/blobs/${smallDigest}`, { connections: 64, method: 'HEAD' });
+    r.headRps = head.rps;
+    log(`  blob HEAD x64: ${head.rps} req/s ${head.socketErrors}`);
+
+    // 1000 tags, each a distinct manifest, pushed one after another as a client would.
+    await refreshToken(server);
+    const tagsRepo = `${REPO}-tags`;
+    for (const d of [smallDigest, configDigest]) {
+      const mount = await request(server.base, 'POST', `/v2/${tagsRepo}/blobs/uploads/?mount=${d}&from=${REPO}`, { ...authHeaders(server), 'Content-Length': '0' });
+      expect(mount, 201, `mount ${d} into ${tagsRepo}`);
+    }
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < TAGS; i++) await putManifest(server, tagsRepo, `t${String(i).padStart(4, '0')}`, manifest({ digest: smallDigest, size: small.length }, i));
+    r.tagPushSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    log(`  ${TAGS} tags pushed in ${r.tagPushSeconds.toFixed(2)} s`);
+    const list = await request(server.base, 'GET', `/v2/${tagsRepo}/tags/list`, authHeaders(server));
+    const count = JSON.parse(list.body).tags?.length;
+    if (count !== TAGS) throw new Error(`tags list of ${tagsRepo} has ${count} tags, expected ${TAGS}`);
+    const tl = wrk(server, `/v2/${tagsRepo}/tags/list`, { connections: 32 });
+    r.tagsListRps = tl.rps;
+    log(`  tags list x32: ${tl.rps} req/s ${tl.socketErrors}`);
+
+    r.rss = peakRssMiB(server.pid);
+    log(`  peak RSS ${r.rss.toFixed(0)} MiB`);
+  } catch (e) {
+    log(`${server.label} failed: ${e.message}\n  its log: ${server.log}`);
+    if (!KEEP) log(readFileSync(server.log, 'utf8').slice(-2000));
+    r.error = e.message;
+  } finally {
+    await server.stop();
+  }
+  if (LARGE_MIB > 0 && !r.error) Object.assign(r, await largePush(key));
+  return r;
+}
+
+/** A fresh server takes one LARGE_MIB blob in one streamed PATCH; its peak RSS after. */
+const largeDigest = LARGE_MIB > 0 ? largeBlobDigest() : null;
+function largeBlobPiece(i) {
+  const b = Buffer.from(block);
+  b.writeUInt32LE(i, 4);
+  b.writeUInt32LE(0xb16b10b, 0);
+  return b;
+}
+function largeBlobDigest() {
+  const h = createHash('sha256');
+  for (let i = 0; i < LARGE_MIB; i++) h.update(largeBlobPiece(i));
+  return `sha256:${h.digest('hex')}`;
+}
+async function largePush(key) {
+  const server = await startServer(key, `${key}-large`);
+  try {
+    await refreshToken(server);
+    const started = process.hrtime.bigint();
+    const post = expect(await request(server.base, 'POST', `/v2/${REPO}/blobs/uploads/`, authHeaders(server)), 202, 'POST upload');
+    const body = (req) => {
+      let i = 0;
+      const pump = () => {
+        while (i < LARGE_MIB) if (!req.write(largeBlobPiece(i++))) return void req.once('drain', pump);
+        req.end();
+      };
+      pump();
+    };
+    const patch = await request(server.base, 'PATCH', post.headers.location, { ...authHeaders(server), 'Content-Type': 'application/octet-stream', 'Content-Length': String(LARGE_MIB * MiB) }, body);
+    expect(patch, 202, 'large PATCH');
+    const loc = new URL(patch.headers.location, server.base);
+    loc.searchParams.set('digest', largeDigest);
+    expect(await request(server.base, 'PUT', loc.pathname + loc.search, { ...authHeaders(server), 'Content-Length': '0' }), 201, 'large PUT');
+    const mibps = LARGE_MIB / (Number(process.hrtime.bigint() - started) / 1e9);
+    const rss = peakRssMiB(server.pid);
+    log(`  ${LARGE_MIB} MiB push on a fresh ${server.label}: ${mibps.toFixed(0)} MiB/s, peak RSS ${rss.toFixed(0)} MiB`);
+    return { largeMibps: mibps, largeRss: rss };
+  } catch (e) {
+    log(`${server.label} large push failed: ${e.message}`);
+    return { largeError: e.message };
+  } finally {
+    await server.stop();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Machine: single-core SHA-256 speed (openssl and Node), load average
+
+function machine() {
+  let openssl = NaN;
+  try {
+    const out = execFileSync('openssl', ['speed', '-evp', 'sha256', '-seconds', '2', '-bytes', '16384'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const m = /sha256\s+([\d.]+)k/.exec(out);
+    if (m) openssl = (Number(m[1]) * 1000) / MiB;
+  } catch {}
+  const buf = randomBytes(MiB);
+  const h = createHash('sha256');
+  const t = process.hrtime.bigint();
+  for (let i = 0; i < 512; i++) h.update(buf);
+  h.digest();
+  const nodeRate = 512 / (Number(process.hrtime.bigint() - t) / 1e9);
+  return { openssl, node: nodeRate, cpus: os.cpus().length, model: os.cpus()[0]?.model ?? '?', load: os.loadavg() };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Table
+
+const ROWS = [
+  ['pushMono', `monolithic push, ${BLOB_MIB} MiB blob (MiB/s)`, 'higher', 0],
+  ['pushChunked', `chunked push, ${CHUNK_MIB} MiB PATCHes (MiB/s)`, 'higher', 0],
+  ['getOne', `blob GET ${BLOB_MIB} MiB, one stream (MiB/s)`, 'higher', 0],
+  ['get4Rps', '4 MiB blob GET, 32 concurrent (req/s)', 'higher', 0],
+  ['get4Mibps', '4 MiB blob GET, 32 concurrent (MiB/s)', 'higher', 0],
+  ['manifestRps', 'manifest GET by tag, 64 concurrent (req/s)', 'higher', 0],
+  ['manifestP50', 'manifest GET p50 (ms, lower is better)', 'lower', 2],
+  ['manifestP99', 'manifest GET p99 (ms, lower is better)', 'lower', 2],
+  ['headRps', 'blob HEAD, 64 concurrent (req/s)', 'higher', 0],
+  ['tagsListRps', `tags list, ${TAGS} tags, 32 concurrent (req/s)`, 'higher', 0],
+  ['tagPushSeconds', `push ${TAGS} tags one by one (s, lower is better)`, 'lower', 2],
+  ['rss', 'peak RSS over the run (MiB, lower is better)', 'lower', 0],
+  ['largeMibps', `${LARGE_MIB} MiB push, one PATCH (MiB/s)`, 'higher', 0],
+  ['largeRss', `peak RSS, ${LARGE_MIB} MiB push on a fresh server (MiB, lower is better)`, 'lower', 0],
+];
+
+function table(results, m) {
+  const cols = ['berth', 'berth-auth', 'd2', 'd3'].filter((k) => results[k]);
+  const fmt = (v, d) => (v === undefined || Number.isNaN(v) ? '–' : v.toFixed(d));
+  // Ratio written so that ≥ 1.0 always means Berth is at least as good.
+  const ratio = (b, o, dir) => (b === undefined || o === undefined || !b || !o ? '–' : (dir === 'higher' ? b / o : o / b).toFixed(2));
+  const head = ['figure', ...cols.map((k) => results[k].label)];
+  const hasD2 = results.berth && results.d2;
+  const hasD3 = results.berth && results.d3;
+  if (hasD2) head.push('Berth/D2.8.2');
+  if (hasD3) head.push('Berth/D3');
+  const lines = [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`];
+  for (const [key, name, dir, d] of ROWS) {
+    const row = [name, ...cols.map((k) => fmt(results[k][key], d))];
+    if (hasD2) row.push(ratio(results.berth[key], results.d2[key], dir));
+    if (hasD3) row.push(ratio(results.berth[key], results.d3[key], dir));
+    lines.push(`| ${row.join(' | ')} |`);
+  }
+  const notes = [
+    `Ratios are oriented so that ≥ 1.00 means Berth is at least as good: throughput ratios are Berth ÷ Distribution; for rows marked "lower is better" (latency, time, RSS) they are Distribution ÷ Berth.`,
+    `Machine: ${m.cpus} × ${m.model}; single-core SHA-256: openssl ${fmt(m.openssl, 0)} MiB/s, Node crypto ${fmt(m.node, 0)} MiB/s; load average at start ${m.load.map((x) => x.toFixed(2)).join(' ')}, at end ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}.`,
+    `Run ${new Date().toISOString()}; ${ROUNDS} rounds per push/one-stream figure (median), ${SECONDS} s per wrk run (wrk 2 threads), loopback only; servers run one at a time.`,
+  ];
+  for (const k of cols) if (results[k].error) notes.push(`${results[k].label} failed: ${results[k].error}`);
+  return `${lines.join('\n')}\n\n${notes.map((n) => `- ${n}`).join('\n')}\n`;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const m = machine();
+log(`single-core SHA-256: openssl ${m.openssl.toFixed(0)} MiB/s, Node ${m.node.toFixed(0)} MiB/s; load ${m.load.map((x) => x.toFixed(2)).join(' ')}`);
+const results = {};
+for (const key of wanted) {
+  if (!SERVERS[key]) throw new Error(`unknown server ${key}; one of ${Object.keys(SERVERS).join(', ')}`);
+  results[key] = await runWorkload(key);
+}
+const text = table(results, m);
+console.log(text);
+mkdirSync(path.dirname(OUT), { recursive: true });
+writeFileSync(OUT, `# make bench — ${new Date().toISOString()}\n\n${text}`);
+log(`table written to ${path.relative(process.cwd(), OUT)}`);
+if (KEEP) log(`data and logs kept in ${work}`);
+agent.destroy();
+process.exit(Object.values(results).some((r) => r.error) ? 1 : 0);
