@@ -12,12 +12,8 @@ import { ListingService } from './registry/listing-service';
 import { ManifestService } from './registry/manifest-service';
 import { ReferrerService } from './registry/referrer-service';
 import { UploadService } from './registry/upload-service';
-import { Redis } from 'ioredis';
 import type { BlobStore } from './storage/blob-store';
 import type { UploadSessionStore } from './sessions/upload-session-store';
-import { RedisUploadSessionStore } from './sessions/redis/redis-upload-session-store';
-import { S3BlobStore } from './storage/s3/s3-blob-store';
-import { createS3Client } from './storage/s3/s3-client';
 
 import { randomBytes } from 'node:crypto';
 import type Database from 'better-sqlite3';
@@ -111,6 +107,9 @@ const READINESS_DIGEST = `sha256:${'0'.repeat(64)}`;
 /** Blobs on S3 when `s3` is configured, else on the filesystem under the data directory. */
 async function openBlobStore(config: Config): Promise<{ store: BlobStore; close(): void }> {
   if (config.s3) {
+    // Loaded only when configured: the AWS SDK and ioredis cost ~40 MiB of RSS the embedded default never needs.
+    const { S3BlobStore } = await import('./storage/s3/s3-blob-store');
+    const { createS3Client } = await import('./storage/s3/s3-client');
     const client = createS3Client(config.s3);
     const store = new S3BlobStore(client, { bucket: config.s3.bucket, prefix: config.s3.prefix, redirect: config.s3.redirect });
     return { store, close: () => client.destroy() };
@@ -126,6 +125,8 @@ async function openSessionStore(
   db: Database.Database,
 ): Promise<{ store: UploadSessionStore; close(): Promise<void>; ping?(): Promise<void> }> {
   if (config.redis) {
+    const { Redis } = await import('ioredis');
+    const { RedisUploadSessionStore } = await import('./sessions/redis/redis-upload-session-store');
     const redis = new Redis(config.redis.url, { lazyConnect: true, maxRetriesPerRequest: 3 });
     await redis.connect();
     const store = new RedisUploadSessionStore(redis, {
