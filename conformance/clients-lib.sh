@@ -42,8 +42,15 @@ stop_dockerd() {
 }
 
 clients_cleanup() {
-  local rc=$?
+  local rc=$? p i
   trap - EXIT INT TERM
+  # Background processes a workflow registered in BG_PIDS, then its own cleanup hook, if any.
+  for p in ${BG_PIDS:-}; do
+    kill -TERM "$p" 2>/dev/null || continue
+    for i in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null
+  done
+  if type workflow_cleanup >/dev/null 2>&1; then workflow_cleanup; fi
   stop_dockerd
   # dockerd/buildah may leave bind mounts (netns, overlays) below $WORK; unmount them
   # deepest first so that rm -rf can never walk into a host directory.
@@ -62,8 +69,9 @@ clients_cleanup() {
 # --- reporting ---------------------------------------------------------------
 PASS=0
 FAIL=0
-ok()     { PASS=$((PASS + 1)); echo "ok - $1"; }
-not_ok() { FAIL=$((FAIL + 1)); echo "not ok - $1"; }
+# REPORT_PREFIX (e.g. "oras: ") names the client in every line when several scripts' output is merged.
+ok()     { PASS=$((PASS + 1)); echo "ok - ${REPORT_PREFIX:-}$1"; }
+not_ok() { FAIL=$((FAIL + 1)); echo "not ok - ${REPORT_PREFIX:-}$1"; }
 
 # check NAME CMD...: run CMD (its output goes to the log), report by exit status.
 # On failure show the tail of CMD's output so a red run is debuggable from stdout alone.
@@ -93,7 +101,7 @@ sha256() { sha256sum | cut -d' ' -f1; }
 
 # The closing line every runner reads: exactly `N passed, N failed`.
 finish() {
-  echo "# took $(( $(date +%s) - START ))s"
+  echo "# ${REPORT_PREFIX:-}took $(( $(date +%s) - START ))s"
   echo "$PASS passed, $FAIL failed"
   [ "$FAIL" -eq 0 ]
   exit $?

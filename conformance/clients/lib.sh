@@ -27,67 +27,23 @@ NS=${NS:-$REG_USER}
 CLIENTS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$CLIENTS_DIR/tools.sh"
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/berth-$CLIENT_NAME.XXXXXX") || { echo "cannot create work dir" >&2; exit 2; }
-LOG=$WORK/log.txt
-: >"$LOG"
+# Scratch dir, cleanup on exit (BG_PIDS, workflow_cleanup, a private dockerd) and reporting.
+REPORT_PREFIX="$CLIENT_NAME: "
+BG_PIDS=""   # workflows that start background processes add their PIDs here
+. "$CLIENTS_DIR/../clients-lib.sh"
+clients_workspace "berth-$CLIENT_NAME"
+
 # Each client keeps its configuration (logins, keys, caches) under $WORK/home, never in the real $HOME.
 REAL_HOME=$HOME
 export HOME=$WORK/home XDG_CONFIG_HOME=$WORK/home/.config XDG_CACHE_HOME=$WORK/home/.cache XDG_DATA_HOME=$WORK/home/.local/share
 export DOCKER_CONFIG=$WORK/home/.docker
 mkdir -p "$HOME" "$DOCKER_CONFIG" "$XDG_CONFIG_HOME"
 
-# Workflows that start background processes add their PIDs here; cleanup stops exactly those.
-BG_PIDS=""
-cleanup() {
-  local rc=$? p i
-  trap - EXIT INT TERM
-  for p in $BG_PIDS; do
-    kill -TERM "$p" 2>/dev/null || continue
-    for i in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null
-  done
-  if type workflow_cleanup >/dev/null 2>&1; then workflow_cleanup; fi
-  if [ -d "$WORK" ]; then
-    awk -v w="$WORK" 'index($5, w"/")==1 {print $5}' /proc/self/mountinfo 2>/dev/null |
-      sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done
-    if [ "${KEEP_WORK:-0}" = 1 ]; then echo "# work dir kept: $WORK" >&2; else rm -rf --one-file-system "$WORK"; fi
-  fi
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-PASS=0
-FAIL=0
-ok()     { PASS=$((PASS + 1)); echo "ok - $CLIENT_NAME: $1"; }
-not_ok() { FAIL=$((FAIL + 1)); echo "not ok - $CLIENT_NAME: $1"; }
-# check NAME CMD...: run CMD (its output goes to the log), report by exit status; show the tail on failure.
-check() {
-  local name=$1; shift
-  local out=$WORK/last.out
-  echo "=== $name: $*" >>"$LOG"
-  if "$@" >"$out" 2>&1; then
-    cat "$out" >>"$LOG"; ok "$name"; return 0
-  else
-    cat "$out" >>"$LOG"; not_ok "$name"
-    tail -n 20 "$out" | sed 's/^/#   /'
-    return 1
-  fi
-}
-START=$(date +%s)
-finish() { echo "# $CLIENT_NAME took $(( $(date +%s) - START ))s"; echo "$PASS passed, $FAIL failed"; [ "$FAIL" -eq 0 ]; exit $?; }
-
-eq() { # eq WHAT EXPECTED ACTUAL
-  if [ "$2" = "$3" ]; then return 0; fi
-  echo "$1: expected [$2] got [$3]"; return 1
-}
 same_file() { # same_file WHAT EXPECTED_FILE ACTUAL_FILE
   [ -f "$3" ] || { echo "$1: $3 missing"; return 1; }
   cmp -s "$2" "$3" && return 0
   echo "$1: $3 differs from $2 ($(sha256 <"$2") vs $(sha256 <"$3"))"; return 1
 }
-sha256() { sha256sum | cut -d' ' -f1; }
 # refused CMD...: CMD must fail, and because access was refused (not a crash or a timeout).
 refused() {
   local out=$WORK/refused.out rc
