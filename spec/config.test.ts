@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ConfigError, DEFAULT_CONFIG, listenAddress, loadConfig } from '../src/config';
+import { ConfigError, DEFAULT_CONFIG, listenAddress, loadConfig, workerCount } from '../src/config';
 
 let dir: string;
 
@@ -57,6 +57,7 @@ describe('loadConfig', () => {
       BERTH_AUTH: 'none',
       BERTH_ADMIN_PASSWORD: 'correct horse',
       BERTH_TOKEN_TTL_SECONDS: '120',
+      BERTH_WORKERS: '3',
     });
     expect(config).toEqual({
       addr: '0.0.0.0:6000',
@@ -64,6 +65,7 @@ describe('loadConfig', () => {
       logLevel: 'debug',
       uploads: { sessionTtlSeconds: 60, purgeIntervalSeconds: DEFAULT_CONFIG.uploads.purgeIntervalSeconds },
       maxPageSize: 50,
+      workers: 3,
       shutdownGraceSeconds: 0,
       publicUrl: 'https://registry.example',
       auth: { ...DEFAULT_CONFIG.auth, mode: 'none', adminPassword: 'correct horse', tokenTtlSeconds: 120 },
@@ -120,6 +122,9 @@ describe('loadConfig', () => {
     ['BERTH_UPLOAD_TTL_SECONDS', '-1', 'uploads.sessionTtlSeconds'],
     ['BERTH_UPLOAD_TTL_SECONDS', '0', 'uploads.sessionTtlSeconds'],
     ['BERTH_SHUTDOWN_GRACE_SECONDS', '-1', 'shutdownGraceSeconds'],
+    ['BERTH_WORKERS', '0', 'workers'],
+    ['BERTH_WORKERS', '65', 'workers'],
+    ['BERTH_WORKERS', 'many', 'workers'],
   ])('refuses %s=%p, naming %s', (variable, value, setting) => {
     const err = configError({ [variable]: value });
     expect(err.name).toBe('ConfigError');
@@ -146,6 +151,22 @@ describe('loadConfig', () => {
   it('refuses a section replaced by a scalar', () => {
     const file = configFile('scalar-section.json', { uploads: 5 });
     expect(configError({ BERTH_CONFIG: file }).message).toContain('uploads');
+  });
+});
+
+describe('workerCount', () => {
+  it('is one per core for auto, at most 8, at least 1', () => {
+    const auto = loadConfig({});
+    expect(auto.workers).toBe('auto');
+    expect(workerCount(auto, 2)).toBe(2);
+    expect(workerCount(auto, 32)).toBe(8);
+    expect(workerCount(auto, 0)).toBe(1);
+  });
+
+  it('is the number given, whatever the cores', () => {
+    expect(workerCount(loadConfig({ BERTH_WORKERS: '1' }), 16)).toBe(1);
+    expect(workerCount(loadConfig({ BERTH_WORKERS: '12' }), 2)).toBe(12);
+    expect(loadConfig({ BERTH_WORKERS: 'auto' }).workers).toBe('auto');
   });
 });
 

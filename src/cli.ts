@@ -1,6 +1,11 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from './config';
+import cluster from 'node:cluster';
+import { ConfigError, loadConfig, workerCount } from './config';
+import { runPrimary } from './cluster/primary';
+import { workerMetricsGather } from './cluster/metrics-relay';
+import { createHttpMetrics } from './http/metrics';
+import { prepareDataDir } from './registry';
 import { createLogger } from './log';
 import { startServer } from './server';
 import { ADMIN_COMMANDS, ADMIN_HELP, runAdminCommand } from './cli/admin-commands';
@@ -19,6 +24,7 @@ Configuration (environment, or a JSON file named by BERTH_CONFIG):
   BERTH_LOG_LEVEL              fatal|error|warn|info|debug|silent (default info)
   BERTH_UPLOAD_TTL_SECONDS     idle upload sessions expire after (default 86400)
   BERTH_MAX_PAGE_SIZE          largest tags/catalog page         (default 10000)
+  BERTH_WORKERS                processes serving requests, or auto = one per core, at most 8 (default auto)
   BERTH_SHUTDOWN_GRACE_SECONDS wait for requests on SIGTERM      (default 25)
 
 Scale-out (replicas sharing sessions and blobs):
@@ -61,8 +67,19 @@ async function main(argv: string[]): Promise<number> {
   }
   const config = loadConfig();
   const log = createLogger(config.logLevel);
-  const running = await startServer(config, log);
-  log.info({ url: running.url, dataDir: config.dataDir }, 'berth is serving');
+  const workers = workerCount(config);
+  if (cluster.isPrimary && workers > 1) {
+    await prepareDataDir(config, log);
+    log.info({ dataDir: config.dataDir, workers }, 'starting workers');
+    const code = await runPrimary({ workers, shutdownGraceSeconds: config.shutdownGraceSeconds }, log);
+    process.exit(code);
+  }
+  let gather: (() => Promise<string>) | undefined;
+  const metrics = cluster.isWorker ? createHttpMetrics({ gather: () => (gather ? gather() : Promise.reject(new Error('metrics relay not ready'))) }) : undefined;
+  if (metrics) gather = workerMetricsGather(metrics.registry);
+  const running = await startServer(config, log, { metrics });
+  if (cluster.isWorker) log.debug({ url: running.url }, 'worker serving');
+  else log.info({ url: running.url, dataDir: config.dataDir }, 'berth is serving');
   const shutdown = (signal: string) => {
     log.info({ signal }, 'shutting down');
     running.stop().then(

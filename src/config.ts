@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -20,6 +21,11 @@ const configSchema = z.object({
   }),
   /** The most entries one tags-list or catalog page may hold, whatever `n` asks for. */
   maxPageSize: z.number().int().min(1).max(100_000),
+  /**
+   * Processes serving requests: `auto` is one per CPU core (at most 8), as a Go server uses every
+   * core; 1 is a single process with no cluster primary.
+   */
+  workers: z.union([z.literal('auto'), z.number().int().min(1).max(64)]),
   /** How long a SIGTERM waits for requests in flight before closing them. */
   shutdownGraceSeconds: z.number().int().nonnegative(),
   /** Upload sessions in Redis instead of the SQLite file, shared by replicas (REDIS_URL). */
@@ -74,6 +80,7 @@ export const DEFAULT_CONFIG: Config = {
   logLevel: 'info',
   uploads: { sessionTtlSeconds: 24 * 3600, purgeIntervalSeconds: 600 },
   maxPageSize: 10_000,
+  workers: 'auto',
   shutdownGraceSeconds: 25,
   auth: {
     mode: 'token',
@@ -92,6 +99,7 @@ const ENV: ReadonlyArray<[string, (c: Record<string, unknown>, v: string) => voi
   ['BERTH_LOG_LEVEL', (c, v) => (c.logLevel = v)],
   ['BERTH_UPLOAD_TTL_SECONDS', (c, v) => (section(c, 'uploads').sessionTtlSeconds = numberOrText(v))],
   ['BERTH_MAX_PAGE_SIZE', (c, v) => (c.maxPageSize = numberOrText(v))],
+  ['BERTH_WORKERS', (c, v) => (c.workers = numberOrText(v))],
   ['BERTH_SHUTDOWN_GRACE_SECONDS', (c, v) => (c.shutdownGraceSeconds = numberOrText(v))],
   ['BERTH_PUBLIC_URL', (c, v) => (c.publicUrl = v)],
   ['BERTH_AUTH', (c, v) => (section(c, 'auth').mode = v)],
@@ -139,6 +147,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`invalid configuration:\n${problems}`);
   }
   return { ...result.data, dataDir: path.resolve(result.data.dataDir) };
+}
+
+/** How many processes serve: `auto` is one per core the process may use, at most 8. */
+export function workerCount(config: Config, cores = os.availableParallelism()): number {
+  return config.workers === 'auto' ? Math.max(1, Math.min(cores, 8)) : config.workers;
 }
 
 /** host and port for net.Server.listen, from `host:port` or `[v6]:port`. */

@@ -1,8 +1,8 @@
 import path from 'node:path';
-import type { Express } from 'express';
 import type { Config } from './config';
 import type { Logger } from './log';
-import { createHttpApp } from './http/app';
+import { createHttpApp, type HttpApp } from './http/app';
+import type { HttpMetrics } from './http/metrics';
 import { openDatabase } from './metadata/sqlite/database';
 import { SqliteMetadataIndex } from './metadata/sqlite/sqlite-metadata-index';
 import { SqliteUploadSessionStore } from './sessions/sqlite/sqlite-upload-session-store';
@@ -29,7 +29,7 @@ import { PackageLinker } from './auth/package-linker';
 import { RegistryEvents } from './events/registry-events';
 
 export interface Registry {
-  app: Express;
+  app: HttpApp;
   uploads: UploadService;
   close(): Promise<void>;
 }
@@ -38,7 +38,12 @@ export interface Registry {
  * The composition root: builds stores and services from configuration and
  * wires them into the HTTP app. Nothing else constructs drivers.
  */
-export async function createRegistry(config: Config, log: Logger): Promise<Registry> {
+export interface RegistryOptions {
+  /** The metrics /metrics serves; a fresh set when not given. */
+  metrics?: HttpMetrics;
+}
+
+export async function createRegistry(config: Config, log: Logger, options: RegistryOptions = {}): Promise<Registry> {
   const db = openDatabase(path.join(config.dataDir, 'berth.db'));
   const storage = await openBlobStore(config);
   const blobStore = storage.store;
@@ -69,6 +74,7 @@ export async function createRegistry(config: Config, log: Logger): Promise<Regis
   }
   const app = createHttpApp({
     log,
+    metrics: options.metrics,
     blobs,
     uploads,
     manifests: new ManifestService(index, events),
@@ -99,6 +105,26 @@ export async function createRegistry(config: Config, log: Logger): Promise<Regis
       storage.close();
     },
   };
+}
+
+/**
+ * The one-time steps of a start that must not race when several processes
+ * start on one data directory at once (cluster workers): schema migrations,
+ * the first admin user (whose generated password is printed once), the
+ * first signing key. The cluster primary runs this before forking; a lone
+ * process gets the same from createRegistry.
+ */
+export async function prepareDataDir(config: Config, log: Logger): Promise<void> {
+  const db = openDatabase(path.join(config.dataDir, 'berth.db'));
+  try {
+    if (config.auth.mode === 'token') {
+      const identities = new SqliteIdentityStore(db);
+      await ensureAdmin(identities, config, log);
+      await new SigningKeys(identities).init();
+    }
+  } finally {
+    db.close();
+  }
 }
 
 /** A digest no blob has: a storage without `ping` is probed by a stat of it. */

@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { Socket } from 'node:net';
 import { listenAddress, type Config } from './config';
 import type { Logger } from './log';
-import { createRegistry } from './registry';
+import { createRegistry, type RegistryOptions } from './registry';
 
 export interface RunningServer {
   server: http.Server;
@@ -11,9 +11,17 @@ export interface RunningServer {
 }
 
 /** Starts Berth: the registry, its HTTP listener and the upload purge timer. */
-export async function startServer(config: Config, log: Logger): Promise<RunningServer> {
-  const registry = await createRegistry(config, log);
-  const server = http.createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, registry.app);
+export async function startServer(config: Config, log: Logger, options: RegistryOptions = {}): Promise<RunningServer> {
+  const registry = await createRegistry(config, log, options);
+  const server = http.createServer(
+    {
+      keepAliveTimeout: 65_000,
+      requestTimeout: 0,
+      IncomingMessage: registry.app.IncomingMessage,
+      ServerResponse: registry.app.ServerResponse,
+    },
+    registry.app,
+  );
   // Multi-GB chunks stream for minutes; idle sockets are still reaped by keepAliveTimeout.
   server.headersTimeout = 60_000;
   const sockets = new Set<Socket>();

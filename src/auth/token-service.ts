@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import type { Authenticator } from './authenticator';
 import type { Authorizer } from './authorizer';
@@ -11,7 +11,11 @@ export interface TokenServiceOptions {
   /** The `service` clients name and the JWT audience. */
   service: string;
   ttlSeconds: number;
+  /** Most tokens whose signature check is remembered at once; defaults to 10 000. */
+  verifiedCacheSize?: number;
 }
+
+const DEFAULT_VERIFIED_CACHE_SIZE = 10_000;
 
 export interface IssuedToken {
   token: string;
@@ -38,6 +42,12 @@ interface Claims {
   berth?: BerthClaim;
 }
 
+/** A token whose signature, issuer and audience already checked out, and the key that signed it. */
+interface VerifiedEntry {
+  kid: string;
+  claims: Claims;
+}
+
 /** A verified bearer token: who it is for and what it grants. */
 export interface VerifiedToken {
   principal: Principal;
@@ -57,12 +67,27 @@ export class InvalidTokenError extends Error {
  * may do, and verifies them on the registry side.
  */
 export class TokenService {
+  /**
+   * Clients reuse one token for every request until it expires, and an ES256
+   * verify per request costs a large share of small-request throughput. Keyed
+   * by a hash so the cache holds no usable bearer secrets.
+   */
+  private readonly verified = new Map<string, VerifiedEntry>();
+  private readonly verifiedCacheSize: number;
+
   constructor(
     private readonly keys: SigningKeys,
     private readonly authorizer: Authorizer,
     private readonly authenticator: Authenticator,
     private readonly options: TokenServiceOptions,
-  ) {}
+  ) {
+    this.verifiedCacheSize = Math.max(1, options.verifiedCacheSize ?? DEFAULT_VERIFIED_CACHE_SIZE);
+  }
+
+  /** How many verified tokens are remembered; for observing the bound. */
+  get verifiedCacheEntries(): number {
+    return this.verified.size;
+  }
 
   get service(): string {
     return this.options.service;
@@ -99,11 +124,29 @@ export class TokenService {
   }
 
   async verify(token: string): Promise<VerifiedToken> {
+    const cacheKey = createHash('sha256').update(token).digest('hex');
+    const cached = this.verified.get(cacheKey);
+    const entry = cached ? await this.recheckCached(cacheKey, cached) : await this.verifySignature(token);
+    const { claims } = entry;
+    let principal: Principal = { kind: 'anonymous' };
+    if (claims.berth) {
+      // Never cached: this is what makes revoking a PAT or deleting a user bite at once.
+      const resolved = await this.authenticator.resolve(claims.berth.cred, claims.berth.uid);
+      if (!resolved) throw new InvalidTokenError('the credential behind this token is no longer valid');
+      principal = resolved;
+    }
+    if (!cached) this.remember(cacheKey, entry);
+    // A copy, so a caller that edits its grants cannot widen the next request's.
+    return { principal, access: claims.access.map((a) => ({ ...a, actions: [...a.actions] })) };
+  }
+
+  private async verifySignature(token: string): Promise<VerifiedEntry> {
     const decoded = jwt.decode(token, { complete: true });
     if (!decoded || typeof decoded.payload === 'string') throw new InvalidTokenError('malformed token');
     // Only our algorithm, and only keys we hold: refuses `alg: none` and HS256-with-public-key.
     if (decoded.header.alg !== JWT_ALGORITHM || !decoded.header.kid) throw new InvalidTokenError('unexpected token algorithm');
-    const key = await this.keys.publicKey(decoded.header.kid);
+    const kid = decoded.header.kid;
+    const key = await this.keys.publicKey(kid);
     if (!key) throw new InvalidTokenError('unknown signing key');
     let claims: Claims;
     try {
@@ -118,12 +161,45 @@ export class TokenService {
     if (typeof claims.exp !== 'number' || typeof claims.nbf !== 'number' || !Array.isArray(claims.access)) {
       throw new InvalidTokenError('token lacks required claims');
     }
-    let principal: Principal = { kind: 'anonymous' };
-    if (claims.berth) {
-      const resolved = await this.authenticator.resolve(claims.berth.cred, claims.berth.uid);
-      if (!resolved) throw new InvalidTokenError('the credential behind this token is no longer valid');
-      principal = resolved;
+    return { kid, claims };
+  }
+
+  /**
+   * Only the signature check is skipped: the key must still be unretired and
+   * the clock still inside [nbf, exp), refused in the same order and with the
+   * same messages as a full verify, so a hit and a miss are indistinguishable.
+   */
+  private async recheckCached(cacheKey: string, entry: VerifiedEntry): Promise<VerifiedEntry> {
+    if (!(await this.keys.publicKey(entry.kid))) {
+      this.verified.delete(cacheKey);
+      throw new InvalidTokenError('unknown signing key');
     }
-    return { principal, access: claims.access };
+    const now = Math.floor(Date.now() / 1000);
+    // jsonwebtoken's rules, with its default of no clock tolerance.
+    if (entry.claims.nbf > now) throw new InvalidTokenError('jwt not active');
+    if (now >= entry.claims.exp) {
+      this.verified.delete(cacheKey);
+      throw new InvalidTokenError('jwt expired');
+    }
+    return entry;
+  }
+
+  private remember(cacheKey: string, entry: VerifiedEntry): void {
+    const now = Math.floor(Date.now() / 1000);
+    // Tokens mostly share one lifetime, so the oldest insertions expire first:
+    // dropping expired ones from the front is cheap and keeps memory close to live tokens.
+    for (const [key, old] of this.verified) {
+      if (old.claims.exp > now) break;
+      this.verified.delete(key);
+    }
+    if (this.verified.size >= this.verifiedCacheSize) {
+      for (const [key, old] of this.verified) if (old.claims.exp <= now) this.verified.delete(key);
+    }
+    while (this.verified.size >= this.verifiedCacheSize) {
+      const oldest = this.verified.keys().next();
+      if (oldest.done) break;
+      this.verified.delete(oldest.value);
+    }
+    this.verified.set(cacheKey, entry);
   }
 }

@@ -1,4 +1,5 @@
-import express, { type Express } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from '../log';
 import type { BlobService } from '../registry/blob-service';
 import type { ListingService } from '../registry/listing-service';
@@ -24,6 +25,8 @@ import { apiRouter, type ApiDependencies } from './api/api-router';
 import { ROUTE_ACTIONS } from './routes';
 import type { AccessAction } from '../auth/access-control';
 import { ANONYMOUS } from '../auth/principal';
+import { chain } from './chain';
+import { expressObjectClasses, type ExpressObjectClasses } from './express-objects';
 
 export interface HttpDependencies {
   log: Logger;
@@ -40,12 +43,27 @@ export interface HttpDependencies {
   metrics?: HttpMetrics;
 }
 
-/** The Express application: middleware, the v2 route table, one error renderer. No body parsers: bodies are streams. */
-export function createHttpApp(deps: HttpDependencies): Express {
+/**
+ * Berth's request listener. Registry requests (/v2) take a fixed chain of
+ * middleware with no router in between; everything else (the token
+ * endpoint, the management API, health and metrics) goes through an Express
+ * app. Both use Express's request and response helpers; pass
+ * `IncomingMessage`/`ServerResponse` to `http.createServer` so requests are
+ * born with them (see express-objects.ts for why that matters).
+ */
+export interface HttpApp {
+  (req: IncomingMessage, res: ServerResponse): void;
+  readonly IncomingMessage: ExpressObjectClasses['IncomingMessage'];
+  readonly ServerResponse: ExpressObjectClasses['ServerResponse'];
+}
+
+/** No body parsers on the registry routes: bodies are streams. */
+export function createHttpApp(deps: HttpDependencies): HttpApp {
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
   app.set('query parser', 'simple');
+  const objects = expressObjectClasses(app);
 
   const auth = deps.auth;
   const handlers: RouteHandlers = mergeHandlers(
@@ -67,30 +85,49 @@ export function createHttpApp(deps: HttpDependencies): Express {
   );
 
   const metrics = deps.metrics ?? createHttpMetrics();
-  app.use(requestContext(deps.log));
-  app.use(metrics.middleware());
-  app.get('/healthz', (_req, res) => {
-    res.status(200).json({ status: 'ok' });
-  });
-  app.get('/readyz', readinessHandler(deps.readiness ?? []));
-  app.get('/metrics', metrics.handler());
+  const context = requestContext(deps.log);
+  const measure = metrics.middleware();
+  const errors = renderErrors();
+
   let guard: RouteGuard | undefined;
   if (auth) {
-    app.use(tokenRoutes(auth));
-    // The management API: JSON bodies there only, never on the blob routes.
-    if (auth.management) app.use('/api/v1', apiRouter({ management: auth.management, authenticator: auth.authenticator }));
-    app.use(['/v2', '/v2/*rest'], authenticate(auth));
     guard = async (req, match) => {
       const needed = ROUTE_ACTIONS[match.route][req.method];
       const action: AccessAction = needed === undefined || needed === 'none' ? 'login' : needed;
       await enforce(req, auth, action, match.name);
     };
   }
-  app.use(v2Router(handlers, guard));
-  app.use((req, _res, next) => next(new RegistryError('NOT_FOUND', { path: req.path })));
-  app.use(renderErrors());
-  return app;
+  const registry = chain([context, measure, ...(auth ? [authenticate(auth)] : []), v2Router(handlers, guard), notFound], errors);
+
+  app.use(context);
+  app.use(measure);
+  app.get('/healthz', (_req, res) => {
+    res.status(200).json({ status: 'ok' });
+  });
+  app.get('/readyz', readinessHandler(deps.readiness ?? []));
+  app.get('/metrics', metrics.handler());
+  if (auth) {
+    app.use(tokenRoutes(auth));
+    // The management API: JSON bodies there only, never on the blob routes.
+    if (auth.management) app.use('/api/v1', apiRouter({ management: auth.management, authenticator: auth.authenticator }));
+  }
+  app.use(notFound);
+  app.use(errors);
+
+  const listener = (req: IncomingMessage, res: ServerResponse): void => {
+    objects.adopt(req, res);
+    if (isRegistryPath(req.url ?? '')) registry(req as Request, res as Response);
+    else app(req, res);
+  };
+  return Object.assign(listener, { IncomingMessage: objects.IncomingMessage, ServerResponse: objects.ServerResponse });
 }
+
+/** /v2, /v2/… and /v2?…: the registry API (the v2 router answers paths it does not know with NOT_FOUND). */
+function isRegistryPath(url: string): boolean {
+  return url.startsWith('/v2') && (url.length === 3 || url[3] === '/' || url[3] === '?');
+}
+
+const notFound = (req: Request, _res: Response, next: NextFunction): void => next(new RegistryError('NOT_FOUND', { path: req.path }));
 
 function mergeHandlers(...parts: RouteHandlers[]): RouteHandlers {
   const merged: RouteHandlers = {};

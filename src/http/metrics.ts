@@ -53,7 +53,13 @@ function isUploadWrite(route: string, req: Request): boolean {
   return route === 'uploads' && req.method === 'POST' && req.query.digest !== undefined;
 }
 
-export function createHttpMetrics(options: { processMetrics?: boolean } = {}): HttpMetrics {
+export interface HttpMetricsOptions {
+  processMetrics?: boolean;
+  /** Where /metrics gets its text when this registry is one of several (cluster workers: from the primary, summed). */
+  gather?: () => Promise<string>;
+}
+
+export function createHttpMetrics(options: HttpMetricsOptions = {}): HttpMetrics {
   const registry = new Registry();
   if (options.processMetrics ?? true) collectDefaultMetrics({ register: registry });
   const labelNames = ['route', 'method', 'status'] as const;
@@ -126,7 +132,7 @@ export function createHttpMetrics(options: { processMetrics?: boolean } = {}): H
     },
     handler() {
       return async (_req, res) => {
-        const text = await registry.metrics();
+        const text = options.gather ? await options.gather() : await registry.metrics();
         res.status(200).set('Cache-Control', 'no-store').type(registry.contentType).send(text);
       };
     },

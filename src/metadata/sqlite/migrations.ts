@@ -179,10 +179,13 @@ export function migrate(db: Database.Database): number {
     (db.prepare('SELECT version FROM schema_migrations').all() as Array<{ version: number }>).map((r) => r.version),
   );
   const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
+  const isApplied = db.prepare<[number]>('SELECT 1 FROM schema_migrations WHERE version = ?');
   let current = 0;
   for (const m of MIGRATIONS) {
     if (!applied.has(m.version)) {
       db.transaction(() => {
+        // Another process sharing the file (a replica, a cluster worker) may have applied it meanwhile.
+        if (isApplied.get(m.version)) return;
         db.exec(m.sql);
         record.run(m.version, m.name, Date.now());
       }).immediate();

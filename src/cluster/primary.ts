@@ -1,0 +1,99 @@
+import cluster, { type Worker } from 'node:cluster';
+import type { Config } from '../config';
+import type { Logger } from '../log';
+import { serveClusterMetrics } from './metrics-relay';
+
+/** Crashes tolerated in CRASH_WINDOW_MS before the primary gives up instead of restarting workers forever. */
+const MAX_CRASHES = 5;
+const CRASH_WINDOW_MS = 60_000;
+const RESTART_DELAY_MS = 1_000;
+
+export interface ClusterOptions {
+  workers: number;
+  /** What a worker gets to finish in-flight requests on shutdown, before the primary kills it. */
+  shutdownGraceSeconds: number;
+}
+
+/**
+ * The cluster primary: forks the workers that serve requests (Node's
+ * cluster shares the listening socket and hands connections out round
+ * robin), restarts a worker that dies, and on SIGTERM/SIGINT lets each
+ * worker shut down gracefully. It loads none of the registry itself.
+ *
+ * Workers share the embedded state as replicas do: one SQLite file in WAL
+ * mode, upload sessions and their locks in it (a dead worker's lock is
+ * recognised at once: same host, pid gone), blobs committed by rename.
+ *
+ * Resolves with the exit code once every worker has stopped.
+ */
+export function runPrimary(options: ClusterOptions, log: Logger): Promise<number> {
+  serveClusterMetrics();
+  return new Promise((resolve) => {
+    let stopping = false;
+    let started = false;
+    let exitCode = 0;
+    const crashes: number[] = [];
+    const listening = new Set<number>();
+
+    const fork = () => cluster.fork();
+    const stopAll = (code: number) => {
+      if (stopping) return;
+      stopping = true;
+      exitCode = code;
+      const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
+      if (workers.length === 0) resolve(exitCode);
+      for (const w of workers) w.process.kill('SIGTERM');
+      const deadline = setTimeout(() => {
+        for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGKILL');
+      }, (options.shutdownGraceSeconds + 10) * 1000);
+      deadline.unref();
+    };
+
+    cluster.on('listening', (worker, address) => {
+      listening.add(worker.id);
+      if (!started && listening.size === options.workers) {
+        started = true;
+        const host = address.address ?? '127.0.0.1';
+        const url = `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
+        log.info({ url, workers: options.workers }, 'berth is serving');
+      }
+    });
+
+    cluster.on('exit', (worker, code, signal) => {
+      listening.delete(worker.id);
+      const left = Object.keys(cluster.workers ?? {}).length;
+      if (stopping) {
+        if (left === 0) resolve(exitCode);
+        return;
+      }
+      if (!started) {
+        // A worker that cannot start (a taken port, a bad data directory) will not do better on retry.
+        log.error({ worker: worker.process.pid, code, signal }, 'a worker failed to start; stopping');
+        stopAll(1);
+        if (left === 0) resolve(exitCode);
+        return;
+      }
+      const now = Date.now();
+      crashes.push(now);
+      while (crashes.length > 0 && (crashes[0] ?? now) < now - CRASH_WINDOW_MS) crashes.shift();
+      if (crashes.length > MAX_CRASHES) {
+        log.error({ crashes: crashes.length }, 'workers keep crashing; stopping');
+        stopAll(1);
+        if (left === 0) resolve(exitCode);
+        return;
+      }
+      log.error({ worker: worker.process.pid, code, signal }, 'a worker died; starting another');
+      setTimeout(() => {
+        if (!stopping) fork();
+      }, RESTART_DELAY_MS).unref();
+    });
+
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+      process.on(signal, () => {
+        log.info({ signal }, 'shutting down');
+        stopAll(0);
+      });
+    }
+    for (let i = 0; i < options.workers; i++) fork();
+  });
+}
