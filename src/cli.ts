@@ -2,13 +2,9 @@
 import { parseArgs } from 'node:util';
 import cluster from 'node:cluster';
 import { ConfigError, loadConfig, workerCount } from './config';
-import { runPrimary } from './cluster/primary';
-import { workerMetricsGather } from './cluster/metrics-relay';
-import { createHttpMetrics } from './http/metrics';
-import { prepareDataDir } from './registry';
 import { createLogger } from './log';
-import { startServer } from './server';
-import { ADMIN_COMMANDS, ADMIN_HELP, runAdminCommand } from './cli/admin-commands';
+import { ADMIN_COMMANDS, ADMIN_HELP } from './cli/admin-help';
+// The rest loads on demand: a cluster primary loads none of the registry (its memory counts too).
 
 const HELP = `berth — an OCI container registry
 
@@ -40,6 +36,7 @@ Scale-out (replicas sharing sessions and blobs):
 
 async function main(argv: string[]): Promise<number> {
   if (argv[0] !== undefined && ADMIN_COMMANDS.has(argv[0])) {
+    const { runAdminCommand } = await import('./cli/admin-commands');
     return runAdminCommand(argv, {
       env: process.env,
       stdout: (text) => process.stdout.write(text),
@@ -69,14 +66,20 @@ async function main(argv: string[]): Promise<number> {
   const log = createLogger(config.logLevel);
   const workers = workerCount(config);
   if (cluster.isPrimary && workers > 1) {
-    await prepareDataDir(config, log);
+    const { runPrimary } = await import('./cluster/primary');
     log.info({ dataDir: config.dataDir, workers }, 'starting workers');
     const code = await runPrimary({ workers, shutdownGraceSeconds: config.shutdownGraceSeconds }, log);
     process.exit(code);
   }
+  const { startServer } = await import('./server');
   let gather: (() => Promise<string>) | undefined;
-  const metrics = cluster.isWorker ? createHttpMetrics({ gather: () => (gather ? gather() : Promise.reject(new Error('metrics relay not ready'))) }) : undefined;
-  if (metrics) gather = workerMetricsGather(metrics.registry);
+  let metrics: import('./http/metrics').HttpMetrics | undefined;
+  if (cluster.isWorker) {
+    const { createHttpMetrics } = await import('./http/metrics');
+    const { workerMetricsGather } = await import('./cluster/metrics-relay');
+    metrics = createHttpMetrics({ gather: () => (gather ? gather() : Promise.reject(new Error('metrics relay not ready'))) });
+    gather = workerMetricsGather(metrics.registry);
+  }
   const running = await startServer(config, log, { metrics });
   if (cluster.isWorker) log.debug({ url: running.url }, 'worker serving');
   else log.info({ url: running.url, dataDir: config.dataDir }, 'berth is serving');

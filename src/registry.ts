@@ -107,26 +107,6 @@ export async function createRegistry(config: Config, log: Logger, options: Regis
   };
 }
 
-/**
- * The one-time steps of a start that must not race when several processes
- * start on one data directory at once (cluster workers): schema migrations,
- * the first admin user (whose generated password is printed once), the
- * first signing key. The cluster primary runs this before forking; a lone
- * process gets the same from createRegistry.
- */
-export async function prepareDataDir(config: Config, log: Logger): Promise<void> {
-  const db = openDatabase(path.join(config.dataDir, 'berth.db'));
-  try {
-    if (config.auth.mode === 'token') {
-      const identities = new SqliteIdentityStore(db);
-      await ensureAdmin(identities, config, log);
-      await new SigningKeys(identities).init();
-    }
-  } finally {
-    db.close();
-  }
-}
-
 /** A digest no blob has: a storage without `ping` is probed by a stat of it. */
 const READINESS_DIGEST = `sha256:${'0'.repeat(64)}`;
 

@@ -21,6 +21,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { treePeakRss } from '../process-tree.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..', '..');
@@ -164,9 +165,9 @@ async function startServer(key, name) {
   return server;
 }
 
+/** Peak RSS of the server: the sum over its processes (Berth's cluster primary and workers; one for Distribution). */
 function peakRssMiB(pid) {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmHWM:'));
-  return Number(line.split(/\s+/)[1]) / 1024;
+  return treePeakRss(pid).sum;
 }
 
 /** Token mode: a bearer token from /token with Basic admin credentials, as `docker login` + push would. */
@@ -335,13 +336,25 @@ function curlGet(server, p) {
   return { mibps: speed / MiB, size };
 }
 
+/**
+ * Every load run is preceded by an identical, shorter one that is not counted, against every
+ * server alike: the figures are of a server in steady state, not of its first second (a JIT
+ * compiling the route, caches filling, the first connections being accepted).
+ */
+const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 3);
+
 /** wrk GETs one URL; returns req/s, MiB/s (of bodies and headers), p50 and p99 in ms, and errors. */
 function wrk(server, p, { connections, headers = {} }) {
+  if (WARMUP_SECONDS > 0) wrkOnce(server, p, { connections, headers, seconds: WARMUP_SECONDS });
+  return wrkOnce(server, p, { connections, headers, seconds: SECONDS });
+}
+
+function wrkOnce(server, p, { connections, headers, seconds }) {
   const method = 'GET';
-  const args = ['-t', '2', '-c', String(connections), '-d', `${SECONDS}s`, '--latency', '--timeout', '10s'];
+  const args = ['-t', '2', '-c', String(connections), '-d', `${seconds}s`, '--latency', '--timeout', '10s'];
   for (const [k, v] of Object.entries({ ...headers, ...authHeaders(server) })) args.push('-H', `${k}: ${v}`);
   args.push(`${server.base}${p}`);
-  const r = spawnSync('wrk', args, { encoding: 'utf8', timeout: (SECONDS + 30) * 1000 });
+  const r = spawnSync('wrk', args, { encoding: 'utf8', timeout: (seconds + 30) * 1000 });
   if (r.status !== 0) throw new Error(`wrk failed: ${r.stderr || r.stdout}`);
   const out = r.stdout;
   const num = (re) => {
@@ -372,10 +385,15 @@ function wrk(server, p, { connections, headers = {} }) {
  * announces, so it never completes a HEAD request. Returns req/s, p50 and p99 in ms.
  */
 function hey(server, p, { connections, method }) {
-  const args = ['-z', `${SECONDS}s`, '-c', String(connections), '-m', method, '-t', '10'];
+  if (WARMUP_SECONDS > 0) heyOnce(server, p, { connections, method, seconds: WARMUP_SECONDS });
+  return heyOnce(server, p, { connections, method, seconds: SECONDS });
+}
+
+function heyOnce(server, p, { connections, method, seconds }) {
+  const args = ['-z', `${seconds}s`, '-c', String(connections), '-m', method, '-t', '10'];
   for (const [k, v] of Object.entries(authHeaders(server))) args.push('-H', `${k}: ${v}`);
   args.push(`${server.base}${p}`);
-  const r = spawnSync('hey', args, { encoding: 'utf8', timeout: (SECONDS + 30) * 1000, maxBuffer: 64 * MiB });
+  const r = spawnSync('hey', args, { encoding: 'utf8', timeout: (seconds + 30) * 1000, maxBuffer: 64 * MiB });
   if (r.status !== 0) throw new Error(`hey failed: ${r.stderr || r.stdout}`);
   const out = r.stdout;
   const codes = [...out.matchAll(/\[(\d{3})\]\s+(\d+) responses/g)].map((m) => [Number(m[1]), Number(m[2])]);
@@ -579,7 +597,8 @@ function table(results, m) {
   const notes = [
     `Ratios are oriented so that ≥ 1.00 means Berth is at least as good: throughput ratios are Berth ÷ Distribution; for rows marked "lower is better" (latency, time, RSS) they are Distribution ÷ Berth.`,
     `Machine: ${m.cpus} × ${m.model}; single-core SHA-256: openssl ${fmt(m.openssl, 0)} MiB/s, Node crypto ${fmt(m.node, 0)} MiB/s; load average at start ${m.load.map((x) => x.toFixed(2)).join(' ')}, at end ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}.`,
-    `Run ${new Date().toISOString()}; ${ROUNDS} rounds per push/one-stream figure (median), ${SECONDS} s per wrk run (wrk 2 threads), loopback only; servers run one at a time.`,
+    `Run ${new Date().toISOString()}; ${ROUNDS} rounds per push/one-stream figure (median), ${SECONDS} s per wrk/hey run after a ${WARMUP_SECONDS} s warm-up run that is not counted (wrk 2 threads), loopback only; servers run one at a time.`,
+    `Berth runs with its default BERTH_WORKERS=auto: ${Math.min(Math.max(os.availableParallelism(), 1), 8)} worker processes and a cluster primary here; its RSS rows are the sum over all of them (VmHWM of each), Distribution's are of its one process.`,
   ];
   for (const k of cols) if (results[k].error) notes.push(`${results[k].label} failed: ${results[k].error}`);
   return `${lines.join('\n')}\n\n${notes.map((n) => `- ${n}`).join('\n')}\n`;

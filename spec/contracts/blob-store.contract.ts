@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Readable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { BlobNotFoundError, type BlobStore } from '../../src/storage/blob-store';
 
@@ -155,6 +155,70 @@ export function blobStoreContract(driver: string, harness: BlobStoreHarness): vo
       for await (const c of await store.openRead(digest)) back.update(c as Buffer);
       expect(`sha256:${back.digest('hex')}`).toBe(digest);
       expect(await store.stat(digest)).toBe(offset);
+    });
+
+    describe('copyTo (for drivers that offer it)', () => {
+      /** A slow destination that keeps copies of what it was given, as a socket would have sent them. */
+      function collector(): { sink: Writable; bytes(): Buffer; writes(): number } {
+        const parts: Buffer[] = [];
+        const sink = new Writable({
+          highWaterMark: 1,
+          write(chunk: Buffer, _enc, done) {
+            // Like a socket, the bytes count as sent only when acknowledged, a little later: a driver
+            // that reused a buffer before the acknowledgement would corrupt what is read here.
+            setTimeout(() => {
+              parts.push(Buffer.from(chunk));
+              done();
+            }, 1);
+          },
+        });
+        return { sink, bytes: () => Buffer.concat(parts), writes: () => parts.length };
+      }
+
+      async function commit(data: Buffer): Promise<string> {
+        const id = uploadId();
+        await store.createUpload(id);
+        await write(store, id, 0, data);
+        const digest = digestOf(data);
+        await store.commitUpload(id, digest);
+        return digest;
+      }
+
+      it('writes exactly the bytes openRead serves, whole and in ranges, across many chunks', async () => {
+        if (!store.copyTo) return void expect(store.openRead).toBeDefined();
+        const data = Buffer.alloc(5 * 1024 * 1024 + 123);
+        for (let i = 0; i + 4 <= data.length; i += 4) data.writeUInt32LE(i, i);
+        const digest = await commit(data);
+        for (const range of [undefined, { start: 0, end: 0 }, { start: 1000, end: 3 * 1024 * 1024 }, { start: data.length - 7, end: data.length - 1 }]) {
+          const c = collector();
+          await store.copyTo(digest, c.sink, range);
+          const expected = range ? data.subarray(range.start, range.end + 1) : data;
+          expect(c.bytes().equals(expected)).toBe(true);
+          expect(c.sink.writableEnded).toBe(false);
+        }
+      });
+
+      it('refuses a missing blob before writing anything', async () => {
+        if (!store.copyTo) return void expect(store.openRead).toBeDefined();
+        const c = collector();
+        await expect(store.copyTo(digestOf(Buffer.from('never stored')), c.sink)).rejects.toBeInstanceOf(BlobNotFoundError);
+        expect(c.writes()).toBe(0);
+      });
+
+      it('stops, rejecting, when the destination is destroyed mid-copy', async () => {
+        if (!store.copyTo) return void expect(store.openRead).toBeDefined();
+        const digest = await commit(Buffer.alloc(8 * 1024 * 1024, 7));
+        let written = 0;
+        const sink = new Writable({
+          write(chunk: Buffer, _enc, done) {
+            written += chunk.length;
+            if (written > 1024 * 1024) sink.destroy();
+            setImmediate(done);
+          },
+        });
+        await expect(store.copyTo(digest, sink)).rejects.toThrow();
+        expect(written).toBeLessThan(8 * 1024 * 1024);
+      });
     });
   });
 }

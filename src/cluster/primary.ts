@@ -1,5 +1,4 @@
 import cluster, { type Worker } from 'node:cluster';
-import type { Config } from '../config';
 import type { Logger } from '../log';
 import { serveClusterMetrics } from './metrics-relay';
 
@@ -23,6 +22,7 @@ export interface ClusterOptions {
  * Workers share the embedded state as replicas do: one SQLite file in WAL
  * mode, upload sessions and their locks in it (a dead worker's lock is
  * recognised at once: same host, pid gone), blobs committed by rename.
+ * The primary loads none of the registry: its memory counts in the total.
  *
  * Resolves with the exit code once every worker has stopped.
  */
@@ -51,6 +51,10 @@ export function runPrimary(options: ClusterOptions, log: Logger): Promise<number
 
     cluster.on('listening', (worker, address) => {
       listening.add(worker.id);
+      if (!started && listening.size < options.workers) {
+        fork();
+        return;
+      }
       if (!started && listening.size === options.workers) {
         started = true;
         const host = address.address ?? '127.0.0.1';
@@ -94,6 +98,8 @@ export function runPrimary(options: ClusterOptions, log: Logger): Promise<number
         stopAll(0);
       });
     }
-    for (let i = 0; i < options.workers; i++) fork();
+    // One at a time at first: the first worker alone runs the one-time steps of a start (schema
+    // migrations, the first admin user with its password printed once, the first signing key).
+    fork();
   });
 }

@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { RegistryError } from '../oci/errors';
 import { parseDigest } from '../oci/digest';
 import { BlobNotFoundError, type BlobStore, type ByteRange } from '../storage/blob-store';
@@ -29,6 +29,22 @@ export class BlobService {
       return await this.blobs.openRead(info.digest, range);
     } catch (err) {
       // Linked but gone from storage: report it as unknown rather than a 500 mid-pull.
+      if (err instanceof BlobNotFoundError) throw new RegistryError('BLOB_UNKNOWN', { digest: info.digest });
+      throw err;
+    }
+  }
+
+  /** Whether storage writes blobs out itself (`copyTo`), which costs less memory than a stream. */
+  get copies(): boolean {
+    return this.blobs.copyTo !== undefined;
+  }
+
+  /** Writes the blob, or a range of it, to `destination`; BLOB_UNKNOWN if storage lost it. */
+  async copyTo(info: BlobInfo, destination: Writable, range?: ByteRange): Promise<void> {
+    if (!this.blobs.copyTo) throw new Error('this blob storage cannot copy; use open()');
+    try {
+      await this.blobs.copyTo(info.digest, destination, range);
+    } catch (err) {
       if (err instanceof BlobNotFoundError) throw new RegistryError('BLOB_UNKNOWN', { digest: info.digest });
       throw err;
     }

@@ -17,6 +17,13 @@ export interface BlobStore {
   stat(digest: string): Promise<number | null>;
   /** Streams a committed blob, or a range of it. Throws BlobNotFoundError. */
   openRead(digest: string, range?: ByteRange): Promise<Readable>;
+  /**
+   * Writes a committed blob, or a range of it, to `destination`, resolving
+   * once every byte was accepted (without ending it). Optional: a driver that
+   * can do better than `openRead` piped (reused buffers, no per-read
+   * allocation) offers it. Throws BlobNotFoundError before writing anything.
+   */
+  copyTo?(digest: string, destination: Writable, range?: ByteRange): Promise<void>;
   /** Removes a committed blob; a missing blob is not an error. */
   delete(digest: string): Promise<void>;
 

@@ -30,7 +30,7 @@ export function blobHandlers(blobs: BlobService): RouteHandlers {
           res.status(307).set({ Location: direct, 'Cache-Control': 'no-store', 'Content-Length': '0' }).end();
           return;
         }
-        const body = await blobs.open(info, range);
+        const body = blobs.copies ? null : await blobs.open(info, range);
         if (range) {
           res.status(206).set({
             'Content-Range': `bytes ${range.start}-${range.end}/${info.size}`,
@@ -39,7 +39,22 @@ export function blobHandlers(blobs: BlobService): RouteHandlers {
         } else {
           res.status(200).set('Content-Length', String(info.size));
         }
-        await sendStream(res, body);
+        if (body) {
+          await sendStream(res, body);
+          return;
+        }
+        try {
+          await blobs.copyTo(info, res, range);
+        } catch (err) {
+          // A client that went away mid-blob is not an error worth an alarm.
+          if (res.destroyed || res.closed) return;
+          if (!res.headersSent) {
+            res.removeHeader('Content-Range');
+            res.removeHeader('Content-Length');
+          }
+          throw err;
+        }
+        res.end();
   };
   return {
     blob: {

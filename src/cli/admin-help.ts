@@ -1,0 +1,22 @@
+/** The admin commands' names and help, apart from their code: `berth serve` and `--help` load none of it. */
+export const ADMIN_COMMANDS: ReadonlySet<string> = new Set(['user', 'org', 'repo', 'package', 'token', 'ci-token', 'keys']);
+
+export const ADMIN_HELP = `Management (on the data directory, also while a server runs):
+  berth user add NAME [--password-stdin] [--admin]   without --password-stdin, prints a generated password
+  berth user passwd NAME --password-stdin
+  berth user delete NAME
+  berth org create NAME --owner USER
+  berth org member ORG USER --role owner|member|none
+  berth repo create OWNER/NAME [--visibility public|private]   (default private)
+  berth repo visibility OWNER/NAME public|private
+  berth repo collaborator OWNER/NAME USER --role read|write|admin|none
+  berth package link PACKAGE OWNER/REPO
+  berth package unlink PACKAGE
+  berth package visibility PACKAGE public|private
+  berth token create --user USER --scopes read:packages[,write:packages,delete:packages]
+                     [--expires-days N] [--name NAME]      prints only the token
+  berth token list --user USER [--json]
+  berth token revoke ID
+  berth ci-token create --repo OWNER/NAME [--ttl-minutes 60] [--by USER]   prints only the token
+  berth keys rotate | berth keys retire KID | berth keys list [--json]
+`;
