@@ -1,0 +1,605 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+/**
+ * `berth serve` as a Node cluster (BERTH_WORKERS > 1), run for real from
+ * dist/cli.js: the primary forks the workers, which share the listening
+ * socket (connections handed out round robin), one SQLite file and the blob
+ * directory; /metrics is summed across workers through the primary; a dead
+ * worker is replaced (all of them, if they die at once); SIGTERM stops
+ * everything gracefully; a lost primary leaves no orphans; a worker that
+ * cannot start stops the whole cluster.
+ *
+ * Every request here uses a new connection (`agent: false`), so consecutive
+ * requests go to alternating workers; where it matters, the test finds out
+ * which worker holds the server side of a connection (/proc/net/tcp inode
+ * against the workers' fds) before sending anything on it.
+ */
+jest.setTimeout(60_000);
+
+const REPO_ROOT = path.resolve(__dirname, '..');
+/** BERTH_E2E_CLI, as for the e2e suites, runs another build. */
+const CLI = process.env.BERTH_E2E_CLI ?? path.join(REPO_ROOT, 'dist', 'cli.js');
+const MiB = 1024 * 1024;
+const READY_MS = 20_000;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const sha256 = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+
+// ---------------------------------------------------------------------------------------------
+// HTTP, one new connection per request
+
+interface Answer {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+  /** The worker that held the server side of the connection (only when `among` was given). */
+  worker?: number;
+}
+
+interface SendOptions {
+  headers?: Record<string, string>;
+  timeoutMs?: number;
+  /** Before sending anything, find which of these processes the connection was handed to. */
+  among?: number[];
+}
+
+function send(base: string, method: string, p: string, body?: Buffer, options: SendOptions = {}): Promise<Answer> {
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  return new Promise((resolve, reject) => {
+    let worker: number | undefined;
+    const req = http.request(
+      new URL(p, base),
+      { method, agent: false, timeout: timeoutMs, headers: { 'Content-Length': String(body?.length ?? 0), ...options.headers } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), worker }));
+        res.on('error', reject);
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`${method} ${p}: no answer within ${timeoutMs} ms`)));
+    req.on('error', reject);
+    const among = options.among;
+    if (!among) {
+      req.end(body);
+      return;
+    }
+    // Nothing is written before end(): find the holder of the accepted connection first.
+    req.once('socket', (socket) => {
+      socket.once('connect', () => {
+        connectionHolder(Number(new URL(base).port), socket.localPort!, among).then(
+          (pid) => {
+            worker = pid;
+            req.end(body);
+          },
+          (err: Error) => req.destroy(err),
+        );
+      });
+    });
+  });
+}
+
+/**
+ * Which of `pids` holds the server side of the loopback connection from `clientPort`
+ * to `serverPort`: its inode from /proc/net/tcp, matched against each process's fds.
+ * The primary accepts the connection and passes it to a worker, so this polls (2 s at most).
+ */
+async function connectionHolder(serverPort: number, clientPort: number, pids: number[]): Promise<number> {
+  const hex = (n: number) => n.toString(16).toUpperCase().padStart(4, '0');
+  const deadline = Date.now() + 2_000;
+  for (;;) {
+    let inode: string | undefined;
+    for (const line of fs.readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f[1]?.endsWith(`:${hex(serverPort)}`) && f[2]?.endsWith(`:${hex(clientPort)}`) && f[9] !== '0') inode = f[9];
+    }
+    if (inode !== undefined) {
+      for (const pid of pids) {
+        let fds: string[] = [];
+        try {
+          fds = fs.readdirSync(`/proc/${pid}/fd`);
+        } catch {
+          continue;
+        }
+        for (const fd of fds) {
+          try {
+            if (fs.readlinkSync(`/proc/${pid}/fd/${fd}`) === `socket:[${inode}]`) return pid;
+          } catch {
+            /* closed meanwhile */
+          }
+        }
+      }
+    }
+    if (Date.now() >= deadline) throw new Error(`no process of ${pids.join(', ')} holds the connection from port ${clientPort} (inode ${inode ?? 'not found'})`);
+    await sleep(5);
+  }
+}
+
+const basic = (user: string, password: string) => ({ Authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` });
+
+/** The value of one sample in the Prometheus text format, matched on all of its labels; undefined when absent. */
+function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
+  for (const line of text.split('\n')) {
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)/.exec(line);
+    if (!m || m[1] !== name) continue;
+    const got: Record<string, string> = {};
+    for (const l of (m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) got[l[1]!] = l[2]!;
+    const keys = Object.keys(labels);
+    if (Object.keys(got).length === keys.length && keys.every((k) => got[k] === labels[k])) return Number(m[3]);
+  }
+  return undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Processes, through /proc
+
+/** pid → [state, ppid] from /proc/<pid>/stat; undefined when the process is gone. */
+function stat(pid: number): { state: string; ppid: number } | undefined {
+  try {
+    const s = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = s.slice(s.lastIndexOf(')') + 2).split(' ');
+    return { state: fields[0]!, ppid: Number(fields[1]) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Alive: it exists and is not a zombie (an orphan's zombie may wait for a reaper that never comes). */
+const alive = (pid: number) => {
+  const s = stat(pid);
+  return s !== undefined && s.state !== 'Z' && s.state !== 'X';
+};
+
+function allPids(): number[] {
+  return fs
+    .readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .map(Number);
+}
+
+/** The live children of `pid` (by ppid in /proc/<child>/stat). */
+function childrenOf(pid: number): number[] {
+  return allPids()
+    .filter((c) => stat(c)?.ppid === pid && alive(c))
+    .sort((a, b) => a - b);
+}
+
+/** Live Berth processes of one test: dist/cli.js with this test's own BERTH_DATA in their environment (workers inherit it). */
+function berthProcessesFor(dataDir: string): number[] {
+  const marker = `BERTH_DATA=${dataDir}`;
+  return allPids().filter((pid) => {
+    if (pid === process.pid || !alive(pid)) return false;
+    try {
+      if (!fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(CLI)) return false;
+      return fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(marker);
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** Polls `check` every `everyMs` until it returns true or `ms` pass; returns whether it did. */
+async function waitFor(check: () => boolean | Promise<boolean>, ms: number, everyMs = 50): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    if (await check()) return true;
+    if (Date.now() >= deadline) return false;
+    await sleep(everyMs);
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// A Berth cluster, one per test
+
+/** This process's environment without Berth's configuration (nor the Redis/S3 the spec's global setup exports). */
+function inheritedEnv(): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(BERTH_|REDIS_|S3_)/.test(k)));
+}
+
+interface LogLine {
+  level: number;
+  msg: string;
+  [key: string]: unknown;
+}
+
+class Cluster {
+  readonly child: ChildProcess;
+  output = '';
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  exit?: { code: number | null; signal: NodeJS.Signals | null };
+
+  constructor(
+    readonly url: string,
+    readonly dataDir: string,
+    env: Record<string, string>,
+  ) {
+    this.child = spawn(process.execPath, [CLI, 'serve'], {
+      cwd: REPO_ROOT,
+      env: { ...inheritedEnv(), BERTH_ADDR: new URL(url).host, BERTH_DATA: dataDir, BERTH_LOG_LEVEL: 'info', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child.stdout!.on('data', (c: Buffer) => (this.output += c.toString('utf8')));
+    this.child.stderr!.on('data', (c: Buffer) => (this.output += c.toString('utf8')));
+    this.exited = new Promise((resolve) => {
+      this.child.once('exit', (code, signal) => {
+        this.exit = { code, signal };
+        resolve(this.exit);
+      });
+    });
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  get running(): boolean {
+    return this.exit === undefined;
+  }
+
+  /** The JSON log lines (stdout and stderr mixed; other lines are skipped). */
+  get lines(): LogLine[] {
+    const out: LogLine[] = [];
+    for (const l of this.output.split('\n')) {
+      if (!l.startsWith('{')) continue;
+      try {
+        out.push(JSON.parse(l) as LogLine);
+      } catch {
+        /* a line still being written */
+      }
+    }
+    return out;
+  }
+
+  logged(msg: string): LogLine[] {
+    return this.lines.filter((l) => l.msg === msg);
+  }
+
+  get workers(): number[] {
+    return childrenOf(this.pid);
+  }
+
+  describe(): string {
+    return `primary ${this.pid} (${this.exit ? `exited ${JSON.stringify(this.exit)}` : 'running'}); output:\n${this.output.slice(-4000)}`;
+  }
+
+  /** Waits for the primary's 'berth is serving'; throws (with the output) if it exits or takes too long. */
+  async ready(): Promise<void> {
+    const ok = await waitFor(() => !this.running || this.logged('berth is serving').length > 0, READY_MS);
+    if (!ok || !this.running) throw new Error(`the cluster did not start within ${READY_MS} ms: ${this.describe()}`);
+  }
+
+  /** Waits up to `ms` for the primary to exit. */
+  async waitExit(ms: number): Promise<{ code: number | null; signal: NodeJS.Signals | null } | undefined> {
+    let timer: NodeJS.Timeout | undefined;
+    const r = await Promise.race([this.exited, new Promise<undefined>((res) => (timer = setTimeout(() => res(undefined), ms)))]);
+    clearTimeout(timer);
+    return r;
+  }
+}
+
+describe('berth serve as a cluster (BERTH_WORKERS > 1)', () => {
+  let workDir: string;
+  let clusters: Cluster[];
+  let servers: net.Server[];
+
+  beforeAll(() => {
+    if (!fs.existsSync(CLI)) throw new Error(`${CLI} does not exist: run \`npm run build\` first${process.env.BERTH_E2E_CLI ? ' (or fix BERTH_E2E_CLI)' : ''}`);
+  });
+
+  beforeEach(() => {
+    workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-cluster-'));
+    clusters = [];
+    servers = [];
+  });
+
+  afterEach(async () => {
+    for (const c of clusters) {
+      // The primary first, so that it forks no more; then workers left behind (the test failed
+      // midway, or the behaviour under test broke): by PID, and only processes that run
+      // dist/cli.js with this test's own data directory.
+      if (c.running) c.child.kill('SIGKILL');
+      await c.waitExit(5_000);
+      for (const pid of berthProcessesFor(c.dataDir)) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          /* gone meanwhile */
+        }
+      }
+    }
+    await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+    fs.rmSync(workDir, { recursive: true, force: true });
+  });
+
+  /** A cluster on a fresh data dir and free port, started and serving. */
+  async function start(env: Record<string, string> = {}): Promise<Cluster> {
+    let last: unknown;
+    // A port found free can be taken before the cluster binds it: then try another one.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const c = launch(await freePort(), env);
+      try {
+        await c.ready();
+        return c;
+      } catch (err) {
+        last = err;
+        if (!/EADDRINUSE/.test(c.output)) break;
+        c.child.kill('SIGKILL');
+        await c.waitExit(5_000);
+      }
+    }
+    throw last;
+  }
+
+  /** A cluster on a fresh data dir and the given port, not waited for. */
+  function launch(port: number, env: Record<string, string> = {}): Cluster {
+    const dataDir = fs.mkdtempSync(path.join(workDir, 'data-'));
+    const c = new Cluster(`http://127.0.0.1:${port}`, dataDir, { BERTH_WORKERS: '2', BERTH_AUTH: 'none', ...env });
+    clusters.push(c);
+    return c;
+  }
+
+  it('forks two workers that together take a blob pushed in chunks, each request on a new connection, and serve it back', async () => {
+    const c = await start();
+    const workers = c.workers;
+    expect(workers).toHaveLength(2);
+    const among = workers;
+
+    const base = await send(c.url, 'GET', '/v2/', undefined, { among });
+    expect(base.status).toBe(200);
+    expect(base.headers['docker-distribution-api-version']).toBe('registry/2.0');
+
+    const data = randomBytes(5 * MiB + 12_345);
+    const digest = sha256(data);
+
+    const started = await send(c.url, 'POST', '/v2/cluster/chunks/blobs/uploads/', undefined, { among });
+    expect(started.status).toBe(202);
+    let location = String(started.headers.location);
+    let offset = 0;
+    const patchedBy: number[] = [];
+    while (offset < data.length) {
+      const chunk = data.subarray(offset, Math.min(offset + MiB, data.length));
+      const answer = await send(c.url, 'PATCH', location, chunk, {
+        among,
+        headers: { 'Content-Type': 'application/octet-stream', 'Content-Range': `${offset}-${offset + chunk.length - 1}` },
+      });
+      const n = patchedBy.length;
+      expect({ patch: n, status: answer.status, body: answer.body.toString('utf8') }).toEqual({ patch: n, status: 202, body: '' });
+      offset += chunk.length;
+      patchedBy.push(answer.worker!);
+      expect(answer.headers.range).toBe(`0-${offset - 1}`);
+      location = String(answer.headers.location ?? location);
+    }
+    expect(patchedBy).toHaveLength(6);
+    // Chunks of the one upload went to both workers (new connections alternate between them).
+    expect(new Set(patchedBy)).toEqual(new Set(workers));
+
+    const put = new URL(location, c.url);
+    put.searchParams.set('digest', digest);
+    const committed = await send(c.url, 'PUT', put.pathname + put.search, undefined, { among });
+    expect(committed.status).toBe(201);
+    expect(committed.headers['docker-content-digest']).toBe(digest);
+
+    // Fetched by both workers, byte for byte.
+    const fetchedBy = new Set<number>();
+    for (let i = 0; i < 4; i++) {
+      const blob = await send(c.url, 'GET', `/v2/cluster/chunks/blobs/${digest}`, undefined, { among });
+      expect(blob.status).toBe(200);
+      expect(blob.body.length).toBe(data.length);
+      expect(sha256(blob.body)).toBe(digest);
+      fetchedBy.add(blob.worker!);
+    }
+    expect(fetchedBy).toEqual(new Set(workers));
+    expect(c.workers).toEqual(workers);
+  });
+
+  it('answers /metrics with the sum over all workers', async () => {
+    const c = await start();
+    const workers = c.workers;
+    expect(workers).toHaveLength(2);
+    const N = 40;
+    const perWorker = new Map<number, number>();
+    for (let i = 0; i < N; i++) {
+      const answer = await send(c.url, 'GET', '/v2/', undefined, { among: workers });
+      expect(answer.status).toBe(200);
+      perWorker.set(answer.worker!, (perWorker.get(answer.worker!) ?? 0) + 1);
+    }
+    // Each worker served only part of them, so its own count is not N.
+    expect(perWorker.size).toBe(2);
+    for (const n of perWorker.values()) expect(n).toBeLessThan(N);
+
+    // Once from each worker: each asks the primary for the sum.
+    const scrapedBy = new Set<number>();
+    for (let scrape = 0; scrape < 2; scrape++) {
+      const metrics = await send(c.url, 'GET', '/metrics', undefined, { among: workers });
+      expect(metrics.status).toBe(200);
+      scrapedBy.add(metrics.worker!);
+      const text = metrics.body.toString('utf8');
+      expect(sample(text, 'berth_http_requests_total', { route: 'base', method: 'GET', status: '200' })).toBe(N);
+      // The scrapes answered before this one (a request is counted once its response is done).
+      expect(sample(text, 'berth_http_requests_total', { route: 'metrics', method: 'GET', status: '200' })).toBe(scrape === 0 ? undefined : scrape);
+    }
+    expect(scrapedBy).toEqual(new Set(workers));
+  });
+
+  it('replaces a worker killed with SIGKILL and keeps serving', async () => {
+    const c = await start();
+    const before = c.workers;
+    expect(before).toHaveLength(2);
+    const [victim, survivor] = before as [number, number];
+
+    process.kill(victim, 'SIGKILL');
+    const killedAt = Date.now();
+    // Requests throughout the restart (the replacement is forked after 1 s). A connection the
+    // primary handed to the worker just as it died is never answered (Node's cluster does not
+    // take it back), hence the short timeout: that is allowed only for requests begun at the kill.
+    const failures: Array<{ startedMs: number; error: string }> = [];
+    let answered = 0;
+    let replaced: number[] = [];
+    while (Date.now() < killedAt + 10_000) {
+      const startedMs = Date.now() - killedAt;
+      try {
+        const answer = await send(c.url, 'GET', '/v2/', undefined, { timeoutMs: 1_000 });
+        if (answer.status === 200) answered++;
+        else failures.push({ startedMs, error: `status ${answer.status}` });
+      } catch (err) {
+        failures.push({ startedMs, error: (err as Error).message });
+      }
+      const now = c.workers;
+      if (startedMs > 3_000 && now.length === 2 && !now.includes(victim)) {
+        replaced = now;
+        break;
+      }
+      await sleep(20);
+    }
+    expect({ replaced, output: replaced.length === 2 ? '' : c.describe() }).toEqual({ replaced: expect.arrayContaining([survivor]), output: '' });
+    const fresh = replaced.find((p) => p !== survivor)!;
+    expect(before).not.toContain(fresh);
+    expect(failures.filter((f) => f.startedMs > 500)).toEqual([]);
+    expect(failures.length).toBeLessThanOrEqual(1);
+    expect(answered).toBeGreaterThan(20);
+
+    // The new worker takes connections too (once it listens), and answers them.
+    const servedBy = new Set<number>();
+    const until = Date.now() + 10_000;
+    while (servedBy.size < 2 && Date.now() < until) {
+      const answer = await send(c.url, 'GET', '/v2/', undefined, { among: replaced });
+      expect(answer.status).toBe(200);
+      servedBy.add(answer.worker!);
+    }
+    expect(servedBy).toEqual(new Set(replaced));
+
+    const died = c.logged('a worker died; starting another');
+    expect(died).toHaveLength(1);
+    expect(died[0]).toMatchObject({ worker: victim, signal: 'SIGKILL' });
+    expect(c.running).toBe(true);
+  });
+
+  it('replaces every worker when all of them are killed at once, instead of exiting', async () => {
+    const c = await start();
+    const before = c.workers;
+    expect(before).toHaveLength(2);
+
+    for (const w of before) process.kill(w, 'SIGKILL');
+    let replaced: number[] = [];
+    const back = await waitFor(() => {
+      replaced = c.workers;
+      return !c.running || (replaced.length === 2 && replaced.every((w) => !before.includes(w)));
+    }, 10_000);
+    expect({ back, running: c.running, replaced: replaced.length, output: c.running ? '' : c.describe() }).toEqual({
+      back: true,
+      running: true,
+      replaced: 2,
+      output: '',
+    });
+
+    // Serving again once the new workers listen (a connection comes in only then).
+    const servedBy = new Set<number>();
+    const until = Date.now() + 10_000;
+    while (servedBy.size < 2 && Date.now() < until) {
+      const answer = await send(c.url, 'GET', '/v2/', undefined, { among: replaced }).catch(() => undefined);
+      if (answer) {
+        expect(answer.status).toBe(200);
+        servedBy.add(answer.worker!);
+      } else await sleep(50);
+    }
+    expect(servedBy).toEqual(new Set(replaced));
+    expect(c.logged('a worker died; starting another')).toHaveLength(2);
+    expect(c.running).toBe(true);
+  });
+
+  it('stops on SIGTERM: the primary exits 0 and the workers are gone', async () => {
+    const c = await start();
+    const workers = c.workers;
+    expect(workers).toHaveLength(2);
+    expect((await send(c.url, 'GET', '/v2/')).status).toBe(200);
+
+    c.child.kill('SIGTERM');
+    const exit = await c.waitExit(20_000);
+    expect({ exit, output: exit ? '' : c.describe() }).toEqual({ exit: { code: 0, signal: null }, output: '' });
+    // Reaped by the primary before it exited: not even zombies are left.
+    expect(workers.filter((w) => stat(w) !== undefined)).toEqual([]);
+    expect(berthProcessesFor(c.dataDir)).toEqual([]);
+    expect(c.logged('shutting down').length).toBe(3);
+    expect(c.logged('a worker died; starting another')).toEqual([]);
+    await expect(send(c.url, 'GET', '/v2/')).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+  });
+
+  it('leaves no orphans when the primary is killed with SIGKILL', async () => {
+    const c = await start();
+    const workers = c.workers;
+    expect(workers).toHaveLength(2);
+
+    c.child.kill('SIGKILL');
+    expect(await c.waitExit(5_000)).toEqual({ code: null, signal: 'SIGKILL' });
+    const gone = await waitFor(() => workers.every((w) => !alive(w)), 10_000);
+    expect({ gone, left: workers.filter(alive) }).toEqual({ gone: true, left: [] });
+    expect(berthProcessesFor(c.dataDir)).toEqual([]);
+  });
+
+  it('in token mode prints the generated admin password once, and every worker accepts it', async () => {
+    const c = await start({ BERTH_AUTH: 'token' });
+    expect(c.workers).toHaveLength(2);
+    const phrase = 'Berth created the user "admin" with password:';
+    expect(c.output.split(phrase).length - 1).toBe(1);
+    const password = new RegExp(`${phrase} (\\S+)`).exec(c.output)?.[1];
+    expect(password).toBeDefined();
+    expect(password!.length).toBeGreaterThanOrEqual(16);
+    // The password itself appears only in that one line, never in a log line.
+    expect(c.output.split(password!).length - 1).toBe(1);
+
+    const workers = c.workers;
+    const servedBy = new Set<number>();
+    for (let i = 0; i < 6; i++) {
+      const answer = await send(c.url, 'GET', '/v2/', undefined, { among: workers, headers: basic('admin', password!) });
+      expect({ i, status: answer.status }).toEqual({ i, status: 200 });
+      servedBy.add(answer.worker!);
+    }
+    expect(servedBy).toEqual(new Set(workers));
+    const refusedBy = new Set<number>();
+    for (let i = 0; i < 2; i++) {
+      const wrong = await send(c.url, 'GET', '/v2/', undefined, { among: workers, headers: basic('admin', `${password!}x`) });
+      expect(wrong.status).toBe(401);
+      refusedBy.add(wrong.worker!);
+    }
+    expect(refusedBy).toEqual(new Set(workers));
+    expect((await send(c.url, 'GET', '/v2/')).status).toBe(401);
+    // Still printed only once: the workers did not create the user again.
+    expect(c.output.split(phrase).length - 1).toBe(1);
+  });
+
+  it('exits 1, leaving no workers, when the workers cannot listen (port taken)', async () => {
+    const taken = net.createServer();
+    servers.push(taken);
+    await new Promise<void>((resolve, reject) => {
+      taken.once('error', reject);
+      taken.listen(0, '127.0.0.1', () => resolve());
+    });
+    const port = (taken.address() as net.AddressInfo).port;
+
+    const c = launch(port);
+    const exit = await c.waitExit(20_000);
+    expect({ exit, output: exit ? '' : c.describe() }).toEqual({ exit: { code: 1, signal: null }, output: '' });
+    // The workers failed (the primary itself binds nothing), and the primary stopped instead of restarting them.
+    expect(c.output).toMatch(/EADDRINUSE/);
+    expect(c.logged('a worker failed to start; stopping').length).toBeGreaterThanOrEqual(1);
+    expect(c.logged('a worker died; starting another')).toEqual([]);
+    expect(c.logged('berth is serving')).toEqual([]);
+    expect(await waitFor(() => berthProcessesFor(c.dataDir).length === 0, 5_000)).toBe(true);
+  });
+});
