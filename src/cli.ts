@@ -75,10 +75,10 @@ async function main(argv: string[]): Promise<number> {
   let gather: (() => Promise<string>) | undefined;
   let metrics: import('./http/metrics').HttpMetrics | undefined;
   if (cluster.isWorker) {
-    const { createHttpMetrics } = await import('./http/metrics');
+    const { clusterMetricsSource, createHttpMetrics } = await import('./http/metrics');
     const { workerMetricsGather } = await import('./cluster/metrics-relay');
     metrics = createHttpMetrics({ gather: () => (gather ? gather() : Promise.reject(new Error('metrics relay not ready'))) });
-    gather = workerMetricsGather(metrics.registry);
+    gather = workerMetricsGather(clusterMetricsSource(metrics.registry));
   }
   const running = await startServer(config, log, { metrics });
   if (cluster.isWorker) log.debug({ url: running.url }, 'worker serving');

@@ -1,4 +1,5 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { openDatabase } from '../../src/metadata/sqlite/database';
 import { SqliteUploadSessionStore } from '../../src/sessions/sqlite/sqlite-upload-session-store';
@@ -18,6 +19,23 @@ describe('SqliteUploadSessionStore locks held by a dead process', () => {
     await store.create(session('s1'));
     expect(await store.tryLock('s1', `${os.hostname()}/${deadPid}/old`, 60_000)).toBe(true);
     expect(await store.tryLock('s1', `${os.hostname()}/${process.pid}/new`, 60_000)).toBe(true);
+  });
+
+  it('takes over from a holder that exited but was not reaped yet (a zombie, like the workers of a killed cluster primary)', async () => {
+    // A parent that forks a child which exits at once, and never reaps it.
+    const script = 'import os, time\npid = os.fork()\nif pid == 0:\n    os._exit(0)\nprint(pid, flush=True)\ntime.sleep(20)\n';
+    const parent = spawn('python3', ['-c', script], { stdio: ['ignore', 'pipe', 'ignore'] });
+    try {
+      const zombiePid = Number(await new Promise<string>((resolve) => parent.stdout.once('data', (d: Buffer) => resolve(d.toString()))));
+      const deadline = Date.now() + 5_000;
+      while (!readFileSync(`/proc/${zombiePid}/stat`, 'utf8').match(/\) Z /) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(readFileSync(`/proc/${zombiePid}/stat`, 'utf8')).toMatch(/\) Z /);
+      await store.create(session('s4'));
+      expect(await store.tryLock('s4', `${os.hostname()}/${zombiePid}/old`, 60_000)).toBe(true);
+      expect(await store.tryLock('s4', `${os.hostname()}/${process.pid}/new`, 60_000)).toBe(true);
+    } finally {
+      parent.kill('SIGKILL');
+    }
   });
 
   it('waits for a live holder, on this host or another', async () => {

@@ -1,69 +1,116 @@
 import cluster, { type Worker } from 'node:cluster';
-import { AggregatorRegistry, type Registry } from 'prom-client';
 
 /**
  * /metrics across cluster workers. A scrape lands on one worker, but its
- * counters are only that worker's share; the worker asks the primary, which
- * collects every worker's registry (prom-client's AggregatorRegistry, over
- * the cluster IPC channel) and answers with the sum.
+ * counters are only that worker's share. The worker asks the primary, which
+ * asks every worker for its metrics as JSON and hands the set back; the
+ * asking worker sums them (prom-client's AggregatorRegistry.aggregate). The
+ * primary only relays messages: it loads no metrics code of its own.
  */
-const REQUEST = 'berth:metrics-request';
-const RESPONSE = 'berth:metrics-response';
+const ASK = 'berth:metrics-ask';
+const COLLECT = 'berth:metrics-collect';
+const COLLECTED = 'berth:metrics-collected';
+const ANSWER = 'berth:metrics-answer';
 
-interface MetricsRequest {
-  type: typeof REQUEST;
+/** Metrics of one registry as prom-client's getMetricsAsJSON gives them (opaque here). */
+type MetricsJson = unknown[];
+
+interface Ask {
+  type: typeof ASK;
   id: number;
 }
-interface MetricsResponse {
-  type: typeof RESPONSE;
+interface Collect {
+  type: typeof COLLECT;
+  round: number;
+}
+interface Collected {
+  type: typeof COLLECTED;
+  round: number;
+  metrics: MetricsJson;
+}
+interface Answer {
+  type: typeof ANSWER;
   id: number;
-  text?: string;
-  error?: string;
+  parts: MetricsJson[];
 }
 
-/** In a worker: offer `registry` to the primary's aggregation; returns the `gather` for createHttpMetrics. */
-export function workerMetricsGather(registry: Registry, timeoutMs = 5_000): () => Promise<string> {
-  AggregatorRegistry.setRegistries([registry]);
-  // Constructing one is what installs prom-client's worker-side listener that answers the primary.
-  new AggregatorRegistry();
+/** What a worker needs of its registry: its metrics as JSON, and the summing of several such sets. */
+export interface WorkerMetricsSource {
+  json(): Promise<MetricsJson>;
+  aggregate(parts: MetricsJson[]): Promise<string>;
+}
+
+/** In a worker: answers the primary's collection rounds; returns the `gather` for createHttpMetrics. */
+export function workerMetricsGather(source: WorkerMetricsSource, timeoutMs = 5_000): () => Promise<string> {
   let nextId = 1;
-  const pending = new Map<number, { resolve(text: string): void; reject(err: Error): void; timer: NodeJS.Timeout }>();
+  const pending = new Map<number, { resolve(parts: MetricsJson[]): void; timer: NodeJS.Timeout }>();
   process.on('message', (message: unknown) => {
-    if (!isMessage<MetricsResponse>(message, RESPONSE)) return;
-    const waiter = pending.get(message.id);
-    if (!waiter) return;
-    pending.delete(message.id);
-    clearTimeout(waiter.timer);
-    if (message.text !== undefined) waiter.resolve(message.text);
-    else waiter.reject(new Error(`metrics from the primary: ${message.error ?? 'no answer'}`));
+    if (isMessage<Collect>(message, COLLECT)) {
+      source.json().then(
+        (metrics) => send<Collected>({ type: COLLECTED, round: message.round, metrics }),
+        () => send<Collected>({ type: COLLECTED, round: message.round, metrics: [] }),
+      );
+      return;
+    }
+    if (isMessage<Answer>(message, ANSWER)) {
+      const waiter = pending.get(message.id);
+      if (!waiter) return;
+      pending.delete(message.id);
+      clearTimeout(waiter.timer);
+      waiter.resolve(message.parts);
+    }
   });
-  return () =>
-    new Promise<string>((resolve, reject) => {
+  return async () => {
+    const parts = await new Promise<MetricsJson[]>((resolve, reject) => {
       const id = nextId++;
       const timer = setTimeout(() => {
         pending.delete(id);
         reject(new Error('the cluster primary did not answer for metrics in time'));
       }, timeoutMs);
       timer.unref();
-      pending.set(id, { resolve, reject, timer });
-      const request: MetricsRequest = { type: REQUEST, id };
-      process.send?.(request);
+      pending.set(id, { resolve, timer });
+      send<Ask>({ type: ASK, id });
     });
+    return source.aggregate(parts);
+  };
 }
 
-/** In the primary: answers workers' metrics requests with the cluster-wide sum. */
-export function serveClusterMetrics(): void {
-  const aggregator = new AggregatorRegistry();
+/** In the primary: collects every live worker's metrics for the worker that asked. */
+export function relayClusterMetrics(timeoutMs = 4_000): void {
+  let nextRound = 1;
+  const rounds = new Map<number, { parts: MetricsJson[]; waiting: Set<number>; done(): void }>();
   cluster.on('message', (worker: Worker, message: unknown) => {
-    if (!isMessage<MetricsRequest>(message, REQUEST)) return;
-    const reply = (response: MetricsResponse) => {
-      if (worker.isConnected()) worker.send(response);
+    if (isMessage<Collected>(message, COLLECTED)) {
+      const round = rounds.get(message.round);
+      if (!round || !round.waiting.delete(worker.id)) return;
+      round.parts.push(message.metrics);
+      if (round.waiting.size === 0) round.done();
+      return;
+    }
+    if (!isMessage<Ask>(message, ASK)) return;
+    const asker = worker;
+    const id = message.id;
+    const round = nextRound++;
+    const live = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined && w.isConnected());
+    let timer: NodeJS.Timeout | undefined;
+    const entry = {
+      parts: [] as MetricsJson[],
+      waiting: new Set(live.map((w) => w.id)),
+      // A worker that dies mid-round is left out rather than holding the scrape up.
+      done: () => {
+        clearTimeout(timer);
+        rounds.delete(round);
+        if (asker.isConnected()) asker.send({ type: ANSWER, id, parts: entry.parts } satisfies Answer);
+      },
     };
-    aggregator.clusterMetrics().then(
-      (text) => reply({ type: RESPONSE, id: message.id, text }),
-      (err: unknown) => reply({ type: RESPONSE, id: message.id, error: (err as Error).message }),
-    );
+    rounds.set(round, entry);
+    timer = setTimeout(entry.done, timeoutMs);
+    for (const w of live) w.send({ type: COLLECT, round } satisfies Collect);
   });
+}
+
+function send<T>(message: T): void {
+  process.send?.(message);
 }
 
 function isMessage<T extends { type: string }>(message: unknown, type: T['type']): message is T {

@@ -1,6 +1,6 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from '../log';
-import { serveClusterMetrics } from './metrics-relay';
+import { relayClusterMetrics } from './metrics-relay';
 
 /** Crashes tolerated in CRASH_WINDOW_MS before the primary gives up instead of restarting workers forever. */
 const MAX_CRASHES = 5;
@@ -27,7 +27,7 @@ export interface ClusterOptions {
  * Resolves with the exit code once every worker has stopped.
  */
 export function runPrimary(options: ClusterOptions, log: Logger): Promise<number> {
-  serveClusterMetrics();
+  relayClusterMetrics();
   return new Promise((resolve) => {
     let stopping = false;
     let started = false;

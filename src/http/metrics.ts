@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import type { NextFunction, Request, Response } from 'express';
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { AggregatorRegistry, Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { matchRoute } from './routes';
 
 /**
@@ -136,5 +136,13 @@ export function createHttpMetrics(options: HttpMetricsOptions = {}): HttpMetrics
         res.status(200).set('Cache-Control', 'no-store').type(registry.contentType).send(text);
       };
     },
+  };
+}
+
+/** A registry's metrics as JSON, and the sum of several such sets (one per cluster worker) as Prometheus text. */
+export function clusterMetricsSource(registry: Registry): { json(): Promise<unknown[]>; aggregate(parts: unknown[][]): Promise<string> } {
+  return {
+    json: () => registry.getMetricsAsJSON(),
+    aggregate: (parts) => AggregatorRegistry.aggregate(parts as object[]).metrics(),
   };
 }

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type Database from 'better-sqlite3';
 import os from 'node:os';
 import type { UploadSession, UploadSessionStore } from '../upload-session-store';
@@ -112,8 +113,22 @@ function holderIsDead(owner: string): boolean {
   if (host !== os.hostname() || !Number.isInteger(pid) || pid <= 0 || pid === process.pid) return false;
   try {
     process.kill(pid, 0);
-    return false;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+  // Signal 0 reaches a zombie too: a process that has exited but whose parent has not reaped it
+  // yet, as happens for seconds to the workers of a cluster primary killed with SIGKILL.
+  const state = processState(pid);
+  return state === 'Z' || state === 'X';
+}
+
+/** The state letter in /proc/<pid>/stat (R, S, D, Z…), or null where there is no such file. */
+function processState(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name may hold spaces and parentheses: the state follows its last ')'.
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) || null;
+  } catch {
+    return null;
   }
 }
