@@ -410,6 +410,12 @@ function heyOnce(server, p, { connections, method, seconds }) {
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
+/** The server's processes' peaks so far, for the log: which phase drove the peak RSS. */
+function rssSoFar(server) {
+  const t = treePeakRss(server.pid);
+  return `peak RSS so far ${t.sum.toFixed(0)} MiB (${t.perProcess.map((p) => p.mib.toFixed(0)).join(' + ')})`;
+}
+
 async function runWorkload(key) {
   const server = await startServer(key, key);
   const r = { label: server.label };
@@ -420,7 +426,7 @@ async function runWorkload(key) {
     const mono = [];
     for (let i = 0; i < ROUNDS; i++) mono.push(await pushMonolithic(server, blobVariant()));
     r.pushMono = median(mono);
-    log(`  monolithic push ${mono.map((x) => x.toFixed(0)).join(', ')} MiB/s`);
+    log(`  monolithic push ${mono.map((x) => x.toFixed(0)).join(', ')} MiB/s; ${rssSoFar(server)}`);
 
     await refreshToken(server);
     const chunked = [];
@@ -430,7 +436,7 @@ async function runWorkload(key) {
       chunked.push(await pushChunked(server, last));
     }
     r.pushChunked = median(chunked);
-    log(`  chunked push ${chunked.map((x) => x.toFixed(0)).join(', ')} MiB/s`);
+    log(`  chunked push ${chunked.map((x) => x.toFixed(0)).join(', ')} MiB/s; ${rssSoFar(server)}`);
 
     // The content the read phases use: the last 256 MiB blob, a 4 MiB blob, a config, a tagged manifest.
     await refreshToken(server);
@@ -445,23 +451,23 @@ async function runWorkload(key) {
       gets.push(g.mibps);
     }
     r.getOne = median(gets);
-    log(`  one-stream GET ${gets.map((x) => x.toFixed(0)).join(', ')} MiB/s`);
+    log(`  one-stream GET ${gets.map((x) => x.toFixed(0)).join(', ')} MiB/s; ${rssSoFar(server)}`);
 
     await refreshToken(server);
     const blobGets = wrk(server, `/v2/${REPO}/blobs/${smallDigest}`, { connections: 32 });
     r.get4Rps = blobGets.rps;
     r.get4Mibps = blobGets.rps * 4;
-    log(`  4 MiB GET x32: ${blobGets.rps} req/s ${blobGets.socketErrors}`);
+    log(`  4 MiB GET x32: ${blobGets.rps} req/s ${blobGets.socketErrors}; ${rssSoFar(server)}`);
 
     await refreshToken(server);
     const mf = wrk(server, `/v2/${REPO}/manifests/latest`, { connections: 64, headers: { Accept: 'application/vnd.oci.image.manifest.v1+json' } });
     Object.assign(r, { manifestRps: mf.rps, manifestP50: mf.p50, manifestP99: mf.p99 });
-    log(`  manifest GET x64: ${mf.rps} req/s p50 ${mf.p50} ms p99 ${mf.p99} ms ${mf.socketErrors}`);
+    log(`  manifest GET x64: ${mf.rps} req/s p50 ${mf.p50} ms p99 ${mf.p99} ms ${mf.socketErrors}; ${rssSoFar(server)}`);
 
     await refreshToken(server);
     const head = hey(server, `/v2/${REPO}/blobs/${smallDigest}`, { connections: 64, method: 'HEAD' });
     r.headRps = head.rps;
-    log(`  blob HEAD x64: ${head.rps} req/s ${head.socketErrors}`);
+    log(`  blob HEAD x64: ${head.rps} req/s ${head.socketErrors}; ${rssSoFar(server)}`);
 
     // 1000 tags, each a distinct manifest, pushed one after another as a client would.
     await refreshToken(server);
@@ -473,13 +479,13 @@ async function runWorkload(key) {
     const t0 = process.hrtime.bigint();
     for (let i = 0; i < TAGS; i++) await putManifest(server, tagsRepo, `t${String(i).padStart(4, '0')}`, manifest({ digest: smallDigest, size: small.length }, i));
     r.tagPushSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
-    log(`  ${TAGS} tags pushed in ${r.tagPushSeconds.toFixed(2)} s`);
+    log(`  ${TAGS} tags pushed in ${r.tagPushSeconds.toFixed(2)} s; ${rssSoFar(server)}`);
     const list = await request(server.base, 'GET', `/v2/${tagsRepo}/tags/list`, authHeaders(server));
     const count = JSON.parse(list.body).tags?.length;
     if (count !== TAGS) throw new Error(`tags list of ${tagsRepo} has ${count} tags, expected ${TAGS}`);
     const tl = wrk(server, `/v2/${tagsRepo}/tags/list`, { connections: 32 });
     r.tagsListRps = tl.rps;
-    log(`  tags list x32: ${tl.rps} req/s ${tl.socketErrors}`);
+    log(`  tags list x32: ${tl.rps} req/s ${tl.socketErrors}; ${rssSoFar(server)}`);
 
     r.rss = peakRssMiB(server.pid);
     log(`  peak RSS ${r.rss.toFixed(0)} MiB`);
