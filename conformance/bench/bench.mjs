@@ -5,7 +5,7 @@
 //   node conformance/bench/bench.mjs          (make bench: installs the servers and wrk, builds Berth, runs this)
 //
 // Environment: D2=PATH D3=PATH (the Distribution binaries; conformance/bench/install.sh prints them),
-// BENCH_SERVERS=berth,berth-auth,d2,d3 (a subset to run), BENCH_SECONDS=10 (each load-generator run),
+// BENCH_SERVERS=berth,berth-1,berth-auth,d2,d3 (a subset to run; berth-1 is Berth as one process), BENCH_SECONDS=10 (each load-generator run),
 // BENCH_ROUNDS=3 (push and one-stream GET rounds; the median is reported), BENCH_LARGE_MIB=2048 (0 skips
 // the large push), BENCH_OUT=FILE (the table's file), BENCH_KEEP=1 (keep data directories and logs),
 // BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR" (passed to Berth's node, for profiling).
@@ -36,7 +36,7 @@ const REPO = 'admin/bench'; // under the admin user's namespace, so the token-mo
 const PASSWORD = 'bench-admin-password-0123456789';
 const OUT = process.env.BENCH_OUT ?? path.join(here, 'results', 'latest.md');
 const KEEP = process.env.BENCH_KEEP === '1';
-const wanted = (process.env.BENCH_SERVERS ?? 'berth,berth-auth,d2,d3').split(',').map((s) => s.trim()).filter(Boolean);
+const wanted = (process.env.BENCH_SERVERS ?? 'berth,berth-1,berth-auth,d2,d3').split(',').map((s) => s.trim()).filter(Boolean);
 
 const work = mkdtempSync(path.join(process.env.TMPDIR ?? os.tmpdir(), 'berth-bench-'));
 const children = new Set();
@@ -96,11 +96,16 @@ function distributionConfig(dir, port) {
 }
 
 const SERVERS = {
-  berth: { label: 'Berth', auth: false, command: (dir, port) => berthCommand(dir, port, { BERTH_AUTH: 'none' }) },
+  berth: { label: 'Berth', auth: false, command: (dir, port) => berthCommand(dir, port, { BERTH_AUTH: 'none', BERTH_WORKERS: 'auto' }) },
+  'berth-1': {
+    label: 'Berth, 1 process',
+    auth: false,
+    command: (dir, port) => berthCommand(dir, port, { BERTH_AUTH: 'none', BERTH_WORKERS: '1' }),
+  },
   'berth-auth': {
     label: 'Berth+auth',
     auth: true,
-    command: (dir, port) => berthCommand(dir, port, { BERTH_AUTH: 'token', BERTH_ADMIN_PASSWORD: PASSWORD }),
+    command: (dir, port) => berthCommand(dir, port, { BERTH_AUTH: 'token', BERTH_ADMIN_PASSWORD: PASSWORD, BERTH_WORKERS: 'auto' }),
   },
   d2: {
     label: 'Distribution 2.8.2',
@@ -408,6 +413,16 @@ function heyOnce(server, p, { connections, method, seconds }) {
   };
 }
 
+/**
+ * Between servers: drop the data the last one wrote (unless BENCH_KEEP) and flush dirty pages, so
+ * the next server does not pay for the previous one's writeback (gigabytes per server) and every
+ * server starts from the same disk state, whichever runs first.
+ */
+function settleDisk(server) {
+  if (!KEEP) rmSync(server.dir, { recursive: true, force: true });
+  spawnSync('sync', { timeout: 120_000 });
+}
+
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** The server's processes' peaks so far, for the log: which phase drove the peak RSS. */
@@ -495,6 +510,7 @@ async function runWorkload(key) {
     r.error = e.message;
   } finally {
     await server.stop();
+    settleDisk(server);
   }
   if (LARGE_MIB > 0 && !r.error) Object.assign(r, await largePush(key));
   return r;
@@ -541,6 +557,7 @@ async function largePush(key) {
     return { largeError: e.message };
   } finally {
     await server.stop();
+    settleDisk(server);
   }
 }
 
@@ -584,7 +601,7 @@ const ROWS = [
 ];
 
 function table(results, m) {
-  const cols = ['berth', 'berth-auth', 'd2', 'd3'].filter((k) => results[k]);
+  const cols = ['berth', 'berth-1', 'berth-auth', 'd2', 'd3'].filter((k) => results[k]);
   const fmt = (v, d) => (v === undefined || Number.isNaN(v) ? '–' : v.toFixed(d));
   // Ratio written so that ≥ 1.0 always means Berth is at least as good.
   const ratio = (b, o, dir) => (b === undefined || o === undefined || !b || !o ? '–' : (dir === 'higher' ? b / o : o / b).toFixed(2));
@@ -612,6 +629,7 @@ function table(results, m) {
 
 // ---------------------------------------------------------------------------------------------
 
+spawnSync('sync', { timeout: 120_000 });
 const m = machine();
 log(`single-core SHA-256: openssl ${m.openssl.toFixed(0)} MiB/s, Node ${m.node.toFixed(0)} MiB/s; load ${m.load.map((x) => x.toFixed(2)).join(' ')}`);
 const results = {};

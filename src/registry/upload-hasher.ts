@@ -1,5 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
-import { createSHA256, type IHasher } from 'hash-wasm';
+import type { IHasher } from 'hash-wasm';
 
 /**
  * The running SHA-256 of an upload's staged bytes.
@@ -82,7 +82,8 @@ export class UploadHasherFactory {
   }
 
   private wasm(): Promise<IHasher> {
-    this.engine ??= createSHA256();
+    // Loaded on first use: the embedded default (native hashing) never needs it.
+    this.engine ??= import('hash-wasm').then((m) => m.createSHA256());
     return this.engine;
   }
 }
