@@ -198,6 +198,16 @@ export function blobStoreContract(driver: string, harness: BlobStoreHarness): vo
         }
       });
 
+      it('writes a large blob (64 MiB and more, copied in bigger chunks) byte for byte', async () => {
+        if (!store.copyTo) return void expect(store.openRead).toBeDefined();
+        const data = Buffer.alloc(64 * 1024 * 1024 + 4099);
+        for (let i = 0; i + 4 <= data.length; i += 4) data.writeUInt32LE(i ^ 0x5a5a5a5a, i);
+        const digest = await commit(data);
+        const c = collector();
+        await store.copyTo(digest, c.sink);
+        expect(digestOf(c.bytes())).toBe(digest);
+      }, 60_000);
+
       it('refuses a missing blob before writing anything', async () => {
         if (!store.copyTo) return void expect(store.openRead).toBeDefined();
         const c = collector();

@@ -1,14 +1,24 @@
 import { read } from 'node:fs';
 import type { Writable } from 'node:stream';
 
-/** Bytes per read and write: big enough for few syscalls per MiB, small enough that many pulls at once stay cheap. */
-const CHUNK_BYTES = 512 * 1024;
+/**
+ * Bytes per read and write: big enough for few syscalls per MiB, small enough that many pulls at
+ * once stay cheap. Large blobs (a layer of a devcontainer image) get bigger chunks: one stream of
+ * 256 MiB ran ~15-25% faster with 1 MiB than with 512 KiB, while 32 pulls of 4 MiB did better
+ * with 512 KiB (conformance/bench).
+ */
+const SMALL_CHUNK_BYTES = 512 * 1024;
+const LARGE_CHUNK_BYTES = 1024 * 1024;
+const LARGE_COPY_BYTES = 64 * 1024 * 1024;
 /** Chunks handed to the destination and not yet written out: the read of the next overlaps the write of the last. */
 const IN_FLIGHT = 3;
-/** Idle buffers kept for the next copy (16 MiB); more are left to the garbage collector. */
-const POOL_LIMIT = 32;
+/** Idle buffers kept for the next copies, per chunk size: 16 MiB each; more are left to the garbage collector. */
+const POOL_BYTES = 16 * 1024 * 1024;
 
-const pool: Buffer[] = [];
+const pools = new Map<number, Buffer[]>([
+  [SMALL_CHUNK_BYTES, []],
+  [LARGE_CHUNK_BYTES, []],
+]);
 
 export class ShortReadError extends Error {
   constructor(position: number) {
@@ -27,6 +37,8 @@ export class ShortReadError extends Error {
  * fails; resolves once every byte was accepted.
  */
 export function copyFileRange(fd: number, start: number, end: number, destination: Writable): Promise<void> {
+  const chunkBytes = end - start + 1 >= LARGE_COPY_BYTES ? LARGE_CHUNK_BYTES : SMALL_CHUNK_BYTES;
+  const pool = pools.get(chunkBytes) as Buffer[];
   return new Promise((resolve, reject) => {
     let position = start;
     let inFlight = 0;
@@ -52,8 +64,8 @@ export function copyFileRange(fd: number, start: number, end: number, destinatio
         return;
       }
       if (inFlight >= IN_FLIGHT) return;
-      const buffer = pool.pop() ?? Buffer.allocUnsafeSlow(CHUNK_BYTES);
-      const length = Math.min(CHUNK_BYTES, end - position + 1);
+      const buffer = pool.pop() ?? Buffer.allocUnsafeSlow(chunkBytes);
+      const length = Math.min(chunkBytes, end - position + 1);
       reading = true;
       read(fd, buffer, 0, length, position, (err, bytesRead) => {
         reading = false;
@@ -65,7 +77,7 @@ export function copyFileRange(fd: number, start: number, end: number, destinatio
         destination.write(bytesRead === buffer.length ? buffer : buffer.subarray(0, bytesRead), (writeErr?: Error | null) => {
           inFlight -= 1;
           if (writeErr) return finish(writeErr);
-          if (pool.length < POOL_LIMIT) pool.push(buffer);
+          if ((pool.length + 1) * chunkBytes <= POOL_BYTES) pool.push(buffer);
           pump();
         });
         pump();
