@@ -30,6 +30,7 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const LARGE_MIB = Number(process.env.BENCH_LARGE_MIB ?? 2048);
 const BLOB_MIB = 256;
+const SETTLE_MS = 3_000;
 const CHUNK_MIB = 8;
 const TAGS = 1000;
 const REPO = 'admin/bench'; // under the admin user's namespace, so the token-mode Berth takes it too
@@ -155,6 +156,9 @@ async function startServer(key, name) {
     if (Date.now() > deadline) throw new Error(`${spec.label} did not answer /v2/ in 30 s; log ${out}`);
     await sleep(100);
   }
+  // Measured once started, not while starting: Berth's cluster primary forks its other workers after
+  // the first one answers. The same pause for every server.
+  await sleep(SETTLE_MS);
   const server = { key, label: spec.label, auth: spec.auth, base, pid: child.pid, child, dir, log: out, token: null };
   server.stop = async () => {
     if (child.exitCode === null) {
