@@ -19,6 +19,8 @@ import { randomBytes } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { AccessControl } from './auth/access-control';
 import { Authenticator } from './auth/authenticator';
+import { LoginThrottle } from './auth/login-throttle';
+import { SqliteLoginFailureStore } from './auth/sqlite/sqlite-login-failure-store';
 import { Authorizer } from './auth/authorizer';
 import { hashPassword } from './auth/secrets';
 import { SigningKeys } from './auth/signing-keys';
@@ -161,7 +163,9 @@ async function buildAuth(db: Database.Database, config: Config, log: Logger) {
   const keys = new SigningKeys(identities);
   await keys.init();
   const authorizer = new Authorizer(identities);
-  const authenticator = new Authenticator(identities);
+  // Failed logins are counted in the shared file, so every worker and replica throttles together.
+  const failures = new SqliteLoginFailureStore(db);
+  const authenticator = new Authenticator(identities, new LoginThrottle(failures), new LoginThrottle(failures, 100));
   const tokens = new TokenService(keys, authorizer, authenticator, {
     issuer: config.auth.issuer,
     service: config.auth.service,

@@ -8,7 +8,9 @@
  * at /token is 401 UNAUTHORIZED.
  */
 import { createHmac, createPrivateKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
-import type { Response } from 'supertest';
+import request, { type Response } from 'supertest';
+import { createLogger } from '../../src/log';
+import { createRegistry } from '../../src/registry';
 import { SigningKeys } from '../../src/auth/signing-keys';
 import { hashPassword } from '../../src/auth/secrets';
 import type { Account } from '../../src/auth/identity-store';
@@ -206,10 +208,11 @@ describe('token attacks', () => {
     expectUnauthorized(await getManifest(t.http, basic('alice', pat.secret), 'alice/a', 'v1'));
   });
 
-  // Failed logins count per client address too; a restart gives these a fresh throttle.
+  // Failed logins count per client address too, in the database: start these with none on record.
   describe('revocation', () => {
     beforeAll(async () => {
       await t.restart();
+      t.forgetFailedLogins();
     });
 
     test('an old password stops working as soon as it is changed', async () => {
@@ -453,7 +456,7 @@ describe('failed-login throttling', () => {
   });
 
   test('a few failures by others at the same address do not lock a user out; a flood from it does', async () => {
-    await t.restart();
+    t.forgetFailedLogins();
     await addUser(t.identities, 'bob');
     // Typos by many users behind one address (NAT, CI fleet, proxy): bob still gets in.
     for (let i = 0; i < 12; i++) expectUnauthorized(await tokenRequest(t.http, { username: `user${i}`, password: 'typo' }, []));
@@ -465,5 +468,25 @@ describe('failed-login throttling', () => {
     }
     expect(status).toBe(429);
     expect((await tokenRequest(t.http, { username: 'bob', password: 'bob-password' }, [])).status).toBe(429);
+  });
+
+  test('the lockout holds across a restart and for every process on the database (workers, replicas)', async () => {
+    t.forgetFailedLogins();
+    await addUser(t.identities, 'carol');
+    let status = 401;
+    for (let i = 0; i < 50 && status === 401; i++) status = (await tokenRequest(t.http, { username: 'carol', password: `guess-${i}` }, [])).status;
+    expect(status).toBe(429);
+    // A second registry on the same data directory: another worker or replica.
+    const other = await createRegistry(t.config, createLogger('silent'));
+    try {
+      const there = await request(other.app).get('/v2/').set('Authorization', basic('carol', 'carol-password'));
+      expect(there.status).toBe(429);
+    } finally {
+      await other.close();
+    }
+    await t.restart();
+    expect((await tokenRequest(t.http, { username: 'carol', password: 'carol-password' }, [])).status).toBe(429);
+    t.forgetFailedLogins();
+    expect((await tokenRequest(t.http, { username: 'carol', password: 'carol-password' }, [])).status).toBe(200);
   });
 });

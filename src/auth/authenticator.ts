@@ -30,7 +30,7 @@ export class Authenticator {
     this.throttle = throttle ?? new LoginThrottle();
     // One address may carry many users (NAT, a CI fleet, a reverse proxy): a few typos there
     // must not lock everyone out, so it gets a higher bar than one user name.
-    this.addressThrottle = addressThrottle ?? new LoginThrottle(100);
+    this.addressThrottle = addressThrottle ?? new LoginThrottle(undefined, 100);
   }
 
   /** username + password, where the password may also be a PAT or CI token. */

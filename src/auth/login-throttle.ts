@@ -1,33 +1,72 @@
 import { RegistryError } from '../oci/errors';
 
-interface Window {
+/** Failed logins for one key (a user name or a client address) since the window opened. */
+export interface FailureWindow {
   failures: number;
   startedAt: number;
 }
 
 /**
+ * Where failed-login windows live. Synchronous: a check sits on every
+ * password login, and both implementations answer without I/O waits.
+ */
+export interface LoginFailureStore {
+  /** The key's window, or null when it has none. */
+  get(key: string): FailureWindow | null;
+  /** Counts a failure: one more in an open window, else a new window from `now`. */
+  recordFailure(key: string, now: number, windowMs: number): void;
+  /** Forgets the keys' windows (a successful login). */
+  clear(keys: string[]): void;
+}
+
+/** Windows in this process only; for tests and for a process that shares no database. */
+export class MemoryLoginFailureStore implements LoginFailureStore {
+  private readonly windows = new Map<string, FailureWindow>();
+
+  constructor(private readonly maxKeys = 100_000) {}
+
+  get(key: string): FailureWindow | null {
+    return this.windows.get(key) ?? null;
+  }
+
+  recordFailure(key: string, now: number, windowMs: number): void {
+    const w = this.windows.get(key);
+    if (w && now - w.startedAt < windowMs) {
+      w.failures += 1;
+      return;
+    }
+    this.windows.delete(key);
+    if (this.windows.size >= this.maxKeys) {
+      const oldest = this.windows.keys().next().value;
+      if (oldest !== undefined) this.windows.delete(oldest);
+    }
+    this.windows.set(key, { failures: 1, startedAt: now });
+  }
+
+  clear(keys: string[]): void {
+    for (const key of keys) this.windows.delete(key);
+  }
+}
+
+/**
  * Failed-login throttling, per user name and per client address: after
  * `maxFailures` within `windowMs` further attempts are refused with 429
- * until the window passes. Process-local: each replica throttles on its own.
+ * until the window passes. The windows live in a LoginFailureStore; with the
+ * SQLite one every worker and replica on the database counts together, so
+ * running more processes does not multiply an attacker's allowance.
  */
 export class LoginThrottle {
-  private readonly windows = new Map<string, Window>();
-
   constructor(
+    private readonly store: LoginFailureStore = new MemoryLoginFailureStore(),
     private readonly maxFailures = 10,
     private readonly windowMs = 5 * 60_000,
-    private readonly maxKeys = 100_000,
   ) {}
 
   /** Throws TOOMANYREQUESTS while any of the keys is locked out. */
   check(keys: string[], now = Date.now()): void {
     for (const key of keys) {
-      const w = this.windows.get(key);
-      if (!w) continue;
-      if (now - w.startedAt >= this.windowMs) {
-        this.windows.delete(key);
-        continue;
-      }
+      const w = this.store.get(key);
+      if (!w || now - w.startedAt >= this.windowMs) continue;
       if (w.failures >= this.maxFailures) {
         const retryAfter = Math.ceil((w.startedAt + this.windowMs - now) / 1000);
         throw new RegistryError('TOOMANYREQUESTS', 'too many failed logins; try again later', {
@@ -38,22 +77,10 @@ export class LoginThrottle {
   }
 
   fail(keys: string[], now = Date.now()): void {
-    for (const key of keys) {
-      const w = this.windows.get(key);
-      if (w && now - w.startedAt < this.windowMs) w.failures += 1;
-      else {
-        if (this.windows.size >= this.maxKeys) this.evictOldest();
-        this.windows.set(key, { failures: 1, startedAt: now });
-      }
-    }
+    for (const key of keys) this.store.recordFailure(key, now, this.windowMs);
   }
 
   succeed(keys: string[]): void {
-    for (const key of keys) this.windows.delete(key);
-  }
-
-  private evictOldest(): void {
-    const oldest = this.windows.keys().next().value;
-    if (oldest !== undefined) this.windows.delete(oldest);
+    this.store.clear(keys);
   }
 }

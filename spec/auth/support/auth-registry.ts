@@ -32,6 +32,8 @@ export interface AuthTestRegistry {
   config: Config;
   /** Closes the registry and reopens it on the same data directory (a restart). */
   restart(): Promise<void>;
+  /** Forgets every failed-login window; they are kept in the database, across restarts. */
+  forgetFailedLogins(): void;
   close(): Promise<void>;
 }
 
@@ -57,6 +59,9 @@ export async function startAuthRegistry(overrides: Partial<Config['auth']> = {})
       registry = await createRegistry(config, log);
       t.registry = registry;
       t.http = request(registry.app);
+    },
+    forgetFailedLogins() {
+      db.prepare('DELETE FROM login_failures').run();
     },
     async close() {
       db.close();

@@ -171,6 +171,19 @@ const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: string }> 
       ALTER TABLE upload_sessions ADD COLUMN hash_state TEXT;
     `,
   },
+  {
+    version: 4,
+    name: 'failed login windows',
+    sql: `
+      -- Failed logins per user name or client address within a window, shared by every process on the file.
+      CREATE TABLE login_failures (
+        key TEXT PRIMARY KEY,
+        failures INTEGER NOT NULL,
+        started_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX login_failures_started ON login_failures (started_at);
+    `,
+  },
 ];
 
 export function migrate(db: Database.Database): number {
