@@ -64,32 +64,7 @@ ORG="acme-$RUNID"
 PAT=""; CI=""
 echo "# registry $REG, data $DATA_DIR, users $U and $O, work dir $WORK"
 
-export REGISTRY_AUTH_FILE=$WORK/auth.json
-export DOCKER_CONFIG=$WORK/docker-config
-mkdir -p "$DOCKER_CONFIG" "$WORK/cs/run" "$WORK/cs/root" "$WORK/cs/tmp"
-cat >"$WORK/storage.conf" <<EOF
-[storage]
-driver = "vfs"
-runroot = "$WORK/cs/run"
-graphroot = "$WORK/cs/root"
-EOF
-cat >"$WORK/registries.conf" <<EOF
-unqualified-search-registries = []
-[[registry]]
-location = "$REG"
-insecure = true
-EOF
-cat >"$WORK/containers.conf" <<EOF
-[engine]
-tmp_dir = "$WORK/cs/tmp"
-volume_path = "$WORK/cs/volumes"
-events_logger = "none"
-cgroup_manager = "cgroupfs"
-EOF
-export CONTAINERS_STORAGE_CONF=$WORK/storage.conf
-export CONTAINERS_REGISTRIES_CONF=$WORK/registries.conf
-export CONTAINERS_CONF=$WORK/containers.conf
-echo '{"auths":{}}' >"$REGISTRY_AUTH_FILE"
+containers_config "$REG"
 
 # ---------------------------------------------------------------------------
 # Fixtures through the berth CLI (the management contract); without it, the client

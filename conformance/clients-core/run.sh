@@ -36,38 +36,7 @@ NS="cc-$RUNID"
 R="$REG/$NS"            # repository prefix: $R/single, $R/multi, ...
 echo "# registry $REG, repositories under $NS/, work dir $WORK"
 
-# Client configuration kept inside $WORK: auth files, registries.conf, containers storage.
-export REGISTRY_AUTH_FILE=$WORK/auth.json
-export DOCKER_CONFIG=$WORK/docker-config
-mkdir -p "$DOCKER_CONFIG" "$WORK/cs/run" "$WORK/cs/root" "$WORK/cs/tmp"
-cat >"$WORK/storage.conf" <<EOF
-# vfs: no overlay/fuse needed, works as root in any container.
-[storage]
-driver = "vfs"
-runroot = "$WORK/cs/run"
-graphroot = "$WORK/cs/root"
-EOF
-cat >"$WORK/registries.conf" <<EOF
-# Marks the registry under test as plain HTTP for commands without --tls-verify.
-unqualified-search-registries = []
-[[registry]]
-location = "$REG"
-insecure = true
-EOF
-cat >"$WORK/containers.conf" <<EOF
-# Keep podman's runtime state out of /run/libpod, which belongs to the machine's own podman.
-[engine]
-tmp_dir = "$WORK/cs/tmp"
-volume_path = "$WORK/cs/volumes"
-events_logger = "none"
-cgroup_manager = "cgroupfs"
-EOF
-export CONTAINERS_STORAGE_CONF=$WORK/storage.conf
-export CONTAINERS_REGISTRIES_CONF=$WORK/registries.conf
-export CONTAINERS_CONF=$WORK/containers.conf
-export BUILDAH_ISOLATION=chroot
-# buildah/podman refuse a REGISTRY_AUTH_FILE that does not exist yet.
-echo '{"auths":{}}' >"$REGISTRY_AUTH_FILE"
+containers_config "$REG"
 
 # ---------------------------------------------------------------------------
 # Test images, written by hand as OCI layouts (only tar, gzip, jq, sha256sum):
