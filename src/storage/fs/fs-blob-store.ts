@@ -55,15 +55,18 @@ export class FsBlobStore implements BlobStore {
     }
   }
 
-  async openRead(digest: string, range?: ByteRange): Promise<Readable> {
-    // Open first so a missing blob is an error here, not an 'error' event mid-response.
-    let handle: fs.FileHandle;
+  /** Opens a committed blob for reading; a missing one is BlobNotFoundError here, not an 'error' event mid-response. */
+  private async openBlob(digest: string): Promise<fs.FileHandle> {
     try {
-      handle = await fs.open(this.blobPath(digest), 'r');
+      return await fs.open(this.blobPath(digest), 'r');
     } catch (err) {
       if (isNotFound(err)) throw new BlobNotFoundError(digest);
       throw err;
     }
+  }
+
+  async openRead(digest: string, range?: ByteRange): Promise<Readable> {
+    const handle = await this.openBlob(digest);
     return createReadStream('', {
       fd: handle,
       start: range?.start,
@@ -75,13 +78,7 @@ export class FsBlobStore implements BlobStore {
   }
 
   async copyTo(digest: string, destination: Writable, range?: ByteRange): Promise<void> {
-    let handle: fs.FileHandle;
-    try {
-      handle = await fs.open(this.blobPath(digest), 'r');
-    } catch (err) {
-      if (isNotFound(err)) throw new BlobNotFoundError(digest);
-      throw err;
-    }
+    const handle = await this.openBlob(digest);
     try {
       const end = range ? range.end : (await handle.stat()).size - 1;
       if (end >= (range?.start ?? 0)) await copyFileRange(handle.fd, range?.start ?? 0, end, destination);
