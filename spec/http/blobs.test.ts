@@ -157,6 +157,18 @@ describe('cross-repository mount', () => {
     expect(res.status).toBe(202);
   });
 
+  // The current official suite mounts without `from` (automatic content discovery, a MAY of the
+  // spec) and expects this fallback as its one skip: Berth cannot know the caller may read some
+  // other repository that has the blob, so it never mounts without a named source.
+  it('answers a mount without `from` with 202 and an upload session, although another repository has the blob', async () => {
+    const b = blob('mountable only by name');
+    await pushBlob(t.http, 'mount/src', b);
+    const res = await t.http.post(`/v2/mount/anon/blobs/uploads/?mount=${b.digest}`);
+    expect(res.status).toBe(202);
+    expect(res.headers.location).toMatch(/^\/v2\/mount\/anon\/blobs\/uploads\/[0-9a-f-]{36}$/);
+    expectOciError(await t.http.get(`/v2/mount/anon/blobs/${b.digest}`), 404, 'BLOB_UNKNOWN');
+  });
+
   it('refuses an invalid source name with 400 NAME_INVALID', async () => {
     const res = await t.http.post(`/v2/mount/dst/blobs/uploads/?mount=${unknownDigest()}&from=Mount/Src`);
     expectOciError(res, 400, 'NAME_INVALID');
