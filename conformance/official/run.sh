@@ -73,7 +73,7 @@ fi
 run_end
 
 # --- 2. v1.1.1, prebuilt beside the repository (where it exists) --------------------------------
-suite=${OCI_CONFORMANCE_DIR:-$here/../../../shared/oci-conformance}
+suite=$(realpath -m "${OCI_CONFORMANCE_DIR:-$here/../../../shared/oci-conformance}")
 run_begin "official suite v1.1.1 (prebuilt, all four workflows)"
 if [ ! -x "$suite/run.sh" ]; then
   echo "not run: the prebuilt v1.1.1 suite is not at $suite (../shared beside the repository, or OCI_CONFORMANCE_DIR); not counted"
