@@ -30,14 +30,14 @@ describe('parseByteRange (GET Range)', () => {
     expect(parseByteRange(header, 10)).toEqual(range);
   });
 
-  it.each(['bytes=0-1,3-4', 'items=0-1', 'bytes=a-b', 'bytes=-', 'bytes=5-2', 'bytes 0-1'])(
+  it.each(['bytes=0-1,3-4', 'items=0-1', 'bytes=a-b', 'bytes=-', 'bytes 0-1'])(
     'ignores %p (the whole blob is served)',
     (header) => {
       expect(parseByteRange(header, 10)).toBeUndefined();
     },
   );
 
-  it.each(['bytes=10-', 'bytes=10-20', 'bytes=-0'])('refuses %p as unsatisfiable with 416 and Content-Range */size', (header) => {
+  it.each(['bytes=10-', 'bytes=10-20', 'bytes=-0', 'bytes=5-2', 'bytes=5-0'])('refuses %p as unsatisfiable with 416 and Content-Range */size', (header) => {
     const err = thrown(() => parseByteRange(header, 10));
     expect(err.code).toBe('RANGE_INVALID');
     expect(err.status).toBe(416);

@@ -4,7 +4,10 @@ import type { ByteRange } from '../storage/blob-store';
 /**
  * A single `bytes=` range of a blob (RFC 9110 §14.1.2). Multiple ranges or
  * syntax Berth does not understand mean "the whole blob", as the RFC lets
- * a server ignore Range; an unsatisfiable range is a 416.
+ * a server ignore Range; an unsatisfiable range is a 416, and so is an invalid
+ * one (last-pos before first-pos, e.g. `bytes=500-0`): §14.2 lets a server
+ * reject it, and the OCI conformance suite expects 416 as Go's http.ServeContent
+ * (CNCF Distribution) answers.
  */
 export function parseByteRange(header: string | undefined, size: number): ByteRange | undefined {
   if (!header) return undefined;
@@ -20,7 +23,7 @@ export function parseByteRange(header: string | undefined, size: number): ByteRa
   } else {
     start = Number(m[1]);
     end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
-    if (m[2] !== '' && Number(m[2]) < start) return undefined;
+    if (m[2] !== '' && Number(m[2]) < start) throw unsatisfiable(size);
   }
   if (start >= size) throw unsatisfiable(size);
   return { start, end };
