@@ -44,17 +44,6 @@ same_file() { # same_file WHAT EXPECTED_FILE ACTUAL_FILE
   cmp -s "$2" "$3" && return 0
   echo "$1: $3 differs from $2 ($(sha256 <"$2") vs $(sha256 <"$3"))"; return 1
 }
-# refused CMD...: CMD must fail, and because access was refused (not a crash or a timeout).
-refused() {
-  local out=$WORK/refused.out rc
-  "$@" >"$out" 2>&1
-  rc=$?
-  cat "$out"
-  if [ "$rc" -eq 0 ]; then echo "expected a refusal, but the command succeeded"; return 1; fi
-  if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then echo "timed out or killed (exit $rc)"; return 1; fi
-  grep -qiE 'unauthorized|authentication required|denied|401|403|basic credential not found' "$out" ||
-    { echo "failed (exit $rc), but not with an auth refusal"; return 1; }
-}
 T=${CLIENT_TIMEOUT:-300}
 bounded() { timeout -k 10 "$T" "$@"; }
 
