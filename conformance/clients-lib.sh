@@ -146,8 +146,10 @@ fails_with() {
 }
 # Berth's two access errors (src/oci/errors.ts), as errcode-style clients print them, code then
 # message: `unauthorized: authentication required` (containers/image, docker, oras-go) or
-# `UNAUTHORIZED: authentication required` (go-containerregistry); a 403 alike with DENIED.
+# `UNAUTHORIZED: authentication required` (go-containerregistry); a 403 alike with DENIED. A HEAD
+# answer has no body to quote: oras-go (oras, notation, helm) then names the status itself.
 REFUSAL='(unauthorized|UNAUTHORIZED): authentication required|(denied|DENIED): requested access to the resource is denied'
+REFUSAL+='|: response status code (401|403): '
 # refused CMD...: CMD must fail with one of Berth's access errors.
 refused() { fails_with "$REFUSAL" "$@"; }
 

@@ -136,7 +136,8 @@ sk_inspect_public_anonymous() {
 }
 sk_login_wrong_password_refused() {
   # containers/image's words for a 401 to the credentials it was given.
-  fails_with "logging into \"$REG\": invalid username/password" skopeo login --tls-verify=false -u "$U" -p "not-$UPW" "$REG"
+  local q='\\?"'   # a double quote, which logrus escapes
+  fails_with "logging into $q$REG$q: invalid username/password" skopeo login --tls-verify=false -u "$U" -p "not-$UPW" "$REG"
 }
 sk_login_inspect_logout() {
   printf '%s' "$UPW" | skopeo login --tls-verify=false -u "$U" --password-stdin "$REG" || return 1

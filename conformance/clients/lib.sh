@@ -73,6 +73,17 @@ reg_get() { # reg_get REPO PATH_AFTER_REPO [ACCEPT] — body on stdout
     -H "Accept: ${3:-application/vnd.oci.image.manifest.v1+json,application/vnd.oci.image.index.v1+json,application/vnd.docker.distribution.manifest.v2+json,application/vnd.docker.distribution.manifest.list.v2+json}" \
     "http://$REG/v2/$1/$2"
 }
+# reg_answer REPO PATH_AFTER_REPO: the registry's status and first error code, e.g. `404 MANIFEST_UNKNOWN`
+# (`200 -` when it serves it): a check that something is gone compares this, never "the GET failed".
+reg_answer() {
+  local tok status code
+  tok=$(reg_token "$1")
+  status=$(curl -sS --max-time 60 -o "$WORK/answer.body" -w '%{http_code}' ${tok:+-H "Authorization: Bearer $tok"} \
+    -H "Accept: application/vnd.oci.image.manifest.v1+json,application/vnd.oci.image.index.v1+json" "http://$REG/v2/$1/$2") ||
+    { echo "no answer"; return 0; }
+  code=$(jq -r '.errors[0].code // "-"' "$WORK/answer.body" 2>/dev/null) || code="(not error JSON)"
+  echo "$status ${code:--}"
+}
 reg_manifest() { reg_get "$1" "manifests/$2"; }                 # reg_manifest REPO REF
 reg_digest() { reg_manifest "$1" "$2" | sha256 | sed 's/^/sha256:/'; }
 # (The filter is percent-encoded: a raw `+`, as in `…+json`, means a space in a query string.)
