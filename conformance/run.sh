@@ -17,8 +17,8 @@ trap 'exit 130' INT TERM
 admin_password=conformance-$RANDOM$RANDOM
 berth_start "$work/auth" BERTH_ADMIN_PASSWORD="$admin_password" || exit 1
 echo "Berth (token auth) under test: $BERTH_URL (pid $BERTH_PID)"
-part "official OCI conformance suite, token auth (admin credentials)" \
-  env OCI_USERNAME=admin OCI_PASSWORD="$admin_password" bash "$REPO_ROOT/conformance/official/run.sh" "$BERTH_URL"
+part "official OCI conformance suites (current generation; v1.1.1 where ../shared has it), token auth (admin credentials)" \
+  env OCI_USERNAME=admin OCI_PASSWORD="$admin_password" bash "$REPO_ROOT/conformance/official/run.sh" token "$BERTH_URL"
 part "real clients through token auth (docker login, skopeo, podman; official suite as a non-admin user)" \
   bash "$REPO_ROOT/conformance/clients-auth/run.sh" "$BERTH_HOSTPORT" "$admin_password" "$work/auth"
 part "ecosystem clients through token auth (crane, regctl, oras, notation, helm, cosign, dev container CLI)" \
@@ -29,7 +29,7 @@ berth_stop
 berth_start "$work/data" BERTH_AUTH=none || exit 1
 echo "Berth (open mode) under test: $BERTH_URL (pid $BERTH_PID)"
 
-part "official OCI conformance suite, open mode" bash "$REPO_ROOT/conformance/official/run.sh" "$BERTH_URL"
+part "official OCI conformance suites (current generation; v1.1.1 where ../shared has it), open mode" bash "$REPO_ROOT/conformance/official/run.sh" open "$BERTH_URL"
 part "Berth end-to-end checks" env BERTH_E2E_URL="$BERTH_URL" npx --no-install jest -c "$REPO_ROOT/conformance/e2e/jest.config.js"
 part "real clients (docker, skopeo, podman, buildah)" bash "$REPO_ROOT/conformance/clients-core/run.sh" "$BERTH_HOSTPORT"
 

@@ -282,12 +282,12 @@ workflow_docker() {
 official_admin() {
   timeout -k 10 900 env OCI_USERNAME=admin OCI_PASSWORD="$ADMIN_PASSWORD" \
     OCI_NAMESPACE="conformance-$RUNID/a" OCI_CROSSMOUNT_NAMESPACE="conformance-$RUNID/b" \
-    bash "$REPO_ROOT/conformance/official/run.sh" "http://$REG"
+    bash "$REPO_ROOT/conformance/official/run.sh" token "http://$REG"
 }
 official_user() {
   timeout -k 10 900 env OCI_USERNAME="$U" OCI_PASSWORD="$UPW" \
     OCI_NAMESPACE="$U/conformance" OCI_CROSSMOUNT_NAMESPACE="$U/crossmount" \
-    bash "$REPO_ROOT/conformance/official/run.sh" "http://$REG"
+    bash "$REPO_ROOT/conformance/official/run.sh" token "http://$REG"
 }
 workflow_official() {
   check "official OCI suite, admin credentials" official_admin

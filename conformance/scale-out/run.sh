@@ -26,7 +26,7 @@ berth_start "$work/data" BERTH_AUTH=none REDIS_URL="$REDIS_URL" S3_BUCKET="$S3_B
   S3_FORCE_PATH_STYLE=true S3_REDIRECT="${S3_REDIRECT:-false}" || exit 1
 echo "Berth under test: $BERTH_URL (pid $BERTH_PID), sessions in $REDIS_URL, blobs in $S3_ENDPOINT/$S3_BUCKET"
 
-part "official OCI conformance suite (Redis + S3)" bash "$REPO_ROOT/conformance/official/run.sh" "$BERTH_URL"
+part "official OCI conformance suites (current generation; v1.1.1 where ../shared has it), Redis + S3" bash "$REPO_ROOT/conformance/official/run.sh" scale-out "$BERTH_URL"
 part "real clients: skopeo, podman, docker (Redis + S3)" bash "$REPO_ROOT/conformance/clients-core/run.sh" "$BERTH_HOSTPORT"
 
 # The configuration really was the scaled-out one: blobs in the bucket, none on local disk,
