@@ -285,8 +285,11 @@ official_admin() {
     bash "$REPO_ROOT/conformance/official/run.sh" token "http://$REG"
 }
 official_user() {
+  # The repositories under the user's namespace: OCI_NAMESPACE/OCI_CROSSMOUNT_NAMESPACE for the v1.1.1
+  # suite, OCI_REPO1/OCI_REPO2 for the current generation (official/run.sh must pass them through).
   timeout -k 10 900 env OCI_USERNAME="$U" OCI_PASSWORD="$UPW" \
     OCI_NAMESPACE="$U/conformance" OCI_CROSSMOUNT_NAMESPACE="$U/crossmount" \
+    OCI_REPO1="$U/conformance" OCI_REPO2="$U/crossmount" \
     bash "$REPO_ROOT/conformance/official/run.sh" token "http://$REG"
 }
 workflow_official() {
