@@ -131,6 +131,41 @@ eq() { # eq WHAT EXPECTED ACTUAL
   if [ "$2" = "$3" ]; then return 0; fi
   echo "$1: expected [$2] got [$3]"; return 1
 }
+# fails_with PATTERN CMD...: CMD must fail, and with the error PATTERN (an extended regex) names:
+# the client's rendering of the registry's refusal or "not found". Any other failure (a crash, a 500,
+# a refused connection, a timeout) fails the check: a non-zero exit alone proves nothing was refused.
+fails_with() {
+  local pattern=$1; shift
+  local out=$WORK/fails-with.out rc
+  "$@" >"$out" 2>&1
+  rc=$?
+  cat "$out"
+  if [ "$rc" -eq 0 ]; then echo "expected a failure matching [$pattern], but the command succeeded"; return 1; fi
+  if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then echo "timed out or killed (exit $rc)"; return 1; fi
+  grep -qE -- "$pattern" "$out" || { echo "failed (exit $rc), but not with [$pattern]"; return 1; }
+}
+# Berth's two access errors (src/oci/errors.ts), as errcode-style clients print them, code then
+# message: `unauthorized: authentication required` (containers/image, docker, oras-go) or
+# `UNAUTHORIZED: authentication required` (go-containerregistry); a 403 alike with DENIED. A HEAD
+# answer has no body to quote: oras-go (oras, notation, helm) then names the status itself.
+REFUSAL='(unauthorized|UNAUTHORIZED): authentication required|(denied|DENIED): requested access to the resource is denied'
+REFUSAL+='|: response status code (401|403): '
+# refused CMD...: CMD must fail with one of Berth's access errors.
+refused() { fails_with "$REFUSAL" "$@"; }
+
+# select_workflows KNOWN...: the workflows a runner does, from ONLY: a space-separated subset of
+# KNOWN (unset or empty: all of them), the same meaning in every runner. A name the runner does not know,
+# or an ONLY that names none, fails the run before anything runs instead of passing on nothing.
+select_workflows() {
+  local w
+  WORKFLOWS=${ONLY:-$*}
+  [ -n "${WORKFLOWS//[[:space:]]/}" ] || { not_ok "ONLY='${ONLY-}' names no workflow (known: $*)"; finish; }
+  for w in $WORKFLOWS; do
+    case " $* " in *" $w "*) ;; *) not_ok "ONLY: unknown workflow '$w' (known: $*)"; finish ;; esac
+  done
+}
+selected() { case " $WORKFLOWS " in *" $1 "*) return 0 ;; esac; return 1; }
+
 need_tool() { # missing tools are failures, never silent skips
   if command -v "$1" >/dev/null 2>&1; then return 0; fi
   not_ok "$1 missing"; return 1

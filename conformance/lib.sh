@@ -37,10 +37,27 @@ berth_stop() {
 }
 
 # part NAME CMD...: runs one part of a conformance run, counting it in $passed / $failed.
-passed=0 failed=0
+# A part whose script is missing fails like any other (bash and npx exit non-zero): never guard
+# a `part` with `if [ -f ... ]`, the closing count would silently shrink.
+passed=0 failed=0 parts_ran=0
 part() {
   local name=$1; shift
+  parts_ran=$((parts_ran + 1))
   echo "=== $name"
   if "$@"; then passed=$((passed + 1)); echo "=== $name: ok"
   else failed=$((failed + 1)); echo "=== $name: FAILED"; fi
+}
+
+# parts_summary LABEL EXPECTED: the closing `LABEL: N passed, N failed` line. Succeeds only when
+# nothing failed and exactly EXPECTED parts ran: a run that stopped early, or a `part` added or
+# removed without updating the count its script declares, is a failure, not a shorter green run.
+parts_summary() {
+  local label=$1 expected=$2
+  if [ "$parts_ran" -ne "$expected" ]; then
+    echo "$label: $parts_ran parts ran, $expected expected"
+    [ "$parts_ran" -lt "$expected" ] && failed=$((failed + expected - parts_ran))
+    [ "$parts_ran" -gt "$expected" ] && failed=$((failed + 1))
+  fi
+  echo "$label: $passed passed, $failed failed"
+  [ "$failed" -eq 0 ]
 }

@@ -12,7 +12,8 @@
 # `N passed, N failed`. Exit status 0 only when nothing failed.
 #
 # Environment knobs (all optional):
-#   ONLY=...        subset of "skopeo podman docker official" (default: all)
+#   ONLY=...        space-separated subset of the workflows "skopeo podman docker official" (default:
+#                   all); an unknown name fails the run (as in clients-core/run.sh)
 #   BERTH_CLI       the berth CLI entry point (default: dist/cli.js of this checkout)
 #   TMPDIR          where the scratch dir goes (default /tmp); KEEP_WORK=1 keeps it (log.txt inside)
 #   CLIENT_TIMEOUT  seconds any one client command may take (default 180)
@@ -31,25 +32,13 @@ case "$REG" in
   127.*|localhost:*|\[::1\]:*) ;;
   *) echo "refusing a non-loopback registry: $REG" >&2; exit 2 ;;
 esac
-ONLY=${ONLY:-skopeo podman docker official}
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO_ROOT=$(cd "$HERE/../.." && pwd)
 BERTH_CLI=${BERTH_CLI:-$REPO_ROOT/dist/cli.js}
 
 . "$REPO_ROOT/conformance/clients-lib.sh"
 clients_workspace berth-clients-auth
-
-# refused CMD...: CMD must fail, and because access was refused (not a crash or a timeout).
-REFUSAL='unauthorized|authentication required|denied|401|403|no basic auth credentials|invalid username/password'
-refused() {
-  local out=$WORK/refused.out rc
-  "$@" >"$out" 2>&1
-  rc=$?
-  cat "$out"
-  if [ "$rc" -eq 0 ]; then echo "expected a refusal, but the command succeeded"; return 1; fi
-  if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then echo "timed out or killed (exit $rc)"; return 1; fi
-  grep -qiE "$REFUSAL" "$out" || { echo "failed (exit $rc), but not with an auth refusal"; return 1; }
-}
+select_workflows skopeo podman docker official
 
 berth()   { timeout -k 10 60 env BERTH_DATA="$DATA_DIR" BERTH_LOG_LEVEL=warn node "$BERTH_CLI" "$@"; }
 
@@ -146,7 +135,9 @@ sk_inspect_public_anonymous() {
   eq "Digest" "$IMAGE_DIGEST" "$(jq -r .Digest <<<"$j")"
 }
 sk_login_wrong_password_refused() {
-  refused skopeo login --tls-verify=false -u "$U" -p "not-$UPW" "$REG"
+  # containers/image's words for a 401 to the credentials it was given.
+  local q='\\?"'   # a double quote, which logrus escapes
+  fails_with "logging into $q$REG$q: invalid username/password" skopeo login --tls-verify=false -u "$U" -p "not-$UPW" "$REG"
 }
 sk_login_inspect_logout() {
   printf '%s' "$UPW" | skopeo login --tls-verify=false -u "$U" --password-stdin "$REG" || return 1
@@ -291,12 +282,15 @@ workflow_docker() {
 official_admin() {
   timeout -k 10 900 env OCI_USERNAME=admin OCI_PASSWORD="$ADMIN_PASSWORD" \
     OCI_NAMESPACE="conformance-$RUNID/a" OCI_CROSSMOUNT_NAMESPACE="conformance-$RUNID/b" \
-    bash "$REPO_ROOT/conformance/official/run.sh" "http://$REG"
+    bash "$REPO_ROOT/conformance/official/run.sh" token "http://$REG"
 }
 official_user() {
+  # The repositories under the user's namespace: OCI_NAMESPACE/OCI_CROSSMOUNT_NAMESPACE for the v1.1.1
+  # suite, OCI_REPO1/OCI_REPO2 for the current generation (official/run.sh must pass them through).
   timeout -k 10 900 env OCI_USERNAME="$U" OCI_PASSWORD="$UPW" \
     OCI_NAMESPACE="$U/conformance" OCI_CROSSMOUNT_NAMESPACE="$U/crossmount" \
-    bash "$REPO_ROOT/conformance/official/run.sh" "http://$REG"
+    OCI_REPO1="$U/conformance" OCI_REPO2="$U/crossmount" \
+    bash "$REPO_ROOT/conformance/official/run.sh" token "http://$REG"
 }
 workflow_official() {
   check "official OCI suite, admin credentials" official_admin
@@ -325,12 +319,12 @@ else
 fi
 check "test image: hand-written OCI layout" build_test_image || finish
 need_tool skopeo || finish
-case " $ONLY " in *" skopeo "*) workflow_skopeo ;; esac
+selected skopeo && workflow_skopeo
 # podman and docker pull what the skopeo workflow pushed; push it if that did not run.
 if ! skopeo inspect --raw --tls-verify=false --creds "$U:$UPW" "docker://$REG/$U/sk-private:v1" >/dev/null 2>&1; then
   skopeo copy --dest-tls-verify=false --dest-creds "$U:$UPW" "oci:$LAYOUT:v1" "docker://$REG/$U/sk-private:v1" >>"$LOG" 2>&1
 fi
-case " $ONLY " in *" podman "*) need_tool podman && workflow_podman ;; esac
-case " $ONLY " in *" docker "*) workflow_docker ;; esac
-case " $ONLY " in *" official "*) workflow_official ;; esac
+selected podman && need_tool podman && workflow_podman
+selected docker && workflow_docker
+selected official && workflow_official
 finish

@@ -10,7 +10,8 @@
 # Environment knobs (all optional):
 #   TMPDIR        where the scratch dir goes (default /tmp)
 #   KEEP_WORK=1   keep the scratch dir (its log.txt holds every command's output)
-#   ONLY=...      space-separated subset of workflows: "skopeo podman docker"
+#   ONLY=...      space-separated subset of the workflows "skopeo podman docker"; an unknown name fails
+#                 the run (clients-auth/run.sh reads ONLY the same way, with "official" added)
 #   DOCKER_CLI    docker client binary (default: the one shipped next to dockerd, see below)
 #   BUSYBOX       static busybox for the Docker base image (default /bin/busybox, from busybox-static)
 set -u
@@ -21,10 +22,10 @@ if [ $# -ne 1 ] || [ -z "$1" ]; then
   exit 2
 fi
 REG=$1
-ONLY=${ONLY:-skopeo podman docker}
 
 . "$(cd "$(dirname "$0")/.." && pwd)/clients-lib.sh"
 clients_workspace berth-clients
+select_workflows skopeo podman docker
 
 # ---------------------------------------------------------------------------
 # Per-run names. A fresh repository namespace and fresh layer content per run, so
@@ -126,6 +127,8 @@ ensure_multi_docker() {
   skopeo copy --all --format v2s2 --dest-tls-verify=false "oci:$LAYOUTS/multi:v1" "docker://$R/multi-docker:v1"
 }
 
+# manifest_unknown REF: skopeo's lookup of REF (docker://...) fails with the registry's MANIFEST_UNKNOWN.
+manifest_unknown() { fails_with "reading manifest .*: manifest unknown" skopeo inspect --raw --tls-verify=false "docker://$1"; }
 # Digest of the manifest the registry serves for REF (docker://...), from the raw bytes.
 raw_digest() { skopeo inspect --raw --tls-verify=false "docker://$1" | sha256 | sed 's/^/sha256:/'; }
 # Digest of the manifest tagged TAG in an OCI layout.
@@ -228,28 +231,27 @@ sk_delete() {
   dg=$(skopeo inspect --tls-verify=false --format '{{.Digest}}' "docker://$R/single:v1") || return 1
   eq "resolved digest" "$SINGLE_DIGEST" "$dg" || return 1
   skopeo delete --tls-verify=false "docker://$R/single@$dg" || return 1
-  if skopeo inspect --raw --tls-verify=false "docker://$R/single@$dg" >/dev/null 2>&1; then echo "still served by digest"; return 1; fi
-  if skopeo inspect --raw --tls-verify=false "docker://$R/single:v1" >/dev/null 2>&1; then echo "tag v1 still resolves"; return 1; fi
-  if skopeo inspect --raw --tls-verify=false "docker://$R/single:v2" >/dev/null 2>&1; then echo "tag v2 still resolves"; return 1; fi
+  # Gone means the registry answers MANIFEST_UNKNOWN, not that the lookup failed somehow.
+  manifest_unknown "$R/single@$dg" || return 1
+  manifest_unknown "$R/single:v1" || return 1
+  manifest_unknown "$R/single:v2" || return 1
   eq "tags after delete" "keep" "$(skopeo list-tags --tls-verify=false "docker://$R/single" | jq -r '.Tags|sort|join(" ")')" || return 1
   eq "keep still served" "$V2S2_DIGEST" "$(raw_digest "$R/single:keep")" || return 1
   # Pull it in full (an oci: destination converts it back to OCI, fine) and look inside:
   # proves the layer blob shared with the deleted manifest was not removed.
   mkdir -p "$WORK/back"
   skopeo copy --src-tls-verify=false "docker://$R/single:keep" "oci:$WORK/back/keep:keep" || return 1
-  if command -v umoci >/dev/null; then
-    umoci raw unpack --image "$WORK/back/keep:keep" "$WORK/back/keep-rootfs" || return 1
-    eq "/hello.txt of keep" "hello from berth clients-core $RUNID" "$(cat "$WORK/back/keep-rootfs/hello.txt")" || return 1
-  fi
+  # (Without umoci this fails, as need_tool reports: a skipped look inside must not read as kept.)
+  umoci raw unpack --image "$WORK/back/keep:keep" "$WORK/back/keep-rootfs" || return 1
+  eq "/hello.txt of keep" "hello from berth clients-core $RUNID" "$(cat "$WORK/back/keep-rootfs/hello.txt")" || return 1
   # The other repository's copy of the same manifest is untouched.
   eq "copy repo unaffected" "$SINGLE_DIGEST" "$(raw_digest "$R/copy:v1")"
 }
 sk_delete_unknown() {
-  # Deleting something that is not there must fail, not report success.
-  if skopeo delete --tls-verify=false "docker://$R/single@sha256:$(printf nothing-$RUNID | sha256)"; then
-    echo "delete of an unknown digest succeeded"; return 1
-  fi
-  return 0
+  # Deleting something that is not there must fail because it is not there: containers/image says
+  # so when the registry answers 404 to its lookup of the manifest (a 500 or a crash reads otherwise).
+  fails_with "Unable to delete .*Image may not exist" \
+    skopeo delete --tls-verify=false "docker://$R/single@sha256:$(printf nothing-$RUNID | sha256)"
 }
 
 workflow_skopeo() {
@@ -317,7 +319,8 @@ pb_podman_login_logout() {
   podman login --tls-verify=false -u anyone -p anything "$REG" || return 1
   jq -e --arg r "$REG" '.auths[$r]' "$REGISTRY_AUTH_FILE" >/dev/null || { echo "no auth entry after login"; return 1; }
   podman logout "$REG" || return 1
-  if jq -e --arg r "$REG" '.auths[$r]' "$REGISTRY_AUTH_FILE" >/dev/null 2>&1; then echo "auth entry left after logout"; return 1; fi
+  # The file must still parse, without the entry (a jq failure is not "removed").
+  eq "auth entry after logout" null "$(jq -c --arg r "$REG" '.auths[$r]' "$REGISTRY_AUTH_FILE")"
 }
 pb_podman_manifest_inspect() {
   # No --tls-verify flag here; registries.conf in $WORK marks the registry insecure.
@@ -356,7 +359,7 @@ dk_push_base() {
 }
 dk_rmi_pull_base() {
   dkr rmi "$R/base:1" local/base:1 || return 1
-  if dkr image inspect "$R/base:1" >/dev/null 2>&1; then echo "image still present after rmi"; return 1; fi
+  fails_with "No such image: $R/base:1" dkr image inspect "$R/base:1" || return 1
   dkr pull "$R/base:1" || return 1
   eq "RepoDigests" "$R/base@$BASE_DIGEST" "$(dkr image inspect --format '{{join .RepoDigests " "}}' "$R/base:1")"
 }
@@ -414,7 +417,7 @@ workflow_docker() {
   local have=1
   need_tool dockerd || have=0
   DOCKER=$(pick_docker_cli)
-  [ -n dkr ] || { not_ok "docker missing"; have=0; }
+  [ -n "$DOCKER" ] || { not_ok "docker missing"; have=0; }
   BUSYBOX=${BUSYBOX:-/bin/busybox}
   [ -x "$BUSYBOX" ] || { not_ok "busybox-static missing ($BUSYBOX)"; have=0; }
   need_tool skopeo || have=0
@@ -444,9 +447,9 @@ fi
 if need_tool jq; then
   check "test images: hand-written OCI layouts (single, two-platform index)" build_test_images || true
   if [ -n "${SINGLE_DIGEST:-}" ] && [ -n "${MULTI_DIGEST:-}" ]; then
-    case " $ONLY " in *" skopeo "*) workflow_skopeo ;; esac
-    case " $ONLY " in *" podman "*) workflow_podman ;; esac
-    case " $ONLY " in *" docker "*) workflow_docker ;; esac
+    selected skopeo && workflow_skopeo
+    selected podman && workflow_podman
+    selected docker && workflow_docker
   fi
 fi
 finish

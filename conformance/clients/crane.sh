@@ -76,8 +76,9 @@ mutate() {
 delete() {
   local d; d=$(crane digest "$REG/$R/mutated:v3") || return 1
   crane delete "$REG/$R/mutated@$d" || return 1
-  if crane manifest "$REG/$R/mutated:v3" >/dev/null 2>&1; then echo "still there after delete"; return 1; fi
-  if reg_manifest "$R/mutated" "$d" >/dev/null 2>&1; then echo "registry still serves $d"; return 1; fi
+  # Gone: crane relays the registry's MANIFEST_UNKNOWN for the tag, and the registry answers 404 for the digest.
+  fails_with "MANIFEST_UNKNOWN: manifest unknown" crane manifest "$REG/$R/mutated:v3" || return 1
+  eq "registry's answer for $d" "404 MANIFEST_UNKNOWN" "$(reg_answer "$R/mutated" "manifests/$d")" || return 1
   # The other repositories are untouched.
   eq "base still there" "$IMAGE_DIGEST" "$(crane digest "$REG/$R/base:v1")"
 }

@@ -44,17 +44,6 @@ same_file() { # same_file WHAT EXPECTED_FILE ACTUAL_FILE
   cmp -s "$2" "$3" && return 0
   echo "$1: $3 differs from $2 ($(sha256 <"$2") vs $(sha256 <"$3"))"; return 1
 }
-# refused CMD...: CMD must fail, and because access was refused (not a crash or a timeout).
-refused() {
-  local out=$WORK/refused.out rc
-  "$@" >"$out" 2>&1
-  rc=$?
-  cat "$out"
-  if [ "$rc" -eq 0 ]; then echo "expected a refusal, but the command succeeded"; return 1; fi
-  if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then echo "timed out or killed (exit $rc)"; return 1; fi
-  grep -qiE 'unauthorized|authentication required|denied|401|403|basic credential not found' "$out" ||
-    { echo "failed (exit $rc), but not with an auth refusal"; return 1; }
-}
 T=${CLIENT_TIMEOUT:-300}
 bounded() { timeout -k 10 "$T" "$@"; }
 
@@ -83,6 +72,17 @@ reg_get() { # reg_get REPO PATH_AFTER_REPO [ACCEPT] — body on stdout
   curl -fsS --max-time 60 ${tok:+-H "Authorization: Bearer $tok"} \
     -H "Accept: ${3:-application/vnd.oci.image.manifest.v1+json,application/vnd.oci.image.index.v1+json,application/vnd.docker.distribution.manifest.v2+json,application/vnd.docker.distribution.manifest.list.v2+json}" \
     "http://$REG/v2/$1/$2"
+}
+# reg_answer REPO PATH_AFTER_REPO: the registry's status and first error code, e.g. `404 MANIFEST_UNKNOWN`
+# (`200 -` when it serves it): a check that something is gone compares this, never "the GET failed".
+reg_answer() {
+  local tok status code
+  tok=$(reg_token "$1")
+  status=$(curl -sS --max-time 60 -o "$WORK/answer.body" -w '%{http_code}' ${tok:+-H "Authorization: Bearer $tok"} \
+    -H "Accept: application/vnd.oci.image.manifest.v1+json,application/vnd.oci.image.index.v1+json" "http://$REG/v2/$1/$2") ||
+    { echo "no answer"; return 0; }
+  code=$(jq -r '.errors[0].code // "-"' "$WORK/answer.body" 2>/dev/null) || code="(not error JSON)"
+  echo "$status ${code:--}"
 }
 reg_manifest() { reg_get "$1" "manifests/$2"; }                 # reg_manifest REPO REF
 reg_digest() { reg_manifest "$1" "$2" | sha256 | sed 's/^/sha256:/'; }

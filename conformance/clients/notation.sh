@@ -77,10 +77,13 @@ verify() {
   grep -q "Successfully verified signature for $REG/$R/app@$IMAGE_DIGEST" "$WORK/verify.txt"
 }
 verify_refused() {
-  if notation verify --insecure-registry "$REG/$R/app@$UNSIGNED_DIGEST"; then echo "verified an unsigned image"; return 1; fi
+  # Refused for the reason named, in notation's words: a failure to reach the registry is no refusal.
+  fails_with "signature verification failed: no signature is associated with" \
+    notation verify --insecure-registry "$REG/$R/app@$UNSIGNED_DIGEST" || return 1
   # A signature made with a key whose certificate is not trusted is refused.
   notation sign --insecure-registry --force-referrers-tag=false --key berth-untrusted "$REG/$R/app@$UNSIGNED_DIGEST" || return 1
-  if notation verify --insecure-registry "$REG/$R/app@$UNSIGNED_DIGEST"; then echo "verified an untrusted signature"; return 1; fi
+  fails_with "signature verification failed for all the signatures associated with" \
+    notation verify --insecure-registry "$REG/$R/app@$UNSIGNED_DIGEST" || return 1
   eq "signatures on the unsigned image now" 1 "$(reg_referrers "$R/app" "$UNSIGNED_DIGEST" | jq '.manifests | length')"
 }
 sign_tag_schema() {

@@ -12,7 +12,7 @@
 # Prints `ok - CLIENT: NAME` / `not ok - CLIENT: NAME`, and ends with exactly `N passed, N failed`.
 #
 # Environment knobs (all optional):
-#   CLIENTS_ONLY="crane oras"   subset of the workflows (default: all, fastest build first)
+#   CLIENTS_ONLY="crane oras"   subset of the workflows (default: all, fastest build first); an unknown name fails
 #   BERTH_BIN_CACHE     where built tools are cached (default ~/.cache/berth/bin)
 #   TMPDIR, KEEP_WORK=1, CLIENT_TIMEOUT   passed to each workflow (see lib.sh)
 set -u
@@ -33,6 +33,11 @@ REPO_ROOT=$(cd "$HERE/../.." && pwd)
 . "$HERE/tools.sh"
 ALL="crane regctl oras notation helm cosign devcontainer"
 ONLY=${CLIENTS_ONLY:-$ALL}
+# A list naming no client, or one this runner does not know, fails before anything runs.
+for t in $ONLY; do
+  case " $ALL " in *" $t "*) ;; *) echo "not ok - CLIENTS_ONLY: unknown client '$t' (known: $ALL)"; echo "0 passed, 1 failed"; exit 1 ;; esac
+done
+[ -n "${ONLY//[[:space:]]/}" ] || { echo "not ok - CLIENTS_ONLY='$CLIENTS_ONLY' names no client"; echo "0 passed, 1 failed"; exit 1; }
 
 PASS=0
 FAIL=0

@@ -57,6 +57,8 @@ else
   # The working directory is the empty results directory, so no yaml file is found.
   creds=()
   [ -n "${OCI_USERNAME:-}" ] && creds+=("OCI_USERNAME=$OCI_USERNAME" "OCI_PASSWORD=${OCI_PASSWORD:-}")
+  # The repositories to push to, where the caller names them (a plain user's own namespace).
+  [ -n "${OCI_REPO1:-}" ] && creds+=("OCI_REPO1=$OCI_REPO1" "OCI_REPO2=${OCI_REPO2:-}")
   (cd "$results" && env -i PATH="$PATH" HOME="$HOME" ${creds[@]+"${creds[@]}"} \
     OCI_REGISTRY="${url#*://}" OCI_TLS=disabled OCI_VERSION=1.1 OCI_RESULTS_DIR="$results" \
     timeout -k 10 "${OCI_SUITE_TIMEOUT:-900}" "$(official_suite_path)" >"$work/current.log" 2>&1)
