@@ -414,6 +414,61 @@ describe('berth serve as a cluster (BERTH_WORKERS > 1)', () => {
     expect(c.workers).toEqual(workers);
   });
 
+  it('takes concurrent pushes through both workers: one tag ends on one intact manifest; a push racing a delete of its blob never leaves the manifest without it', async () => {
+    const c = await start();
+    expect(c.workers).toHaveLength(2);
+    const pushBlob = async (name: string, content: Buffer) => {
+      const answer = await send(c.url, 'POST', `/v2/${name}/blobs/uploads/?digest=${sha256(content)}`, content, {
+        headers: { 'Content-Type': 'application/octet-stream' },
+      });
+      expect(answer.status).toBe(201);
+      return { digest: sha256(content), size: content.length };
+    };
+    const manifest = (config: { digest: string; size: number }, layer: { digest: string; size: number }, seed: string) =>
+      Buffer.from(
+        JSON.stringify({
+          schemaVersion: 2,
+          mediaType: 'application/vnd.oci.image.manifest.v1+json',
+          config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
+          layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', ...layer }],
+          annotations: { seed },
+        }),
+      );
+    const putManifest = (name: string, reference: string, body: Buffer) =>
+      send(c.url, 'PUT', `/v2/${name}/manifests/${reference}`, body, { headers: { 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' } });
+    const code = (a: Answer) => (a.status < 300 ? '' : ((JSON.parse(a.body.toString('utf8')) as { errors: Array<{ code: string }> }).errors[0]?.code ?? '?'));
+
+    // Many clients, one tag; new connections alternate between the two processes.
+    const config = await pushBlob('cluster/race', Buffer.from('{"architecture":"amd64","os":"linux"}'));
+    const layer = await pushBlob('cluster/race', randomBytes(1024));
+    const bodies = Array.from({ length: 24 }, (_, i) => manifest(config, layer, `client ${i}`));
+    const puts = await Promise.all(bodies.map((b) => putManifest('cluster/race', 'latest', b)));
+    expect(puts.map((a) => a.status)).toEqual(bodies.map(() => 201));
+    const tagged = await send(c.url, 'GET', '/v2/cluster/race/manifests/latest', undefined, { headers: { Accept: 'application/vnd.oci.image.manifest.v1+json' } });
+    expect(tagged.status).toBe(200);
+    expect(bodies.map(sha256)).toContain(sha256(tagged.body));
+    expect(tagged.headers['docker-content-digest']).toBe(sha256(tagged.body));
+
+    // A push racing a delete of the blob it references, in both orders of sending.
+    for (let round = 0; round < 20; round++) {
+      const own = await pushBlob('cluster/race', randomBytes(512));
+      const body = manifest(config, own, `round ${round}`);
+      const put = () => putManifest('cluster/race', sha256(body), body);
+      const del = () => send(c.url, 'DELETE', `/v2/cluster/race/blobs/${own.digest}`);
+      let pushed: Answer;
+      let deleted: Answer;
+      if (round % 2 === 0) [pushed, deleted] = await Promise.all([put(), del()]);
+      else [deleted, pushed] = await Promise.all([del(), put()]);
+      const outcome = `push ${pushed.status} ${code(pushed)} / delete ${deleted.status} ${code(deleted)}`;
+      expect(['push 201  / delete 409 CONFLICT', 'push 400 MANIFEST_BLOB_UNKNOWN / delete 202 ']).toContain(outcome);
+      const stored = await send(c.url, 'GET', `/v2/cluster/race/manifests/${sha256(body)}`, undefined, {
+        headers: { Accept: 'application/vnd.oci.image.manifest.v1+json' },
+      });
+      const blob = await send(c.url, 'GET', `/v2/cluster/race/blobs/${own.digest}`);
+      expect({ round, manifest: stored.status, blob: blob.status }).toEqual({ round, manifest: stored.status, blob: stored.status === 200 ? 200 : 404 });
+    }
+  });
+
   it('answers /metrics with the sum over all workers', async () => {
     const c = await start();
     const workers = c.workers;
