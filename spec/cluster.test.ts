@@ -19,14 +19,20 @@ import path from 'node:path';
  * requests go to alternating workers; where it matters, the test finds out
  * which worker holds the server side of a connection (/proc/net/tcp inode
  * against the workers' fds) before sending anything on it.
+ *
+ * The machine running this may be loaded (2 shared cores): every wait is for
+ * a condition, bounded by WAIT_MS only so that a broken cluster fails rather
+ * than hangs, never a guess at how long something takes.
  */
-jest.setTimeout(60_000);
+/** The bound on any one wait for a condition; generous, as it is reached only when the behaviour is broken. */
+const WAIT_MS = 60_000;
+// A test makes a few bounded waits in a row.
+jest.setTimeout(4 * WAIT_MS);
 
 const REPO_ROOT = path.resolve(__dirname, '..');
 /** BERTH_E2E_CLI, as for the e2e suites, runs another build. */
 const CLI = process.env.BERTH_E2E_CLI ?? path.join(REPO_ROOT, 'dist', 'cli.js');
 const MiB = 1024 * 1024;
-const READY_MS = 20_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const sha256 = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
@@ -49,7 +55,7 @@ interface SendOptions {
 }
 
 function send(base: string, method: string, p: string, body?: Buffer, options: SendOptions = {}): Promise<Answer> {
-  const timeoutMs = options.timeoutMs ?? 10_000;
+  const timeoutMs = options.timeoutMs ?? WAIT_MS;
   return new Promise((resolve, reject) => {
     let worker: number | undefined;
     const req = http.request(
@@ -87,11 +93,11 @@ function send(base: string, method: string, p: string, body?: Buffer, options: S
 /**
  * Which of `pids` holds the server side of the loopback connection from `clientPort`
  * to `serverPort`: its inode from /proc/net/tcp, matched against each process's fds.
- * The primary accepts the connection and passes it to a worker, so this polls (2 s at most).
+ * The primary accepts the connection and passes it to a worker, so this polls (WAIT_MS at most).
  */
 async function connectionHolder(serverPort: number, clientPort: number, pids: number[]): Promise<number> {
   const hex = (n: number) => n.toString(16).toUpperCase().padStart(4, '0');
-  const deadline = Date.now() + 2_000;
+  const deadline = Date.now() + WAIT_MS;
   for (;;) {
     let inode: string | undefined;
     for (const line of fs.readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
@@ -280,8 +286,8 @@ class Cluster {
 
   /** Waits for the primary's 'berth is serving'; throws (with the output) if it exits or takes too long. */
   async ready(): Promise<void> {
-    const ok = await waitFor(() => !this.running || this.logged('berth is serving').length > 0, READY_MS);
-    if (!ok || !this.running) throw new Error(`the cluster did not start within ${READY_MS} ms: ${this.describe()}`);
+    const ok = await waitFor(() => !this.running || this.logged('berth is serving').length > 0, WAIT_MS);
+    if (!ok || !this.running) throw new Error(`the cluster did not start within ${WAIT_MS} ms: ${this.describe()}`);
   }
 
   /** Waits up to `ms` for the primary to exit. */
@@ -314,7 +320,7 @@ describe('berth serve as a cluster (BERTH_WORKERS > 1)', () => {
       // midway, or the behaviour under test broke): by PID, and only processes that run
       // dist/cli.js with this test's own data directory.
       if (c.running) c.child.kill('SIGKILL');
-      await c.waitExit(5_000);
+      await c.waitExit(WAIT_MS);
       for (const pid of berthProcessesFor(c.dataDir)) {
         try {
           process.kill(pid, 'SIGKILL');
@@ -340,7 +346,7 @@ describe('berth serve as a cluster (BERTH_WORKERS > 1)', () => {
         last = err;
         if (!/EADDRINUSE/.test(c.output)) break;
         c.child.kill('SIGKILL');
-        await c.waitExit(5_000);
+        await c.waitExit(WAIT_MS);
       }
     }
     throw last;
@@ -408,6 +414,61 @@ describe('berth serve as a cluster (BERTH_WORKERS > 1)', () => {
     expect(c.workers).toEqual(workers);
   });
 
+  it('takes concurrent pushes through both workers: one tag ends on one intact manifest; a push racing a delete of its blob never leaves the manifest without it', async () => {
+    const c = await start();
+    expect(c.workers).toHaveLength(2);
+    const pushBlob = async (name: string, content: Buffer) => {
+      const answer = await send(c.url, 'POST', `/v2/${name}/blobs/uploads/?digest=${sha256(content)}`, content, {
+        headers: { 'Content-Type': 'application/octet-stream' },
+      });
+      expect(answer.status).toBe(201);
+      return { digest: sha256(content), size: content.length };
+    };
+    const manifest = (config: { digest: string; size: number }, layer: { digest: string; size: number }, seed: string) =>
+      Buffer.from(
+        JSON.stringify({
+          schemaVersion: 2,
+          mediaType: 'application/vnd.oci.image.manifest.v1+json',
+          config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
+          layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', ...layer }],
+          annotations: { seed },
+        }),
+      );
+    const putManifest = (name: string, reference: string, body: Buffer) =>
+      send(c.url, 'PUT', `/v2/${name}/manifests/${reference}`, body, { headers: { 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' } });
+    const code = (a: Answer) => (a.status < 300 ? '' : ((JSON.parse(a.body.toString('utf8')) as { errors: Array<{ code: string }> }).errors[0]?.code ?? '?'));
+
+    // Many clients, one tag; new connections alternate between the two processes.
+    const config = await pushBlob('cluster/race', Buffer.from('{"architecture":"amd64","os":"linux"}'));
+    const layer = await pushBlob('cluster/race', randomBytes(1024));
+    const bodies = Array.from({ length: 24 }, (_, i) => manifest(config, layer, `client ${i}`));
+    const puts = await Promise.all(bodies.map((b) => putManifest('cluster/race', 'latest', b)));
+    expect(puts.map((a) => a.status)).toEqual(bodies.map(() => 201));
+    const tagged = await send(c.url, 'GET', '/v2/cluster/race/manifests/latest', undefined, { headers: { Accept: 'application/vnd.oci.image.manifest.v1+json' } });
+    expect(tagged.status).toBe(200);
+    expect(bodies.map(sha256)).toContain(sha256(tagged.body));
+    expect(tagged.headers['docker-content-digest']).toBe(sha256(tagged.body));
+
+    // A push racing a delete of the blob it references, in both orders of sending.
+    for (let round = 0; round < 20; round++) {
+      const own = await pushBlob('cluster/race', randomBytes(512));
+      const body = manifest(config, own, `round ${round}`);
+      const put = () => putManifest('cluster/race', sha256(body), body);
+      const del = () => send(c.url, 'DELETE', `/v2/cluster/race/blobs/${own.digest}`);
+      let pushed: Answer;
+      let deleted: Answer;
+      if (round % 2 === 0) [pushed, deleted] = await Promise.all([put(), del()]);
+      else [deleted, pushed] = await Promise.all([del(), put()]);
+      const outcome = `push ${pushed.status} ${code(pushed)} / delete ${deleted.status} ${code(deleted)}`;
+      expect(['push 201  / delete 409 CONFLICT', 'push 400 MANIFEST_BLOB_UNKNOWN / delete 202 ']).toContain(outcome);
+      const stored = await send(c.url, 'GET', `/v2/cluster/race/manifests/${sha256(body)}`, undefined, {
+        headers: { Accept: 'application/vnd.oci.image.manifest.v1+json' },
+      });
+      const blob = await send(c.url, 'GET', `/v2/cluster/race/blobs/${own.digest}`);
+      expect({ round, manifest: stored.status, blob: blob.status }).toEqual({ round, manifest: stored.status, blob: stored.status === 200 ? 200 : 404 });
+    }
+  });
+
   it('answers /metrics with the sum over all workers', async () => {
     const c = await start();
     const workers = c.workers;
@@ -444,39 +505,36 @@ describe('berth serve as a cluster (BERTH_WORKERS > 1)', () => {
     const [victim, survivor] = before as [number, number];
 
     process.kill(victim, 'SIGKILL');
-    const killedAt = Date.now();
-    // Requests throughout the restart (the replacement is forked after 1 s). A connection the
-    // primary handed to the worker just as it died is never answered (Node's cluster does not
-    // take it back), hence the short timeout: that is allowed only for requests begun at the kill.
-    const failures: Array<{ startedMs: number; error: string }> = [];
-    let answered = 0;
+    // Requests throughout the restart, until the replacement is there (the primary forks it
+    // 1 s after the death). A connection the primary handed to the worker as it died is never
+    // answered (Node's cluster does not take it back): that is excused only for requests begun
+    // before the primary had logged the death, and only those get a short timeout; every
+    // request begun after it must be answered, however slowly.
+    const noticed = () => c.logged('a worker died; starting another').length > 0;
+    const failures: Array<{ afterNotice: boolean; error: string }> = [];
+    let answeredAfterNotice = 0;
     let replaced: number[] = [];
-    while (Date.now() < killedAt + 10_000) {
-      const startedMs = Date.now() - killedAt;
+    const back = await waitFor(async () => {
+      const afterNotice = noticed();
       try {
-        const answer = await send(c.url, 'GET', '/v2/', undefined, { timeoutMs: 1_000 });
-        if (answer.status === 200) answered++;
-        else failures.push({ startedMs, error: `status ${answer.status}` });
+        const answer = await send(c.url, 'GET', '/v2/', undefined, { timeoutMs: afterNotice ? WAIT_MS : 2_000 });
+        if (answer.status !== 200) failures.push({ afterNotice, error: `status ${answer.status}` });
+        else if (afterNotice) answeredAfterNotice++;
       } catch (err) {
-        failures.push({ startedMs, error: (err as Error).message });
+        failures.push({ afterNotice, error: (err as Error).message });
       }
       const now = c.workers;
-      if (startedMs > 3_000 && now.length === 2 && !now.includes(victim)) {
-        replaced = now;
-        break;
-      }
-      await sleep(20);
-    }
-    expect({ replaced, output: replaced.length === 2 ? '' : c.describe() }).toEqual({ replaced: expect.arrayContaining([survivor]), output: '' });
+      if (afterNotice && answeredAfterNotice > 0 && now.length === 2 && !now.includes(victim)) replaced = now;
+      return replaced.length === 2;
+    }, WAIT_MS, 20);
+    expect({ back, replaced, output: back ? '' : c.describe() }).toEqual({ back: true, replaced: expect.arrayContaining([survivor]), output: '' });
     const fresh = replaced.find((p) => p !== survivor)!;
     expect(before).not.toContain(fresh);
-    expect(failures.filter((f) => f.startedMs > 500)).toEqual([]);
-    expect(failures.length).toBeLessThanOrEqual(1);
-    expect(answered).toBeGreaterThan(20);
+    expect(failures.filter((f) => f.afterNotice)).toEqual([]);
 
     // The new worker takes connections too (once it listens), and answers them.
     const servedBy = new Set<number>();
-    const until = Date.now() + 10_000;
+    const until = Date.now() + WAIT_MS;
     while (servedBy.size < 2 && Date.now() < until) {
       const answer = await send(c.url, 'GET', '/v2/', undefined, { among: replaced });
       expect(answer.status).toBe(200);
@@ -500,7 +558,7 @@ describe('berth serve as a cluster (BERTH_WORKERS > 1)', () => {
     const back = await waitFor(() => {
       replaced = c.workers;
       return !c.running || (replaced.length === 2 && replaced.every((w) => !before.includes(w)));
-    }, 10_000);
+    }, WAIT_MS);
     expect({ back, running: c.running, replaced: replaced.length, output: c.running ? '' : c.describe() }).toEqual({
       back: true,
       running: true,
@@ -510,7 +568,7 @@ describe('berth serve as a cluster (BERTH_WORKERS > 1)', () => {
 
     // Serving again once the new workers listen (a connection comes in only then).
     const servedBy = new Set<number>();
-    const until = Date.now() + 10_000;
+    const until = Date.now() + WAIT_MS;
     while (servedBy.size < 2 && Date.now() < until) {
       const answer = await send(c.url, 'GET', '/v2/', undefined, { among: replaced }).catch(() => undefined);
       if (answer) {
@@ -530,7 +588,7 @@ describe('berth serve as a cluster (BERTH_WORKERS > 1)', () => {
     expect((await send(c.url, 'GET', '/v2/')).status).toBe(200);
 
     c.child.kill('SIGTERM');
-    const exit = await c.waitExit(20_000);
+    const exit = await c.waitExit(WAIT_MS);
     expect({ exit, output: exit ? '' : c.describe() }).toEqual({ exit: { code: 0, signal: null }, output: '' });
     // Reaped by the primary before it exited: not even zombies are left.
     expect(workers.filter((w) => stat(w) !== undefined)).toEqual([]);
@@ -546,8 +604,8 @@ describe('berth serve as a cluster (BERTH_WORKERS > 1)', () => {
     expect(workers).toHaveLength(2);
 
     c.child.kill('SIGKILL');
-    expect(await c.waitExit(5_000)).toEqual({ code: null, signal: 'SIGKILL' });
-    const gone = await waitFor(() => workers.every((w) => !alive(w)), 10_000);
+    expect(await c.waitExit(WAIT_MS)).toEqual({ code: null, signal: 'SIGKILL' });
+    const gone = await waitFor(() => workers.every((w) => !alive(w)), WAIT_MS);
     expect({ gone, left: workers.filter(alive) }).toEqual({ gone: true, left: [] });
     expect(berthProcessesFor(c.dataDir)).toEqual([]);
   });
@@ -593,13 +651,13 @@ describe('berth serve as a cluster (BERTH_WORKERS > 1)', () => {
     const port = (taken.address() as net.AddressInfo).port;
 
     const c = launch(port);
-    const exit = await c.waitExit(20_000);
+    const exit = await c.waitExit(WAIT_MS);
     expect({ exit, output: exit ? '' : c.describe() }).toEqual({ exit: { code: 1, signal: null }, output: '' });
     // The workers failed (the primary itself binds nothing), and the primary stopped instead of restarting them.
     expect(c.output).toMatch(/EADDRINUSE/);
     expect(c.logged('a worker failed to start; stopping').length).toBeGreaterThanOrEqual(1);
     expect(c.logged('a worker died; starting another')).toEqual([]);
     expect(c.logged('berth is serving')).toEqual([]);
-    expect(await waitFor(() => berthProcessesFor(c.dataDir).length === 0, 5_000)).toBe(true);
+    expect(await waitFor(() => berthProcessesFor(c.dataDir).length === 0, WAIT_MS)).toBe(true);
   });
 });

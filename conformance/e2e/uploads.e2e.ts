@@ -3,7 +3,7 @@
 import { openServer, ServerHandle, stopAll } from './support/berth-process';
 import { Client, check, expectOciError, expectStatus, header, parseUploadRange } from './support/http';
 import { MiB, patternChunks, patternDigest, patternSlice, repoName, sha256, uniqueBytes } from './support/data';
-import { interruptedPatch, patchRange, uploadStatus } from './support/uploads';
+import { interruptedPatch, patchRange, uploadStatus, whenUploadIdle } from './support/uploads';
 
 let server: ServerHandle;
 let client: Client;
@@ -54,9 +54,11 @@ describe('interrupted and resumed uploads', () => {
       },
     });
     expect(cut.status).toBeUndefined(); // the server must not have completed a request it never fully got
-    await new Promise((r) => setTimeout(r, 300));
+    // Not a fixed pause: the server may notice the disconnect late on a loaded machine.
+    const idle = await whenUploadIdle(client, loc1);
 
-    const st = await uploadStatus(client, loc1);
+    const st = await uploadStatus(client, idle.location);
+    check(st.reply, st.received === idle.received, `status Range end+1 = ${st.received}, the idle probe saw ${idle.received}`);
     check(st.reply, st.received >= FIRST, `Range end+1 = ${st.received} < ${FIRST}: the first, acknowledged chunk was lost`);
     check(st.reply, st.received <= FIRST + cut.written, `Range end+1 = ${st.received} > ${FIRST + cut.written} bytes ever sent`);
 

@@ -13,6 +13,14 @@ export interface ListPage {
   next: { last: string; n: number } | null;
 }
 
+/** Index rows read per query while skipping hidden repositories. */
+const SCAN_BATCH = 100;
+/** Names examined per catalog request at most, whatever is hidden: the cost bound of one page. */
+const DEFAULT_SCAN_BUDGET = 1000;
+
+/** The part of the metadata index listings read. */
+export type ListingIndex = Pick<MetadataIndex, 'repositoryExists' | 'listTags' | 'listRepositories'>;
+
 /**
  * Tag and catalog listings. Every page is bounded by `maxPage`, whatever
  * `n` the client asks for, so no request can make the registry build an
@@ -20,8 +28,9 @@ export interface ListPage {
  */
 export class ListingService {
   constructor(
-    private readonly index: MetadataIndex,
+    private readonly index: ListingIndex,
     private readonly maxPage: number,
+    private readonly scanBudget = DEFAULT_SCAN_BUDGET,
   ) {}
 
   async tags(repository: string, query: PageQuery): Promise<ListPage> {
@@ -30,39 +39,50 @@ export class ListingService {
   }
 
   /**
-   * The catalog; with `visible`, only what the caller may see. Filtering
-   * happens page by page, so hidden repositories never make a page short
-   * by more than the scan bound allows.
+   * The catalog; with `visible`, only what the caller may see. Hidden
+   * repositories are skipped by scanning the index, at most `scanBudget`
+   * names per request; a page that runs out of budget before it is full
+   * still links to the next one, from where the scan stopped, so a client
+   * following `Link` sees every visible repository exactly once and never
+   * stops early while more remain.
    */
   async repositories(query: PageQuery, visible?: (name: string) => Promise<boolean>): Promise<ListPage> {
     if (!visible) return this.page(query, (last, limit) => this.index.listRepositories({ last, limit }));
-    return this.page(query, async (last, limit) => {
-      const out: string[] = [];
-      let cursor = last;
-      // Bounded: at most 20 scans of the index per request, whatever is hidden.
-      for (let scan = 0; scan < 20 && out.length < limit; scan++) {
-        const batch = await this.index.listRepositories({ last: cursor, limit });
-        for (const name of batch) {
-          if (out.length >= limit) break;
-          if (await visible(name)) out.push(name);
-        }
-        if (batch.length < limit) break;
-        cursor = batch[batch.length - 1];
+    const n = this.size(query);
+    if (n === 0) return { entries: [], next: null };
+    const entries: string[] = [];
+    let cursor = query.last;
+    let scanned = 0;
+    for (;;) {
+      const batch = await this.index.listRepositories({ last: cursor, limit: SCAN_BATCH });
+      for (const name of batch) {
+        // A full page with one more name behind it: link on from the last name listed.
+        if (entries.length === n) return { entries, next: { last: entries[n - 1] as string, n } };
+        // The budget spent with names still unscanned: link on from the scan position. That
+        // name may be one the caller cannot see; the alternative is a client that stops early.
+        if (scanned >= this.scanBudget && cursor !== undefined) return { entries, next: { last: cursor, n } };
+        scanned += 1;
+        cursor = name;
+        if (await visible(name)) entries.push(name);
       }
-      return out;
-    });
+      if (batch.length < SCAN_BATCH) return { entries, next: null };
+    }
+  }
+
+  /** The page size to serve (and that its Link repeats): the client's `n`, bounded by `maxPage`. */
+  private size(query: PageQuery): number {
+    return Math.min(parseN(query.n) ?? this.maxPage, this.maxPage);
   }
 
   private async page(query: PageQuery, fetch: (last: string | undefined, limit: number) => Promise<string[]>): Promise<ListPage> {
-    const requested = parseN(query.n);
-    const n = Math.min(requested ?? this.maxPage, this.maxPage);
+    const n = this.size(query);
     if (n === 0) return { entries: [], next: null };
     // One extra row tells whether a next page exists without a second query.
     const rows = await fetch(query.last, n + 1);
     const entries = rows.slice(0, n);
     const more = rows.length > n;
     const last = entries[entries.length - 1];
-    return { entries, next: more && last !== undefined ? { last, n: requested === undefined ? n : Math.min(requested, this.maxPage) } : null };
+    return { entries, next: more && last !== undefined ? { last, n } : null };
   }
 }
 

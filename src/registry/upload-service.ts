@@ -145,7 +145,8 @@ export class UploadService {
 
   private async session(repository: string, id: string): Promise<UploadSession> {
     const session = await this.sessions.get(id);
-    if (!session || session.repository !== repository) {
+    // Idle past the TTL is over, whether or not the purge has removed it yet (the same test as the purge's).
+    if (!session || session.repository !== repository || session.updatedAt < Date.now() - this.options.sessionTtlMs) {
       throw new RegistryError('BLOB_UPLOAD_UNKNOWN', `upload ${id} is not in progress for ${repository}`);
     }
     return session;

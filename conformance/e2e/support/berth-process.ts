@@ -19,7 +19,8 @@ import http from 'node:http';
 export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
 export const BERTH_CLI = process.env.BERTH_E2E_CLI ?? path.join(REPO_ROOT, 'dist', 'cli.js');
 const IMPL = process.env.BERTH_E2E_SERVER ?? 'berth';
-const READY_TIMEOUT_MS = Number(process.env.BERTH_E2E_READY_MS ?? 20_000);
+// Generous: a loaded machine starts slowly; reached only by a server that never answers.
+const READY_TIMEOUT_MS = Number(process.env.BERTH_E2E_READY_MS ?? 60_000);
 const STOP_TIMEOUT_MS = 10_000;
 const KEEP = process.env.BERTH_E2E_KEEP === '1';
 

@@ -34,6 +34,27 @@ export async function uploadStatus(client: Client, location: string): Promise<{ 
   return { received: end + 1, location: client.resolve(loc!).toString(), reply: r };
 }
 
+/**
+ * Waits until no request is writing to the upload any more (say, a PATCH the client cut, which the
+ * server notices in its own time), then returns what it kept. The probe is an empty PATCH: it needs the
+ * upload's lock, so it is refused with 416 while another request holds it and answered 202 with the
+ * final Range once the server has saved the cut chunk's bytes and let go. Polls; `boundMs` only stops
+ * a server that never lets go.
+ */
+export async function whenUploadIdle(client: Client, location: string, boundMs = 60_000): Promise<{ received: number; location: string; reply: Reply }> {
+  const deadline = Date.now() + boundMs;
+  for (;;) {
+    const r = await client.request('PATCH', location, { headers: { 'Content-Type': 'application/octet-stream', 'Content-Length': 0 } });
+    if (r.status !== 416 || Date.now() >= deadline) {
+      expectStatus(r, 202);
+      const loc = header(r, 'location');
+      check(r, !!loc, 'PATCH 202 without Location');
+      return { received: parseUploadRange(r) + 1, location: client.resolve(loc!).toString(), reply: r };
+    }
+    await sleep(100);
+  }
+}
+
 export interface Interrupted {
   /** Bytes of the body written to the socket before the interruption (an upper bound on what the server got). */
   written: number;
