@@ -30,7 +30,8 @@ export async function checkProperty<T>(name: string, arbitrary: fc.Arbitrary<T>,
   tallies.push({ name, runs: details.numRuns, skips: details.numSkips, failed: details.failed });
   if (details.failed) {
     const cause = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
-    throw new Error(`${cause}\n${fc.defaultReportMessage(details) ?? `property "${name}" failed (seed ${SEED})`}`);
+    const report = fc.defaultReportMessage(details) ?? `property "${name}" failed (seed ${SEED})`;
+    throw new Error(`${cause}\n${report.length > 2000 ? `${report.slice(0, 2000)}…` : report}`);
   }
 }
 
