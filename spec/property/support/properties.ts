@@ -71,12 +71,13 @@ export function expectErrorAnswer(res: Response, statuses: readonly number[], wh
 }
 
 /** A success or the registry's error answer: below 400 anything of `ok`, else `expectErrorAnswer`. */
-export function expectAnswer(res: Response, ok: readonly number[], errors: readonly number[], where: string): void {
+export function expectAnswer(res: Response, ok: readonly number[], errors: readonly number[], where: string, codes?: readonly ErrorCode[]): void {
   if (res.status < 400) {
     if (!ok.includes(res.status)) throw new Error(`${where}: unexpected ${res.status} ${res.text?.slice(0, 300)}`);
     return;
   }
-  expectErrorAnswer(res, errors, where);
+  const code = expectErrorAnswer(res, errors, where);
+  if (codes && res.request.method !== 'HEAD' && !codes.includes(code)) throw new Error(`${where}: unexpected code ${code}: ${res.text?.slice(0, 300)}`);
 }
 
 /** Characters a request line or header may carry as they are (Node's client refuses the rest). */
