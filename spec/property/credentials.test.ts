@@ -70,6 +70,19 @@ describe('credential parsers never answer 5xx', () => {
     }, 150);
   });
 
+  it('the Cookie header on the management API', async () => {
+    const cookie = fc.oneof(
+      headerValue(120),
+      headerValue(60).map((v) => `berth_session=${v}`),
+      fc.array(fc.tuple(fc.constantFrom('berth_session', 'other', '', ' berth_session '), headerValue(30)), { maxLength: 4 }).map((pairs) => pairs.map(([k, v]) => `${k}=${v}`).join(';')),
+    );
+    await checkProperty('Cookie header, GET /api/v1/user and POST /api/v1/orgs', fc.tuple(cookie, fc.boolean()), async ([value, change]) => {
+      const res = change ? await t.http.post('/api/v1/orgs').set('Cookie', value).send({ name: 'cookie-org' }) : await t.http.get('/api/v1/user').set('Cookie', value);
+      // No generated cookie names a live session: the caller is anonymous or refused.
+      expectAnswer(res, [], [401, 403], `${change ? 'POST /api/v1/orgs' : 'GET /api/v1/user'} with Cookie: ${value.slice(0, 100)}`);
+    }, 150);
+  });
+
   /** A JWT built from parts, each either valid or broken in one named way. */
   interface ForgedToken {
     token: string;
