@@ -3,8 +3,9 @@
  * JSON, and upload ids (and other id-like path parameters) holding path
  * traversal. Each answers the registry's error JSON with the spec's status.
  */
+import { createPrivateKey, sign } from 'node:crypto';
 import { expectOciError } from '../support/http';
-import { ADMIN_PASSWORD, SERVICE, basic, fetchToken, parseChallenge, startAuthRegistry, type AuthTestRegistry } from '../auth/support/auth-registry';
+import { ADMIN_PASSWORD, SERVICE, basic, decodeJwt, fetchToken, parseChallenge, startAuthRegistry, type AuthTestRegistry } from '../auth/support/auth-registry';
 
 describe('malformed input found by probes (issue 20)', () => {
   let t: AuthTestRegistry;
@@ -58,5 +59,43 @@ describe('malformed input found by probes (issue 20)', () => {
     ['/v2/admin/../app/manifests/latest', 400, 'NAME_INVALID'],
   ] as const)('%s is %i %s', async (path, status, code) => {
     expectOciError(await t.http.get(path).set('Authorization', admin), status, code);
+  });
+
+  // Found by the properties in spec/property, pinned here so a change of seed cannot lose them.
+  describe('found by the properties', () => {
+    it('refuses a token signed by our key whose access claim holds entries of the wrong type: 401, not 500', async () => {
+      const token = await fetchToken(t.http, { username: 'admin', password: ADMIN_PASSWORD }, ['repository:admin/app:pull,push']);
+      const { header, payload } = decodeJwt(token);
+      const key = (await t.identities.signingKeys()).find((k) => k.kid === header.kid);
+      if (!key) throw new Error('the signing key is gone');
+      const json = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+      const input = `${json(header)}.${json({ ...payload, access: [1] })}`;
+      const signature = sign('sha256', Buffer.from(input), { key: createPrivateKey(key.privatePem), dsaEncoding: 'ieee-p1363' }).toString('base64url');
+      const res = await t.http.post('/v2/admin/app/blobs/uploads/').set('Authorization', `Bearer ${input}.${signature}`);
+      expectOciError(res, 401, 'UNAUTHORIZED');
+      expect(parseChallenge(res).error).toBe('invalid_token');
+    });
+
+    it.each([
+      ['GET /token', () => t.http.get('/token').set('Authorization', 'Basic')],
+      ['GET /api/v1/user', () => t.http.get('/api/v1/user')],
+    ])('a 401 from %s carries a challenge', async (_label, send) => {
+      const res = await send();
+      expectOciError(res, 401, 'UNAUTHORIZED');
+      expect(res.headers['www-authenticate']).toMatch(/^Basic realm="/);
+    });
+
+    it.each([
+      ['a form over 16 KiB', 'application/x-www-form-urlencoded', `grant_type=password&password=${'x'.repeat(17 * 1024)}`, 413],
+      ['a form in an unknown charset', 'application/x-www-form-urlencoded; charset=nonsense', 'grant_type=password', 415],
+      ['a repeated form field', 'application/x-www-form-urlencoded', 'grant_type=password&username=admin&username=bob&password=x', 400],
+    ])('POST /token with %s is REQUEST_INVALID (4xx), not 500', async (_label, type, body, status) => {
+      expectOciError(await t.http.post('/token').set('Content-Type', type).send(body), status, 'REQUEST_INVALID');
+    });
+
+    it.each(['', '?digest=sha256:abc'])('PUT to an upload that does not exist (%s) is BLOB_UPLOAD_UNKNOWN, not DIGEST_INVALID', async (query) => {
+      const res = await t.http.put(`/v2/admin/app/blobs/uploads/00000000-0000-4000-8000-000000000000${query}`).set('Authorization', admin);
+      expectOciError(res, 404, 'BLOB_UPLOAD_UNKNOWN');
+    });
   });
 });
