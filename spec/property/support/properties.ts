@@ -9,6 +9,8 @@ import type { Response } from 'supertest';
 import { ERROR_CODES, type ErrorCode } from '../../../src/oci/errors';
 
 export const SEED = Number(process.env.BERTH_PROPERTY_SEED ?? 20_2026);
+// A few seconds per property here; ample room for a loaded 2-core machine.
+jest.setTimeout(90_000);
 const DEFAULT_RUNS = Number(process.env.BERTH_PROPERTY_RUNS ?? 250);
 
 interface Tally {
