@@ -44,6 +44,8 @@ describe('credential parsers never answer 5xx', () => {
     headerValue(80).map((s) => `Basic ${s}`),
     fc.uint8Array({ maxLength: 60 }).map((bytes) => `Basic ${Buffer.from(bytes).toString('base64')}`),
     fc.tuple(headerValue(30), headerValue(30)).map(([u, p]) => `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}`),
+    // A real user with a wrong password: the password check itself runs.
+    headerValue(30).filter((p) => p !== ADMIN_PASSWORD).map((p) => `Basic ${Buffer.from(`admin:${p}`).toString('base64')}`),
     fc.constantFrom('berth_pat_', 'berth_ci_', 'x').chain((prefix) => headerValue(40).map((s) => `Basic ${Buffer.from(`u:${prefix}${s}`).toString('base64')}`)),
     // Bearer: junk, junk with dots, PAT-shaped junk.
     headerValue(120).map((s) => `Bearer ${s}`),

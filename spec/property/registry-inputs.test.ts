@@ -89,6 +89,16 @@ describe('registry inputs never answer 5xx', () => {
     }, 200);
   });
 
+  it('?digest= on PUT /v2/<name>/blobs/uploads/<id> completing a real upload', async () => {
+    await checkProperty('query: digest (PUT upload)', fc.tuple(digestText, fc.uint8Array({ maxLength: 12 })), async ([digest, body]) => {
+      const started = await send('post', '/v2/admin/scratch/blobs/uploads/');
+      if (started.status !== 202) throw new Error(`starting an upload: ${started.status}`);
+      const location = String(started.headers.location);
+      const res = await send('put', `${location}${location.includes('?') ? '&' : '?'}digest=${digest}`).set('Content-Type', 'application/octet-stream').send(Buffer.from(body));
+      expectAnswer(res, [201], [400], `PUT ?digest=${digest} with ${body.length} bytes`, ['DIGEST_INVALID', 'SIZE_INVALID', 'BLOB_UPLOAD_INVALID']);
+    }, 150);
+  });
+
   /** A Range header: well-formed, nearly well-formed, or any text. */
   const rangeHeader: fc.Arbitrary<string> = fc.oneof(
     fc
