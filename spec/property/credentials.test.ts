@@ -11,6 +11,7 @@ import { Authenticator } from '../../src/auth/authenticator';
 import { Authorizer } from '../../src/auth/authorizer';
 import { SigningKeys } from '../../src/auth/signing-keys';
 import { InvalidTokenError, TokenService } from '../../src/auth/token-service';
+import { decodeBasic, parseAuthorization } from '../../src/http/authorization-header';
 import { ADMIN_PASSWORD, ISSUER, SERVICE, basic, fetchToken, parseChallenge, startAuthRegistry, type AuthTestRegistry } from '../auth/support/auth-registry';
 import { checkProperty, expectAnswer, expectErrorAnswer, headerValue, printPropertyCounts } from './support/properties';
 
@@ -70,6 +71,25 @@ describe('credential parsers never answer 5xx', () => {
       // Only an absent credential may pass (anonymous): every generated one is invalid.
       expectAnswer(res, header === '' ? ok : [], errors, `${where} with Authorization: ${header.slice(0, 80)}`);
     }, 150);
+  });
+
+  it('parseAuthorization and decodeBasic never throw, and read back what a client encoded', async () => {
+    // Any Unicode (whole graphemes, so UTF-8 round-trips), the user without a colon (RFC 7617).
+    const user = fc.string({ unit: 'grapheme', maxLength: 20 }).filter((u) => !u.includes(':'));
+    const password = fc.string({ unit: 'grapheme', maxLength: 30 });
+    const scheme = fc.stringMatching(/^[A-Za-z][A-Za-z0-9-]{0,10}$/);
+    await checkProperty('Authorization header, parseAuthorization and decodeBasic directly', fc.tuple(authorization, user, password, scheme), ([header, u, p, sch]) => {
+      const parsed = parseAuthorization(header);
+      if (parsed.scheme.includes(' ') || parsed.scheme !== parsed.scheme.toLowerCase() || parsed.value !== parsed.value.trim()) {
+        throw new Error(`odd parse of ${header}: ${JSON.stringify(parsed)}`);
+      }
+      decodeBasic(parsed.value);
+      const encoded = parseAuthorization(`${sch}  ${Buffer.from(`${u}:${p}`, 'utf8').toString('base64')} `);
+      const back = decodeBasic(encoded.value);
+      if (encoded.scheme !== sch.toLowerCase() || back?.username !== u || back.password !== p) {
+        throw new Error(`${sch} ${u}:${p} read back as ${encoded.scheme} ${JSON.stringify(back)}`);
+      }
+    }, 500);
   });
 
   it('the Cookie header on the management API', async () => {

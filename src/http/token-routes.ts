@@ -6,6 +6,7 @@ import { ANONYMOUS, type Principal } from '../auth/principal';
 import type { SigningKeys } from '../auth/signing-keys';
 import type { TokenService } from '../auth/token-service';
 import { RegistryError } from '../oci/errors';
+import { decodeBasic, parseAuthorization } from './authorization-header';
 import { bodyParserErrors } from './body-parser-errors';
 
 export interface TokenRouteDependencies {
@@ -77,12 +78,11 @@ export function tokenRoutes(deps: TokenRouteDependencies): Router {
 async function basicPrincipal(req: Request, deps: TokenRouteDependencies): Promise<Principal> {
   const header = req.headers.authorization;
   if (!header) return ANONYMOUS;
-  const [scheme, value = ''] = header.split(' ');
-  if (scheme?.toLowerCase() !== 'basic') throw new RegistryError('UNAUTHORIZED', 'the token endpoint takes Basic credentials');
-  const decoded = Buffer.from(value, 'base64').toString('utf8');
-  const colon = decoded.indexOf(':');
-  if (colon < 0) throw new RegistryError('UNAUTHORIZED', 'malformed Basic credentials');
-  return deps.authenticator.login(decoded.slice(0, colon), decoded.slice(colon + 1), req.ip ?? '');
+  const { scheme, value } = parseAuthorization(header);
+  if (scheme !== 'basic') throw new RegistryError('UNAUTHORIZED', 'the token endpoint takes Basic credentials');
+  const credentials = decodeBasic(value);
+  if (!credentials) throw new RegistryError('UNAUTHORIZED', 'malformed Basic credentials');
+  return deps.authenticator.login(credentials.username, credentials.password, req.ip ?? '');
 }
 
 async function mintRefreshToken(principal: Principal & { kind: 'user' }, deps: TokenRouteDependencies): Promise<string> {
