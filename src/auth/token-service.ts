@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
+import { z } from 'zod';
 import type { Authenticator } from './authenticator';
 import type { Authorizer } from './authorizer';
 import { type Credential, type Principal, principalName } from './principal';
@@ -41,6 +42,27 @@ interface Claims {
   access: ResourceAccess[];
   berth?: BerthClaim;
 }
+
+/**
+ * The claims Berth relies on, checked after the signature: a token signed by
+ * a key we hold but shaped otherwise (an old release, a bug, a leaked key)
+ * must be refused as invalid, not crash the request that carries it.
+ */
+const credentialShape = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('password') }),
+  z.object({ type: z.literal('session') }),
+  z.object({ type: z.literal('pat'), tokenId: z.number().int() }),
+  z.object({ type: z.literal('ci'), tokenId: z.number().int() }),
+  z.object({ type: z.literal('refresh'), refreshId: z.number().int(), tokenId: z.number().int().nullable() }),
+]);
+const claimsShape = z.object({
+  exp: z.number(),
+  nbf: z.number(),
+  access: z.array(
+    z.object({ type: z.enum(['repository', 'registry']), name: z.string(), actions: z.array(z.string()) }),
+  ),
+  berth: z.object({ uid: z.number().int(), cred: credentialShape }).optional(),
+});
 
 /** A token whose signature, issuer and audience already checked out, and the key that signed it. */
 interface VerifiedEntry {
@@ -141,10 +163,12 @@ export class TokenService {
   }
 
   private async verifySignature(token: string): Promise<VerifiedEntry> {
-    const decoded = jwt.decode(token, { complete: true });
+    const decoded = decodeUnverified(token);
     if (!decoded || typeof decoded.payload === 'string') throw new InvalidTokenError('malformed token');
     // Only our algorithm, and only keys we hold: refuses `alg: none` and HS256-with-public-key.
-    if (decoded.header.alg !== JWT_ALGORITHM || !decoded.header.kid) throw new InvalidTokenError('unexpected token algorithm');
+    if (decoded.header.alg !== JWT_ALGORITHM || typeof decoded.header.kid !== 'string' || !decoded.header.kid) {
+      throw new InvalidTokenError('unexpected token algorithm');
+    }
     const kid = decoded.header.kid;
     const key = await this.keys.publicKey(kid);
     if (!key) throw new InvalidTokenError('unknown signing key');
@@ -158,9 +182,7 @@ export class TokenService {
     } catch (err) {
       throw new InvalidTokenError((err as Error).message);
     }
-    if (typeof claims.exp !== 'number' || typeof claims.nbf !== 'number' || !Array.isArray(claims.access)) {
-      throw new InvalidTokenError('token lacks required claims');
-    }
+    if (!claimsShape.safeParse(claims).success) throw new InvalidTokenError('token lacks required claims');
     return { kid, claims };
   }
 
@@ -201,5 +223,18 @@ export class TokenService {
       this.verified.delete(oldest.value);
     }
     this.verified.set(cacheKey, entry);
+  }
+}
+
+/**
+ * The header and payload before any check. jsonwebtoken's decode throws a
+ * SyntaxError when a segment is not JSON (and returns null for other junk):
+ * both are a malformed token, never a server error.
+ */
+function decodeUnverified(token: string): jwt.Jwt | null {
+  try {
+    return jwt.decode(token, { complete: true });
+  } catch {
+    return null;
   }
 }

@@ -1,3 +1,5 @@
+import { isValidName } from '../oci/reference';
+
 /**
  * The distribution-spec's endpoints (spec.md, "Endpoints"), named once. A
  * repository name may contain slashes, so routes are matched here rather
@@ -34,10 +36,32 @@ const PATTERNS: ReadonlyArray<{ route: RouteName; pattern: RegExp; groups: Array
   { route: 'upload', pattern: /^(.+)\/blobs\/uploads\/([^/]+)$/, groups: ['name', 'uploadId'] },
   { route: 'blob', pattern: /^(.+)\/blobs\/([^/]+)$/, groups: ['name', 'digest'] },
   { route: 'referrers', pattern: /^(.+)\/referrers\/([^/]+)$/, groups: ['name', 'digest'] },
+  // Loose forms, tried last: an id holding a slash (`../../x` sent raw, or `..%2F` decoded on the
+  // way) still reaches its route, which refuses the id with the route's own error (an unknown
+  // upload, an invalid digest or tag) rather than "no such endpoint".
+  { route: 'upload', pattern: /^(.+?)\/blobs\/uploads\/(.+)$/, groups: ['name', 'uploadId'] },
+  { route: 'manifest', pattern: /^(.+?)\/manifests\/(.+)$/, groups: ['name', 'reference'] },
+  { route: 'referrers', pattern: /^(.+?)\/referrers\/(.+)$/, groups: ['name', 'digest'] },
+  { route: 'blob', pattern: /^(.+?)\/blobs\/(.+)$/, groups: ['name', 'digest'] },
 ];
 
-/** Matches the part of a path after `/v2/`. */
+/**
+ * Upload ids are Berth's own (random UUIDs): anything else names no upload,
+ * whatever the session store would make of it.
+ */
+const UPLOAD_ID_GRAMMAR = /^[A-Za-z0-9-]{1,64}$/;
+
+export function isValidUploadId(id: string): boolean {
+  return UPLOAD_ID_GRAMMAR.test(id);
+}
+
+/**
+ * Matches the part of a path after `/v2/`: the first route whose repository
+ * name is valid, else the first route that matched at all (its invalid name
+ * is then refused as NAME_INVALID).
+ */
 export function matchRoute(path: string): RouteMatch | null {
+  let first: RouteMatch | null = null;
   for (const { route, pattern, groups } of PATTERNS) {
     const m = pattern.exec(path);
     if (!m) continue;
@@ -45,9 +69,10 @@ export function matchRoute(path: string): RouteMatch | null {
     groups.forEach((key, i) => {
       (match as unknown as Record<string, string | undefined>)[key] = m[i + 1];
     });
-    return match;
+    if (match.name === undefined || isValidName(match.name)) return match;
+    first ??= match;
   }
-  return null;
+  return first;
 }
 
 /** Which action each method needs on each route. */

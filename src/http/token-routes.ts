@@ -6,6 +6,8 @@ import { ANONYMOUS, type Principal } from '../auth/principal';
 import type { SigningKeys } from '../auth/signing-keys';
 import type { TokenService } from '../auth/token-service';
 import { RegistryError } from '../oci/errors';
+import { decodeBasic, parseAuthorization } from './authorization-header';
+import { bodyParserErrors } from './body-parser-errors';
 
 export interface TokenRouteDependencies {
   tokens: TokenService;
@@ -40,7 +42,7 @@ export function tokenRoutes(deps: TokenRouteDependencies): Router {
   });
 
   router.post('/token', form, async (req, res) => {
-    const params = (req.body ?? {}) as Record<string, string | undefined>;
+    const params = formParams(req.body);
     let principal: Principal;
     if (params.grant_type === 'password') {
       if (!params.username || params.password === undefined) throw new RegistryError('UNAUTHORIZED', 'username and password are required');
@@ -69,18 +71,18 @@ export function tokenRoutes(deps: TokenRouteDependencies): Router {
   router.get('/token/jwks.json', async (_req, res) => {
     res.status(200).json(await deps.keys.jwks());
   });
+  router.use(bodyParserErrors);
   return router;
 }
 
 async function basicPrincipal(req: Request, deps: TokenRouteDependencies): Promise<Principal> {
   const header = req.headers.authorization;
   if (!header) return ANONYMOUS;
-  const [scheme, value = ''] = header.split(' ');
-  if (scheme?.toLowerCase() !== 'basic') throw new RegistryError('UNAUTHORIZED', 'the token endpoint takes Basic credentials');
-  const decoded = Buffer.from(value, 'base64').toString('utf8');
-  const colon = decoded.indexOf(':');
-  if (colon < 0) throw new RegistryError('UNAUTHORIZED', 'malformed Basic credentials');
-  return deps.authenticator.login(decoded.slice(0, colon), decoded.slice(colon + 1), req.ip ?? '');
+  const { scheme, value } = parseAuthorization(header);
+  if (scheme !== 'basic') throw new RegistryError('UNAUTHORIZED', 'the token endpoint takes Basic credentials');
+  const credentials = decodeBasic(value);
+  if (!credentials) throw new RegistryError('UNAUTHORIZED', 'malformed Basic credentials');
+  return deps.authenticator.login(credentials.username, credentials.password, req.ip ?? '');
 }
 
 async function mintRefreshToken(principal: Principal & { kind: 'user' }, deps: TokenRouteDependencies): Promise<string> {
@@ -89,6 +91,21 @@ async function mintRefreshToken(principal: Principal & { kind: 'user' }, deps: T
   const tokenId = c.type === 'pat' ? c.tokenId : c.type === 'refresh' ? c.tokenId : null;
   await deps.identities.createRefreshToken(principal.userId, tokenId, hashSecret(secret), Date.now() + deps.refreshTokenTtlMs);
   return secret;
+}
+
+/**
+ * The form's fields as single strings. RFC 6749 §3.1: a parameter must not
+ * be sent twice; a repeated one (which the parser turns into an array) is
+ * refused rather than guessed at.
+ */
+function formParams(body: unknown): Record<string, string | undefined> {
+  const params: Record<string, string | undefined> = {};
+  if (typeof body !== 'object' || body === null) return params;
+  for (const [key, value] of Object.entries(body as Record<string, unknown>)) {
+    if (typeof value !== 'string') throw new RegistryError('REQUEST_INVALID', `parameter sent more than once: ${key}`);
+    params[key] = value;
+  }
+  return params;
 }
 
 function queryList(req: Request, key: string): string[] {

@@ -2,7 +2,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { RegistryError } from '../oci/errors';
 import { assertValidName } from '../oci/reference';
 import type { RouteHandlers } from './handler';
-import { matchRoute, type RouteMatch } from './routes';
+import { isValidUploadId, matchRoute, type RouteMatch } from './routes';
 
 /** Runs before a matched route's handler; throws to refuse (authorization lives here). */
 export type RouteGuard = (req: Request, match: RouteMatch) => Promise<void>;
@@ -34,6 +34,14 @@ export function v2Router(handlers: RouteHandlers, guard?: RouteGuard) {
       next(err);
       return;
     }
-    (guard ? guard(req, match) : Promise.resolve()).then(() => handler(req, res, match)).catch(next);
+    (guard ? guard(req, match) : Promise.resolve())
+      .then(() => {
+        // After authorization, as for any other upload the caller does not have.
+        if (match.uploadId !== undefined && !isValidUploadId(match.uploadId)) {
+          throw new RegistryError('BLOB_UPLOAD_UNKNOWN', 'no upload has this id');
+        }
+        return handler(req, res, match);
+      })
+      .catch(next);
   };
 }

@@ -21,7 +21,7 @@ export const ERROR_CODES = Object.freeze({
   // Berth's own: the spec has no code for these situations.
   RANGE_INVALID: { status: 416, message: 'requested range not satisfiable' },
   CONFLICT: { status: 409, message: 'the resource is still referenced' },
-  // The management API's (/api/v1) answer to a malformed body or query.
+  // The answer to a malformed body or query of the management API (/api/v1) or the token endpoint.
   REQUEST_INVALID: { status: 400, message: 'request invalid' },
   // Docker Registry v2's code for a bad `n`, which clients already know.
   PAGINATION_NUMBER_INVALID: { status: 400, message: 'invalid number of results requested' },

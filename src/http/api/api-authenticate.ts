@@ -5,6 +5,7 @@ import type { WebSessions } from '../../auth/management/web-sessions';
 import { ANONYMOUS } from '../../auth/principal';
 import { hashSecret } from '../../auth/secrets';
 import { RegistryError } from '../../oci/errors';
+import { decodeBasic, parseAuthorization } from '../authorization-header';
 
 export const SESSION_COOKIE = 'berth_session';
 
@@ -28,9 +29,7 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 async function identify(req: Request, authenticator: Authenticator, sessions: WebSessions): Promise<AuthContext> {
   const header = req.headers.authorization;
   if (header) {
-    const space = header.indexOf(' ');
-    const scheme = (space < 0 ? header : header.slice(0, space)).toLowerCase();
-    const value = space < 0 ? '' : header.slice(space + 1).trim();
+    const { scheme, value } = parseAuthorization(header);
     if (scheme === 'bearer') {
       if (!value.startsWith('berth_pat_') && !value.startsWith('berth_ci_')) {
         throw new RegistryError('UNAUTHORIZED', 'the API takes a personal access token as Bearer');
@@ -40,10 +39,9 @@ async function identify(req: Request, authenticator: Authenticator, sessions: We
       return { principal: await authenticator.login(throttleName, value, req.ip ?? ''), via: 'bearer' };
     }
     if (scheme === 'basic') {
-      const decoded = Buffer.from(value, 'base64').toString('utf8');
-      const colon = decoded.indexOf(':');
-      if (colon < 0) throw new RegistryError('UNAUTHORIZED', 'malformed Basic credentials');
-      return { principal: await authenticator.login(decoded.slice(0, colon), decoded.slice(colon + 1), req.ip ?? ''), via: 'basic' };
+      const credentials = decodeBasic(value);
+      if (!credentials) throw new RegistryError('UNAUTHORIZED', 'malformed Basic credentials');
+      return { principal: await authenticator.login(credentials.username, credentials.password, req.ip ?? ''), via: 'basic' };
     }
     throw new RegistryError('UNAUTHORIZED', `unsupported authorization scheme: ${scheme}`);
   }

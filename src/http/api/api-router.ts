@@ -8,6 +8,7 @@ import { apiAuthenticate } from './api-authenticate';
 import { packageRoutes } from './package-routes';
 import { repositoryRoutes } from './repository-routes';
 import { sessionRoutes } from './session-routes';
+import { bodyParserErrors } from '../body-parser-errors';
 
 export interface ApiDependencies {
   management: IdentityService;
@@ -32,16 +33,6 @@ export function apiRouter(deps: ApiDependencies): Router {
     accessTokenRoutes(deps.management),
   );
   router.use((req: Request, _res: Response, next: NextFunction) => next(new RegistryError('NOT_FOUND', { path: req.originalUrl.split('?')[0] })));
-  router.use(bodyErrors);
+  router.use(bodyParserErrors);
   return router;
-}
-
-/** body-parser's errors (malformed JSON, too large, bad charset) as REQUEST_INVALID with their status. */
-function bodyErrors(err: unknown, _req: Request, _res: Response, next: NextFunction): void {
-  const e = err as { type?: unknown; status?: unknown } | null;
-  if (!(err instanceof RegistryError) && typeof e?.type === 'string' && typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
-    next(new RegistryError('REQUEST_INVALID', (err as Error).message, { status: e.status }));
-    return;
-  }
-  next(err);
 }

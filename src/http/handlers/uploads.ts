@@ -1,4 +1,5 @@
 import type { Request, Response } from 'express';
+import { tryParseDigest } from '../../oci/digest';
 import { RegistryError } from '../../oci/errors';
 import { assertValidName } from '../../oci/reference';
 import type { BlobService } from '../../registry/blob-service';
@@ -64,6 +65,8 @@ export function uploadHandlers(
       },
       PUT: async (req, res, { name, uploadId }) => {
         const digest = queryParam(req, 'digest');
+        // An upload that does not exist is unknown, whatever the digest: only a known one can have a bad digest.
+        if (digest === undefined || tryParseDigest(digest) === null) await uploads.status(name!, uploadId!);
         let body: Request | undefined;
         if (hasBody(req)) {
           const range = chunkRange(req);

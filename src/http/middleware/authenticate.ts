@@ -5,6 +5,7 @@ import { ANONYMOUS } from '../../auth/principal';
 import { formatScope } from '../../auth/scope';
 import { InvalidTokenError, type TokenService } from '../../auth/token-service';
 import { RegistryError } from '../../oci/errors';
+import { decodeBasic, parseAuthorization } from '../authorization-header';
 
 declare module 'express-serve-static-core' {
   interface Request {
@@ -39,9 +40,7 @@ export function authenticate(deps: AuthDependencies) {
 async function identify(req: Request, deps: AuthDependencies): Promise<AuthContext> {
   const header = req.headers.authorization;
   if (!header) return { principal: ANONYMOUS, via: 'none' };
-  const space = header.indexOf(' ');
-  const scheme = header.slice(0, space).toLowerCase();
-  const value = header.slice(space + 1).trim();
+  const { scheme, value } = parseAuthorization(header);
   if (scheme === 'bearer') {
     try {
       const verified = await deps.tokens.verify(value);
@@ -52,11 +51,10 @@ async function identify(req: Request, deps: AuthDependencies): Promise<AuthConte
     }
   }
   if (scheme === 'basic') {
-    const decoded = Buffer.from(value, 'base64').toString('utf8');
-    const colon = decoded.indexOf(':');
-    if (colon < 0) throw unauthorized(req, deps, 'malformed Basic credentials');
+    const credentials = decodeBasic(value);
+    if (!credentials) throw unauthorized(req, deps, 'malformed Basic credentials');
     try {
-      const principal = await deps.authenticator.login(decoded.slice(0, colon), decoded.slice(colon + 1), req.ip ?? '');
+      const principal = await deps.authenticator.login(credentials.username, credentials.password, req.ip ?? '');
       return { principal, via: 'basic' };
     } catch (err) {
       // A 401 must carry a challenge (RFC 7235), also when the Basic credentials were wrong.

@@ -4,6 +4,8 @@ import { RegistryError } from '../../oci/errors';
 /** Errors of clients that went away mid-request: nothing to answer, nothing to alarm anyone about. */
 const CLIENT_GONE = new Set(['ECONNRESET', 'ERR_STREAM_PREMATURE_CLOSE', 'ECONNABORTED', 'EPIPE']);
 
+const BASIC_CHALLENGE = 'Basic realm="Berth", charset="UTF-8"';
+
 /** The one place an error becomes a response: the OCI error JSON with the code's status. */
 export function renderErrors() {
   // Express recognises error middleware by its four parameters.
@@ -22,6 +24,9 @@ export function renderErrors() {
     }
     if (!req.complete) drainBriefly(req, res);
     res.status(error.status).set(error.headers);
+    // RFC 9110 §15.5.2: every 401 names a scheme. Registry routes set their Bearer challenge;
+    // the token endpoint and the management API take Basic credentials.
+    if (error.status === 401 && !res.get('WWW-Authenticate')) res.set('WWW-Authenticate', BASIC_CHALLENGE);
     if (req.method === 'HEAD') {
       res.end();
       return;
