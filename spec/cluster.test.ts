@@ -106,7 +106,7 @@ async function connectionHolder(serverPort: number, clientPort: number, pids: nu
     }
     if (inode !== undefined) {
       for (const pid of pids) {
-        let fds: string[] = [];
+        let fds: string[];
         try {
           fds = fs.readdirSync(`/proc/${pid}/fd`);
         } catch {

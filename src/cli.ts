@@ -54,6 +54,8 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (values.version) {
+    // A require, not an import: package.json sits outside the build's rootDir.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     process.stdout.write(`${(require('../package.json') as { version: string }).version}\n`);
     return 0;
   }

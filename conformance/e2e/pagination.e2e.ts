@@ -65,7 +65,7 @@ async function walkLast(path: string, key: 'tags' | 'repositories', n: number): 
     if (pages > 5000) throw new Error(`more than 5000 pages walking ${path}`);
     const q = new URLSearchParams({ n: String(n) });
     if (last !== undefined) q.set('last', last);
-    const p = await fetchPage(`${path}?${q}`, key);
+    const p = await fetchPage(`${path}?${q.toString()}`, key);
     check(p.reply, p.items.length <= n, `page has ${p.items.length} > n=${n} entries`);
     if (last !== undefined && p.items.length > 0) check(p.reply, p.items[0]! > last, `page after last=${last} starts at ${p.items[0]}`);
     all.push(...p.items);

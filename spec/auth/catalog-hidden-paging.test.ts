@@ -29,7 +29,7 @@ async function walkCatalog(t: AuthTestRegistry, auth: AuthHeader, n: number): Pr
     expect(res.status).toBe(200);
     pages.push(res);
     seen.push(...(res.body.repositories as string[]));
-    const link = res.headers.link as string | undefined;
+    const link = res.headers.link;
     next = link === undefined ? null : (/^<([^>]+)>; rel="next"$/.exec(link)?.[1] ?? fail(`malformed Link: ${link}`));
   }
   return { seen, pages };

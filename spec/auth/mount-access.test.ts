@@ -48,9 +48,9 @@ describe('cross-repository mount and the source repository’s access', () => {
   /** What a fallback looks like, minus what differs per session (its id). */
   const shape = (res: Response) => ({
     status: res.status,
-    location: (res.headers.location as string | undefined)?.replace(/[^/]+$/, '<id>'),
-    range: res.headers.range as string | undefined,
-    digest: res.headers['docker-content-digest'] as string | undefined,
+    location: (res.headers.location)?.replace(/[^/]+$/, '<id>'),
+    range: res.headers.range,
+    digest: res.headers['docker-content-digest'],
     body: res.text,
   });
 

@@ -15,7 +15,6 @@ import { SigningKeys } from '../../src/auth/signing-keys';
 import { hashPassword } from '../../src/auth/secrets';
 import type { Account } from '../../src/auth/identity-store';
 import {
-  ADMIN_PASSWORD,
   ISSUER,
   SERVICE,
   addPat,
@@ -65,7 +64,6 @@ function expectUnauthorized(res: Response): void {
 describe('token attacks', () => {
   let t: AuthTestRegistry;
   let alice: Account;
-  const adminAuth = basic('admin', ADMIN_PASSWORD);
   const aliceCreds = { username: 'alice', password: 'alice-password' };
   const PUSH_A = 'repository:alice/a:pull,push';
   let contentA: PackageContent;

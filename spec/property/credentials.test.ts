@@ -226,7 +226,7 @@ describe('credential parsers never answer 5xx', () => {
         if (!valid) throw new Error(`an invalid token verified: ${token}`);
       } catch (err) {
         if (!(err instanceof InvalidTokenError)) throw err;
-        if (valid) throw new Error(`a valid token was refused: ${err.message}`);
+        if (valid) throw new Error(`a valid token was refused: ${err.message}`, { cause: err });
       }
     }, 300);
   });

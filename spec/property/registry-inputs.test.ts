@@ -183,7 +183,7 @@ describe('registry inputs never answer 5xx', () => {
   it('acceptedMediaTypes never throws', async () => {
     await checkProperty('header: Accept (acceptedMediaTypes directly)', acceptHeader, (accept) => {
       const types = acceptedMediaTypes(accept);
-      if (types !== null && [...types].some((x) => x !== x.toLowerCase() || x === '')) throw new Error(`odd types for ${accept}`);
+      if (types !== null && [...types].some((x) => x !== x.toLowerCase() || x === '')) throw new Error(`odd types for ${accept.join(', ')}`);
     }, 500);
   });
 

@@ -42,7 +42,7 @@ describe('token endpoint parameters never answer 5xx', () => {
       for (const access of parseScopes(values)) {
         if (access.type === 'repository') {
           if (!isValidName(access.name)) throw new Error(`invalid name kept: ${access.name}`);
-          if (access.actions.some((a) => !['pull', 'push', 'delete', '*'].includes(a))) throw new Error(`unknown action kept: ${access.actions}`);
+          if (access.actions.some((a) => !['pull', 'push', 'delete', '*'].includes(a))) throw new Error(`unknown action kept: ${access.actions.join(',')}`);
         } else if (access.name !== 'catalog' || access.actions.some((a) => a !== '*')) {
           throw new Error(`bad registry scope kept: ${JSON.stringify(access)}`);
         }

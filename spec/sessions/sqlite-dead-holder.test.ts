@@ -15,7 +15,7 @@ describe('SqliteUploadSessionStore locks held by a dead process', () => {
   it('takes over at once from a holder on this host whose process is gone (kill -9 and restart)', async () => {
     const child = spawnSync(process.execPath, ['-e', '0']);
     expect(child.status).toBe(0);
-    const deadPid = child.pid!;
+    const deadPid = child.pid;
     await store.create(session('s1'));
     expect(await store.tryLock('s1', `${os.hostname()}/${deadPid}/old`, 60_000)).toBe(true);
     expect(await store.tryLock('s1', `${os.hostname()}/${process.pid}/new`, 60_000)).toBe(true);

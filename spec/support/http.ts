@@ -100,7 +100,7 @@ export async function pushImage(http: Agent, name: string, reference: string | n
 
 /** A response header that must be present. */
 export function header(res: Response, name: string): string {
-  const value = res.headers[name.toLowerCase()] as string | undefined;
+  const value = res.headers[name.toLowerCase()];
   if (value === undefined) throw new Error(`response ${res.status} has no ${name} header`);
   return value;
 }

@@ -5,7 +5,7 @@ import type Database from 'better-sqlite3';
 import { Authenticator } from '../auth/authenticator';
 import { Authorizer } from '../auth/authorizer';
 import { DEFAULT_CI_TOKEN_TTL_MINUTES, IdentityService, SYSTEM } from '../auth/identity-service';
-import type { IdentityStore, OrgRole, RepositoryRole, Visibility } from '../auth/identity-store';
+import type { IdentityStore, Visibility } from '../auth/identity-store';
 import { parseRepositoryPath } from '../auth/management/names';
 import { SigningKeys } from '../auth/signing-keys';
 import { SqliteIdentityStore } from '../auth/sqlite/sqlite-identity-store';
@@ -99,7 +99,7 @@ const COMMANDS: Record<string, Record<string, Command>> = {
       options: { role: { type: 'string' } },
       async run({ service, io }, [org, user], values) {
         const role = oneOf(required(values, 'role'), ['owner', 'member', 'none'] as const, '--role');
-        await service.accounts.setMember(SYSTEM, arg(org), arg(user), role === 'none' ? null : (role as OrgRole));
+        await service.accounts.setMember(SYSTEM, arg(org), arg(user), role === 'none' ? null : role);
         io.stdout(role === 'none' ? `removed ${arg(user)} from ${arg(org)}\n` : `${arg(user)} is now ${role} of ${arg(org)}\n`);
       },
     },
@@ -133,7 +133,7 @@ const COMMANDS: Record<string, Record<string, Command>> = {
       async run({ service, io }, [repo, user], values) {
         const { owner, name } = repositoryArg(arg(repo));
         const role = oneOf(required(values, 'role'), ['read', 'write', 'admin', 'none'] as const, '--role');
-        await service.repositories.setCollaborator(SYSTEM, owner, name, arg(user), role === 'none' ? null : (role as RepositoryRole));
+        await service.repositories.setCollaborator(SYSTEM, owner, name, arg(user), role === 'none' ? null : role);
         io.stdout(role === 'none' ? `removed ${arg(user)} from ${owner}/${name}\n` : `${arg(user)} has ${role} on ${owner}/${name}\n`);
       },
     },
@@ -301,7 +301,7 @@ export async function runAdminCommand(argv: string[], io: CliIo): Promise<number
     const service = new IdentityService(identities, authorizer, new Authenticator(identities), {
       ciTokenTtlMinutes: config.auth.ciTokenTtlMinutes ?? DEFAULT_CI_TOKEN_TTL_MINUTES,
     });
-    await command.run({ service, identities, io }, parsed.positionals, parsed.values as Record<string, string | boolean | undefined>);
+    await command.run({ service, identities, io }, parsed.positionals, parsed.values);
     return 0;
   } catch (err) {
     if (err instanceof UsageError || err instanceof ConfigError) {

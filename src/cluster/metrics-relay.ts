@@ -92,7 +92,6 @@ export function relayClusterMetrics(timeoutMs = 4_000): void {
     const id = message.id;
     const round = nextRound++;
     const live = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined && w.isConnected());
-    let timer: NodeJS.Timeout | undefined;
     const entry = {
       parts: [] as MetricsJson[],
       waiting: new Set(live.map((w) => w.id)),
@@ -104,7 +103,7 @@ export function relayClusterMetrics(timeoutMs = 4_000): void {
       },
     };
     rounds.set(round, entry);
-    timer = setTimeout(entry.done, timeoutMs);
+    const timer = setTimeout(entry.done, timeoutMs);
     for (const w of live) w.send({ type: COLLECT, round } satisfies Collect);
   });
 }

@@ -251,7 +251,7 @@ export class BerthProcess {
     } finally {
       live.delete(this);
       if (KEEP) {
-        // eslint-disable-next-line no-console
+         
         console.log(`BERTH_E2E_KEEP: server files kept in ${this.workDir}${this.ownsDataDir ? '' : ` and ${this.dataDir}`}`);
       } else {
         fs.rmSync(this.workDir, { recursive: true, force: true });

@@ -42,6 +42,7 @@ export function show(r: Reply): string {
   const bodyLen = r.requestBodyLength === 'stream' ? 'streamed' : `${r.requestBodyLength} bytes`;
   let text = r.body.toString('utf8');
   if (text.length > 1500) text = `${text.slice(0, 1500)}… (${r.body.length} bytes)`;
+  // eslint-disable-next-line no-control-regex -- control characters are what mark a body as binary
   if (/[\x00-\x08\x0e-\x1f]/.test(text)) text = `<${r.body.length} binary bytes>`;
   return `${r.method} ${r.url}\n${reqH}\n  (body: ${bodyLen})\n-> ${r.status}\n${resH}\n${text}`;
 }
@@ -151,7 +152,7 @@ export class Client {
         res.on('error', (err) =>
           reject(
             new Error(
-              `${method} ${url}: response ${res.statusCode} broke off after ${parts.reduce((n, p) => n + p.length, 0)} body bytes (${err.message}); ` +
+              `${method} ${String(url)}: response ${res.statusCode} broke off after ${parts.reduce((n, p) => n + p.length, 0)} body bytes (${err.message}); ` +
                 `headers ${JSON.stringify(res.headers)}`,
             ),
           ),
@@ -173,7 +174,7 @@ export class Client {
       req.on('error', (err) => {
         // A server may answer early (e.g. 413) and close while the body is still being sent;
         // the response, if it arrived, is what counts.
-        if (!responded) reject(new Error(`${method} ${url}: ${err.message}`));
+        if (!responded) reject(new Error(`${method} ${String(url)}: ${err.message}`));
       });
       if (body === undefined) {
         req.end();

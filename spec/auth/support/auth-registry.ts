@@ -141,7 +141,7 @@ export async function fetchToken(
 
 /** Parses a `WWW-Authenticate: Bearer k="v",…` challenge into its parameters. */
 export function parseChallenge(res: Response): Record<string, string> {
-  const value = res.headers['www-authenticate'] as string | undefined;
+  const value = res.headers['www-authenticate'];
   if (!value) throw new Error(`response ${res.status} has no WWW-Authenticate header`);
   const m = /^Bearer (.*)$/.exec(value);
   if (!m?.[1]) throw new Error(`not a Bearer challenge: ${value}`);

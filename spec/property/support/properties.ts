@@ -40,7 +40,7 @@ export async function checkProperty<T>(name: string, arbitrary: fc.Arbitrary<T>,
 /** One line per property of the file: its name, the cases tried, the seed. Call from afterAll. */
 export function printPropertyCounts(file: string): void {
   const lines = tallies.map((t) => `  ${t.failed ? 'FAILED' : 'ok'} ${t.name}: ${t.runs} cases tried${t.skips ? `, ${t.skips} skipped` : ''} (seed ${SEED})`);
-  // eslint-disable-next-line no-console
+   
   console.log(`property cases, ${file}:\n${lines.join('\n')}`);
 }
 

@@ -67,7 +67,7 @@ function refuseCrossSite(req: Request): void {
   if (req.headers['sec-fetch-site'] === 'cross-site') throw new RegistryError('DENIED', 'cross-site request refused');
   const origin = req.headers.origin;
   if (origin === undefined) return;
-  let host: string | null = null;
+  let host: string | null;
   try {
     host = new URL(origin).host;
   } catch {
