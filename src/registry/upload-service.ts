@@ -73,7 +73,15 @@ export class UploadService {
     const now = Date.now();
     const session: UploadSession = { id: randomUUID(), repository, offset: 0, startedAt: now, updatedAt: now };
     await this.blobs.createUpload(session.id);
-    await this.sessions.create(session);
+    try {
+      await this.sessions.create(session);
+    } catch (err) {
+      // No session, no way for the client to reach the staged file: remove it now.
+      await this.bestEffort('removing the staged file of an upload that failed to start', () =>
+        this.blobs.abortUpload(session.id),
+      );
+      throw err;
+    }
     return session;
   }
 
@@ -118,7 +126,8 @@ export class UploadService {
     try {
       return await this.complete(repository, session.id, digest.value, body);
     } catch (err) {
-      await this.discard(session.id);
+      // The client sees the error that failed the push; a failed clean-up is left to the purge.
+      await this.bestEffort('discarding a failed monolithic upload', () => this.discard(session.id));
       throw err;
     }
   }
@@ -233,14 +242,18 @@ export class UploadService {
     try {
       await pipeline(body, meter, sink);
     } catch (err) {
-      // Keep what reached storage so the client can resume from there.
-      const staged = (await this.blobs.uploadSize(session.id)) ?? session.offset;
-      const intact = staged === session.offset + meter.bytes;
-      // The hash state must describe exactly the staged bytes: the new one, the old one if
-      // storage kept none of the chunk, or none at all (a later chunk re-hashes).
-      const hashState = intact ? this.saveHash(hash, staged) : staged === session.offset ? session.hashState : undefined;
-      await this.sessions.setOffset(session.id, staged, Date.now(), hashState);
-      if (intact) this.hashes.put(session.id, hash, staged);
+      // Keep what reached storage so the client can resume from there. On a full or failing
+      // disk this bookkeeping may fail too: the client still learns why its chunk failed, and
+      // the next request reconciles the session with what storage holds.
+      await this.bestEffort('recording the offset of a failed chunk', async () => {
+        const staged = (await this.blobs.uploadSize(session.id)) ?? session.offset;
+        const intact = staged === session.offset + meter.bytes;
+        // The hash state must describe exactly the staged bytes: the new one, the old one if
+        // storage kept none of the chunk, or none at all (a later chunk re-hashes).
+        const hashState = intact ? this.saveHash(hash, staged) : staged === session.offset ? session.hashState : undefined;
+        await this.sessions.setOffset(session.id, staged, Date.now(), hashState);
+        if (intact) this.hashes.put(session.id, hash, staged);
+      });
       throw err;
     }
     const offset = session.offset + meter.bytes;
@@ -308,13 +321,30 @@ export class UploadService {
     await this.blobs.commitUpload(session.id, digest.value);
     await this.index.linkBlob(session.repository, digest.value, session.offset);
     this.hashes.forget(session.id);
-    await this.sessions.delete(session.id);
+    // The blob is committed and linked, so the push succeeded: a session left behind has no
+    // staged data any more, and the next request for it or the purge removes it.
+    await this.bestEffort('deleting the session of a completed upload', () => this.sessions.delete(session.id));
   }
 
+  /**
+   * Staged bytes first, then the session: on a full disk removing the bytes is what frees the
+   * space the session store may need, and a session whose bytes are gone is reconciled away as
+   * unknown (a retried cancel finds it and finishes), while bytes without a session would wait
+   * for the purge.
+   */
   private async discard(id: string): Promise<void> {
     this.hashes.forget(id);
-    await this.sessions.delete(id);
     await this.blobs.abortUpload(id);
+    await this.sessions.delete(id);
+  }
+
+  /** Clean-up on an error path: a failure is logged, never allowed to hide the error being answered. */
+  private async bestEffort(what: string, work: () => Promise<void>): Promise<void> {
+    try {
+      await work();
+    } catch (err) {
+      this.log.warn({ err }, `${what} failed`);
+    }
   }
 }
 

@@ -1,5 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import { RegistryError } from '../../oci/errors';
+import { storageRegistryError } from '../storage-fault-errors';
 
 /** Errors of clients that went away mid-request: nothing to answer, nothing to alarm anyone about. */
 const CLIENT_GONE = new Set(['ECONNRESET', 'ERR_STREAM_PREMATURE_CLOSE', 'ECONNABORTED', 'EPIPE']);
@@ -14,8 +15,10 @@ export function renderErrors() {
       if (!res.headersSent) res.destroy();
       return;
     }
-    const error = err instanceof RegistryError ? err : new RegistryError('UNKNOWN');
+    const storage = err instanceof RegistryError ? null : storageRegistryError(err);
+    const error = err instanceof RegistryError ? err : (storage ?? new RegistryError('UNKNOWN'));
     if (error.code === 'UNKNOWN') req.log.error({ err }, 'request failed');
+    else if (error.code === 'STORAGE_FULL' || error.code === 'UNAVAILABLE') req.log.warn({ err }, 'storage fault');
     if (res.headersSent) {
       res.destroy();
       return;
