@@ -176,7 +176,11 @@ export class UploadService {
       startedAt: session.startedAt,
       updatedAt: Date.now(),
     };
-    await this.sessions.setOffset(session.id, staged, updated.updatedAt);
+    // Recording it may fail on the very full disk that cut the chunk short; the answer does not
+    // depend on it, and the next chunk records its own offset.
+    await this.bestEffort('recording the staged size of an upload', async () => {
+      await this.sessions.setOffset(session.id, staged, updated.updatedAt);
+    });
     return updated;
   }
 
