@@ -154,6 +154,11 @@ export class UploadService {
 
   private async session(repository: string, id: string): Promise<UploadSession> {
     const session = await this.sessions.get(id);
+    if (!session) {
+      // Staged bytes whose session is gone (deleted by a cancel whose clean-up failed, lost with
+      // the session store) can never be used again: free them now rather than at the purge.
+      await this.bestEffort('removing the staged bytes of an unknown upload', () => this.blobs.abortUpload(id));
+    }
     if (!session || session.repository !== repository) {
       throw new RegistryError('BLOB_UPLOAD_UNKNOWN', `upload ${id} is not in progress for ${repository}`);
     }

@@ -43,10 +43,11 @@ const DRAIN_MS = 10_000;
  * keep-alive response), but only for a bounded time.
  */
 function drainBriefly(req: Request, res: Response): void {
+  // Taken now: by the time the response has finished, the request may be detached from it.
+  const socket = req.socket;
   req.resume();
   res.once('finish', () => {
-    if (req.complete) return;
-    const socket = req.socket;
+    if (req.complete || !socket) return;
     const timer = setTimeout(() => socket.destroy(), DRAIN_MS);
     timer.unref();
     req.once('end', () => clearTimeout(timer));
