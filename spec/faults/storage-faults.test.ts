@@ -386,7 +386,7 @@ describe.each(ROUTES)('$route under storage faults', (routeCase) => {
           ctx.r.faults.arm({ operation, fault });
           const answer = await routeCase.act(ctx);
           ctx.r.faults.clear();
-          if (!ctx.r.faults.hit) throw new Error(`${id}: the fault was never hit`);
+          if (!ctx.r.faults.allHit) throw new Error(`${id}: the fault was never hit`);
           const outcome = expectAnswer(answer, fault, routeCase.route.split(' ')[0] as string);
           await expectBlobsWhole(ctx.r);
           await expectTagsResolve(ctx.r, ctx.name);
@@ -405,6 +405,33 @@ describe.each(ROUTES)('$route under storage faults', (routeCase) => {
           await ctx.r.close();
         }
       }
+    }
+  });
+});
+
+describe('a chunk cut short whose clean-up fails too', () => {
+  it.each([
+    // The first setOffset of a chunk that fails is the one recording how far it got.
+    ['sessions.setOffset', 'EIO'],
+    ['sessions.setOffset', 'timeout'],
+  ] as const)('answers the chunk\'s own fault (507) when %s then fails with %s, and the upload resumes', async (operation, fault) => {
+    const ctx: Ctx = { r: await startFaultRegistry(), name: 'faults/double', layer: blob(randomBytes(3 * CHUNK)) };
+    try {
+      await startWithFirstChunk(ctx);
+      // Armed in order: the chunk's write fails first, then the bookkeeping after it.
+      ctx.r.faults.arm({ operation: 'blobs.write', fault: 'ENOSPC' }, { operation, fault });
+      const answer = await ctx.r.http
+        .patch(ctx.location as string)
+        .type(octets)
+        .set('Content-Range', `${CHUNK}-${2 * CHUNK - 1}`)
+        .send(ctx.layer.content.subarray(CHUNK, 2 * CHUNK));
+      ctx.r.faults.clear();
+      expect(ctx.r.faults.allHit).toBe(true);
+      expectOciError(answer, 507, 'STORAGE_FULL');
+      await resumeOrPushAgain(ctx, ctx.location);
+      expect(await ctx.r.blobs.listUploads()).toEqual([]);
+    } finally {
+      await ctx.r.close();
     }
   });
 });

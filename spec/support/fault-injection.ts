@@ -27,27 +27,31 @@ export type Vanisher = (method: string, args: unknown[]) => (() => Promise<void>
 export class FaultSwitch {
   /** Every operation called while recording, in order. */
   readonly calls: string[] = [];
-  private armed: Armed | null = null;
-  /** Whether the armed fault was hit. */
+  /** Faults still to be hit, each once, at the first call of its operation. */
+  private armed: Armed[] = [];
+  /** Whether an armed fault was hit. */
   hit = false;
   recording = false;
 
-  arm(armed: Armed): void {
+  arm(...armed: Armed[]): void {
     this.armed = armed;
     this.hit = false;
   }
 
   clear(): void {
-    this.armed = null;
+    this.armed = [];
+  }
+
+  /** Whether every armed fault was hit. */
+  get allHit(): boolean {
+    return this.hit && this.armed.length === 0;
   }
 
   /** Called before each operation: records it, and raises the fault once if it is the armed one. */
   async before(operation: string, vanish: (() => Promise<void>) | null): Promise<void> {
     if (this.recording) this.calls.push(operation);
-    const armed = this.armed;
-    if (!armed || armed.operation !== operation) return;
-    this.armed = null;
-    this.hit = true;
+    const armed = this.take(operation);
+    if (!armed) return;
     if (armed.fault === 'vanished') {
       if (!vanish) throw new Error(`${operation} has nothing that can vanish`);
       await vanish();
@@ -56,16 +60,13 @@ export class FaultSwitch {
     throw rawFault(operation.split('.')[0] as Layer, armed.fault);
   }
 
-  /** Whether `operation` is armed with a fault that fails it (rather than removing what it works on). */
-  armedFor(operation: string): FaultName | null {
-    return this.armed?.operation === operation ? this.armed.fault : null;
-  }
-
-  take(): Armed | null {
-    const armed = this.armed;
-    this.armed = null;
-    if (armed) this.hit = true;
-    return armed;
+  /** The fault armed for `operation`, disarmed now that it is hit; null if there is none. */
+  take(operation: string): Armed | null {
+    const i = this.armed.findIndex((a) => a.operation === operation);
+    if (i < 0) return null;
+    const [armed] = this.armed.splice(i, 1);
+    this.hit = true;
+    return armed ?? null;
   }
 }
 
@@ -130,8 +131,8 @@ class FaultyWriter extends Writable {
     if (!this.armedChecked) {
       this.armedChecked = true;
       if (this.faults.recording) this.faults.calls.push('blobs.write');
-      if (this.faults.armedFor('blobs.write')) {
-        const armed = this.faults.take() as Armed;
+      const armed = this.faults.take('blobs.write');
+      if (armed) {
         if (armed.fault === 'vanished') {
           await this.vanish?.();
         } else {
