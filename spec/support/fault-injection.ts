@@ -11,14 +11,17 @@ import { asLocalStorageFault } from '../../src/storage/storage-faults';
  */
 export const FAULTS = ['ENOSPC', 'EIO', 'EACCES', 'timeout', 'vanished'] as const;
 export type FaultName = (typeof FAULTS)[number];
+/** Faults of S3 itself (s3-fault-injection.ts): a 500 InternalError, a 503 SlowDown, a connection reset. */
+export const S3_FAULTS = ['InternalError', 'SlowDown', 'ECONNRESET'] as const;
+export type S3FaultName = (typeof S3_FAULTS)[number];
 
 /** Where an operation lives: blob storage (fs), upload sessions (SQLite) or the metadata index (SQLite). */
 export type Layer = 'blobs' | 'sessions' | 'index';
 
 export interface Armed {
-  /** `layer.method`, or `blobs.write` for the bytes of a chunk. */
+  /** `layer.method`, `blobs.write` for the bytes of a chunk, or `s3.<Command>`. */
   operation: string;
-  fault: FaultName;
+  fault: FaultName | S3FaultName;
 }
 
 /** Removes what an operation is about (a staged file, a blob, a session), or null where nothing can vanish. */
@@ -57,7 +60,7 @@ export class FaultSwitch {
       await vanish();
       return;
     }
-    throw rawFault(operation.split('.')[0] as Layer, armed.fault);
+    throw rawFault(operation.split('.')[0] as Layer, localFault(armed.fault));
   }
 
   /** The fault armed for `operation`, disarmed now that it is hit; null if there is none. */
@@ -81,6 +84,11 @@ export function rawFault(layer: Layer, fault: Exclude<FaultName, 'vanished'>): u
   const code = { ENOSPC: 'SQLITE_FULL', EIO: 'SQLITE_IOERR_WRITE', EACCES: 'SQLITE_READONLY', timeout: 'SQLITE_BUSY' }[fault];
   const err = Object.assign(new Error(`injected ${code}`), { code, name: 'SqliteError' });
   return layer === 'sessions' ? asLocalStorageFault(err) : err;
+}
+
+function localFault(fault: FaultName | S3FaultName): Exclude<FaultName, 'vanished'> {
+  if (fault === 'vanished' || (S3_FAULTS as readonly string[]).includes(fault)) throw new Error(`${fault} is not a local fault`);
+  return fault as Exclude<FaultName, 'vanished'>;
 }
 
 function errno(code: string): NodeJS.ErrnoException {
@@ -137,7 +145,7 @@ class FaultyWriter extends Writable {
           await this.vanish?.();
         } else {
           await this.forward(chunk.subarray(0, chunk.length >> 1));
-          throw rawFault('blobs', armed.fault);
+          throw rawFault('blobs', localFault(armed.fault));
         }
       }
     }
