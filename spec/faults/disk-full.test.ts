@@ -20,7 +20,7 @@ const MiB = 1024 * 1024;
 const dataDir = mkdtempSync(path.join(os.tmpdir(), 'berth-disk-full-'));
 const mountResult = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', dataDir], { encoding: 'utf8' });
 const mounted = mountResult.status === 0;
-const unmountReason = mounted ? '' : `: cannot mount a tmpfs (${(mountResult.stderr || mountResult.error?.message || 'unknown').trim()})`;
+const skipReason = mounted ? '' : `: cannot mount a tmpfs (${(mountResult.stderr || mountResult.error?.message || 'unknown').trim()})`;
 
 function unmount(): void {
   if (mounted) spawnSync('umount', ['-l', dataDir]);
@@ -31,7 +31,7 @@ process.once('exit', unmount);
 
 const describeMounted = mounted ? describe : describe.skip;
 
-describeMounted(`a full disk under the data directory${unmountReason}`, () => {
+describeMounted(`a full disk under the data directory${skipReason}`, () => {
   let registry: Registry;
   let http: ReturnType<typeof request>;
 

@@ -292,10 +292,27 @@ const EXPECTED: Record<Exclude<FaultName, 'vanished'> | S3FaultName, { status: n
 };
 const UNKNOWN_CODES = ['BLOB_UNKNOWN', 'BLOB_UPLOAD_UNKNOWN', 'MANIFEST_UNKNOWN', 'NAME_UNKNOWN'];
 
+/**
+ * Faults a request absorbs by design, answering with success: clean-up after the work is done
+ * (the session of a committed blob, an S3 tail object replaced by a newer one, both removed later
+ * anyway), a lock that expires by itself, and a file or session vanishing that leaves the request
+ * nothing to do wrong (the next request finds the upload unknown). Everywhere else a success
+ * would hide the fault from the client.
+ */
+function absorbable(route: string, operation: string, fault: FaultName | S3FaultName): boolean {
+  if (fault === 'vanished' || operation === 'sessions.unlock') return true;
+  if (operation === 'sessions.delete') return /^(PUT upload|POST monolithic)/.test(route);
+  if (operation === 's3.DeleteObjectCommand') return /^(PATCH|PUT) upload/.test(route);
+  return false;
+}
+
 /** The answer to a request that met `fault`: its registry error, or a success where the fault was absorbed. */
-function expectAnswer(res: Response, fault: FaultName | S3FaultName, method: string): 'error' | 'absorbed' {
+function expectAnswer(res: Response, fault: FaultName | S3FaultName, method: string, mayAbsorb: boolean): 'error' | 'absorbed' {
   expect(res.status).not.toBe(500);
-  if (res.status < 400) return 'absorbed';
+  if (res.status < 400) {
+    if (!mayAbsorb) throw new Error(`answered ${res.status}: the fault was hidden from the client`);
+    return 'absorbed';
+  }
   // Blob GETs are read as bytes: their error JSON too.
   if (Buffer.isBuffer(res.body)) res.body = JSON.parse(res.body.toString('utf8') || 'null');
   const code = method === 'HEAD' ? undefined : (res.body?.errors?.[0]?.code as string | undefined);
@@ -396,7 +413,8 @@ describe.each(STORAGES.flatMap(({ storage, covers }) => ROUTES.map((routeCase) =
           const answer = await routeCase.act(ctx);
           ctx.r.faults.clear();
           if (!ctx.r.faults.allHit) throw new Error(`${id}: the fault was never hit`);
-          const outcome = expectAnswer(answer, fault, routeCase.route.split(' ')[0] as string);
+          const method = routeCase.route.split(' ')[0] as string;
+          const outcome = expectAnswer(answer, fault, method, absorbable(routeCase.route, operation, fault));
           await expectBlobsWhole(ctx.r);
           await expectTagsResolve(ctx.r, ctx.name);
           await routeCase.recover(ctx, answer);
@@ -415,7 +433,8 @@ describe.each(STORAGES.flatMap(({ storage, covers }) => ROUTES.map((routeCase) =
         }
       }
     }
-  });
+    // Some hundred registries and requests: far more than one test's usual budget.
+  }, 180_000);
 });
 
 describe('a chunk cut short whose clean-up fails too', () => {

@@ -220,7 +220,9 @@ export class UploadService {
       clearInterval(refresh);
       this.writing.delete(id);
       try {
-        await this.sessions.unlock(id, this.owner);
+        // The answer is about the chunk, which is stored (or failed) either way; a lock that
+        // cannot be released expires after its TTL.
+        await this.bestEffort('releasing an upload lock', () => this.sessions.unlock(id, this.owner));
       } finally {
         this.lockedWork.delete(done);
         release();
