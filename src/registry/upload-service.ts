@@ -254,17 +254,17 @@ export class UploadService {
       await pipeline(body, meter, sink);
     } catch (err) {
       // Keep what reached storage so the client can resume from there. On a full or failing
-      // disk this bookkeeping may fail too: the client still learns why its chunk failed, and
-      // the next request reconciles the session with what storage holds.
+      // disk this bookkeeping may fail too (then the session keeps its old offset): the client
+      // still learns why its chunk failed, and the next request reconciles with storage.
+      const staged = (await this.blobs.uploadSize(session.id).catch(() => null)) ?? session.offset;
+      const intact = staged === session.offset + meter.bytes;
+      // The hash state must describe exactly the staged bytes: the new one, the old one if
+      // storage kept none of the chunk, or none at all (a later chunk re-hashes).
+      const hashState = intact ? this.saveHash(hash, staged) : staged === session.offset ? session.hashState : undefined;
       await this.bestEffort('recording the offset of a failed chunk', async () => {
-        const staged = (await this.blobs.uploadSize(session.id)) ?? session.offset;
-        const intact = staged === session.offset + meter.bytes;
-        // The hash state must describe exactly the staged bytes: the new one, the old one if
-        // storage kept none of the chunk, or none at all (a later chunk re-hashes).
-        const hashState = intact ? this.saveHash(hash, staged) : staged === session.offset ? session.hashState : undefined;
         await this.sessions.setOffset(session.id, staged, Date.now(), hashState);
-        if (intact) this.hashes.put(session.id, hash, staged);
       });
+      if (intact) this.hashes.put(session.id, hash, staged);
       throw err;
     }
     const offset = session.offset + meter.bytes;
