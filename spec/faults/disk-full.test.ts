@@ -1,13 +1,14 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import request from 'supertest';
 import { createLogger } from '../../src/log';
 import { createRegistry, type Registry } from '../../src/registry';
-import { expectOciError, pushImage, startUpload, withQuery } from '../support/http';
-import { blob } from '../support/oci';
+import { expectOciError, pushBlob, pushImage, putManifest, startUpload, withQuery } from '../support/http';
+import { blob, descriptor, EMPTY_CONFIG, imageManifest, serialize } from '../support/oci';
+import { MediaType } from '../../src/oci/media-types';
 import { testConfig } from '../support/registry';
 
 /**
@@ -74,6 +75,43 @@ describeMounted(`a full disk under the data directory${skipReason}`, () => {
     const put = await http.put(withQuery(second, 'digest', layer.digest)).type('application/octet-stream').send(layer.content);
     expect(put.status).toBe(201);
     expect(stagedUploads()).toEqual([]);
+  });
+
+  it('answers a manifest push on a full disk with 507 or takes it whole, never a tag without its manifest', async () => {
+    const layer = blob(randomBytes(64 * 1024));
+    await pushBlob(http, 'full/index', EMPTY_CONFIG);
+    await pushBlob(http, 'full/index', layer);
+    // Fill what is left of the disk, a MiB at a time, until it refuses.
+    const filler = path.join(dataDir, 'filler');
+    const mib = Buffer.alloc(MiB, 1);
+    for (let i = 0; i < 16; i++) {
+      try {
+        writeFileSync(filler, mib, { flag: 'a' });
+      } catch {
+        break;
+      }
+    }
+    // Large enough (annotations) that SQLite needs new pages for it.
+    const manifest = serialize(
+      imageManifest({
+        mediaType: MediaType.OCI_MANIFEST,
+        config: descriptor(EMPTY_CONFIG, MediaType.OCI_CONFIG),
+        layers: [descriptor(layer, 'application/vnd.oci.image.layer.v1.tar')],
+        annotations: { padding: 'x'.repeat(256 * 1024) },
+      }),
+    );
+    const res = await putManifest(http, 'full/index', 'v1', manifest.content, MediaType.OCI_MANIFEST);
+    expect(res.status).not.toBe(500);
+    const pulled = await http.get('/v2/full/index/manifests/v1').set('Accept', MediaType.OCI_MANIFEST);
+    if (res.status === 201) {
+      expect(pulled.status).toBe(200);
+    } else {
+      expectOciError(res, 507, 'STORAGE_FULL');
+      expectOciError(pulled, 404, 'MANIFEST_UNKNOWN');
+    }
+    rmSync(filler);
+    expect((await putManifest(http, 'full/index', 'v1', manifest.content, MediaType.OCI_MANIFEST)).status).toBe(201);
+    expect((await http.get('/v2/full/index/manifests/v1').set('Accept', MediaType.OCI_MANIFEST)).status).toBe(200);
   });
 
   it('answers a monolithic push that overflows with 507 and keeps nothing of it', async () => {
