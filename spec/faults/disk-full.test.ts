@@ -9,6 +9,10 @@ import { createRegistry, type Registry } from '../../src/registry';
 import { expectOciError, pushBlob, pushImage, putManifest, startUpload, withQuery } from '../support/http';
 import { blob, descriptor, EMPTY_CONFIG, imageManifest, serialize } from '../support/oci';
 import { MediaType } from '../../src/oci/media-types';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { FsBlobStore } from '../../src/storage/fs/fs-blob-store';
+import { StorageFullError } from '../../src/storage/storage-faults';
 import { testConfig } from '../support/registry';
 
 /**
@@ -112,6 +116,18 @@ describeMounted(`a full disk under the data directory${skipReason}`, () => {
     rmSync(filler);
     expect((await putManifest(http, 'full/index', 'v1', manifest.content, MediaType.OCI_MANIFEST)).status).toBe(201);
     expect((await http.get('/v2/full/index/manifests/v1').set('Accept', MediaType.OCI_MANIFEST)).status).toBe(200);
+  });
+
+  it('has the fs driver itself name the full disk: its chunk writer fails with StorageFullError', async () => {
+    const store = new FsBlobStore(path.join(dataDir, 'direct'));
+    await store.init();
+    await store.createUpload('direct-1');
+    const sink = await store.openWrite('direct-1', 0);
+    await expect(pipeline(Readable.from([randomBytes(12 * MiB)]), sink)).rejects.toBeInstanceOf(StorageFullError);
+    // What the disk took stays staged, for the client to resume from; abort frees it.
+    expect(await store.uploadSize('direct-1')).toBeGreaterThan(0);
+    await store.abortUpload('direct-1');
+    expect(await store.listUploads()).toEqual([]);
   });
 
   it('answers a monolithic push that overflows with 507 and keeps nothing of it', async () => {

@@ -86,9 +86,7 @@ export async function guardLocal<T>(operation: () => Promise<T>): Promise<T> {
 }
 
 function describe(cause: unknown): string {
-  if (cause instanceof Error) {
-    const code = (cause as { code?: unknown }).code;
-    return `: ${typeof code === 'string' ? `${code} ` : ''}${cause.message}`;
-  }
-  return '';
+  const { code, message } = (cause ?? {}) as { code?: unknown; message?: unknown };
+  if (typeof message !== 'string') return '';
+  return `: ${typeof code === 'string' ? `${code} ` : ''}${message}`;
 }

@@ -10,10 +10,12 @@ const TRANSIENT_REPLIES = /^(LOADING|BUSY|MASTERDOWN|READONLY|CLUSTERDOWN|TRYAGA
  * (a bad script, a wrong type) are bugs and stay as they are.
  */
 export function asRedisFault(err: unknown): unknown {
-  if (!(err instanceof Error)) return err;
-  if (err.name === 'ReplyError') {
-    if (err.message.startsWith('OOM')) return new StorageFullError(err);
-    return TRANSIENT_REPLIES.test(err.message) ? new StorageUnavailableError(err) : err;
+  // By shape, not `instanceof Error`: errors made in another realm (a test VM) are errors too.
+  const { name, message } = (err ?? {}) as { name?: unknown; message?: unknown };
+  if (typeof message !== 'string') return err;
+  if (name === 'ReplyError') {
+    if (message.startsWith('OOM')) return new StorageFullError(err);
+    return TRANSIENT_REPLIES.test(message) ? new StorageUnavailableError(err) : err;
   }
   // Everything else ioredis rejects with is about the connection: ECONNREFUSED, ECONNRESET,
   // "Connection is closed.", "Command timed out", MaxRetriesPerRequestError.

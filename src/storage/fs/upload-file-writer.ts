@@ -68,6 +68,7 @@ function skip(buffers: Buffer[], bytes: number): Buffer[] {
   return rest;
 }
 
+/** Errors of Node's own fs are kept as they are, whatever realm made them (jest's `instanceof Error` fails for them). */
 function asError(err: unknown): Error {
-  return err instanceof Error ? err : new Error(String(err));
+  return typeof err === 'object' && err !== null ? (err as Error) : new Error(String(err));
 }
