@@ -22,6 +22,8 @@ export interface Armed {
   /** `layer.method`, `blobs.write` for the bytes of a chunk, or `s3.<Command>`. */
   operation: string;
   fault: FaultName | S3FaultName;
+  /** Which call of the operation fails, counted from 1 since arming (default 1). */
+  occurrence?: number;
 }
 
 /** Removes what an operation is about (a staged file, a blob, a session), or null where nothing can vanish. */
@@ -30,14 +32,17 @@ export type Vanisher = (method: string, args: unknown[]) => (() => Promise<void>
 export class FaultSwitch {
   /** Every operation called while recording, in order. */
   readonly calls: string[] = [];
-  /** Faults still to be hit, each once, at the first call of its operation. */
+  /** Faults still to be hit, each once, at the given call of its operation. */
   private armed: Armed[] = [];
+  /** Calls of each operation since arming. */
+  private counts = new Map<string, number>();
   /** Whether an armed fault was hit. */
   hit = false;
   recording = false;
 
   arm(...armed: Armed[]): void {
     this.armed = armed;
+    this.counts.clear();
     this.hit = false;
   }
 
@@ -52,7 +57,6 @@ export class FaultSwitch {
 
   /** Called before each operation: records it, and raises the fault once if it is the armed one. */
   async before(operation: string, vanish: (() => Promise<void>) | null): Promise<void> {
-    if (this.recording) this.calls.push(operation);
     const armed = this.take(operation);
     if (!armed) return;
     if (armed.fault === 'vanished') {
@@ -63,9 +67,12 @@ export class FaultSwitch {
     throw rawFault(operation.split('.')[0] as Layer, localFault(armed.fault));
   }
 
-  /** The fault armed for `operation`, disarmed now that it is hit; null if there is none. */
+  /** Counts (and records) a call of `operation`; the fault armed for this call, disarmed now that it is hit, or null. */
   take(operation: string): Armed | null {
-    const i = this.armed.findIndex((a) => a.operation === operation);
+    if (this.recording) this.calls.push(operation);
+    const call = (this.counts.get(operation) ?? 0) + 1;
+    this.counts.set(operation, call);
+    const i = this.armed.findIndex((a) => a.operation === operation && (a.occurrence ?? 1) === call);
     if (i < 0) return null;
     const [armed] = this.armed.splice(i, 1);
     this.hit = true;
@@ -138,7 +145,6 @@ class FaultyWriter extends Writable {
   private async take(chunk: Buffer): Promise<void> {
     if (!this.armedChecked) {
       this.armedChecked = true;
-      if (this.faults.recording) this.faults.calls.push('blobs.write');
       const armed = this.faults.take('blobs.write');
       if (armed) {
         if (armed.fault === 'vanished') {

@@ -46,7 +46,6 @@ export function faultyS3Client(faults: FaultSwitch): S3Client {
 }
 
 async function takeS3Fault(faults: FaultSwitch, operation: string): Promise<S3FaultName | null> {
-  if (faults.recording) faults.calls.push(operation);
   return (faults.take(operation)?.fault as S3FaultName | undefined) ?? null;
 }
 
