@@ -73,7 +73,15 @@ export class UploadService {
     const now = Date.now();
     const session: UploadSession = { id: randomUUID(), repository, offset: 0, startedAt: now, updatedAt: now };
     await this.blobs.createUpload(session.id);
-    await this.sessions.create(session);
+    try {
+      await this.sessions.create(session);
+    } catch (err) {
+      // No session, no way for the client to reach the staged file: remove it now.
+      await this.bestEffort('removing the staged file of an upload that failed to start', () =>
+        this.blobs.abortUpload(session.id),
+      );
+      throw err;
+    }
     return session;
   }
 
@@ -118,7 +126,8 @@ export class UploadService {
     try {
       return await this.complete(repository, session.id, digest.value, body);
     } catch (err) {
-      await this.discard(session.id);
+      // The client sees the error that failed the push; a failed clean-up is left to the purge.
+      await this.bestEffort('discarding a failed monolithic upload', () => this.discard(session.id));
       throw err;
     }
   }
@@ -145,6 +154,11 @@ export class UploadService {
 
   private async session(repository: string, id: string): Promise<UploadSession> {
     const session = await this.sessions.get(id);
+    if (!session) {
+      // Staged bytes whose session is gone (deleted by a cancel whose clean-up failed, lost with
+      // the session store) can never be used again: free them now rather than at the purge.
+      await this.bestEffort('removing the staged bytes of an unknown upload', () => this.blobs.abortUpload(id));
+    }
     // Idle past the TTL is over, whether or not the purge has removed it yet (the same test as the purge's).
     if (!session || session.repository !== repository || session.updatedAt < Date.now() - this.options.sessionTtlMs) {
       throw new RegistryError('BLOB_UPLOAD_UNKNOWN', `upload ${id} is not in progress for ${repository}`);
@@ -168,7 +182,11 @@ export class UploadService {
       startedAt: session.startedAt,
       updatedAt: Date.now(),
     };
-    await this.sessions.setOffset(session.id, staged, updated.updatedAt);
+    // Recording it may fail on the very full disk that cut the chunk short; the answer does not
+    // depend on it, and the next chunk records its own offset.
+    await this.bestEffort('recording the staged size of an upload', async () => {
+      await this.sessions.setOffset(session.id, staged, updated.updatedAt);
+    });
     return updated;
   }
 
@@ -203,7 +221,9 @@ export class UploadService {
       clearInterval(refresh);
       this.writing.delete(id);
       try {
-        await this.sessions.unlock(id, this.owner);
+        // The answer is about the chunk, which is stored (or failed) either way; a lock that
+        // cannot be released expires after its TTL.
+        await this.bestEffort('releasing an upload lock', () => this.sessions.unlock(id, this.owner));
       } finally {
         this.lockedWork.delete(done);
         release();
@@ -234,13 +254,17 @@ export class UploadService {
     try {
       await pipeline(body, meter, sink);
     } catch (err) {
-      // Keep what reached storage so the client can resume from there.
-      const staged = (await this.blobs.uploadSize(session.id)) ?? session.offset;
+      // Keep what reached storage so the client can resume from there. On a full or failing
+      // disk this bookkeeping may fail too (then the session keeps its old offset): the client
+      // still learns why its chunk failed, and the next request reconciles with storage.
+      const staged = (await this.blobs.uploadSize(session.id).catch(() => null)) ?? session.offset;
       const intact = staged === session.offset + meter.bytes;
       // The hash state must describe exactly the staged bytes: the new one, the old one if
       // storage kept none of the chunk, or none at all (a later chunk re-hashes).
       const hashState = intact ? this.saveHash(hash, staged) : staged === session.offset ? session.hashState : undefined;
-      await this.sessions.setOffset(session.id, staged, Date.now(), hashState);
+      await this.bestEffort('recording the offset of a failed chunk', async () => {
+        await this.sessions.setOffset(session.id, staged, Date.now(), hashState);
+      });
       if (intact) this.hashes.put(session.id, hash, staged);
       throw err;
     }
@@ -309,13 +333,30 @@ export class UploadService {
     await this.blobs.commitUpload(session.id, digest.value);
     await this.index.linkBlob(session.repository, digest.value, session.offset);
     this.hashes.forget(session.id);
-    await this.sessions.delete(session.id);
+    // The blob is committed and linked, so the push succeeded: a session left behind has no
+    // staged data any more, and the next request for it or the purge removes it.
+    await this.bestEffort('deleting the session of a completed upload', () => this.sessions.delete(session.id));
   }
 
+  /**
+   * Staged bytes first, then the session: on a full disk removing the bytes is what frees the
+   * space the session store may need, and a session whose bytes are gone is reconciled away as
+   * unknown (a retried cancel finds it and finishes), while bytes without a session would wait
+   * for the purge.
+   */
   private async discard(id: string): Promise<void> {
     this.hashes.forget(id);
-    await this.sessions.delete(id);
     await this.blobs.abortUpload(id);
+    await this.sessions.delete(id);
+  }
+
+  /** Clean-up on an error path: a failure is logged, never allowed to hide the error being answered. */
+  private async bestEffort(what: string, work: () => Promise<void>): Promise<void> {
+    try {
+      await work();
+    } catch (err) {
+      this.log.warn({ err }, `${what} failed`);
+    }
   }
 }
 

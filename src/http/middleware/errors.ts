@@ -1,5 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import { RegistryError } from '../../oci/errors';
+import { storageRegistryError } from '../storage-fault-errors';
 
 /** Errors of clients that went away mid-request: nothing to answer, nothing to alarm anyone about. */
 const CLIENT_GONE = new Set(['ECONNRESET', 'ERR_STREAM_PREMATURE_CLOSE', 'ECONNABORTED', 'EPIPE']);
@@ -16,8 +17,10 @@ export function renderErrors() {
       if (!res.headersSent) res.destroy();
       return;
     }
-    const error = err instanceof RegistryError ? err : new RegistryError('UNKNOWN');
+    const storage = err instanceof RegistryError ? null : storageRegistryError(err);
+    const error = err instanceof RegistryError ? err : (storage ?? new RegistryError('UNKNOWN'));
     if (error.code === 'UNKNOWN') req.log.error({ err }, 'request failed');
+    else if (error.code === 'STORAGE_FULL' || error.code === 'UNAVAILABLE') req.log.warn({ err }, 'storage fault');
     if (res.headersSent) {
       res.destroy();
       return;
@@ -45,10 +48,11 @@ const DRAIN_MS = 10_000;
  * keep-alive response), but only for a bounded time.
  */
 function drainBriefly(req: Request, res: Response): void {
+  // Taken now: by the time the response has finished, the request may be detached from it.
+  const socket = req.socket;
   req.resume();
   res.once('finish', () => {
-    if (req.complete) return;
-    const socket = req.socket;
+    if (req.complete || !socket) return;
     const timer = setTimeout(() => socket.destroy(), DRAIN_MS);
     timer.unref();
     req.once('end', () => clearTimeout(timer));

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { UploadSession, UploadSessionStore } from '../upload-session-store';
+import { guardRedis } from './redis-faults';
 
 export interface RedisUploadSessionStoreOptions {
   /** Prefix of every key this store writes, so several registries (or tests) can share one Redis. */
@@ -77,7 +78,7 @@ export class RedisUploadSessionStore implements UploadSessionStore {
   }
 
   private async run(name: ScriptName, keys: string[], args: Array<string | number>): Promise<number> {
-    const result = await this.redis.eval(SCRIPTS[name], keys.length, ...keys, ...args.map(String));
+    const result = await guardRedis(() => this.redis.eval(SCRIPTS[name], keys.length, ...keys, ...args.map(String)));
     return Number(result);
   }
 
@@ -99,7 +100,7 @@ export class RedisUploadSessionStore implements UploadSessionStore {
   }
 
   async get(id: string): Promise<UploadSession | null> {
-    return toSession(id, await this.redis.hgetall(this.sessionKey(id)));
+    return toSession(id, await guardRedis(() => this.redis.hgetall(this.sessionKey(id))));
   }
 
   async setOffset(id: string, offset: number, updatedAt: number, hashState?: string): Promise<boolean> {
@@ -112,10 +113,14 @@ export class RedisUploadSessionStore implements UploadSessionStore {
   }
 
   async delete(id: string): Promise<void> {
-    await this.redis.multi().del(this.sessionKey(id), this.lockKey(id)).zrem(this.staleKey, id).exec();
+    await guardRedis(() => this.redis.multi().del(this.sessionKey(id), this.lockKey(id)).zrem(this.staleKey, id).exec());
   }
 
   async listStale(before: number, limit: number): Promise<UploadSession[]> {
+    return guardRedis(() => this.stale(before, limit));
+  }
+
+  private async stale(before: number, limit: number): Promise<UploadSession[]> {
     const found: UploadSession[] = [];
     // Members whose session already expired in Redis are dropped from the index as they are met;
     // their staged bytes are purged as orphans (staged data with no session).

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type Database from 'better-sqlite3';
 import os from 'node:os';
 import type { UploadSession, UploadSessionStore } from '../upload-session-store';
+import { guardLocal } from '../../storage/storage-faults';
 
 interface SessionRow {
   id: string;
@@ -15,7 +16,8 @@ interface SessionRow {
 /**
  * The embedded default: sessions in the SQLite file beside the index, so an
  * upload survives a restart or crash, and processes sharing the file share
- * sessions and locks.
+ * sessions and locks. A full disk or a locked, unreadable file leaves every
+ * method as a typed storage fault (StorageFullError, StorageUnavailableError).
  */
 export class SqliteUploadSessionStore implements UploadSessionStore {
   private readonly stmt;
@@ -46,34 +48,40 @@ export class SqliteUploadSessionStore implements UploadSessionStore {
   }
 
   async create(session: UploadSession): Promise<void> {
-    this.stmt.insert.run(
-      session.id,
-      session.repository,
-      session.offset,
-      session.startedAt,
-      session.updatedAt,
-      session.hashState ?? null,
-    );
+    await guardLocal(async () => {
+      this.stmt.insert.run(
+        session.id,
+        session.repository,
+        session.offset,
+        session.startedAt,
+        session.updatedAt,
+        session.hashState ?? null,
+      );
+    });
   }
 
   async get(id: string): Promise<UploadSession | null> {
-    const row = this.stmt.get.get(id);
+    const row = await guardLocal(async () => this.stmt.get.get(id));
     return row ? fromRow(row) : null;
   }
 
   async setOffset(id: string, offset: number, updatedAt: number, hashState?: string): Promise<boolean> {
-    return this.stmt.setOffset.run(offset, updatedAt, hashState ?? null, id).changes > 0;
+    return guardLocal(async () => this.stmt.setOffset.run(offset, updatedAt, hashState ?? null, id).changes > 0);
   }
 
   async delete(id: string): Promise<void> {
-    this.stmt.delete.run(id);
+    await guardLocal(async () => this.stmt.delete.run(id));
   }
 
   async listStale(before: number, limit: number): Promise<UploadSession[]> {
-    return this.stmt.stale.all(before, limit).map(fromRow);
+    return guardLocal(async () => this.stmt.stale.all(before, limit).map(fromRow));
   }
 
   async tryLock(id: string, owner: string, ttlMs: number): Promise<boolean> {
+    return guardLocal(async () => this.lock(id, owner, ttlMs));
+  }
+
+  private lock(id: string, owner: string, ttlMs: number): boolean {
     const now = Date.now();
     if (this.stmt.lock.run(owner, now + ttlMs, id, owner, now).changes > 0) return true;
     // Everyone sharing this file is on this host, so a holder that died (kill -9,
@@ -86,7 +94,7 @@ export class SqliteUploadSessionStore implements UploadSessionStore {
   }
 
   async unlock(id: string, owner: string): Promise<void> {
-    this.stmt.unlock.run(id, owner);
+    await guardLocal(async () => this.stmt.unlock.run(id, owner));
   }
 
   async close(): Promise<void> {

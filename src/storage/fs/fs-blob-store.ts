@@ -1,7 +1,9 @@
-import { constants as fsConstants, createReadStream, createWriteStream, promises as fs } from 'node:fs';
+import { constants as fsConstants, createReadStream, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { Readable, type Writable } from 'node:stream';
 import { copyFileRange } from './file-copier';
+import { UploadFileWriter } from './upload-file-writer';
+import { asLocalStorageFault, guardLocal } from '../storage-faults';
 import { BlobNotFoundError, UploadNotFoundError, type BlobStore, type ByteRange, type StagedUpload } from '../blob-store';
 
 /**
@@ -12,6 +14,10 @@ import { BlobNotFoundError, UploadNotFoundError, type BlobStore, type ByteRange,
  *
  * Uploads and blobs share one filesystem so that commit is a single atomic
  * rename: a reader sees either no blob or the whole verified blob.
+ *
+ * Faults of the disk (ENOSPC, EIO, EACCES…) leave every method as typed
+ * storage faults (storage-faults.ts); a file that vanished is what it means,
+ * an unknown upload or blob.
  */
 export class FsBlobStore implements BlobStore {
   private readonly blobsDir: string;
@@ -29,8 +35,10 @@ export class FsBlobStore implements BlobStore {
 
   /** Both directories exist and are writable. */
   async ping(): Promise<void> {
-    await fs.access(this.blobsDir, fsConstants.W_OK);
-    await fs.access(this.uploadsDir, fsConstants.W_OK);
+    await guardLocal(async () => {
+      await fs.access(this.blobsDir, fsConstants.W_OK);
+      await fs.access(this.uploadsDir, fsConstants.W_OK);
+    });
   }
 
   private blobPath(digest: string): string {
@@ -51,7 +59,7 @@ export class FsBlobStore implements BlobStore {
       return (await fs.stat(this.blobPath(digest))).size;
     } catch (err) {
       if (isNotFound(err)) return null;
-      throw err;
+      throw asLocalStorageFault(err);
     }
   }
 
@@ -61,7 +69,7 @@ export class FsBlobStore implements BlobStore {
       return await fs.open(this.blobPath(digest), 'r');
     } catch (err) {
       if (isNotFound(err)) throw new BlobNotFoundError(digest);
-      throw err;
+      throw asLocalStorageFault(err);
     }
   }
 
@@ -82,17 +90,20 @@ export class FsBlobStore implements BlobStore {
     try {
       const end = range ? range.end : (await handle.stat()).size - 1;
       if (end >= (range?.start ?? 0)) await copyFileRange(handle.fd, range?.start ?? 0, end, destination);
+    } catch (err) {
+      throw asLocalStorageFault(err);
     } finally {
       await handle.close();
     }
   }
 
   async delete(digest: string): Promise<void> {
-    await fs.rm(this.blobPath(digest), { force: true });
+    await guardLocal(() => fs.rm(this.blobPath(digest), { force: true }));
   }
 
   async createUpload(uploadId: string): Promise<void> {
-    await fs.writeFile(this.uploadPath(uploadId), Buffer.alloc(0), { flag: 'wx' });
+    const file = this.uploadPath(uploadId);
+    await guardLocal(() => fs.writeFile(file, Buffer.alloc(0), { flag: 'wx' }));
   }
 
   async uploadSize(uploadId: string): Promise<number | null> {
@@ -100,31 +111,24 @@ export class FsBlobStore implements BlobStore {
       return (await fs.stat(this.uploadPath(uploadId))).size;
     } catch (err) {
       if (isNotFound(err)) return null;
-      throw err;
+      throw asLocalStorageFault(err);
     }
   }
 
   async openWrite(uploadId: string, offset: number): Promise<Writable> {
-    let handle: fs.FileHandle;
+    const handle = await this.openUpload(uploadId, 'r+');
     try {
-      handle = await fs.open(this.uploadPath(uploadId), 'r+');
+      // Bytes past the offset are a chunk the session never accepted: drop them.
+      await handle.truncate(offset);
     } catch (err) {
-      if (isNotFound(err)) throw new UploadNotFoundError(uploadId);
-      throw err;
+      await handle.close();
+      throw asLocalStorageFault(err);
     }
-    // Bytes past the offset are a chunk the session never accepted: drop them.
-    await handle.truncate(offset);
-    return createWriteStream('', { fd: handle, start: offset, highWaterMark: 1024 * 1024 });
+    return new UploadFileWriter(handle, offset);
   }
 
   async readUpload(uploadId: string, end: number): Promise<Readable> {
-    let handle: fs.FileHandle;
-    try {
-      handle = await fs.open(this.uploadPath(uploadId), 'r');
-    } catch (err) {
-      if (isNotFound(err)) throw new UploadNotFoundError(uploadId);
-      throw err;
-    }
+    const handle = await this.openUpload(uploadId, 'r');
     if (end === 0) {
       await handle.close();
       return Readable.from([]);
@@ -134,12 +138,22 @@ export class FsBlobStore implements BlobStore {
 
   async commitUpload(uploadId: string, digest: string): Promise<void> {
     const target = this.blobPath(digest);
-    await fs.mkdir(path.dirname(target), { recursive: true });
+    const source = this.uploadPath(uploadId);
     try {
-      await fs.rename(this.uploadPath(uploadId), target);
+      await fs.mkdir(path.dirname(target), { recursive: true });
+      await fs.rename(source, target);
     } catch (err) {
       if (isNotFound(err)) throw new UploadNotFoundError(uploadId);
-      throw err;
+      throw asLocalStorageFault(err);
+    }
+  }
+
+  private async openUpload(uploadId: string, flags: 'r' | 'r+'): Promise<fs.FileHandle> {
+    try {
+      return await fs.open(this.uploadPath(uploadId), flags);
+    } catch (err) {
+      if (isNotFound(err)) throw new UploadNotFoundError(uploadId);
+      throw asLocalStorageFault(err);
     }
   }
 
@@ -147,17 +161,17 @@ export class FsBlobStore implements BlobStore {
     try {
       await fs.rm(this.uploadPath(uploadId), { force: true });
     } catch (err) {
-      if (!(err instanceof UploadNotFoundError)) throw err;
+      if (!(err instanceof UploadNotFoundError)) throw asLocalStorageFault(err);
     }
   }
 
   async listUploads(): Promise<StagedUpload[]> {
     const uploads: StagedUpload[] = [];
-    for (const id of await fs.readdir(this.uploadsDir)) {
+    for (const id of await guardLocal(() => fs.readdir(this.uploadsDir))) {
       try {
         uploads.push({ id, modifiedAt: (await fs.stat(path.join(this.uploadsDir, id))).mtimeMs });
       } catch (err) {
-        if (!isNotFound(err)) throw err;
+        if (!isNotFound(err)) throw asLocalStorageFault(err);
       }
     }
     return uploads;

@@ -26,6 +26,7 @@ import {
   type ByteRange,
   type StagedUpload,
 } from '../blob-store';
+import { asS3Fault, translateS3Faults } from './s3-faults';
 
 const MiB = 1024 * 1024;
 /** S3's rules: every part but the last at least 5 MiB, at most 5 GiB per part or single copy, 10,000 parts. */
@@ -95,6 +96,8 @@ export class S3BlobStore implements BlobStore {
     this.prefix = options.prefix ?? '';
     this.partSize = options.partSize ?? 16 * MiB;
     this.copyPartSize = options.copyPartSize ?? 1024 * MiB;
+    // S3's 5xx, throttling and lost connections leave every method as typed storage faults.
+    translateS3Faults(client);
     if (this.partSize < S3_MIN_PART_SIZE || this.partSize > S3_MAX_COPY_SIZE) {
       throw new Error(`S3 part size must be between 5 MiB and 5 GiB, not ${this.partSize}`);
     }
@@ -324,7 +327,8 @@ export class S3BlobStore implements BlobStore {
       text = await asReadable(out.Body).toArray().then((chunks) => Buffer.concat(chunks as Buffer[]).toString('utf8'));
     } catch (err) {
       if (isNotFound(err) || err instanceof UploadNotFoundError) return null;
-      throw err;
+      // A connection lost mid-body fails the stream, past the client's middleware.
+      throw asS3Fault(err);
     }
     const parsed: unknown = JSON.parse(text);
     if (!isUploadState(parsed)) throw new Error(`upload ${uploadId}: unreadable state object`);
@@ -349,11 +353,15 @@ export class S3BlobStore implements BlobStore {
       new GetObjectCommand({ Bucket: this.bucket, Key: key, Range: `bytes=0-${length - 1}` }),
     );
     let filled = 0;
-    for await (const chunk of asReadable(out.Body)) {
-      const c = chunk as Buffer;
-      if (filled + c.length > length) throw new Error(`staged tail ${key} is longer than recorded`);
-      c.copy(buffer, filled);
-      filled += c.length;
+    try {
+      for await (const chunk of asReadable(out.Body)) {
+        const c = chunk as Buffer;
+        if (filled + c.length > length) throw new Error(`staged tail ${key} is longer than recorded`);
+        c.copy(buffer, filled);
+        filled += c.length;
+      }
+    } catch (err) {
+      throw asS3Fault(err);
     }
     if (filled !== length) throw new Error(`staged tail ${key} is shorter than recorded`);
     return filled;
