@@ -55,5 +55,7 @@ export async function startServices(): Promise<void> {
 export async function stopServices(): Promise<void> {
   const started = JSON.parse(process.env[STARTED] ?? '{}') as Record<string, string>;
   if (Object.keys(started).length === 0) return;
-  bash('redis_stop; s3_stop; pg_stop', { ...process.env, ...started });
+  // Only what this run started: a PID inherited from the environment belongs to someone else.
+  const owned = Object.fromEntries(OWNED.map((name) => [name, started[name] ?? '']));
+  bash('redis_stop; s3_stop; pg_stop', { ...process.env, ...owned });
 }
