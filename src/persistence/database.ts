@@ -11,11 +11,13 @@
  * dialect needs differently is the exception, chosen by `db.dialect` in the
  * store and covered by its contract suite on both.
  *
- * Cost (scripts/bench-persistence.ts, one primary-key SELECT on an in-memory
- * SQLite, Node 20, this 2-core machine): better-sqlite3 called directly
- * ~1.1 µs, through this interface ~1.6 µs, i.e. ~0.5 µs a query — the
- * promise and the prepared-statement cache lookup. A manifest GET at
- * ~7.5k req/s spends ~133 µs a request, so even 3 queries add ~1%.
+ * Cost (spec/persistence/query-overhead.bench.js: a primary-key SELECT on an
+ * in-memory SQLite, Node 20, best of 5 × 200k on a shared 2-core machine):
+ * better-sqlite3 called synchronously 0.76–0.80 µs, awaited as an async store
+ * method 0.91–1.10 µs, through this interface 1.10–1.26 µs: +0.16–0.19 µs
+ * over the awaited call, +0.3–0.5 µs over the bare one (a prepared-statement
+ * cache lookup and a promise). A manifest GET at ~7.5k req/s spends ~133 µs;
+ * even 3 queries through the layer add ~1%.
  */
 
 /** What a parameter may be: the types both drivers bind the same way. */

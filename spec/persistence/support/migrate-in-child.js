@@ -3,13 +3,8 @@
 // argv: dialect, sqlite file or PostgreSQL URL, JSON of the StoreMigrations list.
 // Prints "ready" once connected, then migrates when a line arrives on stdin, so that the
 // parent can start every replica's run at the same moment.
-const fs = require('node:fs');
+require('./require-typescript');
 const path = require('node:path');
-const ts = require('typescript');
-require.extensions['.ts'] = (module, file) => {
-  const options = { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true };
-  module._compile(ts.transpileModule(fs.readFileSync(file, 'utf8'), { compilerOptions: options }).outputText, file);
-};
 const src = path.join(__dirname, '..', '..', '..', 'src', 'persistence');
 const { migrate } = require(path.join(src, 'migration-runner.ts'));
 const [dialect, where, stores] = process.argv.slice(2);
