@@ -22,7 +22,12 @@ for (const dialect of DIALECTS) {
     let t: TestDatabase;
     beforeEach(async () => {
       t = await createTestDatabase(dialect);
-      await t.db.exec('CREATE TABLE items (name TEXT PRIMARY KEY, at BIGINT NOT NULL, data BYTEA_OR_BLOB)'.replace('BYTEA_OR_BLOB', dialect === 'postgres' ? 'BYTEA' : 'BLOB'));
+      await t.db.exec(
+        'CREATE TABLE items (name TEXT PRIMARY KEY, at BIGINT NOT NULL, data BYTEA_OR_BLOB)'.replace(
+          'BYTEA_OR_BLOB',
+          dialect === 'postgres' ? 'BYTEA' : 'BLOB',
+        ),
+      );
     });
     afterEach(() => t.dispose());
 

@@ -33,7 +33,8 @@ describe('adopting a SQLite database made by the legacy migrations', () => {
       const connection = new BetterSqlite3(':memory:');
       releasedSchema(connection, from);
       if (from >= 1) connection.prepare('INSERT INTO repositories (id, name, created_at) VALUES (?, ?, ?)').run(1, 'library/alpine', 5);
-      if (from >= 4) connection.prepare('INSERT INTO login_failures (key, failures, started_at) VALUES (?, ?, ?)').run('user:alice', 3, 1_000);
+      if (from >= 4)
+        connection.prepare('INSERT INTO login_failures (key, failures, started_at) VALUES (?, ?, ?)').run('user:alice', 3, 1_000);
 
       // Today's start: the legacy runner, then the persistence runner (a re-run of version 4's CREATE TABLE would throw).
       migrateLegacy(connection);
@@ -42,7 +43,9 @@ describe('adopting a SQLite database made by the legacy migrations', () => {
 
       const legacy = connection.prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all();
       expect(legacy).toEqual(from >= 4 ? [1, 2, 3, 4] : [1, 2, 3]);
-      const moved = await db.all<{ version: number; name: string }>("SELECT version, name FROM persistence_migrations WHERE store = 'login-failures'");
+      const moved = await db.all<{ version: number; name: string }>(
+        "SELECT version, name FROM persistence_migrations WHERE store = 'login-failures'",
+      );
       expect(moved).toEqual([
         { version: 1, name: from >= 4 ? 'failed login windows (adopted from legacy version 4)' : 'failed login windows' },
       ]);

@@ -17,7 +17,8 @@ const WIDGETS: StoreMigrations = {
       version: 3,
       name: 'widget colours',
       sql: {
-        sqlite: 'CREATE TABLE widget_colours (widget_id INTEGER NOT NULL, colour TEXT NOT NULL, PRIMARY KEY (widget_id, colour)) WITHOUT ROWID',
+        sqlite:
+          'CREATE TABLE widget_colours (widget_id INTEGER NOT NULL, colour TEXT NOT NULL, PRIMARY KEY (widget_id, colour)) WITHOUT ROWID',
         postgres: 'CREATE TABLE widget_colours (widget_id INTEGER NOT NULL, colour TEXT NOT NULL, PRIMARY KEY (widget_id, colour))',
       },
     },
@@ -59,7 +60,10 @@ for (const dialect of DIALECTS) {
     }
 
     it('keeps stores apart: each has its own versions', async () => {
-      const gadgets: StoreMigrations = { store: 'gadgets', migrations: [{ version: 1, name: 'gadgets', sql: 'CREATE TABLE gadgets (id INTEGER)' }] };
+      const gadgets: StoreMigrations = {
+        store: 'gadgets',
+        migrations: [{ version: 1, name: 'gadgets', sql: 'CREATE TABLE gadgets (id INTEGER)' }],
+      };
       await migrate(t.db, [upTo(WIDGETS, 1), gadgets]);
       await migrate(t.db, [WIDGETS, gadgets]);
       expect(await recorded(t, 'widgets')).toEqual([1, 2, 3]);
@@ -69,7 +73,10 @@ for (const dialect of DIALECTS) {
     it('rolls a failed migration back whole and records nothing for it', async () => {
       const broken: StoreMigrations = {
         store: 'widgets',
-        migrations: [...WIDGETS.migrations.slice(0, 1), { version: 2, name: 'half', sql: 'CREATE TABLE half (id INTEGER); SELECT * FROM no_such_table' }],
+        migrations: [
+          ...WIDGETS.migrations.slice(0, 1),
+          { version: 2, name: 'half', sql: 'CREATE TABLE half (id INTEGER); SELECT * FROM no_such_table' },
+        ],
       };
       // Matched by message: better-sqlite3 builds its errors from the first test file's realm, which
       // toThrow's instanceof check does not recognise in later files run by the same jest worker.
@@ -104,14 +111,20 @@ describe('migration runner: replicas starting at once', () => {
     migrations: Array.from({ length: 5 }, (_, i) => ({
       version: i + 1,
       name: `table ${i + 1}`,
-      sql: { sqlite: `${SLOW.sqlite}; CREATE TABLE many_${i + 1} (id INTEGER)`, postgres: `${SLOW.postgres}; CREATE TABLE many_${i + 1} (id INTEGER)` },
+      sql: {
+        sqlite: `${SLOW.sqlite}; CREATE TABLE many_${i + 1} (id INTEGER)`,
+        postgres: `${SLOW.postgres}; CREATE TABLE many_${i + 1} (id INTEGER)`,
+      },
     })),
   };
   const REPLICAS = 4;
   const CHILD = path.join(__dirname, 'support', 'migrate-in-child.js');
 
   /** Starts a replica's migration run; it waits, connected, until `go` is written to its stdin. */
-  function startChild(dialect: Dialect, where: string): { ready: Promise<void>; go(): void; done: Promise<{ code: number | null; stderr: string }> } {
+  function startChild(
+    dialect: Dialect,
+    where: string,
+  ): { ready: Promise<void>; go(): void; done: Promise<{ code: number | null; stderr: string }> } {
     const child = spawn(process.execPath, [CHILD, dialect, where, JSON.stringify([MANY])], { stdio: ['pipe', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));

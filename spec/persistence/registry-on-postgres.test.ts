@@ -26,7 +26,11 @@ function startOwnPostgres(): { url: string; stop(): void } {
     stop() {
       if (stopped) return;
       stopped = true;
-      spawnSync('bash', ['-c', `. "${SERVICES}"; pg_stop`], { env: { ...process.env, PG_PID: pid, PG_DIR: dir }, stdio: 'inherit', timeout: 60_000 });
+      spawnSync('bash', ['-c', `. "${SERVICES}"; pg_stop`], {
+        env: { ...process.env, PG_PID: pid, PG_DIR: dir },
+        stdio: 'inherit',
+        timeout: 60_000,
+      });
     },
   };
 }

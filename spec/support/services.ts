@@ -11,7 +11,16 @@ import path from 'node:path';
  * server cannot be started, the run fails here.
  */
 const SERVICES = path.join(__dirname, '..', '..', 'conformance', 'services.sh');
-const EXPORTED = ['DATABASE_URL', 'REDIS_URL', 'S3_ENDPOINT', 'S3_REGION', 'S3_BUCKET', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY', 'S3_FORCE_PATH_STYLE'];
+const EXPORTED = [
+  'DATABASE_URL',
+  'REDIS_URL',
+  'S3_ENDPOINT',
+  'S3_REGION',
+  'S3_BUCKET',
+  'S3_ACCESS_KEY_ID',
+  'S3_SECRET_ACCESS_KEY',
+  'S3_FORCE_PATH_STYLE',
+];
 const OWNED = ['REDIS_PID', 'REDIS_DIR', 'S3_PID', 'S3_DIR', 'PG_PID', 'PG_DIR'];
 /** Set by setup for teardown (same process): the servers this run started. */
 const STARTED = 'BERTH_SPEC_SERVICES';

@@ -16,7 +16,7 @@ export async function connectDatabase(options: DatabaseOptions): Promise<Databas
   if (!options.url) return new SqliteDatabase(options.sqlite);
   // Loaded only when configured: the embedded default never needs the driver.
   const { PostgresDatabase } = await import('./postgres-database');
-  const db = new PostgresDatabase({ url: options.url, onIdleError: options.onIdleError });
+  const db = new PostgresDatabase({ url: options.url, onIdleError: (err) => options.onIdleError?.(err) });
   try {
     await db.ping();
   } catch (err) {

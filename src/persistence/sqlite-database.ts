@@ -19,8 +19,7 @@ export class SqliteDatabase implements Database {
   constructor(readonly connection: BetterSqlite3.Database) {
     this.direct = {
       all: async <Row extends object>(sql: string, params: readonly SqlValue[] = []) => this.prepare(sql).all(...params) as Row[],
-      get: async <Row extends object>(sql: string, params: readonly SqlValue[] = []) =>
-        this.prepare(sql).get(...params) as Row | undefined,
+      get: async <Row extends object>(sql: string, params: readonly SqlValue[] = []) => this.prepare(sql).get(...params) as Row | undefined,
       run: async (sql, params = []) => ({ changes: this.prepare(sql).run(...params).changes }),
       exec: async (sql) => void this.connection.exec(sql),
     };
