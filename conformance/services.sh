@@ -157,7 +157,10 @@ pg_start() {
   # PostgreSQL refuses to run as root: the cluster belongs to `nobody`, when we are root.
   local as=()
   if [ "$(id -u)" = 0 ]; then as=(setpriv --reuid=nobody --regid=nogroup --clear-groups --); fi
-  PG_DIR=$(mktemp -d "${TMPDIR:-/tmp}/berth-pg.XXXXXX")
+  # The cluster's directory must be reachable by that user: a private TMPDIR (e.g. under /root) is not.
+  local base=${TMPDIR:-/tmp}
+  if [ ${#as[@]} -gt 0 ] && ! "${as[@]}" test -x "$base"; then base=/tmp; fi
+  PG_DIR=$(mktemp -d "$base/berth-pg.XXXXXX")
   chmod 755 "$PG_DIR"
   mkdir -p "$PG_DIR/data" "$PG_DIR/socket"
   if [ "$(id -u)" = 0 ]; then chown nobody:nogroup "$PG_DIR/data" "$PG_DIR/socket"; fi
