@@ -8,7 +8,10 @@
 #                 over a temporary directory, creates the bucket; exports S3_BUCKET,
 #                 S3_ENDPOINT, S3_REGION, S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY,
 #                 S3_FORCE_PATH_STYLE (sets S3_PID, S3_DIR)
-#   redis_stop, s3_stop   stop by PID and remove the directory; call them from your EXIT trap.
+#   pg_start      installs Debian's postgresql if absent, runs initdb into a temporary
+#                 directory as the unprivileged user `nobody` (PostgreSQL refuses root),
+#                 starts it on a free loopback port; exports DATABASE_URL (sets PG_PID, PG_DIR)
+#   redis_stop, s3_stop, pg_stop   stop by PID and remove the directory; call them from your EXIT trap.
 #
 # The versitygw binary is cached as $BERTH_BIN_CACHE/versitygw-<version> (default
 # ~/.cache/berth/bin), so only the first run on a machine builds it.
@@ -129,4 +132,73 @@ s3_stop() {
   S3_PID=
   if [ -n "${S3_DIR:-}" ]; then rm -rf "$S3_DIR"; fi
   S3_DIR=
+}
+
+# Prints the directory holding initdb and postgres: the newest Debian-installed version's
+# (/usr/lib/postgresql/<ver>/bin, not on PATH), else whatever PATH has.
+pg_bindir() {
+  local dir
+  for dir in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r); do
+    if [ -x "$dir/initdb" ] && [ -x "$dir/postgres" ]; then echo "$dir"; return 0; fi
+  done
+  dir=$(dirname "$(command -v initdb 2>/dev/null || echo /nonexistent/initdb)")
+  if [ -x "$dir/initdb" ] && [ -x "$dir/postgres" ]; then echo "$dir"; return 0; fi
+  return 1
+}
+
+pg_start() {
+  if ! pg_bindir >/dev/null; then
+    echo "installing postgresql" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 -y -qq install postgresql >/dev/null ||
+      { DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 -y -qq update &&
+        DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 -y -qq install postgresql >/dev/null; } || return 1
+  fi
+  local bin; bin=$(pg_bindir) || { echo "postgresql is installed but initdb/postgres were not found" >&2; return 1; }
+  # PostgreSQL refuses to run as root: the cluster belongs to `nobody`, when we are root.
+  local as=()
+  if [ "$(id -u)" = 0 ]; then as=(setpriv --reuid=nobody --regid=nogroup --clear-groups --); fi
+  # The cluster's directory must be reachable by that user: a private TMPDIR (e.g. under /root) is not.
+  local base=${TMPDIR:-/tmp}
+  if [ ${#as[@]} -gt 0 ] && ! "${as[@]}" test -x "$base"; then base=/tmp; fi
+  PG_DIR=$(mktemp -d "$base/berth-pg.XXXXXX")
+  chmod 755 "$PG_DIR"
+  mkdir -p "$PG_DIR/data" "$PG_DIR/socket"
+  if [ "$(id -u)" = 0 ]; then chown nobody:nogroup "$PG_DIR/data" "$PG_DIR/socket"; fi
+  if ! (cd "$PG_DIR" && "${as[@]}" "$bin/initdb" -D "$PG_DIR/data" -U berth --auth=trust -E UTF8 --locale=C.UTF-8 \
+      </dev/null >"$PG_DIR/initdb.log" 2>&1); then
+    echo "initdb failed; its log:" >&2
+    cat "$PG_DIR/initdb.log" >&2
+    pg_stop
+    return 1
+  fi
+  local port; port=$(_svc_free_port)
+  # Durability is not under test here: fsync off keeps the test database fast on a shared machine.
+  (cd "$PG_DIR" && exec "${as[@]}" "$bin/postgres" -D "$PG_DIR/data" -p "$port" -c listen_addresses=127.0.0.1 \
+    -c unix_socket_directories="$PG_DIR/socket" -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
+    -c max_connections=200 </dev/null >"$PG_DIR/postgres.log" 2>&1) &
+  PG_PID=$!
+  for _ in $(seq 1 100); do
+    if "$bin/pg_isready" -q -h 127.0.0.1 -p "$port" -U berth -d postgres 2>/dev/null; then
+      export DATABASE_URL=postgres://berth@127.0.0.1:$port/postgres
+      return 0
+    fi
+    kill -0 "$PG_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  echo "postgres did not start; its log:" >&2
+  cat "$PG_DIR/postgres.log" >&2
+  pg_stop
+  return 1
+}
+
+pg_stop() {
+  # SIGINT is PostgreSQL's fast shutdown (clients are disconnected); _svc_stop's TERM would wait for them.
+  if [ -n "${PG_PID:-}" ] && kill -0 "$PG_PID" 2>/dev/null; then
+    kill -INT "$PG_PID" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 "$PG_PID" 2>/dev/null || break; sleep 0.1; done
+  fi
+  _svc_stop "${PG_PID:-}"
+  PG_PID=
+  if [ -n "${PG_DIR:-}" ]; then rm -rf "$PG_DIR"; fi
+  PG_DIR=
 }

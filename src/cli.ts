@@ -24,6 +24,8 @@ Configuration (environment, or a JSON file named by BERTH_CONFIG):
   BERTH_SHUTDOWN_GRACE_SECONDS wait for requests on SIGTERM      (default 25)
 
 Scale-out (replicas sharing sessions and blobs):
+  DATABASE_URL                 postgres://user:password@host:port/db: failed logins in PostgreSQL
+                               (index, sessions and identities stay in the SQLite file for now)
   REDIS_URL                    upload sessions in Redis, e.g. redis://127.0.0.1:6379
   S3_BUCKET                    blobs in this S3 bucket; the other S3_* count only with it:
   S3_ENDPOINT                  another S3 server than AWS, e.g. http://127.0.0.1:9000

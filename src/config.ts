@@ -28,6 +28,15 @@ const configSchema = z.object({
   workers: z.union([z.literal('auto'), z.number().int().min(1).max(64)]),
   /** How long a SIGTERM waits for requests in flight before closing them. */
   shutdownGraceSeconds: z.number().int().nonnegative(),
+  /**
+   * Stores on PostgreSQL instead of the SQLite file in dataDir (DATABASE_URL). This
+   * session only the stores moved onto src/persistence (login failures) follow it.
+   */
+  database: z
+    .strictObject({
+      url: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL'),
+    })
+    .optional(),
   /** Upload sessions in Redis instead of the SQLite file, shared by replicas (REDIS_URL). */
   redis: z
     .strictObject({
@@ -106,6 +115,7 @@ const ENV: ReadonlyArray<[string, (c: Record<string, unknown>, v: string) => voi
   ['BERTH_ADMIN_PASSWORD', (c, v) => (section(c, 'auth').adminPassword = v)],
   ['BERTH_TOKEN_TTL_SECONDS', (c, v) => (section(c, 'auth').tokenTtlSeconds = numberOrText(v))],
   ['BERTH_CI_TOKEN_TTL_MINUTES', (c, v) => (section(c, 'auth').ciTokenTtlMinutes = numberOrText(v))],
+  ['DATABASE_URL', (c, v) => (section(c, 'database').url = v)],
   ['REDIS_URL', (c, v) => (section(c, 'redis').url = v)],
   // The other S3_* variables count only once S3_BUCKET (or the file) has chosen S3.
   ['S3_BUCKET', (c, v) => (section(c, 's3').bucket = v)],

@@ -20,7 +20,11 @@ import type Database from 'better-sqlite3';
 import { AccessControl } from './auth/access-control';
 import { Authenticator } from './auth/authenticator';
 import { LoginThrottle } from './auth/login-throttle';
-import { SqliteLoginFailureStore } from './auth/sqlite/sqlite-login-failure-store';
+import { SqlLoginFailureStore } from './auth/sql/sql-login-failure-store';
+import { LOGIN_FAILURE_MIGRATIONS } from './auth/sql/login-failure-migrations';
+import { connectDatabase } from './persistence/connect-database';
+import type { Database as StoreDatabase } from './persistence/database';
+import { migrate } from './persistence/migration-runner';
 import { Authorizer } from './auth/authorizer';
 import { hashPassword } from './auth/secrets';
 import { SigningKeys } from './auth/signing-keys';
@@ -47,6 +51,13 @@ export interface RegistryOptions {
 
 export async function createRegistry(config: Config, log: Logger, options: RegistryOptions = {}): Promise<Registry> {
   const db = openDatabase(path.join(config.dataDir, 'berth.db'));
+  // The stores moved onto src/persistence: on PostgreSQL when DATABASE_URL is set, else on the file above.
+  const database = await connectDatabase({
+    url: config.database?.url,
+    sqlite: db,
+    onIdleError: (err) => log.warn({ err }, 'a pooled database connection failed'),
+  });
+  await migrate(database, [LOGIN_FAILURE_MIGRATIONS]);
   const storage = await openBlobStore(config);
   const blobStore = storage.store;
   const sessionStore = await openSessionStore(config, db);
@@ -63,7 +74,7 @@ export async function createRegistry(config: Config, log: Logger, options: Regis
   });
   const blobs = new BlobService(blobStore, index);
   const events = new RegistryEvents(log);
-  const auth = config.auth.mode === 'token' ? await buildAuth(db, config, log) : undefined;
+  const auth = config.auth.mode === 'token' ? await buildAuth(db, database, config, log) : undefined;
   if (auth) {
     const linker = new PackageLinker(
       auth.identities,
@@ -93,6 +104,7 @@ export async function createRegistry(config: Config, log: Logger, options: Regis
           db.prepare('SELECT count(*) FROM sqlite_master').get();
         },
       },
+      ...(database.dialect === 'postgres' ? [{ name: 'postgres', probe: () => database.ping() }] : []),
     ],
   });
   return {
@@ -103,6 +115,7 @@ export async function createRegistry(config: Config, log: Logger, options: Regis
       if (!(await uploads.settle(5_000))) log.warn('closing with upload writes still in progress');
       await sessionStore.close();
       await index.close();
+      await database.close();
       db.close();
       storage.close();
     },
@@ -157,14 +170,14 @@ async function openSessionStore(
 }
 
 /** The identity model, token service and access control over the shared SQLite file. */
-async function buildAuth(db: Database.Database, config: Config, log: Logger) {
+async function buildAuth(db: Database.Database, database: StoreDatabase, config: Config, log: Logger) {
   const identities = new SqliteIdentityStore(db);
   await ensureAdmin(identities, config, log);
   const keys = new SigningKeys(identities);
   await keys.init();
   const authorizer = new Authorizer(identities);
-  // Failed logins are counted in the shared file, so every worker and replica throttles together.
-  const failures = new SqliteLoginFailureStore(db);
+  // Failed logins are counted in the shared database, so every worker and replica throttles together.
+  const failures = new SqlLoginFailureStore(database);
   const authenticator = new Authenticator(identities, new LoginThrottle(failures), new LoginThrottle(failures, 100));
   const tokens = new TokenService(keys, authorizer, authenticator, {
     issuer: config.auth.issuer,

@@ -2,16 +2,26 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 
 /**
- * Jest globalSetup/globalTeardown for the scale-out drivers' tests: Redis
- * and an S3 server (versitygw). When REDIS_URL / S3_ENDPOINT are given (e.g.
+ * Jest globalSetup/globalTeardown for the scale-out drivers' tests: Redis,
+ * an S3 server (versitygw) and PostgreSQL. When REDIS_URL / S3_ENDPOINT /
+ * DATABASE_URL are given (e.g.
  * by conformance/services.sh in CI) those are used; otherwise they are
  * started here through the same conformance/services.sh, and stopped by PID
  * afterwards. Workers inherit the exported variables. Never skipped: if a
  * server cannot be started, the run fails here.
  */
 const SERVICES = path.join(__dirname, '..', '..', 'conformance', 'services.sh');
-const EXPORTED = ['REDIS_URL', 'S3_ENDPOINT', 'S3_REGION', 'S3_BUCKET', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY', 'S3_FORCE_PATH_STYLE'];
-const OWNED = ['REDIS_PID', 'REDIS_DIR', 'S3_PID', 'S3_DIR'];
+const EXPORTED = [
+  'DATABASE_URL',
+  'REDIS_URL',
+  'S3_ENDPOINT',
+  'S3_REGION',
+  'S3_BUCKET',
+  'S3_ACCESS_KEY_ID',
+  'S3_SECRET_ACCESS_KEY',
+  'S3_FORCE_PATH_STYLE',
+];
+const OWNED = ['REDIS_PID', 'REDIS_DIR', 'S3_PID', 'S3_DIR', 'PG_PID', 'PG_DIR'];
 /** Set by setup for teardown (same process): the servers this run started. */
 const STARTED = 'BERTH_SPEC_SERVICES';
 
@@ -33,9 +43,11 @@ export async function startServices(): Promise<void> {
   const steps: string[] = [];
   if (!process.env.REDIS_URL) steps.push('redis_start');
   if (!process.env.S3_ENDPOINT) steps.push('s3_start');
+  if (!process.env.DATABASE_URL) steps.push('pg_start');
   if (steps.length === 0) return;
   const print = [...EXPORTED, ...OWNED].map((v) => `printf '%s=%s\\n' ${v} "\${${v}:-}"`).join('; ');
-  const out = bash(`${steps.join('; ')}; ${print}`, process.env);
+  // A step that fails stops what the earlier steps started (set -e would skip the teardown).
+  const out = bash(`trap 'if [ $? -ne 0 ]; then redis_stop; s3_stop; pg_stop; fi' EXIT; ${steps.join('; ')}; ${print}`, process.env);
   const started: Record<string, string> = {};
   for (const line of out.split('\n')) {
     const i = line.indexOf('=');
@@ -52,5 +64,7 @@ export async function startServices(): Promise<void> {
 export async function stopServices(): Promise<void> {
   const started = JSON.parse(process.env[STARTED] ?? '{}') as Record<string, string>;
   if (Object.keys(started).length === 0) return;
-  bash('redis_stop; s3_stop', { ...process.env, ...started });
+  // Only what this run started: a PID inherited from the environment belongs to someone else.
+  const owned = Object.fromEntries(OWNED.map((name) => [name, started[name] ?? '']));
+  bash('redis_stop; s3_stop; pg_stop', { ...process.env, ...owned });
 }

@@ -37,8 +37,8 @@ export class Authenticator {
   async login(username: string, secret: string, clientAddress: string): Promise<Principal & { kind: 'user' | 'ci' }> {
     const userKeys = [`user:${username.toLowerCase()}`];
     const addressKeys = [`addr:${clientAddress}`];
-    this.throttle.check(userKeys);
-    this.addressThrottle.check(addressKeys);
+    await this.throttle.check(userKeys);
+    await this.addressThrottle.check(addressKeys);
     // A client logging in on every request pays scrypt once a minute, not each time; the
     // cheap re-check still makes a revoked token or deleted user fail at once.
     const cacheKey = createHash('sha256').update(`${username}\0${secret}`).digest('hex');
@@ -59,11 +59,11 @@ export class Authenticator {
       this.recentLogins.set(cacheKey, { userId: principal.userId, credential, passwordHash, expires: Date.now() + 60_000 });
     }
     if (!principal) {
-      this.throttle.fail(userKeys);
-      this.addressThrottle.fail(addressKeys);
+      await this.throttle.fail(userKeys);
+      await this.addressThrottle.fail(addressKeys);
       throw new AuthenticationError('invalid username, password or token');
     }
-    this.throttle.succeed(userKeys);
+    await this.throttle.succeed(userKeys);
     return principal;
   }
 

@@ -6,17 +6,14 @@ export interface FailureWindow {
   startedAt: number;
 }
 
-/**
- * Where failed-login windows live. Synchronous: a check sits on every
- * password login, and both implementations answer without I/O waits.
- */
+/** Where failed-login windows live: this process's memory, or the database every process shares. */
 export interface LoginFailureStore {
   /** The key's window, or null when it has none. */
-  get(key: string): FailureWindow | null;
+  get(key: string): Promise<FailureWindow | null>;
   /** Counts a failure: one more in an open window, else a new window from `now`. */
-  recordFailure(key: string, now: number, windowMs: number): void;
+  recordFailure(key: string, now: number, windowMs: number): Promise<void>;
   /** Forgets the keys' windows (a successful login). */
-  clear(keys: string[]): void;
+  clear(keys: string[]): Promise<void>;
 }
 
 /** Windows in this process only; for tests and for a process that shares no database. */
@@ -25,11 +22,11 @@ export class MemoryLoginFailureStore implements LoginFailureStore {
 
   constructor(private readonly maxKeys = 100_000) {}
 
-  get(key: string): FailureWindow | null {
+  async get(key: string): Promise<FailureWindow | null> {
     return this.windows.get(key) ?? null;
   }
 
-  recordFailure(key: string, now: number, windowMs: number): void {
+  async recordFailure(key: string, now: number, windowMs: number): Promise<void> {
     const w = this.windows.get(key);
     if (w && now - w.startedAt < windowMs) {
       w.failures += 1;
@@ -43,7 +40,7 @@ export class MemoryLoginFailureStore implements LoginFailureStore {
     this.windows.set(key, { failures: 1, startedAt: now });
   }
 
-  clear(keys: string[]): void {
+  async clear(keys: string[]): Promise<void> {
     for (const key of keys) this.windows.delete(key);
   }
 }
@@ -52,7 +49,7 @@ export class MemoryLoginFailureStore implements LoginFailureStore {
  * Failed-login throttling, per user name and per client address: after
  * `maxFailures` within `windowMs` further attempts are refused with 429
  * until the window passes. The windows live in a LoginFailureStore; with the
- * SQLite one every worker and replica on the database counts together, so
+ * database one every worker and replica on the database counts together, so
  * running more processes does not multiply an attacker's allowance.
  */
 export class LoginThrottle {
@@ -63,9 +60,9 @@ export class LoginThrottle {
   ) {}
 
   /** Throws TOOMANYREQUESTS while any of the keys is locked out. */
-  check(keys: string[], now = Date.now()): void {
+  async check(keys: string[], now = Date.now()): Promise<void> {
     for (const key of keys) {
-      const w = this.store.get(key);
+      const w = await this.store.get(key);
       if (!w || now - w.startedAt >= this.windowMs) continue;
       if (w.failures >= this.maxFailures) {
         const retryAfter = Math.ceil((w.startedAt + this.windowMs - now) / 1000);
@@ -76,11 +73,11 @@ export class LoginThrottle {
     }
   }
 
-  fail(keys: string[], now = Date.now()): void {
-    for (const key of keys) this.store.recordFailure(key, now, this.windowMs);
+  async fail(keys: string[], now = Date.now()): Promise<void> {
+    for (const key of keys) await this.store.recordFailure(key, now, this.windowMs);
   }
 
-  succeed(keys: string[]): void {
-    this.store.clear(keys);
+  async succeed(keys: string[]): Promise<void> {
+    await this.store.clear(keys);
   }
 }

@@ -1,0 +1,127 @@
+import { PostgresDatabase } from '../../src/persistence/postgres-database';
+import { numberedPlaceholders } from '../../src/persistence/placeholders';
+import { createTestDatabase, DIALECTS, type TestDatabase } from './support/test-databases';
+
+/** A promise and the function that settles it: a test's way to hold a transaction open. */
+function gate(): { opened: Promise<void>; open(): void } {
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  return { opened, open };
+}
+
+describe('numberedPlaceholders', () => {
+  it('numbers ? in order and leaves ? inside quoted literals and identifiers alone', () => {
+    expect(numberedPlaceholders(`SELECT '?' AS "a?", ? AS b WHERE c = ? AND d = 'it''s ?'`)).toBe(
+      `SELECT '?' AS "a?", $1 AS b WHERE c = $2 AND d = 'it''s ?'`,
+    );
+  });
+});
+
+for (const dialect of DIALECTS) {
+  describe(`Database on ${dialect}`, () => {
+    let t: TestDatabase;
+    beforeEach(async () => {
+      t = await createTestDatabase(dialect);
+      await t.db.exec(
+        'CREATE TABLE items (name TEXT PRIMARY KEY, at BIGINT NOT NULL, data BYTEA_OR_BLOB)'.replace(
+          'BYTEA_OR_BLOB',
+          dialect === 'postgres' ? 'BYTEA' : 'BLOB',
+        ),
+      );
+    });
+    afterEach(() => t.dispose());
+
+    it('binds ? parameters and gives BIGINT back as a number, bytes as a Buffer', async () => {
+      await t.db.run('INSERT INTO items (name, at, data) VALUES (?, ?, ?)', ['a', 1_765_000_000_123, Buffer.from([1, 2])]);
+      const row = await t.db.get<{ name: string; at: number; data: Buffer; n: number }>(
+        "SELECT name, at, data, (SELECT count(*) FROM items) AS n FROM items WHERE name = ? AND '?' = '?'",
+        ['a'],
+      );
+      expect(row).toEqual({ name: 'a', at: 1_765_000_000_123, data: Buffer.from([1, 2]), n: 1 });
+      expect(await t.db.get('SELECT name FROM items WHERE name = ?', ['b'])).toBeUndefined();
+    });
+
+    it('counts the rows a statement changed', async () => {
+      await t.db.run('INSERT INTO items (name, at) VALUES (?, ?), (?, ?)', ['a', 1, 'b', 2]);
+      expect(await t.db.run('UPDATE items SET at = at + 1')).toEqual({ changes: 2 });
+      expect(await t.db.run('DELETE FROM items WHERE name = ?', ['none'])).toEqual({ changes: 0 });
+    });
+
+    it('commits a transaction that resolves and rolls back one that throws', async () => {
+      await t.db.transaction((tx) => tx.run('INSERT INTO items (name, at) VALUES (?, ?)', ['kept', 1]));
+      await expect(
+        t.db.transaction(async (tx) => {
+          await tx.run('INSERT INTO items (name, at) VALUES (?, ?)', ['lost', 1]);
+          throw new Error('changed my mind');
+        }),
+      ).rejects.toThrow('changed my mind');
+      expect(await t.db.all('SELECT name FROM items')).toEqual([{ name: 'kept' }]);
+    });
+
+    it('keeps a query made outside an open transaction out of it', async () => {
+      const hold = gate();
+      const inside = t.db.transaction(async (tx) => {
+        await tx.run('INSERT INTO items (name, at) VALUES (?, ?)', ['inside', 1]);
+        await hold.opened;
+        throw new Error('rolled back');
+      });
+      const outside = t.db.run('INSERT INTO items (name, at) VALUES (?, ?)', ['outside', 2]);
+      hold.open();
+      await expect(inside).rejects.toThrow('rolled back');
+      await outside;
+      expect(await t.db.all('SELECT name FROM items')).toEqual([{ name: 'outside' }]);
+    });
+
+    it('serialises concurrent read-modify-write transactions: none is lost', async () => {
+      await t.db.run('INSERT INTO items (name, at) VALUES (?, ?)', ['counter', 0]);
+      const others = [t.db, await t.another().catch(() => t.db), await t.another().catch(() => t.db)];
+      await Promise.all(
+        others.map((db) =>
+          db.transaction(async (tx) => {
+            const row = await tx.get<{ at: number }>('SELECT at FROM items WHERE name = ?', ['counter']);
+            await tx.run('UPDATE items SET at = ? WHERE name = ?', [row!.at + 1, 'counter']);
+          }),
+        ),
+      );
+      expect(await t.db.get('SELECT at FROM items WHERE name = ?', ['counter'])).toEqual({ at: 3 });
+    });
+
+    it('answers a ping', async () => {
+      await expect(t.db.ping()).resolves.toBeUndefined();
+    });
+  });
+}
+
+describe('PostgresDatabase', () => {
+  it('holds withLock for one holder at a time, across pools (replicas)', async () => {
+    const t = await createTestDatabase('postgres');
+    try {
+      const other = await t.another();
+      const order: string[] = [];
+      const hold = gate();
+      const first = t.db.withLock(424242, async () => {
+        order.push('first in');
+        await hold.opened;
+        order.push('first out');
+      });
+      // Wait until the first holds the lock (its body has run), then ask for it from another pool.
+      while (order.length === 0) await new Promise((resolve) => setImmediate(resolve));
+      const second = other.withLock(424242, async () => void order.push('second in'));
+      // Release only once the second is seen waiting on the server (or, were the lock broken, has run).
+      const waitingOnLock = async () =>
+        (await t.db.get<{ n: number }>("SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"))!.n > 0;
+      while (!order.includes('second in') && !(await waitingOnLock())) await new Promise((resolve) => setImmediate(resolve));
+      hold.open();
+      await Promise.all([first, second]);
+      expect(order).toEqual(['first in', 'first out', 'second in']);
+    } finally {
+      await t.dispose();
+    }
+  });
+
+  it('fails a ping to a server that is not there, within its connect timeout', async () => {
+    const db = new PostgresDatabase({ url: 'postgres://berth@127.0.0.1:1/postgres' });
+    await expect(db.ping()).rejects.toThrow();
+    await db.close();
+  });
+});

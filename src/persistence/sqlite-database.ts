@@ -1,0 +1,91 @@
+import BetterSqlite3 from 'better-sqlite3';
+import type { Database, Queryable, SqlValue } from './database';
+
+/**
+ * The Database interface over one better-sqlite3 connection. better-sqlite3
+ * is synchronous, so a query outside a transaction runs at once; while an
+ * async transaction is open on the connection, other queries wait for it
+ * (they would otherwise run inside it), and so do other transactions.
+ */
+export class SqliteDatabase implements Database {
+  readonly dialect = 'sqlite';
+  /** Stores pass constant SQL, so this holds one entry per query text in the code. */
+  private readonly statements = new Map<string, BetterSqlite3.Statement<unknown[], unknown>>();
+  /** The open transaction's end, while there is one; queries outside it wait. */
+  private busy: Promise<void> | undefined;
+  private readonly direct: Queryable;
+
+  /** `connection` is owned by the caller while legacy stores still share it (see migration-runner.ts). */
+  constructor(readonly connection: BetterSqlite3.Database) {
+    this.direct = {
+      all: async <Row extends object>(sql: string, params: readonly SqlValue[] = []) => this.prepare(sql).all(...params) as Row[],
+      get: async <Row extends object>(sql: string, params: readonly SqlValue[] = []) => this.prepare(sql).get(...params) as Row | undefined,
+      run: async (sql, params = []) => ({ changes: this.prepare(sql).run(...params).changes }),
+      exec: async (sql) => void this.connection.exec(sql),
+    };
+  }
+
+  async all<Row extends object>(sql: string, params?: readonly SqlValue[]): Promise<Row[]> {
+    while (this.busy) await this.busy;
+    return this.direct.all<Row>(sql, params);
+  }
+
+  async get<Row extends object>(sql: string, params?: readonly SqlValue[]): Promise<Row | undefined> {
+    while (this.busy) await this.busy;
+    return this.direct.get<Row>(sql, params);
+  }
+
+  async run(sql: string, params?: readonly SqlValue[]): Promise<{ changes: number }> {
+    while (this.busy) await this.busy;
+    return this.direct.run(sql, params);
+  }
+
+  async exec(sql: string): Promise<void> {
+    while (this.busy) await this.busy;
+    return this.direct.exec(sql);
+  }
+
+  async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    while (this.busy) await this.busy;
+    let done!: () => void;
+    this.busy = new Promise((resolve) => (done = resolve));
+    try {
+      // IMMEDIATE takes the write lock now (waiting up to busy_timeout), not at the first write.
+      this.connection.exec('BEGIN IMMEDIATE');
+      try {
+        const result = await fn(this.direct);
+        this.connection.exec('COMMIT');
+        return result;
+      } catch (err) {
+        if (this.connection.inTransaction) this.connection.exec('ROLLBACK');
+        throw err;
+      }
+    } finally {
+      this.busy = undefined;
+      done();
+    }
+  }
+
+  async withLock<T>(_key: number, fn: () => Promise<T>): Promise<T> {
+    return fn();
+  }
+
+  async ping(): Promise<void> {
+    // Reads the schema page: the file itself, not just the open handle.
+    await this.get('SELECT count(*) AS n FROM sqlite_master');
+  }
+
+  async close(): Promise<void> {
+    while (this.busy) await this.busy;
+    this.connection.close();
+  }
+
+  private prepare(sql: string): BetterSqlite3.Statement<unknown[], unknown> {
+    let stmt = this.statements.get(sql);
+    if (!stmt) {
+      stmt = this.connection.prepare<unknown[], unknown>(sql);
+      this.statements.set(sql, stmt);
+    }
+    return stmt;
+  }
+}
