@@ -215,7 +215,7 @@ function freePort(): Promise<number> {
 
 /** This process's environment without Berth's configuration (nor the Redis/S3 the spec's global setup exports). */
 function inheritedEnv(): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(BERTH_|REDIS_|S3_)/.test(k)));
+  return Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(BERTH_|REDIS_|S3_|DATABASE_URL$)/.test(k)));
 }
 
 interface LogLine {
