@@ -8,6 +8,7 @@ packages=(
   docker.io                     # the Docker engine and its CLI
   busybox-static                # a static busybox for offline base images
   redis-server                  # upload sessions of the scale-out configuration
+  mmdebstrap                    # assembles the Debian base for the Dockerfile check offline from Docker Hub
 )
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
