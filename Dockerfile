@@ -16,22 +16,26 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-RUN npm run build && npm prune --omit=dev
+# The runtime stage's files, laid out as they land there, so one COPY brings them all
+# (with the vfs storage driver every instruction copies the whole image). The berth
+# account is written directly: a minimal Debian base has no useradd (passwd is not
+# essential); the application stays root-owned, only the data directory is berth's.
+RUN npm run build && npm prune --omit=dev \
+    && mkdir -p /out/app /out/etc /out/var/lib/berth \
+    && cp -a package.json node_modules dist /out/app/ \
+    && cp /etc/passwd /etc/group /out/etc/ \
+    && echo 'berth:x:10001:' >>/out/etc/group \
+    && echo 'berth:x:10001:10001:Berth registry:/var/lib/berth:/usr/sbin/nologin' >>/out/etc/passwd \
+    && chown 10001:10001 /out/var/lib/berth
 
 # Runtime stage: only what serving needs, as an unprivileged user.
 FROM ${BASE_IMAGE}
+COPY --from=build /out/ /
 ENV NODE_ENV=production \
     BERTH_ADDR=0.0.0.0:5000 \
     BERTH_DATA=/var/lib/berth
 WORKDIR /app
-# The account is written directly: a minimal Debian base has no useradd (passwd is not essential).
-RUN echo 'berth:x:10001:' >>/etc/group \
-    && echo 'berth:x:10001:10001:Berth registry:/var/lib/berth:/usr/sbin/nologin' >>/etc/passwd \
-    && mkdir -p /var/lib/berth && chown 10001:10001 /var/lib/berth
-COPY --from=build /src/package.json ./
-COPY --from=build /src/node_modules ./node_modules
-COPY --from=build /src/dist ./dist
-USER 10001:10001
+USER berth
 VOLUME /var/lib/berth
 EXPOSE 5000
 # node's own fetch, so the check needs no curl; it follows the port BERTH_ADDR names.

@@ -39,9 +39,11 @@ di_base() {
   eq "node in the base" "$(node -v)" "$(dkr run --rm --network none local/berth-base:1 node -v)"
 }
 
+# Each output line stamped with the time, so the log shows which step is slow.
 di_build() {
   DOCKER_BUILDKIT=0 timeout -k 10 "${BUILD_TIMEOUT:-900}" "$DOCKER" build --network host \
-    --build-arg BASE_IMAGE=local/berth-base:1 -t "$IMAGE" "$ROOT"
+    --build-arg BASE_IMAGE=local/berth-base:1 -t "$IMAGE" "$ROOT" 2>&1 |
+    while IFS= read -r line; do printf '%(%T)T %s\n' -1 "$line"; done
 }
 
 di_size() {
@@ -80,7 +82,9 @@ di_not_root() {
   local uid
   uid=$(dkr exec "$CTR" id -u) || return 1
   [ "$uid" != 0 ] || { echo "the server runs as root"; return 1; }
-  eq "user of the server process (PID 1)" "$uid" "$(dkr exec "$CTR" sh -c 'stat -c %u /proc/1')"
+  eq "user of the server process (PID 1)" "$uid" "$(dkr exec "$CTR" stat -c %u /proc/1)" || return 1
+  # Only the data is the server's: its own code is not writable to it.
+  if dkr exec "$CTR" test -w /app/dist/cli.js; then echo "the server can rewrite its own code"; return 1; fi
 }
 
 di_login() {
