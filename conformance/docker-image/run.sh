@@ -9,7 +9,8 @@
 #
 # Prints `ok - NAME` / `not ok - NAME` and ends with `N passed, N failed`.
 # Knobs: BERTH_BIN_CACHE (base tarball cache), BUSYBOX, DOCKER_CLI, KEEP_WORK=1,
-#        BUILD_TIMEOUT (seconds for docker build, default 900).
+#        BUILD_TIMEOUT (seconds for docker build, default 900),
+#        DOCKERFILE (default: the repository's; a broken copy proves the checks fail).
 set -u
 set -o pipefail
 
@@ -42,7 +43,7 @@ di_base() {
 # Each output line stamped with the time, so the log shows which step is slow.
 di_build() {
   DOCKER_BUILDKIT=0 timeout -k 10 "${BUILD_TIMEOUT:-900}" "$DOCKER" build --network host \
-    --build-arg BASE_IMAGE=local/berth-base:1 -t "$IMAGE" "$ROOT" 2>&1 |
+    --build-arg BASE_IMAGE=local/berth-base:1 -f "${DOCKERFILE:-$ROOT/Dockerfile}" -t "$IMAGE" "$ROOT" 2>&1 |
     while IFS= read -r line; do printf '%(%T)T %s\n' -1 "$line"; done
 }
 
@@ -69,13 +70,19 @@ wait_healthy() {
   dkr logs --tail 30 "$CTR"; return 1
 }
 
-di_run_healthy() {
-  # --network host: this engine has no bridge. Token auth, as users run it.
+# start_container: a new container on the named volume. --network host: this engine
+# has no bridge. Token auth, as users run it. Waits (bounded) for the registry to answer.
+start_container() {
   dkr run -d --name "$CTR" --network host -v "$VOL:/var/lib/berth" \
     -e BERTH_ADDR="$REG" -e BERTH_ADMIN_PASSWORD="$ADMIN_PASSWORD" -e BERTH_WORKERS=1 "$IMAGE" || return 1
-  wait_healthy 90 || return 1
-  # The health check's verdict agrees with the registry answering from outside.
-  eq "GET /v2/ without credentials" 401 "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://$REG/v2/")"
+  local i code=""
+  for i in $(seq 1 60); do
+    code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://$REG/v2/")
+    [ "$code" = 401 ] && return 0
+    [ "$(dkr inspect -f '{{.State.Running}}' "$CTR")" = true ] || { echo "container stopped"; dkr logs --tail 30 "$CTR"; return 1; }
+    sleep 1
+  done
+  echo "GET /v2/ without credentials: expected 401 within 60 s, last [$code]"; dkr logs --tail 30 "$CTR"; return 1
 }
 
 di_not_root() {
@@ -113,6 +120,14 @@ pull_back() {
   eq "docker run of the pulled image" "pulled ok" "$(dkr run --rm --network none "$REG/smoke/busybox:1" /bin/echo pulled ok)"
 }
 
+# A restart keeps the container's own layer too; a new container on the same volume
+# proves the data lives on the volume.
+di_recreate_keeps_data() {
+  dkr rm -f "$CTR" || return 1
+  start_container || return 1
+  pull_back
+}
+
 di_restart_keeps_data() {
   local started
   started=$(dkr inspect -f '{{.State.StartedAt}}' "$CTR") || return 1
@@ -135,9 +150,11 @@ check "docker: private dockerd starts (vfs, no iptables, no bridge)" dk_start ||
 check "base image: mmdebstrap bookworm minbase + this machine's node (cached), imported" di_base || finish
 check "docker build (classic builder, --network host) of Berth's Dockerfile with BASE_IMAGE=local base" di_build || finish
 di_size
-check "container (token auth, named volume) turns healthy by its own HEALTHCHECK" di_run_healthy || finish
+check "container starts (token auth, named volume), GET /v2/ answers 401" start_container || finish
+check "the container turns healthy by the image's own HEALTHCHECK" wait_healthy 90
 check "the server runs as a non-root user" di_not_root
 check "docker login as admin (and a wrong password is refused)" di_login || finish
 check "docker push of a from-scratch image into the container, pull back by the same digest" di_push_pull || finish
-check "docker restart: healthy again, the pushed image still pulls from the volume" di_restart_keeps_data
+check "docker restart: healthy again, the pushed image still pulls" di_restart_keeps_data
+check "a new container on the same volume still serves the pushed image" di_recreate_keeps_data
 finish
