@@ -33,6 +33,7 @@ containers_config "$REG"   # DOCKER_CONFIG (the login) lives in $WORK
 # The private dockerd of clients-lib.sh, but on overlay2 where the kernel has it: under
 # vfs every build instruction copies the whole image (~35 s a step on this machine).
 # Shadows the command like clients-lib.sh's client wrappers; exec keeps dk_start's PID ours.
+DOCKER=$(pick_docker_cli)   # before the wrapper below hides where dockerd lives
 STORAGE_DRIVER=vfs
 if grep -qw overlay /proc/filesystems && [ "$(stat -f -c %T "$WORK")" != overlayfs ]; then STORAGE_DRIVER=overlay2; fi
 dockerd() {
@@ -153,7 +154,6 @@ di_restart_keeps_data() {
   pull_back
 }
 
-DOCKER=$(pick_docker_cli)
 have=1
 type -P dockerd >/dev/null || { not_ok "dockerd missing"; have=0; }   # the binary, not the wrapper
 for t in mmdebstrap node curl jq python3; do need_tool "$t" || have=0; done
