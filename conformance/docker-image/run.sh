@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
 # Berth's Dockerfile, built and run by the real Docker engine (a private dockerd:
-# vfs, no iptables, no bridge; classic builder). There is no Docker Hub here, so the
-# base image is assembled locally (base.sh) and passed as BASE_IMAGE. Checked from
-# the outside: the build, a healthy health check, a non-root user, a docker login,
-# push and pull through token auth, and a restart that keeps the pushed image.
+# overlay2 where the kernel has it, else vfs; no iptables, no bridge; classic builder).
+# There is no Docker Hub here, so the base image is assembled locally (base.sh) and
+# passed as BASE_IMAGE. Checked from the outside: the build, a healthy health check, a
+# non-root user, a docker login, push and pull through token auth, a restart and a new
+# container on the same volume that both still serve the pushed image.
 #
 #   conformance/docker-image/run.sh
 #
 # Prints `ok - NAME` / `not ok - NAME` and ends with `N passed, N failed`.
 # Knobs: BERTH_BIN_CACHE (base tarball cache), BUSYBOX, DOCKER_CLI, KEEP_WORK=1,
 #        BUILD_TIMEOUT (seconds for docker build, default 900),
-#        DOCKERFILE (default: the repository's; a broken copy proves the checks fail).
+#        DOCKERFILE (default: the repository's; a broken copy proves the checks fail),
+#        DOCKERD_STORAGE_DRIVER (overlay2 or vfs; default: overlay2 when available),
+#        BERTH_DEBIAN_MIRROR (for mmdebstrap; default http://deb.debian.org/debian).
 set -u
 set -o pipefail
 
@@ -34,8 +37,9 @@ containers_config "$REG"   # DOCKER_CONFIG (the login) lives in $WORK
 # vfs every build instruction copies the whole image (~35 s a step on this machine).
 # Shadows the command like clients-lib.sh's client wrappers; exec keeps dk_start's PID ours.
 DOCKER=$(pick_docker_cli)   # before the wrapper below hides where dockerd lives
-STORAGE_DRIVER=vfs
-if grep -qw overlay /proc/filesystems && [ "$(stat -f -c %T "$WORK")" != overlayfs ]; then STORAGE_DRIVER=overlay2; fi
+STORAGE_DRIVER=${DOCKERD_STORAGE_DRIVER:-vfs}
+if [ -z "${DOCKERD_STORAGE_DRIVER:-}" ] && grep -qw overlay /proc/filesystems &&
+   [ "$(stat -f -c %T "$WORK")" != overlayfs ]; then STORAGE_DRIVER=overlay2; fi
 dockerd() {
   local args=() a
   for a in "$@"; do [ "$a" = vfs ] && a=$STORAGE_DRIVER; args+=("$a"); done
