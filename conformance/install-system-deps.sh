@@ -9,6 +9,7 @@ packages=(
   busybox-static                # a static busybox for offline base images
   redis-server                  # upload sessions of the scale-out configuration
   postgresql                    # the PostgreSQL configuration (DATABASE_URL)
+  mmdebstrap                    # assembles the Debian base for the Dockerfile check offline from Docker Hub
 )
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

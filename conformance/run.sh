@@ -35,9 +35,10 @@ part "real clients (docker, skopeo, podman, buildah)" bash "$REPO_ROOT/conforman
 
 part "2 GiB blob in one PATCH: peak RSS under 250 MiB (its own Berth)" bash "$REPO_ROOT/conformance/memory/run.sh"
 part "scale-out: Redis sessions + S3 blobs, official suite and real clients (its own Berth)" bash "$REPO_ROOT/conformance/scale-out/run.sh"
+part "Berth's Dockerfile: built by a private Docker engine on a local Debian base, run, pushed to, restarted (its own container)" bash "$REPO_ROOT/conformance/docker-image/run.sh"
 
 if ! kill -0 "$BERTH_PID" 2>/dev/null; then
   echo "Berth died during the run; its log:"; tail -n 50 "$work/data/berth.log"; failed=$((failed + 1))
 fi
 # Every `part` above, counted: one more or one fewer part means this number changes with it.
-parts_summary conformance 8
+parts_summary conformance 9
