@@ -62,8 +62,12 @@ export class UploadHasherFactory {
 
   constructor(readonly mode: HashingMode) {}
 
-  async create(): Promise<UploadHasher> {
-    if (this.mode === 'process') return new NativeHasher();
+  /**
+   * A new hasher. `local`: only this process will ever continue it, so the
+   * native one serves in any mode; `shared`: the kind of this factory's mode.
+   */
+  async create(scope: 'local' | 'shared' = 'shared'): Promise<UploadHasher> {
+    if (this.mode === 'process' || scope === 'local') return new NativeHasher();
     const engine = await this.wasm();
     engine.init();
     return new WasmHasher(engine, engine.save());

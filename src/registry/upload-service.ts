@@ -28,6 +28,8 @@ export interface UploadServiceOptions {
    * session after every chunk, so another replica continues without re-reading.
    */
   hashing?: HashingMode;
+  /** Told of staged bytes read back from storage to rebuild a digest (a metric: it should stay near zero). */
+  onRehash?: (bytes: number) => void;
 }
 
 /** Counts and hashes bytes on their way to storage. */
@@ -97,7 +99,7 @@ export class UploadService {
           headers: rangeHeaders(session),
         });
       }
-      return this.write(session, body);
+      return this.write(session, body, 'more');
     });
   }
 
@@ -105,7 +107,7 @@ export class UploadService {
   async complete(repository: string, id: string, digestParam: string | undefined, body?: Readable): Promise<string> {
     const digest = parseDigest(digestParam);
     return this.withLock(repository, id, async (locked) => {
-      const session = body ? await this.write(locked, body) : locked;
+      const session = body ? await this.write(locked, body, 'last') : locked;
       await this.verifyAndCommit(session, digest);
       return digest.value;
     });
@@ -226,8 +228,9 @@ export class UploadService {
     }
   }
 
-  private async write(session: UploadSession, body: Readable): Promise<UploadSession> {
-    const hash = await this.hashUpTo(session);
+  /** `last`: the chunk of a PUT, after which no other process needs to continue the hash. */
+  private async write(session: UploadSession, body: Readable, chunk: 'more' | 'last'): Promise<UploadSession> {
+    const hash = await this.hashUpTo(session, chunk);
     const meter = new HashingMeter(hash);
     const sink = await this.blobs.openWrite(session.id, session.offset);
     try {
@@ -260,8 +263,11 @@ export class UploadService {
   /**
    * The running SHA-256 of the staged bytes: from this process's cache, else
    * from the state saved with the session, else rebuilt by reading them once.
+   * A blob sent whole (nothing staged, last chunk) is hashed natively in any
+   * mode: no other process will continue it, so its state need not be exportable.
    */
-  private async hashUpTo(session: UploadSession): Promise<UploadHasher> {
+  private async hashUpTo(session: UploadSession, chunk: 'more' | 'last' = 'more'): Promise<UploadHasher> {
+    if (session.offset === 0 && chunk === 'last') return this.hashers.create('local');
     const cached = this.hashes.take(session.id, session.offset);
     if (cached) return cached;
     const saved = decodeSavedHash(session.hashState);
@@ -269,19 +275,22 @@ export class UploadService {
       const restored = await this.hashers.restore(saved.state);
       if (restored) return restored;
     }
-    const hash = await this.hashers.create();
+    const hash = await this.hashers.create('shared');
     await this.rehash(session, hash);
     return hash;
   }
 
   private async rehash(session: UploadSession, hash: { update(data: Buffer): unknown }): Promise<void> {
     if (session.offset === 0) return;
+    const meter = new HashingMeter(hash);
     try {
-      await pipeline(await this.blobs.readUpload(session.id, session.offset), new HashingMeter(hash), devNull());
+      await pipeline(await this.blobs.readUpload(session.id, session.offset), meter, devNull());
     } catch (err) {
       if (!(err instanceof UploadNotReadableError)) throw err;
       this.log.warn({ upload: session.id }, 'upload has no hash state and its storage cannot be read back');
       throw new RegistryError('BLOB_UPLOAD_INVALID', `upload ${session.id} cannot be verified any more; start it again`);
+    } finally {
+      if (meter.bytes > 0) this.options.onRehash?.(meter.bytes);
     }
   }
 
