@@ -32,16 +32,21 @@ export interface UploadServiceOptions {
   onRehash?: (bytes: number) => void;
 }
 
-/** Counts and hashes bytes on their way to storage. */
+/**
+ * Counts and hashes bytes on their way to storage. A hasher on a worker
+ * thread takes a copy and answers at once, unless it has fallen behind: then
+ * it returns a promise and the stream waits (backpressure up to the socket).
+ */
 class HashingMeter extends Transform {
   bytes = 0;
   constructor(private readonly hash: { update(data: Buffer): unknown }) {
     super({ highWaterMark: 1024 * 1024 });
   }
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    this.hash.update(chunk);
+    const behind = this.hash.update(chunk);
     this.bytes += chunk.length;
-    done(null, chunk);
+    if (behind instanceof Promise) behind.then(() => done(null, chunk), done);
+    else done(null, chunk);
   }
 }
 
@@ -241,14 +246,14 @@ export class UploadService {
       const intact = staged === session.offset + meter.bytes;
       // The hash state must describe exactly the staged bytes: the new one, the old one if
       // storage kept none of the chunk, or none at all (a later chunk re-hashes).
-      const hashState = intact ? this.saveHash(hash, staged) : staged === session.offset ? session.hashState : undefined;
+      const hashState = intact ? await this.saveHash(hash, staged).catch(() => undefined) : staged === session.offset ? session.hashState : undefined;
       await this.sessions.setOffset(session.id, staged, Date.now(), hashState);
       if (intact) this.hashes.put(session.id, hash, staged);
       throw err;
     }
     const offset = session.offset + meter.bytes;
     const updatedAt = Date.now();
-    const hashState = this.saveHash(hash, offset);
+    const hashState = await this.saveHash(hash, offset);
     if (!(await this.sessions.setOffset(session.id, offset, updatedAt, hashState))) {
       throw new RegistryError('BLOB_UPLOAD_UNKNOWN', `upload ${session.id} was cancelled`);
     }
@@ -256,8 +261,9 @@ export class UploadService {
     return { ...session, offset, updatedAt, hashState };
   }
 
-  private saveHash(hash: UploadHasher, offset: number): string {
-    return encodeSavedHash({ offset, sha256: hash.peekHex(), state: hash.exportState() });
+  private async saveHash(hash: UploadHasher, offset: number): Promise<string> {
+    const { hex, state } = await hash.snapshot();
+    return encodeSavedHash({ offset, sha256: hex, state });
   }
 
   /**
@@ -306,7 +312,7 @@ export class UploadService {
     if (!cached && saved && saved.offset === session.offset) return saved.sha256;
     const hash = cached ?? (await this.hashUpTo(session));
     this.hashes.put(session.id, hash, session.offset);
-    return hash.peekHex();
+    return (await hash.snapshot()).hex;
   }
 
   private async verifyAndCommit(session: UploadSession, digest: ParsedDigest): Promise<void> {
