@@ -102,11 +102,11 @@ export class HashThread {
   /** Queues a copy of `data` for hash `id`; returns the bytes now waiting in its queue. */
   update(id: number, data: Uint8Array): number {
     const copy = new Uint8Array(data);
-    this.post({ op: 'update', id, data: copy }, [copy.buffer]);
+    // Counted before the transfer detaches the copy (its length reads 0 after).
     const q = this.queues.get(id);
-    if (!q) return 0;
-    q.bytes += copy.byteLength;
-    return q.bytes;
+    if (q) q.bytes += copy.byteLength;
+    this.post({ op: 'update', id, data: copy }, [copy.buffer]);
+    return q ? q.bytes : 0;
   }
 
   /** Resolves once at most `bytes` of hash `id` wait in the thread's queue. */
