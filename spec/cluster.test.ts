@@ -469,6 +469,47 @@ describe('berth serve as a cluster (BERTH_WORKERS > 1)', () => {
     }
   });
 
+  it('continues an upload on either worker without reading staged bytes back (berth_upload_rehashed_bytes_total)', async () => {
+    const c = await start();
+    const workers = c.workers;
+    expect(workers).toHaveLength(2);
+    const among = workers;
+    const CHUNK = 256 * 1024;
+    const data = randomBytes(24 * CHUNK + 999);
+    const digest = sha256(data);
+
+    const started = await send(c.url, 'POST', '/v2/cluster/rehash/blobs/uploads/', undefined, { among });
+    expect(started.status).toBe(202);
+    let location = String(started.headers.location);
+    const patchedBy: number[] = [];
+    for (let offset = 0; offset < data.length; offset += CHUNK) {
+      const chunk = data.subarray(offset, Math.min(offset + CHUNK, data.length));
+      const answer = await send(c.url, 'PATCH', location, chunk, {
+        among,
+        headers: { 'Content-Type': 'application/octet-stream', 'Content-Range': `${offset}-${offset + chunk.length - 1}` },
+      });
+      expect({ offset, status: answer.status }).toEqual({ offset, status: 202 });
+      patchedBy.push(answer.worker!);
+      location = String(answer.headers.location ?? location);
+    }
+    // The case under test: a chunk on the worker that did not stage the one before it, many times over.
+    const handovers = patchedBy.filter((w, i) => i > 0 && w !== patchedBy[i - 1]).length;
+    expect(handovers).toBeGreaterThanOrEqual(8);
+
+    const put = new URL(location, c.url);
+    put.searchParams.set('digest', digest);
+    const committed = await send(c.url, 'PUT', put.pathname + put.search, undefined, { among });
+    expect(committed.status).toBe(201);
+    const blob = await send(c.url, 'GET', `/v2/cluster/rehash/blobs/${digest}`);
+    expect(sha256(blob.body)).toBe(digest);
+
+    // Summed over both workers by the relay: every hand-over continued the saved state.
+    const metrics = await send(c.url, 'GET', '/metrics');
+    const rehashed = sample(metrics.body.toString('utf8'), 'berth_upload_rehashed_bytes_total', {});
+    expect(rehashed).toBeDefined();
+    expect(rehashed).toBeLessThanOrEqual(CHUNK);
+  });
+
   it('answers /metrics with the sum over all workers', async () => {
     const c = await start();
     const workers = c.workers;

@@ -1,8 +1,8 @@
 import path from 'node:path';
-import type { Config } from './config';
+import { workerCount, type Config } from './config';
 import type { Logger } from './log';
 import { createHttpApp, type HttpApp } from './http/app';
-import type { HttpMetrics } from './http/metrics';
+import { createHttpMetrics, type HttpMetrics } from './http/metrics';
 import { openDatabase } from './metadata/sqlite/database';
 import { SqliteMetadataIndex } from './metadata/sqlite/sqlite-metadata-index';
 import { SqliteUploadSessionStore } from './sessions/sqlite/sqlite-upload-session-store';
@@ -63,14 +63,18 @@ export async function createRegistry(config: Config, log: Logger, options: Regis
   const sessionStore = await openSessionStore(config, db);
   const sessions = sessionStore.store;
   const index = new SqliteMetadataIndex(db);
+  const metrics = options.metrics ?? createHttpMetrics();
 
   const uploads = new UploadService(blobStore, sessions, index, log, {
     sessionTtlMs: config.uploads.sessionTtlSeconds * 1000,
     // Redis locks only expire: a short TTL (refreshed while a chunk streams) frees a killed replica's uploads quickly.
     lockTtlMs: config.redis ? 15_000 : undefined,
-    // Hash state leaves the process only where another replica may continue the upload, or
-    // where staged bytes cannot be read back (S3 parts): elsewhere the native hasher is faster.
-    hashing: config.redis || config.s3 ? 'session' : 'process',
+    // Hash state leaves the process where another process may continue the upload (cluster
+    // workers take each connection in turn, replicas share Redis) or where staged bytes cannot be
+    // read back (S3 parts); else a chunk landing elsewhere would re-read the whole upload.
+    // A single process keeps the native hasher, several times faster.
+    hashing: config.redis || config.s3 || workerCount(config) > 1 ? 'session' : 'process',
+    onRehash: (bytes) => metrics.countRehashedBytes(bytes),
   });
   const blobs = new BlobService(blobStore, index);
   const events = new RegistryEvents(log);
@@ -87,7 +91,7 @@ export async function createRegistry(config: Config, log: Logger, options: Regis
   }
   const app = createHttpApp({
     log,
-    metrics: options.metrics,
+    metrics,
     blobs,
     uploads,
     manifests: new ManifestService(index, events),

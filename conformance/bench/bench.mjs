@@ -8,7 +8,10 @@
 // BENCH_SERVERS=berth,berth-1,berth-auth,d2,d3 (a subset to run; berth-1 is Berth as one process), BENCH_SECONDS=10 (each load-generator run),
 // BENCH_ROUNDS=3 (push and one-stream GET rounds; the median is reported), BENCH_LARGE_MIB=2048 (0 skips
 // the large push), BENCH_OUT=FILE (the table's file), BENCH_KEEP=1 (keep data directories and logs),
-// BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR" (passed to Berth's node, for profiling).
+// BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR" (passed to Berth's node, for profiling),
+// BENCH_PHASES=standard,fresh (a subset: `standard` is the workload below with its churn rows, `fresh`
+// the pushes by a new curl process per request, curl-pushes.mjs), BENCH_CHURN=0 (skip the no-keep-alive
+// load rows), BENCH_FRESH_MIB=256,1024,2048 and BENCH_FRESH_CHUNKS_MIB=8,1 (sizes of the `fresh` pushes).
 //
 // Load generator: Debian's wrk (C, epoll, 2 threads): on a 2-core machine a client that costs little
 // CPU is what keeps the figures about the servers; Debian's hey (Go) for blob HEAD, which wrk cannot do. Everything else (pushes, the 1000-tag push) is this
@@ -22,6 +25,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { treePeakRss } from '../process-tree.mjs';
+import { blobFile, chunkFiles, pushChunksWithCurl, pushFileWithCurl } from './curl-pushes.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..', '..');
@@ -37,6 +41,16 @@ const REPO = 'admin/bench'; // under the admin user's namespace, so the token-mo
 const PASSWORD = 'bench-admin-password-0123456789';
 const OUT = process.env.BENCH_OUT ?? path.join(here, 'results', 'latest.md');
 const KEEP = process.env.BENCH_KEEP === '1';
+const list = (v) => v.split(',').map((s) => s.trim()).filter(Boolean);
+const PHASES = new Set(list(process.env.BENCH_PHASES ?? 'standard,fresh'));
+const CHURN = process.env.BENCH_CHURN !== '0';
+const FRESH_MIB = list(process.env.BENCH_FRESH_MIB ?? '256,1024,2048').map(Number);
+const FRESH_CHUNKS_MIB = list(process.env.BENCH_FRESH_CHUNKS_MIB ?? '8,1').map(Number);
+const CURL_MODES = [
+  ['upload', 'curl -T file'],
+  ['upload-no-expect', "curl -T file -H 'Expect:'"],
+  ['data', 'curl --data-binary @file'],
+];
 const wanted = (process.env.BENCH_SERVERS ?? 'berth,berth-1,berth-auth,d2,d3').split(',').map((s) => s.trim()).filter(Boolean);
 
 const work = mkdtempSync(path.join(process.env.TMPDIR ?? os.tmpdir(), 'berth-bench-'));
@@ -352,6 +366,9 @@ function curlGet(server, p) {
  */
 const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 3);
 
+/** Connection churn: the server closes each connection after its response, so every request opens a new one. */
+const CLOSE = { Connection: 'close' };
+
 /** wrk GETs one URL; returns req/s, MiB/s (of bodies and headers), p50 and p99 in ms, and errors. */
 function wrk(server, p, { connections, headers = {} }) {
   if (WARMUP_SECONDS > 0) wrkOnce(server, p, { connections, headers, seconds: WARMUP_SECONDS });
@@ -393,13 +410,14 @@ function wrkOnce(server, p, { connections, headers, seconds }) {
  * hey (Go, Debian) for HEAD only: wrk's parser waits for the body a HEAD answer's Content-Length
  * announces, so it never completes a HEAD request. Returns req/s, p50 and p99 in ms.
  */
-function hey(server, p, { connections, method }) {
-  if (WARMUP_SECONDS > 0) heyOnce(server, p, { connections, method, seconds: WARMUP_SECONDS });
-  return heyOnce(server, p, { connections, method, seconds: SECONDS });
+function hey(server, p, { connections, method, churn = false }) {
+  if (WARMUP_SECONDS > 0) heyOnce(server, p, { connections, method, churn, seconds: WARMUP_SECONDS });
+  return heyOnce(server, p, { connections, method, churn, seconds: SECONDS });
 }
 
-function heyOnce(server, p, { connections, method, seconds }) {
+function heyOnce(server, p, { connections, method, churn, seconds }) {
   const args = ['-z', `${seconds}s`, '-c', String(connections), '-m', method, '-t', '10'];
+  if (churn) args.push('-disable-keepalive');
   for (const [k, v] of Object.entries(authHeaders(server))) args.push('-H', `${k}: ${v}`);
   args.push(`${server.base}${p}`);
   const r = spawnSync('hey', args, { encoding: 'utf8', timeout: (seconds + 30) * 1000, maxBuffer: 64 * MiB });
@@ -436,8 +454,60 @@ function rssSoFar(server) {
 }
 
 async function runWorkload(key) {
+  const r = { label: SERVERS[key].label };
+  if (PHASES.has('standard')) Object.assign(r, await standardWorkload(key));
+  if (PHASES.has('fresh') && !r.error) Object.assign(r, await freshConnectionPushes(key));
+  return r;
+}
+
+/**
+ * A fresh server takes pushes sent by a new curl process per request (curl-pushes.mjs): chunked at
+ * every size and chunk size, then monolithic, a 256 MiB file in one PUT, each way curl sends a file.
+ */
+async function freshConnectionPushes(key) {
+  const server = await startServer(key, `${key}-fresh`);
+  const r = {};
+  try {
+    await refreshToken(server);
+    for (const chunkMiB of FRESH_CHUNKS_MIB) {
+      const files = chunkFiles(server.dir, chunkMiB);
+      try {
+        for (const sizeMiB of FRESH_MIB) {
+          await refreshToken(server);
+          const p = pushChunksWithCurl(server, REPO, sizeMiB, files);
+          r[freshKey(chunkMiB, sizeMiB)] = p;
+          log(
+            `  ${sizeMiB} MiB in ${chunkMiB} MiB PATCHes, new connection each: ${p.mibps.toFixed(0)} MiB/s; PATCH first/middle/last ` +
+              `${p.firstMs.toFixed(0)}/${p.middleMs.toFixed(0)}/${p.lastMs.toFixed(0)} ms (load ${os.loadavg()[0].toFixed(2)}); ${rssSoFar(server)}`,
+          );
+        }
+      } finally {
+        files.remove();
+      }
+    }
+    const file = path.join(server.dir, 'mono.bin');
+    for (const [mode, what] of CURL_MODES) {
+      await refreshToken(server);
+      const rounds = [];
+      for (let i = 0; i < ROUNDS; i++) rounds.push(pushFileWithCurl(server, REPO, file, BLOB_MIB, blobFile(file, BLOB_MIB, block), mode));
+      r[`curlMono_${mode}`] = median(rounds);
+      log(`  monolithic ${BLOB_MIB} MiB, ${what}: ${rounds.map((x) => x.toFixed(0)).join(', ')} MiB/s (load ${os.loadavg()[0].toFixed(2)})`);
+    }
+  } catch (e) {
+    log(`${server.label} fresh-connection pushes failed: ${e.message}\n  its log: ${server.log}`);
+    r.freshError = e.message;
+  } finally {
+    await server.stop();
+    settleDisk(server);
+  }
+  return r;
+}
+
+const freshKey = (chunkMiB, sizeMiB) => `fresh_${chunkMiB}_${sizeMiB}`;
+
+async function standardWorkload(key) {
   const server = await startServer(key, key);
-  const r = { label: server.label };
+  const r = {};
   try {
     log(`${server.label}: pid ${server.pid} at ${server.base}`);
     await refreshToken(server);
@@ -477,16 +547,29 @@ async function runWorkload(key) {
     r.get4Rps = blobGets.rps;
     r.get4Mibps = blobGets.rps * 4;
     log(`  4 MiB GET x32: ${blobGets.rps} req/s ${blobGets.socketErrors}; ${rssSoFar(server)}`);
+    if (CHURN) {
+      r.get4ChurnRps = wrk(server, `/v2/${REPO}/blobs/${smallDigest}`, { connections: 32, headers: CLOSE }).rps;
+      log(`  4 MiB GET x32, no keep-alive: ${r.get4ChurnRps} req/s`);
+    }
 
     await refreshToken(server);
     const mf = wrk(server, `/v2/${REPO}/manifests/latest`, { connections: 64, headers: { Accept: 'application/vnd.oci.image.manifest.v1+json' } });
     Object.assign(r, { manifestRps: mf.rps, manifestP50: mf.p50, manifestP99: mf.p99 });
     log(`  manifest GET x64: ${mf.rps} req/s p50 ${mf.p50} ms p99 ${mf.p99} ms ${mf.socketErrors}; ${rssSoFar(server)}`);
+    if (CHURN) {
+      const c = wrk(server, `/v2/${REPO}/manifests/latest`, { connections: 64, headers: { Accept: 'application/vnd.oci.image.manifest.v1+json', ...CLOSE } });
+      Object.assign(r, { manifestChurnRps: c.rps, manifestChurnP99: c.p99 });
+      log(`  manifest GET x64, no keep-alive: ${c.rps} req/s p99 ${c.p99} ms ${c.socketErrors}`);
+    }
 
     await refreshToken(server);
     const head = hey(server, `/v2/${REPO}/blobs/${smallDigest}`, { connections: 64, method: 'HEAD' });
     r.headRps = head.rps;
     log(`  blob HEAD x64: ${head.rps} req/s ${head.socketErrors}; ${rssSoFar(server)}`);
+    if (CHURN) {
+      r.headChurnRps = hey(server, `/v2/${REPO}/blobs/${smallDigest}`, { connections: 64, method: 'HEAD', churn: true }).rps;
+      log(`  blob HEAD x64, no keep-alive: ${r.headChurnRps} req/s`);
+    }
 
     // 1000 tags, each a distinct manifest, pushed one after another as a client would.
     await refreshToken(server);
@@ -505,6 +588,10 @@ async function runWorkload(key) {
     const tl = wrk(server, `/v2/${tagsRepo}/tags/list`, { connections: 32 });
     r.tagsListRps = tl.rps;
     log(`  tags list x32: ${tl.rps} req/s ${tl.socketErrors}; ${rssSoFar(server)}`);
+    if (CHURN) {
+      r.tagsListChurnRps = wrk(server, `/v2/${tagsRepo}/tags/list`, { connections: 32, headers: CLOSE }).rps;
+      log(`  tags list x32, no keep-alive: ${r.tagsListChurnRps} req/s`);
+    }
 
     r.rss = peakRssMiB(server.pid);
     log(`  peak RSS ${r.rss.toFixed(0)} MiB`);
@@ -604,6 +691,35 @@ const ROWS = [
   ['largeRss', `peak RSS, ${LARGE_MIB} MiB push on a fresh server (MiB, lower is better)`, 'lower', 0],
 ];
 
+/** Rows of the `fresh` phase: per chunk size and blob size, MiB/s and the first/middle/last PATCH latency. */
+function freshRows() {
+  const rows = [];
+  if (!PHASES.has('fresh')) return rows;
+  for (const c of FRESH_CHUNKS_MIB) {
+    for (const s of FRESH_MIB) {
+      const k = freshKey(c, s);
+      const what = `chunked push ${s} MiB, ${c} MiB PATCHes, new connection each (curl)`;
+      rows.push([`${k}.mibps`, `${what} (MiB/s)`, 'higher', 0]);
+      for (const [f, at] of [['firstMs', 'first'], ['middleMs', 'middle'], ['lastMs', 'last']]) rows.push([`${k}.${f}`, `${what}: ${at} PATCH (ms, lower is better)`, 'lower', 0]);
+    }
+  }
+  for (const [mode, what] of CURL_MODES) rows.push([`curlMono_${mode}`, `monolithic push ${BLOB_MIB} MiB, ${what} (MiB/s)`, 'higher', 0]);
+  return rows;
+}
+
+const CHURN_ROWS = [
+  ['get4ChurnRps', '4 MiB blob GET, 32 concurrent, no keep-alive (req/s)', 'higher', 0],
+  ['manifestChurnRps', 'manifest GET by tag, 64 concurrent, no keep-alive (req/s)', 'higher', 0],
+  ['manifestChurnP99', 'manifest GET p99, no keep-alive (ms, lower is better)', 'lower', 2],
+  ['headChurnRps', 'blob HEAD, 64 concurrent, no keep-alive (req/s)', 'higher', 0],
+  ['tagsListChurnRps', `tags list, ${TAGS} tags, 32 concurrent, no keep-alive (req/s)`, 'higher', 0],
+];
+
+/** A row's value: a key, or `key.field` for the fresh-phase objects. */
+function valueOf(result, key) {
+  return key.split('.').reduce((v, k) => (v === undefined ? undefined : v[k]), result);
+}
+
 function table(results, m) {
   const cols = ['berth', 'berth-1', 'berth-auth', 'd2', 'd3'].filter((k) => results[k]);
   const fmt = (v, d) => (v === undefined || Number.isNaN(v) ? '–' : v.toFixed(d));
@@ -615,10 +731,12 @@ function table(results, m) {
   if (hasD2) head.push('Berth/D2.8.2');
   if (hasD3) head.push('Berth/D3');
   const lines = [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`];
-  for (const [key, name, dir, d] of ROWS) {
-    const row = [name, ...cols.map((k) => fmt(results[k][key], d))];
-    if (hasD2) row.push(ratio(results.berth[key], results.d2[key], dir));
-    if (hasD3) row.push(ratio(results.berth[key], results.d3[key], dir));
+  const rows = [...(PHASES.has('standard') ? ROWS : []), ...(PHASES.has('standard') && CHURN ? CHURN_ROWS : []), ...freshRows()];
+  for (const [key, name, dir, d] of rows) {
+    const v = (k) => valueOf(results[k], key);
+    const row = [name, ...cols.map((k) => fmt(v(k), d))];
+    if (hasD2) row.push(ratio(v('berth'), v('d2'), dir));
+    if (hasD3) row.push(ratio(v('berth'), v('d3'), dir));
     lines.push(`| ${row.join(' | ')} |`);
   }
   const notes = [
@@ -627,7 +745,14 @@ function table(results, m) {
     `Run ${new Date().toISOString()}; ${ROUNDS} rounds per push/one-stream figure (median), ${SECONDS} s per wrk/hey run after a ${WARMUP_SECONDS} s warm-up run that is not counted (wrk 2 threads), loopback only; servers run one at a time.`,
     `Berth runs with its default BERTH_WORKERS=auto: ${Math.min(Math.max(os.availableParallelism(), 1), 8)} worker processes and a cluster primary here; its RSS rows are the sum over all of them (VmHWM of each), Distribution's are of its one process.`,
   ];
-  for (const k of cols) if (results[k].error) notes.push(`${results[k].label} failed: ${results[k].error}`);
+  if (PHASES.has('fresh'))
+    notes.push(
+      `"New connection each (curl)": every PATCH is its own curl process (\`--data-binary @file\`), so Berth's cluster hands consecutive chunks to alternating workers; a PATCH's latency is curl's time_total, and first/middle/last are each the median of 3 neighbouring PATCHes. MiB/s is over the whole push, curl start-ups included. Monolithic curl rows: POST, then one PUT of a ${BLOB_MIB} MiB file with ?digest=, timed by curl.`,
+    );
+  for (const k of cols) {
+    if (results[k].error) notes.push(`${results[k].label} failed: ${results[k].error}`);
+    if (results[k].freshError) notes.push(`${results[k].label} fresh-connection pushes failed: ${results[k].freshError}`);
+  }
   return `${lines.join('\n')}\n\n${notes.map((n) => `- ${n}`).join('\n')}\n`;
 }
 
@@ -648,4 +773,4 @@ writeFileSync(OUT, `# make bench — ${new Date().toISOString()}\n\n${text}`);
 log(`table written to ${path.relative(process.cwd(), OUT)}`);
 if (KEEP) log(`data and logs kept in ${work}`);
 agent.destroy();
-process.exit(Object.values(results).some((r) => r.error) ? 1 : 0);
+process.exit(Object.values(results).some((r) => r.error || r.freshError) ? 1 : 0);

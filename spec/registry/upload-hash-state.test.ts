@@ -67,6 +67,24 @@ describe('UploadService hash state kept with the session', () => {
     expect(rereads).toHaveBeenCalledTimes(1);
   });
 
+  it('reports the staged bytes it reads back through onRehash, and none when the saved state continues', async () => {
+    const counted: number[] = [];
+    const counting = (hashing: HashingMode) =>
+      new UploadService(blobs, sessions, new SqliteMetadataIndex(db), createLogger('silent'), {
+        sessionTtlMs: 60_000,
+        hashing,
+        onRehash: (bytes) => counted.push(bytes),
+      });
+    const p = await counting('process').start('r/x');
+    await counting('process').append('r/x', p.id, chunk(0, 1000));
+    await counting('process').append('r/x', p.id, chunk(1000, 2000), { start: 1000, end: 1999 });
+    expect(counted).toEqual([1000]);
+    const s = await counting('session').start('r/y');
+    await counting('session').append('r/y', s.id, chunk(0, 1000));
+    await counting('session').append('r/y', s.id, chunk(1000, 2000), { start: 1000, end: 1999 });
+    expect(counted).toEqual([1000]);
+  });
+
   it('falls back on re-hashing when the saved state is unusable, and still verifies', async () => {
     const s = await replica('session').start('r/x');
     await replica('session').append('r/x', s.id, chunk(0, 5000));

@@ -15,6 +15,7 @@ import { matchRoute } from './routes';
  *   berth_http_response_bytes_total{route}   bytes written to the client
  *   berth_http_requests_in_flight
  *   berth_uploads_in_progress                upload requests streaming a body into an upload on this replica
+ *   berth_upload_rehashed_bytes_total        staged upload bytes read back from storage to rebuild a running digest
  *   process_* and nodejs_*                   prom-client's default process metrics
  */
 export interface HttpMetrics {
@@ -23,6 +24,8 @@ export interface HttpMetrics {
   middleware(): (req: Request, res: Response, next: NextFunction) => void;
   /** GET /metrics in the Prometheus text format. */
   handler(): (req: Request, res: Response) => Promise<void>;
+  /** Counts staged bytes read back to rebuild an upload's digest: ideally none, a chunk's worth at most. */
+  countRehashedBytes(bytes: number): void;
 }
 
 /** Route labels outside the v2 table. Anything else is `unmatched`. */
@@ -99,6 +102,12 @@ export function createHttpMetrics(options: HttpMetricsOptions = {}): HttpMetrics
     registers: [registry],
   });
 
+  const rehashed = new Counter({
+    name: 'berth_upload_rehashed_bytes_total',
+    help: 'Staged upload bytes read back from storage to rebuild a running digest (a process that could not continue the saved one)',
+    registers: [registry],
+  });
+
   /** Per connection, its byte counters as far as earlier requests have been charged with them. */
   const accounted = new WeakMap<Socket, { read: number; written: number }>();
 
@@ -129,6 +138,9 @@ export function createHttpMetrics(options: HttpMetricsOptions = {}): HttpMetrics
         });
         next();
       };
+    },
+    countRehashedBytes(bytes) {
+      rehashed.inc(bytes);
     },
     handler() {
       return async (_req, res) => {

@@ -1,90 +1,72 @@
-import { createHash, type Hash } from 'node:crypto';
-import type { IHasher } from 'hash-wasm';
+import { HashThread } from './hash-thread';
 
 /**
  * The running SHA-256 of an upload's staged bytes.
  *
- * Two kinds: `process` wraps Node's native hash (fastest, but its state cannot
+ * Two kinds: `process` is Node's native hash (fastest, but its state cannot
  * leave the process) and `session` runs SHA-256 in WebAssembly (hash-wasm)
  * so its internal state can be saved with the upload session after every
- * chunk and loaded by another replica, or after a restart, with no re-read.
+ * chunk and loaded by another process (cluster worker, replica), or after a
+ * restart, with no re-read. Both run on a worker thread (hash-thread.ts).
  */
 export type HashingMode = 'process' | 'session';
 
 export interface UploadHasher {
-  update(data: Uint8Array): void;
-  /** Hex digest of everything so far; the hasher stays usable. */
-  peekHex(): string;
-  /** The internal state, base64, or null when this kind cannot export it. */
-  exportState(): string | null;
+  /** Queues `data`; a promise when the writer should wait for the thread to catch up. */
+  update(data: Uint8Array): Promise<void> | undefined;
+  /** Hex digest of everything so far and, base64, the state to continue from (null when this kind cannot export it). */
+  snapshot(): Promise<{ hex: string; state: string | null }>;
 }
 
-class NativeHasher implements UploadHasher {
-  private readonly hash: Hash = createHash('sha256');
-  update(data: Uint8Array): void {
-    this.hash.update(data);
-  }
-  peekHex(): string {
-    return this.hash.copy().digest('hex');
-  }
-  exportState(): null {
-    return null;
-  }
-}
+/** Bytes a hasher may have waiting in the thread before its writer waits: a few socket reads' worth. */
+const MAX_QUEUED = 8 * 1024 * 1024;
 
-/**
- * All resumable hashers of a process share one WebAssembly instance; each
- * keeps its own 116-byte state and swaps it in around every update. Chunks
- * of different uploads interleave only between updates, never inside one.
- */
-class WasmHasher implements UploadHasher {
+class ThreadHasher implements UploadHasher {
   constructor(
-    private readonly engine: IHasher,
-    private state: Uint8Array,
+    private readonly thread: HashThread,
+    private readonly id: number,
   ) {}
-  update(data: Uint8Array): void {
-    this.engine.load(this.state);
-    this.engine.update(data);
-    this.state = this.engine.save();
+  update(data: Uint8Array): Promise<void> | undefined {
+    return this.thread.update(this.id, data) > MAX_QUEUED ? this.thread.drained(this.id, MAX_QUEUED / 2) : undefined;
   }
-  peekHex(): string {
-    this.engine.load(this.state);
-    return this.engine.digest('hex');
-  }
-  exportState(): string {
-    return Buffer.from(this.state).toString('base64');
+  async snapshot(): Promise<{ hex: string; state: string | null }> {
+    const s = await this.thread.snapshot(this.id);
+    return { hex: s.hex, state: s.state ? Buffer.from(s.state).toString('base64') : null };
   }
 }
 
 /** Makes hashers of one kind; `session` hashers can also be restored from an exported state. */
 export class UploadHasherFactory {
-  private engine: Promise<IHasher> | null = null;
+  private readonly thread = new HashThread();
+  /** A hasher dropped without a word (an upload abandoned, a cache eviction) frees its hash in the thread. */
+  private readonly finalizer = new FinalizationRegistry<number>((id) => this.thread.dispose(id));
 
   constructor(readonly mode: HashingMode) {}
 
-  async create(): Promise<UploadHasher> {
-    if (this.mode === 'process') return new NativeHasher();
-    const engine = await this.wasm();
-    engine.init();
-    return new WasmHasher(engine, engine.save());
+  /**
+   * A new hasher. `local`: only this process will ever continue it, so the
+   * native one serves in any mode; `shared`: the kind of this factory's mode.
+   */
+  async create(scope: 'local' | 'shared' = 'shared'): Promise<UploadHasher> {
+    const native = this.mode === 'process' || scope === 'local';
+    return this.wrap(await this.thread.open(native ? 'native' : 'wasm'));
   }
 
   /** A hasher continuing from an exported state, or null if the state is not one this version can load. */
   async restore(state: string): Promise<UploadHasher | null> {
-    const engine = await this.wasm();
-    const bytes = new Uint8Array(Buffer.from(state, 'base64'));
-    try {
-      engine.load(bytes);
-    } catch {
-      return null;
-    }
-    return new WasmHasher(engine, bytes);
+    const id = await this.thread.open('wasm', new Uint8Array(Buffer.from(state, 'base64')));
+    return id === null ? null : this.wrap(id);
   }
 
-  private wasm(): Promise<IHasher> {
-    // Loaded on first use: the embedded default (native hashing) never needs it.
-    this.engine ??= import('hash-wasm').then((m) => m.createSHA256());
-    return this.engine;
+  close(): Promise<void> {
+    return this.thread.close();
+  }
+
+  private wrap(id: number | null): UploadHasher {
+    if (id === null) throw new Error('the hash thread could not open a new hash');
+    const hasher = new ThreadHasher(this.thread, id);
+    this.finalizer.register(hasher, id);
+    return hasher;
   }
 }
 

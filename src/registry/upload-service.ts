@@ -28,18 +28,25 @@ export interface UploadServiceOptions {
    * session after every chunk, so another replica continues without re-reading.
    */
   hashing?: HashingMode;
+  /** Told of staged bytes read back from storage to rebuild a digest (a metric: it should stay near zero). */
+  onRehash?: (bytes: number) => void;
 }
 
-/** Counts and hashes bytes on their way to storage. */
+/**
+ * Counts and hashes bytes on their way to storage. A hasher on a worker
+ * thread takes a copy and answers at once, unless it has fallen behind: then
+ * it returns a promise and the stream waits (backpressure up to the socket).
+ */
 class HashingMeter extends Transform {
   bytes = 0;
   constructor(private readonly hash: { update(data: Buffer): unknown }) {
     super({ highWaterMark: 1024 * 1024 });
   }
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    this.hash.update(chunk);
+    const behind = this.hash.update(chunk);
     this.bytes += chunk.length;
-    done(null, chunk);
+    if (behind instanceof Promise) behind.then(() => done(null, chunk), done);
+    else done(null, chunk);
   }
 }
 
@@ -105,7 +112,7 @@ export class UploadService {
           headers: rangeHeaders(session),
         });
       }
-      return this.write(session, body);
+      return this.write(session, body, 'more');
     });
   }
 
@@ -113,7 +120,7 @@ export class UploadService {
   async complete(repository: string, id: string, digestParam: string | undefined, body?: Readable): Promise<string> {
     const digest = parseDigest(digestParam);
     return this.withLock(repository, id, async (locked) => {
-      const session = body ? await this.write(locked, body) : locked;
+      const session = body ? await this.write(locked, body, 'last') : locked;
       await this.verifyAndCommit(session, digest);
       return digest.value;
     });
@@ -247,8 +254,9 @@ export class UploadService {
     }
   }
 
-  private async write(session: UploadSession, body: Readable): Promise<UploadSession> {
-    const hash = await this.hashUpTo(session);
+  /** `last`: the chunk of a PUT, after which no other process needs to continue the hash. */
+  private async write(session: UploadSession, body: Readable, chunk: 'more' | 'last'): Promise<UploadSession> {
+    const hash = await this.hashUpTo(session, chunk);
     const meter = new HashingMeter(hash);
     const sink = await this.blobs.openWrite(session.id, session.offset);
     try {
@@ -261,7 +269,11 @@ export class UploadService {
       const intact = staged === session.offset + meter.bytes;
       // The hash state must describe exactly the staged bytes: the new one, the old one if
       // storage kept none of the chunk, or none at all (a later chunk re-hashes).
-      const hashState = intact ? this.saveHash(hash, staged) : staged === session.offset ? session.hashState : undefined;
+      const hashState = intact
+        ? await this.saveHash(hash, staged).catch(() => undefined)
+        : staged === session.offset
+          ? session.hashState
+          : undefined;
       await this.bestEffort('recording the offset of a failed chunk', async () => {
         await this.sessions.setOffset(session.id, staged, Date.now(), hashState);
       });
@@ -270,7 +282,7 @@ export class UploadService {
     }
     const offset = session.offset + meter.bytes;
     const updatedAt = Date.now();
-    const hashState = this.saveHash(hash, offset);
+    const hashState = await this.saveHash(hash, offset);
     if (!(await this.sessions.setOffset(session.id, offset, updatedAt, hashState))) {
       throw new RegistryError('BLOB_UPLOAD_UNKNOWN', `upload ${session.id} was cancelled`);
     }
@@ -278,15 +290,19 @@ export class UploadService {
     return { ...session, offset, updatedAt, hashState };
   }
 
-  private saveHash(hash: UploadHasher, offset: number): string {
-    return encodeSavedHash({ offset, sha256: hash.peekHex(), state: hash.exportState() });
+  private async saveHash(hash: UploadHasher, offset: number): Promise<string> {
+    const { hex, state } = await hash.snapshot();
+    return encodeSavedHash({ offset, sha256: hex, state });
   }
 
   /**
    * The running SHA-256 of the staged bytes: from this process's cache, else
    * from the state saved with the session, else rebuilt by reading them once.
+   * A blob sent whole (nothing staged, last chunk) is hashed natively in any
+   * mode: no other process will continue it, so its state need not be exportable.
    */
-  private async hashUpTo(session: UploadSession): Promise<UploadHasher> {
+  private async hashUpTo(session: UploadSession, chunk: 'more' | 'last' = 'more'): Promise<UploadHasher> {
+    if (session.offset === 0 && chunk === 'last') return this.hashers.create('local');
     const cached = this.hashes.take(session.id, session.offset);
     if (cached) return cached;
     const saved = decodeSavedHash(session.hashState);
@@ -294,19 +310,22 @@ export class UploadService {
       const restored = await this.hashers.restore(saved.state);
       if (restored) return restored;
     }
-    const hash = await this.hashers.create();
+    const hash = await this.hashers.create('shared');
     await this.rehash(session, hash);
     return hash;
   }
 
   private async rehash(session: UploadSession, hash: { update(data: Buffer): unknown }): Promise<void> {
     if (session.offset === 0) return;
+    const meter = new HashingMeter(hash);
     try {
-      await pipeline(await this.blobs.readUpload(session.id, session.offset), new HashingMeter(hash), devNull());
+      await pipeline(await this.blobs.readUpload(session.id, session.offset), meter, devNull());
     } catch (err) {
       if (!(err instanceof UploadNotReadableError)) throw err;
       this.log.warn({ upload: session.id }, 'upload has no hash state and its storage cannot be read back');
       throw new RegistryError('BLOB_UPLOAD_INVALID', `upload ${session.id} cannot be verified any more; start it again`);
+    } finally {
+      if (meter.bytes > 0) this.options.onRehash?.(meter.bytes);
     }
   }
 
@@ -322,7 +341,7 @@ export class UploadService {
     if (!cached && saved && saved.offset === session.offset) return saved.sha256;
     const hash = cached ?? (await this.hashUpTo(session));
     this.hashes.put(session.id, hash, session.offset);
-    return hash.peekHex();
+    return (await hash.snapshot()).hex;
   }
 
   private async verifyAndCommit(session: UploadSession, digest: ParsedDigest): Promise<void> {

@@ -1,0 +1,61 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { UploadHasherFactory, type UploadHasher } from '../../src/registry/upload-hasher';
+
+/** The hashers run on a worker thread: same digests as Node's, state that moves between factories (processes). */
+describe('UploadHasherFactory (hashing on a worker thread)', () => {
+  const factories: UploadHasherFactory[] = [];
+  const factory = (mode: 'process' | 'session') => {
+    const f = new UploadHasherFactory(mode);
+    factories.push(f);
+    return f;
+  };
+  afterAll(async () => {
+    await Promise.all(factories.map((f) => f.close()));
+  });
+
+  const data = randomBytes(20 * 1024 * 1024 + 333);
+  const pieces = (from: number, to: number) => {
+    const out: Buffer[] = [];
+    for (let i = from; i < to; i += 64 * 1024) out.push(data.subarray(i, Math.min(i + 64 * 1024, to)));
+    return out;
+  };
+  const feed = async (hash: UploadHasher, from: number, to: number) => {
+    for (const p of pieces(from, to)) await hash.update(p);
+  };
+  const expected = (to: number) => createHash('sha256').update(data.subarray(0, to)).digest('hex');
+
+  it.each(['process', 'session'] as const)('%s: the digest of many pieces equals Node\'s, and the hasher goes on after a snapshot', async (mode) => {
+    const hash = await factory(mode).create();
+    await feed(hash, 0, 1000);
+    expect((await hash.snapshot()).hex).toBe(expected(1000));
+    await feed(hash, 1000, data.length);
+    expect((await hash.snapshot()).hex).toBe(expected(data.length));
+  });
+
+  it('tells its writer to wait while more than 8 MiB wait in the thread, and lets it go once they are hashed', async () => {
+    const hash = await factory('session').create();
+    const waits: Array<Promise<void>> = [];
+    // Posted without waiting: the queue grows past the bound, so some updates return a promise.
+    for (const p of pieces(0, data.length)) {
+      const w = hash.update(p);
+      if (w) waits.push(w);
+    }
+    expect(waits.length).toBeGreaterThan(0);
+    await Promise.all(waits);
+    expect((await hash.snapshot()).hex).toBe(expected(data.length));
+  });
+
+  it('session: a state exported by one factory is continued by another; native exports none; garbage restores to null', async () => {
+    const first = await factory('session').create();
+    await feed(first, 0, 3_000_000);
+    const { state } = await first.snapshot();
+    expect(state).toMatch(/^[A-Za-z0-9+/=]+$/);
+    const second = await factory('session').restore(state!);
+    await feed(second!, 3_000_000, data.length);
+    expect((await second!.snapshot()).hex).toBe(expected(data.length));
+
+    expect((await (await factory('session').create('local')).snapshot()).state).toBeNull();
+    expect((await (await factory('process').create()).snapshot()).state).toBeNull();
+    expect(await factory('session').restore(Buffer.from('not a state').toString('base64'))).toBeNull();
+  });
+});

@@ -1,0 +1,185 @@
+import { Worker } from 'node:worker_threads';
+
+/**
+ * A worker thread that runs the SHA-256 of uploads, so hashing overlaps with
+ * the main thread's socket reads and file writes instead of adding to them.
+ * The main thread posts a copy of each piece of a chunk (the original goes on
+ * to storage) and goes on; the thread answers each piece with an ack, which
+ * bounds how much waits in its queue. Hashes live in the thread, named by id:
+ * Node's native one (its state never leaves the thread) or hash-wasm's, whose
+ * state the thread exports on request.
+ */
+
+/** The thread's code, evaluated in the worker: nothing to resolve or build next to dist/. */
+const THREAD_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { createHash } = require('node:crypto');
+const hashes = new Map();
+let engine = null;
+const wasm = () => (engine ??= require(workerData.hashWasm).createSHA256());
+let chain = Promise.resolve();
+parentPort.on('message', (m) => {
+  chain = chain.then(() => handle(m)).catch((err) => parentPort.postMessage({ seq: m.seq, error: String((err && err.message) || err) }));
+});
+async function handle(m) {
+  if (m.op === 'native') {
+    hashes.set(m.id, { native: createHash('sha256') });
+  } else if (m.op === 'wasm') {
+    const e = await wasm();
+    let state;
+    try {
+      if (m.state) e.load(m.state); else e.init();
+      state = e.save();
+    } catch {
+      parentPort.postMessage({ seq: m.seq, ok: false });
+      return;
+    }
+    hashes.set(m.id, { state });
+    parentPort.postMessage({ seq: m.seq, ok: true });
+  } else if (m.op === 'update') {
+    const h = hashes.get(m.id);
+    if (h && h.native) h.native.update(m.data);
+    else if (h) {
+      const e = await wasm();
+      e.load(h.state);
+      e.update(m.data);
+      h.state = e.save();
+    }
+    parentPort.postMessage({ ack: m.id, bytes: m.data.byteLength });
+  } else if (m.op === 'snapshot') {
+    const h = hashes.get(m.id);
+    if (!h) throw new Error('unknown hash ' + m.id);
+    if (h.native) {
+      parentPort.postMessage({ seq: m.seq, hex: h.native.copy().digest('hex'), state: null });
+    } else {
+      const e = await wasm();
+      e.load(h.state);
+      parentPort.postMessage({ seq: m.seq, hex: e.digest('hex'), state: h.state });
+    }
+  } else if (m.op === 'dispose') {
+    hashes.delete(m.id);
+  }
+}
+`;
+
+type Reply =
+  | { seq: number; ok: boolean }
+  | { seq: number; hex: string; state: Uint8Array | null }
+  | { seq: number; error: string }
+  | { ack: number; bytes: number };
+
+export interface HashSnapshot {
+  hex: string;
+  /** hash-wasm's internal state; null for the native hash. */
+  state: Uint8Array | null;
+}
+
+interface Queue {
+  bytes: number;
+  waiters: Array<() => void>;
+}
+
+export class HashThread {
+  private worker: Worker | null = null;
+  private nextId = 1;
+  private nextSeq = 1;
+  private readonly calls = new Map<number, { resolve(reply: Reply): void; reject(err: Error): void }>();
+  private readonly queues = new Map<number, Queue>();
+
+  /** Opens a hash in the thread: native, or resumable (hash-wasm) from `state`. Null if the state cannot be loaded. */
+  async open(kind: 'native' | 'wasm', state?: Uint8Array): Promise<number | null> {
+    const id = this.nextId++;
+    if (kind === 'native') {
+      this.post({ op: 'native', id });
+    } else {
+      const reply = await this.call({ op: 'wasm', id, state });
+      if (!('ok' in reply) || !reply.ok) return null;
+    }
+    this.queues.set(id, { bytes: 0, waiters: [] });
+    return id;
+  }
+
+  /** Queues a copy of `data` for hash `id`; returns the bytes now waiting in its queue. */
+  update(id: number, data: Uint8Array): number {
+    const copy = new Uint8Array(data);
+    // Counted before the transfer detaches the copy (its length reads 0 after).
+    const q = this.queues.get(id);
+    if (q) q.bytes += copy.byteLength;
+    this.post({ op: 'update', id, data: copy }, [copy.buffer]);
+    return q ? q.bytes : 0;
+  }
+
+  /** Resolves once at most `bytes` of hash `id` wait in the thread's queue. */
+  async drained(id: number, bytes: number): Promise<void> {
+    for (;;) {
+      const q = this.queues.get(id);
+      if (!q || q.bytes <= bytes) return;
+      await new Promise<void>((resolve) => q.waiters.push(resolve));
+    }
+  }
+
+  async snapshot(id: number): Promise<HashSnapshot> {
+    const reply = await this.call({ op: 'snapshot', id });
+    if (!('hex' in reply)) throw new Error('the hash thread answered a snapshot with no digest');
+    return { hex: reply.hex, state: reply.state };
+  }
+
+  dispose(id: number): void {
+    if (!this.queues.delete(id)) return;
+    this.post({ op: 'dispose', id });
+  }
+
+  /** Stops the thread; hashes in it are lost (their next snapshot fails). */
+  async close(): Promise<void> {
+    const worker = this.worker;
+    this.worker = null;
+    if (worker) await worker.terminate();
+  }
+
+  private call(message: Record<string, unknown>): Promise<Reply> {
+    const seq = this.nextSeq++;
+    return new Promise((resolve, reject) => {
+      this.calls.set(seq, { resolve, reject });
+      this.post({ ...message, seq });
+    });
+  }
+
+  private post(message: Record<string, unknown>, transfer: ArrayBuffer[] = []): void {
+    this.thread().postMessage(message, transfer);
+  }
+
+  private thread(): Worker {
+    if (this.worker) return this.worker;
+    const worker = new Worker(THREAD_SOURCE, { eval: true, workerData: { hashWasm: require.resolve('hash-wasm') } });
+    // Idle, it must not keep the process alive (tests, CLI commands).
+    worker.unref();
+    worker.on('message', (reply: Reply) => this.receive(reply));
+    const fail = (err: Error) => {
+      if (this.worker === worker) this.worker = null;
+      for (const call of this.calls.values()) call.reject(err);
+      this.calls.clear();
+      // Hashes in the dead thread are gone: their writers must not wait for acks that never come.
+      for (const q of this.queues.values()) for (const wake of q.waiters.splice(0)) wake();
+      this.queues.clear();
+    };
+    worker.on('error', fail);
+    worker.on('exit', (code) => fail(new Error(`the hash thread exited (code ${code})`)));
+    this.worker = worker;
+    return worker;
+  }
+
+  private receive(reply: Reply): void {
+    if ('ack' in reply) {
+      const q = this.queues.get(reply.ack);
+      if (!q) return;
+      q.bytes -= reply.bytes;
+      for (const wake of q.waiters.splice(0)) wake();
+      return;
+    }
+    const call = this.calls.get(reply.seq);
+    if (!call) return;
+    this.calls.delete(reply.seq);
+    if ('error' in reply) call.reject(new Error(`hash thread: ${reply.error}`));
+    else call.resolve(reply);
+  }
+}
