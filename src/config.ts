@@ -135,7 +135,7 @@ export class ConfigError extends Error {
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const merged: Record<string, unknown> = structuredClone(DEFAULT_CONFIG) as unknown as Record<string, unknown>;
+  const merged: Record<string, unknown> = structuredClone(DEFAULT_CONFIG);
   const file = env.BERTH_CONFIG;
   if (file) {
     let parsed: unknown;

@@ -99,7 +99,7 @@ export async function createRegistry(config: Config, log: Logger, options: Regis
     referrers: new ReferrerService(index),
     auth,
     readiness: [
-      ...(sessionStore.ping ? [{ name: 'redis', probe: sessionStore.ping }] : []),
+      ...(sessionStore.ping ? [{ name: 'redis', probe: () => sessionStore.ping?.() ?? Promise.resolve() }] : []),
       { name: 'blob-storage', probe: () => (blobStore.ping ? blobStore.ping() : blobStore.stat(READINESS_DIGEST).then(() => undefined)) },
       {
         name: 'metadata-db',

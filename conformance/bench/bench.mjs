@@ -59,7 +59,9 @@ function cleanup() {
   for (const child of children) {
     try {
       process.kill(child.pid, 'SIGKILL');
-    } catch {}
+    } catch {
+      // already gone
+    }
   }
   if (!KEEP) rmSync(work, { recursive: true, force: true });
 }
@@ -166,7 +168,9 @@ async function startServer(key, name) {
     try {
       const r = await request(base, 'GET', '/v2/');
       if (r.status === 200 || r.status === 401) break;
-    } catch {}
+    } catch {
+      // not listening yet
+    }
     if (Date.now() > deadline) throw new Error(`${spec.label} did not answer /v2/ in 30 s; log ${out}`);
     await sleep(100);
   }
@@ -661,7 +665,9 @@ function machine() {
     const out = execFileSync('openssl', ['speed', '-evp', 'sha256', '-seconds', '2', '-bytes', '16384'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
     const m = /sha256\s+([\d.]+)k/.exec(out);
     if (m) openssl = (Number(m[1]) * 1000) / MiB;
-  } catch {}
+  } catch {
+    // no openssl: the row shows Node's figure only
+  }
   const buf = randomBytes(MiB);
   const h = createHash('sha256');
   const t = process.hrtime.bigint();

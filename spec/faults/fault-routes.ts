@@ -125,7 +125,7 @@ export const ROUTES: RouteCase[] = [
     setup: async () => undefined,
     act: (ctx) => ctx.r.http.post(`/v2/${ctx.name}/blobs/uploads/`),
     async recover(ctx, answer) {
-      await resumeOrPushAgain(ctx, answer.status === 202 ? (answer.headers.location as string) : undefined);
+      await resumeOrPushAgain(ctx, answer.status === 202 ? (answer.headers.location) : undefined);
     },
   },
   {
@@ -181,7 +181,7 @@ export const ROUTES: RouteCase[] = [
     act: (ctx) => ctx.r.http.post(`/v2/${ctx.name}/blobs/uploads/?mount=${ctx.layer.digest}&from=${ctx.name}-source`),
     async recover(ctx, answer) {
       // A mount that fell back to an upload leaves one the client completes (here) or cancels.
-      if (answer.status === 202) await resumeOrPushAgain(ctx, answer.headers.location as string);
+      if (answer.status === 202) await resumeOrPushAgain(ctx, answer.headers.location);
       const retried = await ctx.r.http.post(`/v2/${ctx.name}/blobs/uploads/?mount=${ctx.layer.digest}&from=${ctx.name}-source`);
       expect(retried.status).toBe(201);
       await expectBlobReadable(ctx);

@@ -155,6 +155,6 @@ export function createHttpMetrics(options: HttpMetricsOptions = {}): HttpMetrics
 export function clusterMetricsSource(registry: Registry): { json(): Promise<unknown[]>; aggregate(parts: unknown[][]): Promise<string> } {
   return {
     json: () => registry.getMetricsAsJSON(),
-    aggregate: (parts) => AggregatorRegistry.aggregate(parts as object[]).metrics(),
+    aggregate: (parts) => AggregatorRegistry.aggregate(parts).metrics(),
   };
 }

@@ -4,7 +4,7 @@ import type { Request, Response } from 'express';
 export interface ReadinessCheck {
   /** Shown in the /readyz answer, e.g. `redis`, `blob-storage`, `metadata-db`. */
   name: string;
-  probe(): Promise<void>;
+  readonly probe: () => Promise<void>;
 }
 
 /** How long one probe may take before it counts as failed: a load balancer's probe must not hang. */
