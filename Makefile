@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 NPM_STAMP := node_modules/.install-stamp
 
-.PHONY: help run test deps system-deps build typecheck unit conformance clean
+.PHONY: help run test deps system-deps build typecheck lint unit conformance clean
 
 help:
 	@echo "make run   — install, build and start Berth on 127.0.0.1:5000 (data in ./data)"
@@ -25,6 +25,11 @@ build: deps
 typecheck: deps
 	npm run --silent typecheck
 
+# Style is checked, not argued: typescript-eslint (type-aware) and prettier (eslint.config.mjs, .prettierrc.json).
+lint: deps
+	npx --no-install eslint .
+	npx --no-install prettier --check --log-level warn .
+
 run: build
 	BERTH_ADDR=$${BERTH_ADDR:-127.0.0.1:5000} BERTH_DATA=$${BERTH_DATA:-./data} node dist/cli.js serve
 
@@ -34,7 +39,7 @@ unit: deps system-deps
 conformance: build system-deps
 	bash conformance/run.sh
 
-test: typecheck build unit conformance
+test: typecheck lint build unit conformance
 
 # Opt-in, not part of `make test`: commits an S3 blob over 5 GiB (multipart copy); ~20 GiB of disk traffic.
 .PHONY: test-s3-large

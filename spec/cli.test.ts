@@ -61,7 +61,11 @@ describe('berth user', () => {
 
   it('refuses what the rules refuse with exit 1, and wrong usage with exit 2', async () => {
     await ok('user add bob --password-stdin', 'bob-password');
-    expect(await berth('user add bob --password-stdin', 'another-password')).toEqual({ code: 1, stdout: '', stderr: 'berth: the name "bob" is taken\n' });
+    expect(await berth('user add bob --password-stdin', 'another-password')).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: 'berth: the name "bob" is taken\n',
+    });
     expect((await berth('user add carol --password-stdin', 'short')).code).toBe(1);
     expect((await berth('user add carol --password-stdin', '')).code).toBe(2);
     expect((await berth('user passwd bob')).code).toBe(2);
@@ -115,7 +119,10 @@ describe('berth org, repo and package', () => {
   it('link, unlink and set the visibility of a package', async () => {
     await ok('repo create alice/site');
     expect(await ok('package link alice/app alice/site')).toBe('linked alice/app to alice/site\n');
-    expect(await berth('package visibility alice/app public')).toMatchObject({ code: 1, stderr: expect.stringMatching(/linked to alice\/site/) });
+    expect(await berth('package visibility alice/app public')).toMatchObject({
+      code: 1,
+      stderr: expect.stringMatching(/linked to alice\/site/),
+    });
     await ok('package unlink alice/app');
     await ok('package visibility alice/app public');
     expect((await berth('package visibility alice/app open')).code).toBe(2);
@@ -164,7 +171,10 @@ describe('berth token and ci-token', () => {
 
     await ok('ci-token create --repo alice/site --ttl-minutes 5 --by alice');
     await ok('user add bob --password-stdin', 'bob-password');
-    expect(await berth('ci-token create --repo alice/site --by bob')).toMatchObject({ code: 1, stderr: 'berth: bob is not an admin of alice/site\n' });
+    expect(await berth('ci-token create --repo alice/site --by bob')).toMatchObject({
+      code: 1,
+      stderr: 'berth: bob is not an admin of alice/site\n',
+    });
     expect((await berth('ci-token create --repo alice/site --ttl-minutes 2000')).code).toBe(1);
     expect((await berth('ci-token create --repo alice/none')).code).toBe(1);
     expect((await berth('ci-token create')).code).toBe(2);

@@ -121,7 +121,8 @@ async function connectionHolder(serverPort: number, clientPort: number, pids: nu
         }
       }
     }
-    if (Date.now() >= deadline) throw new Error(`no process of ${pids.join(', ')} holds the connection from port ${clientPort} (inode ${inode ?? 'not found'})`);
+    if (Date.now() >= deadline)
+      throw new Error(`no process of ${pids.join(', ')} holds the connection from port ${clientPort} (inode ${inode ?? 'not found'})`);
     await sleep(5);
   }
 }
@@ -305,7 +306,8 @@ describe('berth serve as a cluster (BERTH_WORKERS > 1)', () => {
   let servers: net.Server[];
 
   beforeAll(() => {
-    if (!fs.existsSync(CLI)) throw new Error(`${CLI} does not exist: run \`npm run build\` first${process.env.BERTH_E2E_CLI ? ' (or fix BERTH_E2E_CLI)' : ''}`);
+    if (!fs.existsSync(CLI))
+      throw new Error(`${CLI} does not exist: run \`npm run build\` first${process.env.BERTH_E2E_CLI ? ' (or fix BERTH_E2E_CLI)' : ''}`);
   });
 
   beforeEach(() => {
@@ -435,8 +437,11 @@ describe('berth serve as a cluster (BERTH_WORKERS > 1)', () => {
         }),
       );
     const putManifest = (name: string, reference: string, body: Buffer) =>
-      send(c.url, 'PUT', `/v2/${name}/manifests/${reference}`, body, { headers: { 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' } });
-    const code = (a: Answer) => (a.status < 300 ? '' : ((JSON.parse(a.body.toString('utf8')) as { errors: Array<{ code: string }> }).errors[0]?.code ?? '?'));
+      send(c.url, 'PUT', `/v2/${name}/manifests/${reference}`, body, {
+        headers: { 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' },
+      });
+    const code = (a: Answer) =>
+      a.status < 300 ? '' : ((JSON.parse(a.body.toString('utf8')) as { errors: Array<{ code: string }> }).errors[0]?.code ?? '?');
 
     // Many clients, one tag; new connections alternate between the two processes.
     const config = await pushBlob('cluster/race', Buffer.from('{"architecture":"amd64","os":"linux"}'));
@@ -444,7 +449,9 @@ describe('berth serve as a cluster (BERTH_WORKERS > 1)', () => {
     const bodies = Array.from({ length: 24 }, (_, i) => manifest(config, layer, `client ${i}`));
     const puts = await Promise.all(bodies.map((b) => putManifest('cluster/race', 'latest', b)));
     expect(puts.map((a) => a.status)).toEqual(bodies.map(() => 201));
-    const tagged = await send(c.url, 'GET', '/v2/cluster/race/manifests/latest', undefined, { headers: { Accept: 'application/vnd.oci.image.manifest.v1+json' } });
+    const tagged = await send(c.url, 'GET', '/v2/cluster/race/manifests/latest', undefined, {
+      headers: { Accept: 'application/vnd.oci.image.manifest.v1+json' },
+    });
     expect(tagged.status).toBe(200);
     expect(bodies.map(sha256)).toContain(sha256(tagged.body));
     expect(tagged.headers['docker-content-digest']).toBe(sha256(tagged.body));
@@ -465,7 +472,11 @@ describe('berth serve as a cluster (BERTH_WORKERS > 1)', () => {
         headers: { Accept: 'application/vnd.oci.image.manifest.v1+json' },
       });
       const blob = await send(c.url, 'GET', `/v2/cluster/race/blobs/${own.digest}`);
-      expect({ round, manifest: stored.status, blob: blob.status }).toEqual({ round, manifest: stored.status, blob: stored.status === 200 ? 200 : 404 });
+      expect({ round, manifest: stored.status, blob: blob.status }).toEqual({
+        round,
+        manifest: stored.status,
+        blob: stored.status === 200 ? 200 : 404,
+      });
     }
   });
 
@@ -534,7 +545,9 @@ describe('berth serve as a cluster (BERTH_WORKERS > 1)', () => {
       const text = metrics.body.toString('utf8');
       expect(sample(text, 'berth_http_requests_total', { route: 'base', method: 'GET', status: '200' })).toBe(N);
       // The scrapes answered before this one (a request is counted once its response is done).
-      expect(sample(text, 'berth_http_requests_total', { route: 'metrics', method: 'GET', status: '200' })).toBe(scrape === 0 ? undefined : scrape);
+      expect(sample(text, 'berth_http_requests_total', { route: 'metrics', method: 'GET', status: '200' })).toBe(
+        scrape === 0 ? undefined : scrape,
+      );
     }
     expect(scrapedBy).toEqual(new Set(workers));
   });
@@ -555,20 +568,28 @@ describe('berth serve as a cluster (BERTH_WORKERS > 1)', () => {
     const failures: Array<{ afterNotice: boolean; error: string }> = [];
     let answeredAfterNotice = 0;
     let replaced: number[] = [];
-    const back = await waitFor(async () => {
-      const afterNotice = noticed();
-      try {
-        const answer = await send(c.url, 'GET', '/v2/', undefined, { timeoutMs: afterNotice ? WAIT_MS : 2_000 });
-        if (answer.status !== 200) failures.push({ afterNotice, error: `status ${answer.status}` });
-        else if (afterNotice) answeredAfterNotice++;
-      } catch (err) {
-        failures.push({ afterNotice, error: (err as Error).message });
-      }
-      const now = c.workers;
-      if (afterNotice && answeredAfterNotice > 0 && now.length === 2 && !now.includes(victim)) replaced = now;
-      return replaced.length === 2;
-    }, WAIT_MS, 20);
-    expect({ back, replaced, output: back ? '' : c.describe() }).toEqual({ back: true, replaced: expect.arrayContaining([survivor]), output: '' });
+    const back = await waitFor(
+      async () => {
+        const afterNotice = noticed();
+        try {
+          const answer = await send(c.url, 'GET', '/v2/', undefined, { timeoutMs: afterNotice ? WAIT_MS : 2_000 });
+          if (answer.status !== 200) failures.push({ afterNotice, error: `status ${answer.status}` });
+          else if (afterNotice) answeredAfterNotice++;
+        } catch (err) {
+          failures.push({ afterNotice, error: (err as Error).message });
+        }
+        const now = c.workers;
+        if (afterNotice && answeredAfterNotice > 0 && now.length === 2 && !now.includes(victim)) replaced = now;
+        return replaced.length === 2;
+      },
+      WAIT_MS,
+      20,
+    );
+    expect({ back, replaced, output: back ? '' : c.describe() }).toEqual({
+      back: true,
+      replaced: expect.arrayContaining([survivor]),
+      output: '',
+    });
     const fresh = replaced.find((p) => p !== survivor)!;
     expect(before).not.toContain(fresh);
     expect(failures.filter((f) => f.afterNotice)).toEqual([]);

@@ -25,10 +25,14 @@ interface Answer {
 
 function send(base: string, method: string, p: string, body?: Buffer, headers: Record<string, string> = {}): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const req = http.request(new URL(p, base), { method, agent: false, headers: { 'Content-Length': String(body?.length ?? 0), ...headers } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers }));
-    });
+    const req = http.request(
+      new URL(p, base),
+      { method, agent: false, headers: { 'Content-Length': String(body?.length ?? 0), ...headers } },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers }));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -39,7 +43,11 @@ function streamingPatch(base: string, location: string, total: number, offset = 
   const req = http.request(new URL(location, base), {
     method: 'PATCH',
     agent: false,
-    headers: { 'Content-Type': 'application/octet-stream', 'Content-Length': String(total), 'Content-Range': `${offset}-${offset + total - 1}` },
+    headers: {
+      'Content-Type': 'application/octet-stream',
+      'Content-Length': String(total),
+      'Content-Range': `${offset}-${offset + total - 1}`,
+    },
   });
   const answer = new Promise<Answer>((resolve, reject) => {
     req.on('response', (res) => {
@@ -65,13 +73,12 @@ describe('graceful shutdown', () => {
         done();
       },
     });
-    return startServer(
-      testConfig(dataDir, { addr: '127.0.0.1:0', shutdownGraceSeconds: graceSeconds }),
-      createLogger('warn', sink),
-    ).then((s) => {
-      running.push(s);
-      return s;
-    });
+    return startServer(testConfig(dataDir, { addr: '127.0.0.1:0', shutdownGraceSeconds: graceSeconds }), createLogger('warn', sink)).then(
+      (s) => {
+        running.push(s);
+        return s;
+      },
+    );
   };
 
   beforeEach(() => {

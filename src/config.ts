@@ -9,9 +9,7 @@ import { z } from 'zod';
  * start; a bad value stops Berth with a message naming the setting.
  */
 const configSchema = z.object({
-  addr: z
-    .string()
-    .regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]*):\d{1,5}$/, 'must be host:port, e.g. 127.0.0.1:5000 or [::1]:5000'),
+  addr: z.string().regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]*):\d{1,5}$/, 'must be host:port, e.g. 127.0.0.1:5000 or [::1]:5000'),
   dataDir: z.string().min(1),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   uploads: z.strictObject({
@@ -49,7 +47,10 @@ const configSchema = z.object({
     .strictObject({
       bucket: z.string().min(1),
       /** Another S3 server than AWS's, e.g. http://127.0.0.1:9000. */
-      endpoint: z.string().regex(/^https?:\/\//, 'must be an http:// or https:// URL').optional(),
+      endpoint: z
+        .string()
+        .regex(/^https?:\/\//, 'must be an http:// or https:// URL')
+        .optional(),
       region: z.string().min(1).default('us-east-1'),
       /** Both, or neither for the SDK's default credential chain. */
       accessKeyId: z.string().min(1).optional(),

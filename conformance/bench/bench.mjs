@@ -41,7 +41,11 @@ const REPO = 'admin/bench'; // under the admin user's namespace, so the token-mo
 const PASSWORD = 'bench-admin-password-0123456789';
 const OUT = process.env.BENCH_OUT ?? path.join(here, 'results', 'latest.md');
 const KEEP = process.env.BENCH_KEEP === '1';
-const list = (v) => v.split(',').map((s) => s.trim()).filter(Boolean);
+const list = (v) =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 const PHASES = new Set(list(process.env.BENCH_PHASES ?? 'standard,fresh'));
 const CHURN = process.env.BENCH_CHURN !== '0';
 const FRESH_MIB = list(process.env.BENCH_FRESH_MIB ?? '256,1024,2048').map(Number);
@@ -51,7 +55,10 @@ const CURL_MODES = [
   ['upload-no-expect', "curl -T file -H 'Expect:'"],
   ['data', 'curl --data-binary @file'],
 ];
-const wanted = (process.env.BENCH_SERVERS ?? 'berth,berth-1,berth-auth,d2,d3').split(',').map((s) => s.trim()).filter(Boolean);
+const wanted = (process.env.BENCH_SERVERS ?? 'berth,berth-1,berth-auth,d2,d3')
+  .split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
 
 const work = mkdtempSync(path.join(process.env.TMPDIR ?? os.tmpdir(), 'berth-bench-'));
 const children = new Set();
@@ -204,7 +211,9 @@ async function refreshToken(server) {
   const scopes = [REPO, `${REPO}-tags`].map((r) => `scope=${encodeURIComponent(`repository:${r}:pull,push,delete`)}`).join('&');
   const challenge = await request(server.base, 'GET', '/v2/');
   const service = /service="([^"]*)"/.exec(challenge.headers['www-authenticate'] ?? '')?.[1] ?? '';
-  const r = await request(server.base, 'GET', `/token?service=${encodeURIComponent(service)}&${scopes}`, { Authorization: `Basic ${basic}` });
+  const r = await request(server.base, 'GET', `/token?service=${encodeURIComponent(service)}&${scopes}`, {
+    Authorization: `Basic ${basic}`,
+  });
   if (r.status !== 200) throw new Error(`/token: ${r.status} ${r.body}`);
   server.token = JSON.parse(r.body).token;
 }
@@ -324,7 +333,12 @@ async function pushChunked(server, blob) {
       server.base,
       'PATCH',
       location,
-      { ...authHeaders(server), 'Content-Type': 'application/octet-stream', 'Content-Length': String(end - start + 1), 'Content-Range': `${start}-${end}` },
+      {
+        ...authHeaders(server),
+        'Content-Type': 'application/octet-stream',
+        'Content-Length': String(end - start + 1),
+        'Content-Range': `${start}-${end}`,
+      },
       writeAll(pieces),
     );
     expect(patch, 202, `PATCH ${start}-${end}`);
@@ -332,7 +346,11 @@ async function pushChunked(server, blob) {
   }
   const loc = new URL(location, server.base);
   loc.searchParams.set('digest', blob.digest);
-  expect(await request(server.base, 'PUT', loc.pathname + loc.search, { ...authHeaders(server), 'Content-Length': '0' }), 201, 'chunked PUT');
+  expect(
+    await request(server.base, 'PUT', loc.pathname + loc.search, { ...authHeaders(server), 'Content-Length': '0' }),
+    201,
+    'chunked PUT',
+  );
   return blob.size / MiB / (Number(process.hrtime.bigint() - started) / 1e9);
 }
 
@@ -341,7 +359,13 @@ async function pushSmall(server, bytes, digest) {
   const loc = new URL(post.headers.location, server.base);
   loc.searchParams.set('digest', digest);
   expect(
-    await request(server.base, 'PUT', loc.pathname + loc.search, { ...authHeaders(server), 'Content-Type': 'application/octet-stream', 'Content-Length': String(bytes.length) }, bytes),
+    await request(
+      server.base,
+      'PUT',
+      loc.pathname + loc.search,
+      { ...authHeaders(server), 'Content-Type': 'application/octet-stream', 'Content-Length': String(bytes.length) },
+      bytes,
+    ),
     201,
     'small blob PUT',
   );
@@ -349,7 +373,13 @@ async function pushSmall(server, bytes, digest) {
 
 async function putManifest(server, repo, reference, body) {
   return expect(
-    await request(server.base, 'PUT', `/v2/${repo}/manifests/${reference}`, { ...authHeaders(server), 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' }, body),
+    await request(
+      server.base,
+      'PUT',
+      `/v2/${repo}/manifests/${reference}`,
+      { ...authHeaders(server), 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' },
+      body,
+    ),
     201,
     `PUT manifest ${reference}`,
   );
@@ -495,7 +525,9 @@ async function freshConnectionPushes(key) {
       const rounds = [];
       for (let i = 0; i < ROUNDS; i++) rounds.push(pushFileWithCurl(server, REPO, file, BLOB_MIB, blobFile(file, BLOB_MIB, block), mode));
       r[`curlMono_${mode}`] = median(rounds);
-      log(`  monolithic ${BLOB_MIB} MiB, ${what}: ${rounds.map((x) => x.toFixed(0)).join(', ')} MiB/s (load ${os.loadavg()[0].toFixed(2)})`);
+      log(
+        `  monolithic ${BLOB_MIB} MiB, ${what}: ${rounds.map((x) => x.toFixed(0)).join(', ')} MiB/s (load ${os.loadavg()[0].toFixed(2)})`,
+      );
     }
   } catch (e) {
     log(`${server.label} fresh-connection pushes failed: ${e.message}\n  its log: ${server.log}`);
@@ -557,11 +589,17 @@ async function standardWorkload(key) {
     }
 
     await refreshToken(server);
-    const mf = wrk(server, `/v2/${REPO}/manifests/latest`, { connections: 64, headers: { Accept: 'application/vnd.oci.image.manifest.v1+json' } });
+    const mf = wrk(server, `/v2/${REPO}/manifests/latest`, {
+      connections: 64,
+      headers: { Accept: 'application/vnd.oci.image.manifest.v1+json' },
+    });
     Object.assign(r, { manifestRps: mf.rps, manifestP50: mf.p50, manifestP99: mf.p99 });
     log(`  manifest GET x64: ${mf.rps} req/s p50 ${mf.p50} ms p99 ${mf.p99} ms ${mf.socketErrors}; ${rssSoFar(server)}`);
     if (CHURN) {
-      const c = wrk(server, `/v2/${REPO}/manifests/latest`, { connections: 64, headers: { Accept: 'application/vnd.oci.image.manifest.v1+json', ...CLOSE } });
+      const c = wrk(server, `/v2/${REPO}/manifests/latest`, {
+        connections: 64,
+        headers: { Accept: 'application/vnd.oci.image.manifest.v1+json', ...CLOSE },
+      });
       Object.assign(r, { manifestChurnRps: c.rps, manifestChurnP99: c.p99 });
       log(`  manifest GET x64, no keep-alive: ${c.rps} req/s p99 ${c.p99} ms ${c.socketErrors}`);
     }
@@ -579,11 +617,15 @@ async function standardWorkload(key) {
     await refreshToken(server);
     const tagsRepo = `${REPO}-tags`;
     for (const d of [smallDigest, configDigest]) {
-      const mount = await request(server.base, 'POST', `/v2/${tagsRepo}/blobs/uploads/?mount=${d}&from=${REPO}`, { ...authHeaders(server), 'Content-Length': '0' });
+      const mount = await request(server.base, 'POST', `/v2/${tagsRepo}/blobs/uploads/?mount=${d}&from=${REPO}`, {
+        ...authHeaders(server),
+        'Content-Length': '0',
+      });
       expect(mount, 201, `mount ${d} into ${tagsRepo}`);
     }
     const t0 = process.hrtime.bigint();
-    for (let i = 0; i < TAGS; i++) await putManifest(server, tagsRepo, `t${String(i).padStart(4, '0')}`, manifest({ digest: smallDigest, size: small.length }, i));
+    for (let i = 0; i < TAGS; i++)
+      await putManifest(server, tagsRepo, `t${String(i).padStart(4, '0')}`, manifest({ digest: smallDigest, size: small.length }, i));
     r.tagPushSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
     log(`  ${TAGS} tags pushed in ${r.tagPushSeconds.toFixed(2)} s; ${rssSoFar(server)}`);
     const list = await request(server.base, 'GET', `/v2/${tagsRepo}/tags/list`, authHeaders(server));
@@ -638,11 +680,21 @@ async function largePush(key) {
       };
       pump();
     };
-    const patch = await request(server.base, 'PATCH', post.headers.location, { ...authHeaders(server), 'Content-Type': 'application/octet-stream', 'Content-Length': String(LARGE_MIB * MiB) }, body);
+    const patch = await request(
+      server.base,
+      'PATCH',
+      post.headers.location,
+      { ...authHeaders(server), 'Content-Type': 'application/octet-stream', 'Content-Length': String(LARGE_MIB * MiB) },
+      body,
+    );
     expect(patch, 202, 'large PATCH');
     const loc = new URL(patch.headers.location, server.base);
     loc.searchParams.set('digest', largeDigest);
-    expect(await request(server.base, 'PUT', loc.pathname + loc.search, { ...authHeaders(server), 'Content-Length': '0' }), 201, 'large PUT');
+    expect(
+      await request(server.base, 'PUT', loc.pathname + loc.search, { ...authHeaders(server), 'Content-Length': '0' }),
+      201,
+      'large PUT',
+    );
     const mibps = LARGE_MIB / (Number(process.hrtime.bigint() - started) / 1e9);
     const rss = peakRssMiB(server.pid);
     log(`  ${LARGE_MIB} MiB push on a fresh ${server.label}: ${mibps.toFixed(0)} MiB/s, peak RSS ${rss.toFixed(0)} MiB`);
@@ -662,7 +714,10 @@ async function largePush(key) {
 function machine() {
   let openssl = NaN;
   try {
-    const out = execFileSync('openssl', ['speed', '-evp', 'sha256', '-seconds', '2', '-bytes', '16384'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const out = execFileSync('openssl', ['speed', '-evp', 'sha256', '-seconds', '2', '-bytes', '16384'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     const m = /sha256\s+([\d.]+)k/.exec(out);
     if (m) openssl = (Number(m[1]) * 1000) / MiB;
   } catch {
@@ -706,7 +761,12 @@ function freshRows() {
       const k = freshKey(c, s);
       const what = `chunked push ${s} MiB, ${c} MiB PATCHes, new connection each (curl)`;
       rows.push([`${k}.mibps`, `${what} (MiB/s)`, 'higher', 0]);
-      for (const [f, at] of [['firstMs', 'first'], ['middleMs', 'middle'], ['lastMs', 'last']]) rows.push([`${k}.${f}`, `${what}: ${at} PATCH (ms, lower is better)`, 'lower', 0]);
+      for (const [f, at] of [
+        ['firstMs', 'first'],
+        ['middleMs', 'middle'],
+        ['lastMs', 'last'],
+      ])
+        rows.push([`${k}.${f}`, `${what}: ${at} PATCH (ms, lower is better)`, 'lower', 0]);
     }
   }
   for (const [mode, what] of CURL_MODES) rows.push([`curlMono_${mode}`, `monolithic push ${BLOB_MIB} MiB, ${what} (MiB/s)`, 'higher', 0]);
@@ -747,7 +807,10 @@ function table(results, m) {
   }
   const notes = [
     `Ratios are oriented so that ≥ 1.00 means Berth is at least as good: throughput ratios are Berth ÷ Distribution; for rows marked "lower is better" (latency, time, RSS) they are Distribution ÷ Berth.`,
-    `Machine: ${m.cpus} × ${m.model}; single-core SHA-256: openssl ${fmt(m.openssl, 0)} MiB/s, Node crypto ${fmt(m.node, 0)} MiB/s; load average at start ${m.load.map((x) => x.toFixed(2)).join(' ')}, at end ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}.`,
+    `Machine: ${m.cpus} × ${m.model}; single-core SHA-256: openssl ${fmt(m.openssl, 0)} MiB/s, Node crypto ${fmt(m.node, 0)} MiB/s; load average at start ${m.load.map((x) => x.toFixed(2)).join(' ')}, at end ${os
+      .loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')}.`,
     `Run ${new Date().toISOString()}; ${ROUNDS} rounds per push/one-stream figure (median), ${SECONDS} s per wrk/hey run after a ${WARMUP_SECONDS} s warm-up run that is not counted (wrk 2 threads), loopback only; servers run one at a time.`,
     `Berth runs with its default BERTH_WORKERS=auto: ${Math.min(Math.max(os.availableParallelism(), 1), 8)} worker processes and a cluster primary here; its RSS rows are the sum over all of them (VmHWM of each), Distribution's are of its one process.`,
   ];
@@ -766,7 +829,9 @@ function table(results, m) {
 
 spawnSync('sync', { timeout: 120_000 });
 const m = machine();
-log(`single-core SHA-256: openssl ${m.openssl.toFixed(0)} MiB/s, Node ${m.node.toFixed(0)} MiB/s; load ${m.load.map((x) => x.toFixed(2)).join(' ')}`);
+log(
+  `single-core SHA-256: openssl ${m.openssl.toFixed(0)} MiB/s, Node ${m.node.toFixed(0)} MiB/s; load ${m.load.map((x) => x.toFixed(2)).join(' ')}`,
+);
 const results = {};
 for (const key of wanted) {
   if (!SERVERS[key]) throw new Error(`unknown server ${key}; one of ${Object.keys(SERVERS).join(', ')}`);

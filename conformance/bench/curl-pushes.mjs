@@ -135,7 +135,16 @@ export function pushFileWithCurl(server, repo, file, sizeMiB, digest, mode) {
   location.searchParams.set('digest', digest);
   const body = mode === 'data' ? ['--data-binary', `@${file}`] : ['-T', file];
   const expect = mode === 'upload-no-expect' ? ['-H', 'Expect:'] : [];
-  const put = curl([...authArgs(server), '-X', 'PUT', '-H', 'Content-Type: application/octet-stream', ...expect, ...body, location.toString()]);
+  const put = curl([
+    ...authArgs(server),
+    '-X',
+    'PUT',
+    '-H',
+    'Content-Type: application/octet-stream',
+    ...expect,
+    ...body,
+    location.toString(),
+  ]);
   expectStatus(put, 201, `monolithic PUT (${mode})`);
   return sizeMiB / ((post.ms + put.ms) / 1000);
 }

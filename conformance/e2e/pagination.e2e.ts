@@ -13,8 +13,36 @@ const bigRepo = repoName('many-tags');
 const catalogPrefix = repoName('cat');
 // Lexical (byte-wise) order matters: v1 < v10 < v2, digits < letters, '-' < '.' < digits.
 const TAGS = [
-  'v1', 'v10', 'v2', 'v2.0', 'v2-rc', 'v2.0.1', 'latest', 'a', 'aa', 'a-b', 'a.b', 'a0', '0', '00', '1', '10', '9',
-  'x1', 'x2', 'x3', 'x4', 'x5', 'x6', 'x7', 'x8', 'x9', 'y', 'z', 'zz', 'zzz',
+  'v1',
+  'v10',
+  'v2',
+  'v2.0',
+  'v2-rc',
+  'v2.0.1',
+  'latest',
+  'a',
+  'aa',
+  'a-b',
+  'a.b',
+  'a0',
+  '0',
+  '00',
+  '1',
+  '10',
+  '9',
+  'x1',
+  'x2',
+  'x3',
+  'x4',
+  'x5',
+  'x6',
+  'x7',
+  'x8',
+  'x9',
+  'y',
+  'z',
+  'zz',
+  'zzz',
 ];
 const SORTED = [...TAGS].sort();
 const REPOS = Array.from({ length: 30 }, (_, i) => `${catalogPrefix}-${String(i).padStart(2, '0')}`);
@@ -78,7 +106,9 @@ async function walkLast(path: string, key: 'tags' | 'repositories', n: number): 
 function expectStrictlyAscending(items: string[], what: string): void {
   for (let i = 1; i < items.length; i++) {
     if (!(items[i - 1]! < items[i]!)) {
-      throw new Error(`${what}: not in strictly ascending lexical order at ${i}: ${JSON.stringify(items[i - 1])} then ${JSON.stringify(items[i])}`);
+      throw new Error(
+        `${what}: not in strictly ascending lexical order at ${i}: ${JSON.stringify(items[i - 1])} then ${JSON.stringify(items[i])}`,
+      );
     }
   }
 }
@@ -166,19 +196,23 @@ describe('tags list pagination', () => {
     });
   }
 
-  test(`with ${BIG_COUNT} tags, n=1000000000 returns a bounded page (≤ ${CAP}) with Link rel="next", and the walk covers every tag once`, async () => {
-    const tags = Array.from({ length: BIG_COUNT }, (_, i) => `t${String(i).padStart(6, '0')}`);
-    await pushManifestUnderTags(bigRepo, tags, 16);
-    // What keeps a huge n cheap is the cap on the page, checked here; not how fast this machine answers.
-    const first = await fetchPage(`/v2/${bigRepo}/tags/list?n=1000000000`, 'tags');
-    check(first.reply, first.items.length <= CAP, `page has ${first.items.length} > ${CAP} entries`);
-    check(first.reply, first.items.length < BIG_COUNT, 'all tags in one page: no cap applied to n');
-    check(first.reply, first.next !== undefined, 'short page without Link rel="next"');
-    const all = await walkLinks(`/v2/${bigRepo}/tags/list?n=1000000000`, 'tags', CAP);
-    expect(all.length).toBe(BIG_COUNT);
-    expect(all).toEqual(tags);
-    // 10,010 manifest pushes: a bound for a hung server, not a speed requirement (2 loaded cores can be slow).
-  }, 15 * 60_000);
+  test(
+    `with ${BIG_COUNT} tags, n=1000000000 returns a bounded page (≤ ${CAP}) with Link rel="next", and the walk covers every tag once`,
+    async () => {
+      const tags = Array.from({ length: BIG_COUNT }, (_, i) => `t${String(i).padStart(6, '0')}`);
+      await pushManifestUnderTags(bigRepo, tags, 16);
+      // What keeps a huge n cheap is the cap on the page, checked here; not how fast this machine answers.
+      const first = await fetchPage(`/v2/${bigRepo}/tags/list?n=1000000000`, 'tags');
+      check(first.reply, first.items.length <= CAP, `page has ${first.items.length} > ${CAP} entries`);
+      check(first.reply, first.items.length < BIG_COUNT, 'all tags in one page: no cap applied to n');
+      check(first.reply, first.next !== undefined, 'short page without Link rel="next"');
+      const all = await walkLinks(`/v2/${bigRepo}/tags/list?n=1000000000`, 'tags', CAP);
+      expect(all.length).toBe(BIG_COUNT);
+      expect(all).toEqual(tags);
+      // 10,010 manifest pushes: a bound for a hung server, not a speed requirement (2 loaded cores can be slow).
+    },
+    15 * 60_000,
+  );
 });
 
 describe('catalog pagination', () => {

@@ -31,7 +31,11 @@ function blobUrl(digest: string): string {
 
 function expectPartial(r: Reply, data: Buffer, first: number, last: number): void {
   expectStatus(r, 206);
-  check(r, header(r, 'content-range') === `bytes ${first}-${last}/${data.length}`, `Content-Range is not "bytes ${first}-${last}/${data.length}"`);
+  check(
+    r,
+    header(r, 'content-range') === `bytes ${first}-${last}/${data.length}`,
+    `Content-Range is not "bytes ${first}-${last}/${data.length}"`,
+  );
   check(r, header(r, 'content-length') === String(last - first + 1), `Content-Length is not ${last - first + 1}`);
   check(r, r.body.equals(data.subarray(first, last + 1)), `body is not bytes ${first}-${last}`);
 }

@@ -42,7 +42,7 @@ describe('repository-scoped blobs', () => {
     }
   });
 
-  test("a blob of a/one is not served in a/two with a Range either", async () => {
+  test('a blob of a/one is not served in a/two with a Range either', async () => {
     expectOciError(await client.get(`/v2/${two}/blobs/${img.layer.digest}`, { Range: 'bytes=0-9' }), 404, ['BLOB_UNKNOWN']);
   });
 

@@ -90,7 +90,11 @@ describe('Docker schema2', () => {
     const tags = await client.get(`/v2/${repo}/tags/list`);
     expectStatus(tags, 200);
     const names = (JSON.parse(tags.body.toString()) as { tags: string[] }).tags;
-    check(tags, ['amd64', 'multi', 'multi-again'].every((t) => names.includes(t)), "tags list misses a pushed tag");
+    check(
+      tags,
+      ['amd64', 'multi', 'multi-again'].every((t) => names.includes(t)),
+      'tags list misses a pushed tag',
+    );
     expect(names).not.toContain(arm64.digest);
   });
 });

@@ -123,7 +123,11 @@ describe('interrupted and resumed uploads', () => {
     expectOciError(put, 400, ['DIGEST_INVALID']);
     for (const d of [claimed, actual]) {
       const h = await client.head(`/v2/${repo}/blobs/${d}`);
-      check(h, h.status === 404, `blob ${d === actual ? 'under its real digest' : 'under the claimed digest'} is available after DIGEST_INVALID`);
+      check(
+        h,
+        h.status === 404,
+        `blob ${d === actual ? 'under its real digest' : 'under the claimed digest'} is available after DIGEST_INVALID`,
+      );
       expectOciError(await client.get(`/v2/${repo}/blobs/${d}`), 404, ['BLOB_UNKNOWN']);
     }
   });
@@ -139,7 +143,11 @@ describe('interrupted and resumed uploads', () => {
     expectOciError(put, 400, ['DIGEST_INVALID']);
     for (const d of [claimed, actual]) {
       const h = await client.head(`/v2/${repo}/blobs/${d}`);
-      check(h, h.status === 404, `blob ${d === actual ? 'under its real digest' : 'under the claimed digest'} is available after DIGEST_INVALID`);
+      check(
+        h,
+        h.status === 404,
+        `blob ${d === actual ? 'under its real digest' : 'under the claimed digest'} is available after DIGEST_INVALID`,
+      );
     }
   });
 

@@ -50,13 +50,17 @@ function streamBody(hash) {
   };
 }
 
-
 const started = Date.now();
 const post = await request('POST', `/v2/${repo}/blobs/uploads/`);
 if (post.status !== 202) throw new Error(`POST: ${post.status} ${post.body}`);
 const location = post.headers.location;
 const hash = createHash('sha256');
-const patch = await request('PATCH', location, { 'Content-Type': 'application/octet-stream', 'Content-Length': String(size) }, streamBody(hash));
+const patch = await request(
+  'PATCH',
+  location,
+  { 'Content-Type': 'application/octet-stream', 'Content-Length': String(size) },
+  streamBody(hash),
+);
 if (patch.status !== 202) throw new Error(`PATCH: ${patch.status} ${patch.body}`);
 const digest = `sha256:${hash.digest('hex')}`;
 const put = await request('PUT', `${location}?digest=${digest}`);
@@ -66,19 +70,25 @@ const pushSeconds = (Date.now() - started) / 1000;
 const back = createHash('sha256');
 let length = 0;
 await new Promise((resolve, reject) => {
-  http.get({ host: base.hostname, port: base.port, path: `/v2/${repo}/blobs/${digest}` }, (res) => {
-    res.on('data', (c) => {
-      back.update(c);
-      length += c.length;
-    });
-    res.on('end', resolve);
-    res.on('error', reject);
-  }).on('error', reject);
+  http
+    .get({ host: base.hostname, port: base.port, path: `/v2/${repo}/blobs/${digest}` }, (res) => {
+      res.on('data', (c) => {
+        back.update(c);
+        length += c.length;
+      });
+      res.on('end', resolve);
+      res.on('error', reject);
+    })
+    .on('error', reject);
 });
 const intact = `sha256:${back.digest('hex')}` === digest && length === size;
 const rss = treePeakRss(pid);
 const peak = rss.max;
-console.log(`pushed ${sizeMiB} MiB in one PATCH in ${pushSeconds.toFixed(1)} s (${(Number(sizeMiB) / pushSeconds).toFixed(0)} MiB/s); read back ${intact ? 'intact' : 'CORRUPT'}`);
-console.log(`Berth peak RSS (VmHWM) per process: ${rss.perProcess.map((p) => `${p.pid}: ${p.mib.toFixed(0)}`).join(', ')} MiB; all together ${rss.sum.toFixed(0)} MiB`);
+console.log(
+  `pushed ${sizeMiB} MiB in one PATCH in ${pushSeconds.toFixed(1)} s (${(Number(sizeMiB) / pushSeconds).toFixed(0)} MiB/s); read back ${intact ? 'intact' : 'CORRUPT'}`,
+);
+console.log(
+  `Berth peak RSS (VmHWM) per process: ${rss.perProcess.map((p) => `${p.pid}: ${p.mib.toFixed(0)}`).join(', ')} MiB; all together ${rss.sum.toFixed(0)} MiB`,
+);
 console.log(`Berth peak RSS (VmHWM) of the largest process: ${peak.toFixed(0)} MiB (limit ${limitMiB} MiB)`);
 process.exit(intact && peak < Number(limitMiB) ? 0 : 1);

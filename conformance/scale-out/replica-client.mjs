@@ -96,7 +96,11 @@ async function pushUntilKill([statePath, blobMib, chunkMib, a, b, c, victimIndex
       const half = Math.floor(data.length / 2);
       let killedAt = 0;
       const res = await request(urls[target], 'PATCH', location, {
-        headers: { 'Content-Type': 'application/octet-stream', 'Content-Length': String(data.length), 'Content-Range': `${offset}-${offset + data.length - 1}` },
+        headers: {
+          'Content-Type': 'application/octet-stream',
+          'Content-Length': String(data.length),
+          'Content-Range': `${offset}-${offset + data.length - 1}`,
+        },
         body: async (req) => {
           await new Promise((r) => req.write(data.subarray(0, half), r));
           await sleep(1500);
@@ -111,14 +115,28 @@ async function pushUntilKill([statePath, blobMib, chunkMib, a, b, c, victimIndex
       if (!res.error) fail(`the PATCH to the killed replica ${target} was answered (${res.status})`);
       writeFileSync(
         statePath,
-        JSON.stringify({ location, victim, offsetBeforeKill: offset, sentBeforeKill: offset + half, chunk, chunksBy, killedAt, started, blobPath, killError: res.error.code ?? res.error.message }),
+        JSON.stringify({
+          location,
+          victim,
+          offsetBeforeKill: offset,
+          sentBeforeKill: offset + half,
+          chunk,
+          chunksBy,
+          killedAt,
+          started,
+          blobPath,
+          killError: res.error.code ?? res.error.message,
+        }),
       );
-      console.log(`killed replica ${victim} (pid ${victimPid}) mid-PATCH at ${offset + half} of ${blob.length} bytes (${res.error.code ?? res.error.message})`);
+      console.log(
+        `killed replica ${victim} (pid ${victimPid}) mid-PATCH at ${offset + half} of ${blob.length} bytes (${res.error.code ?? res.error.message})`,
+      );
       return;
     }
     const res = await patch(urls[target], location, data, offset);
     expectStatus(res, 202, `PATCH ${offset}+${data.length} on replica ${target}`);
-    if (offsetOf(res) !== offset + data.length) fail(`replica ${target} reports Range ${res.headers.range} after ${offset + data.length} bytes`);
+    if (offsetOf(res) !== offset + data.length)
+      fail(`replica ${target} reports Range ${res.headers.range} after ${offset + data.length} bytes`);
     chunksBy[target] += 1;
     location = res.headers.location;
     offset += data.length;
@@ -161,14 +179,16 @@ async function resume([statePath, a, b, c]) {
     headers: { 'Content-Length': '0' },
   });
   expectStatus(put, 201, `PUT ?digest= through the restarted replica ${state.victim}`);
-  if (put.headers['docker-content-digest'] !== digest) fail(`PUT answered digest ${put.headers['docker-content-digest']}, expected ${digest}`);
+  if (put.headers['docker-content-digest'] !== digest)
+    fail(`PUT answered digest ${put.headers['docker-content-digest']}, expected ${digest}`);
   const pushedMs = Date.now() - state.started;
 
   const reader = (state.victim + 1) % 3;
   const pulled = await request(urls[reader], 'GET', `/v2/${REPO}/blobs/${digest}`);
   expectStatus(pulled, 200, `GET the blob from replica ${reader}`);
   const pulledDigest = sha256(pulled.body);
-  if (pulledDigest !== digest || pulled.body.length !== blob.length) fail(`replica ${reader} served ${pulledDigest} (${pulled.body.length} bytes), expected ${digest}`);
+  if (pulledDigest !== digest || pulled.body.length !== blob.length)
+    fail(`replica ${reader} served ${pulledDigest} (${pulled.body.length} bytes), expected ${digest}`);
 
   // A manifest pushed on one replica is pulled by tag from the other two.
   const config = Buffer.from('{}');

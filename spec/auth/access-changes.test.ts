@@ -12,7 +12,16 @@
  * never waited for.
  */
 import type { Response } from 'supertest';
-import { ADMIN_PASSWORD, addCiToken, addUser, basic, decodeJwt, fetchToken, startAuthRegistry, type AuthTestRegistry } from './support/auth-registry';
+import {
+  ADMIN_PASSWORD,
+  addCiToken,
+  addUser,
+  basic,
+  decodeJwt,
+  fetchToken,
+  startAuthRegistry,
+  type AuthTestRegistry,
+} from './support/auth-registry';
 import { getManifest, postBlob, seedPackage, type AuthHeader } from './support/registry-ops';
 import { blob } from '../support/oci';
 

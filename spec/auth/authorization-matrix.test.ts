@@ -31,7 +31,19 @@
  * The expected table below is written from the issue's rules, not derived
  * from the authorizer.
  */
-import { decodeJwt, ADMIN_PASSWORD, SERVICE, addCiToken, addPat, addUser, basic, fetchToken, parseChallenge, startAuthRegistry, type AuthTestRegistry } from './support/auth-registry';
+import {
+  decodeJwt,
+  ADMIN_PASSWORD,
+  SERVICE,
+  addCiToken,
+  addPat,
+  addUser,
+  basic,
+  fetchToken,
+  parseChallenge,
+  startAuthRegistry,
+  type AuthTestRegistry,
+} from './support/auth-registry';
 import {
   deleteManifest,
   getBlob,
@@ -119,9 +131,24 @@ const PRINCIPALS: readonly PrincipalSpec[] = [
   },
   { key: 'mallory', describe: 'mallory (signed in, unrelated)', role: () => 'none', scopes: null },
   { key: 'alice-pat-read', describe: "alice's PAT read:packages", role: (p) => (isAlice(p) ? 'admin' : 'none'), scopes: ['read:packages'] },
-  { key: 'alice-pat-write', describe: "alice's PAT write:packages", role: (p) => (isAlice(p) ? 'admin' : 'none'), scopes: ['write:packages'] },
-  { key: 'alice-pat-delete', describe: "alice's PAT delete:packages", role: (p) => (isAlice(p) ? 'admin' : 'none'), scopes: ['delete:packages'] },
-  { key: 'bob-pat-write', describe: "bob's PAT write:packages (read role)", role: (p) => (isLinked(p) ? 'read' : 'none'), scopes: ['write:packages'] },
+  {
+    key: 'alice-pat-write',
+    describe: "alice's PAT write:packages",
+    role: (p) => (isAlice(p) ? 'admin' : 'none'),
+    scopes: ['write:packages'],
+  },
+  {
+    key: 'alice-pat-delete',
+    describe: "alice's PAT delete:packages",
+    role: (p) => (isAlice(p) ? 'admin' : 'none'),
+    scopes: ['delete:packages'],
+  },
+  {
+    key: 'bob-pat-write',
+    describe: "bob's PAT write:packages (read role)",
+    role: (p) => (isLinked(p) ? 'read' : 'none'),
+    scopes: ['write:packages'],
+  },
   { key: 'ci', describe: 'CI token of alice/app-priv', role: () => 'none', scopes: null, ciRepository: 'alice/app-priv' },
   // A second CI token, for a public org repository: inside it pushes, outside it only pulls public packages.
   { key: 'ci-acme', describe: 'CI token of acme/svc-pub', role: () => 'none', scopes: null, ciRepository: 'acme/svc-pub' },
@@ -173,7 +200,9 @@ interface Cell {
 
 const CELLS: Cell[] = TRANSPORTS.flatMap((transport) =>
   PRINCIPALS.flatMap((principal) =>
-    PACKAGES.flatMap((pkg) => ACTIONS.map((action) => ({ transport, principal, pkg, action, allowed: expectAllowed(principal, pkg, action) }))),
+    PACKAGES.flatMap((pkg) =>
+      ACTIONS.map((action) => ({ transport, principal, pkg, action, allowed: expectAllowed(principal, pkg, action) })),
+    ),
   ),
 );
 
@@ -261,7 +290,9 @@ describe('authorization matrix', () => {
 
   /** The Authorization header for a cell's request, fetching a token for the bearer transport. */
   async function authFor(cell: Cell): Promise<AuthHeader> {
-    const creds = cell.principal.anonymous ? null : (credentials.get(cell.principal.key) ?? fail(`no credentials for ${cell.principal.key}`));
+    const creds = cell.principal.anonymous
+      ? null
+      : (credentials.get(cell.principal.key) ?? fail(`no credentials for ${cell.principal.key}`));
     if (cell.transport === 'basic') return creds ? basic(creds.username, creds.password) : null;
     const scope = scopeFor(cell.action, cell.pkg.name);
     const token = await fetchToken(t.http, creds, [scope]);
@@ -274,7 +305,10 @@ describe('authorization matrix', () => {
       const asked = cell.action === 'push' ? ['pull', 'push'] : [cell.action];
       const allowed = allowedActions(cell.principal, cell.pkg);
       const granted = access.filter((a) => a.type === 'repository' && a.name === cell.pkg.name).flatMap((a) => a.actions);
-      expect({ scope, granted: [...granted].sort() }).toEqual({ scope, granted: asked.filter((a) => allowed.has(a as PackageAction)).sort() });
+      expect({ scope, granted: [...granted].sort() }).toEqual({
+        scope,
+        granted: asked.filter((a) => allowed.has(a as PackageAction)).sort(),
+      });
     }
     return `Bearer ${token}`;
   }
@@ -305,67 +339,68 @@ describe('authorization matrix', () => {
     return names;
   }
 
-  test.each(CELLS.map((c) => [`${c.transport} · ${c.principal.describe} · ${c.pkg.name} (${c.pkg.describe}) · ${c.action} → ${outcome(c)}`, c] as const))(
-    '%s',
-    async (_title, cell) => {
-      const { pkg, action } = cell;
-      const content = contents.get(pkg.name) ?? fail(`no content for ${pkg.name}`);
-      const auth = await authFor(cell);
+  test.each(
+    CELLS.map(
+      (c) => [`${c.transport} · ${c.principal.describe} · ${c.pkg.name} (${c.pkg.describe}) · ${c.action} → ${outcome(c)}`, c] as const,
+    ),
+  )('%s', async (_title, cell) => {
+    const { pkg, action } = cell;
+    const content = contents.get(pkg.name) ?? fail(`no content for ${pkg.name}`);
+    const auth = await authFor(cell);
 
-      if (action === 'pull') {
-        const res = await getManifest(t.http, auth, pkg.name, 'v1');
-        if (!cell.allowed) return expectRefused(cell, res);
-        expect(res.status).toBe(200);
-        const b = await getBlob(t.http, auth, pkg.name, content.config.digest);
-        expect(b.status).toBe(200);
+    if (action === 'pull') {
+      const res = await getManifest(t.http, auth, pkg.name, 'v1');
+      if (!cell.allowed) return expectRefused(cell, res);
+      expect(res.status).toBe(200);
+      const b = await getBlob(t.http, auth, pkg.name, content.config.digest);
+      expect(b.status).toBe(200);
+      return;
+    }
+
+    if (action === 'push') {
+      const seed = `push ${++sequence} ${cell.principal.key}`;
+      const b = blob(seed);
+      const res = await postBlob(t.http, auth, pkg.name, b);
+      const m = manifestFor(content, seed);
+      const put = await putManifest(t.http, auth, pkg.name, m.digest, m.content);
+      if (!cell.allowed) {
+        expectRefused(cell, res);
+        expectRefused(cell, put);
+        // Nothing landed.
+        expect((await getManifest(t.http, adminAuth, pkg.name, m.digest)).status).toBe(404);
         return;
       }
+      expect(res.status).toBe(201);
+      expect(put.status).toBe(201);
+      return;
+    }
 
-      if (action === 'push') {
-        const seed = `push ${++sequence} ${cell.principal.key}`;
-        const b = blob(seed);
-        const res = await postBlob(t.http, auth, pkg.name, b);
-        const m = manifestFor(content, seed);
-        const put = await putManifest(t.http, auth, pkg.name, m.digest, m.content);
-        if (!cell.allowed) {
-          expectRefused(cell, res);
-          expectRefused(cell, put);
-          // Nothing landed.
-          expect((await getManifest(t.http, adminAuth, pkg.name, m.digest)).status).toBe(404);
-          return;
-        }
-        expect(res.status).toBe(201);
-        expect(put.status).toBe(201);
+    if (action === 'delete') {
+      // A fresh manifest per cell, pushed by the admin, so an allowed delete removes only its own.
+      const m = manifestFor(content, `delete ${++sequence}`);
+      expect((await putManifest(t.http, adminAuth, pkg.name, m.digest, m.content)).status).toBe(201);
+      const res = await deleteManifest(t.http, auth, pkg.name, m.digest);
+      const after = await getManifest(t.http, adminAuth, pkg.name, m.digest);
+      if (!cell.allowed) {
+        expectRefused(cell, res);
+        expect(after.status).toBe(200);
         return;
       }
+      expect(res.status).toBe(202);
+      expect(after.status).toBe(404);
+      return;
+    }
 
-      if (action === 'delete') {
-        // A fresh manifest per cell, pushed by the admin, so an allowed delete removes only its own.
-        const m = manifestFor(content, `delete ${++sequence}`);
-        expect((await putManifest(t.http, adminAuth, pkg.name, m.digest, m.content)).status).toBe(201);
-        const res = await deleteManifest(t.http, auth, pkg.name, m.digest);
-        const after = await getManifest(t.http, adminAuth, pkg.name, m.digest);
-        if (!cell.allowed) {
-          expectRefused(cell, res);
-          expect(after.status).toBe(200);
-          return;
-        }
-        expect(res.status).toBe(202);
-        expect(after.status).toBe(404);
-        return;
-      }
-
-      // catalog: anonymous callers are challenged; everyone else sees exactly what they may pull.
-      const listed = await catalogFor(cell, auth);
-      if (cell.principal.anonymous) {
-        expect(listed).not.toBeInstanceOf(Set);
-        expectRefused(cell, listed as Response);
-        return;
-      }
-      expect(listed).toBeInstanceOf(Set);
-      expect({ listed: (listed as Set<string>).has(pkg.name) }).toEqual({ listed: cell.allowed });
-    },
-  );
+    // catalog: anonymous callers are challenged; everyone else sees exactly what they may pull.
+    const listed = await catalogFor(cell, auth);
+    if (cell.principal.anonymous) {
+      expect(listed).not.toBeInstanceOf(Set);
+      expectRefused(cell, listed as Response);
+      return;
+    }
+    expect(listed).toBeInstanceOf(Set);
+    expect({ listed: (listed as Set<string>).has(pkg.name) }).toEqual({ listed: cell.allowed });
+  });
 
   test('the matrix has 960 cells', () => {
     expect(CELLS).toHaveLength(15 * 8 * 4 * 2);

@@ -49,7 +49,10 @@ describe('users', () => {
   it('are created by administrators and the CLI only', async () => {
     const admin = await user('root', true);
     const alice = await user('alice');
-    await expect(service.accounts.createUser(as(admin), { name: 'bob', password: 'bob-password' })).resolves.toMatchObject({ name: 'bob', admin: false });
+    await expect(service.accounts.createUser(as(admin), { name: 'bob', password: 'bob-password' })).resolves.toMatchObject({
+      name: 'bob',
+      admin: false,
+    });
     await refused(service.accounts.createUser(as(alice), { name: 'carol', password: 'carol-password' }), 'DENIED');
     await refused(service.accounts.createUser(ANONYMOUS, { name: 'carol', password: 'carol-password' }), 'UNAUTHORIZED');
     // An administrator's access token covers packages, not accounts.
@@ -67,7 +70,7 @@ describe('users', () => {
     await refused(service.accounts.createUser(SYSTEM, { name: 'dave', password: 'short' }), 'REQUEST_INVALID');
   });
 
-  it('set their own password by proving the current one; administrators reset anyone\'s', async () => {
+  it("set their own password by proving the current one; administrators reset anyone's", async () => {
     const admin = await user('root', true);
     const alice = await user('alice');
     const bob = await user('bob');
@@ -100,7 +103,13 @@ describe('users', () => {
   it('are not deleted while they own packages, so nobody taking the name inherits the images', async () => {
     const admin = await user('root', true);
     const carol = await user('carol');
-    await identities.ensurePackage({ name: 'carol/app', ownerId: carol.id, sourceRepositoryId: null, visibility: 'private', createdAt: Date.now() });
+    await identities.ensurePackage({
+      name: 'carol/app',
+      ownerId: carol.id,
+      sourceRepositoryId: null,
+      visibility: 'private',
+      createdAt: Date.now(),
+    });
     await refused(service.accounts.deleteUser(as(admin), 'carol'), 'CONFLICT');
     expect(await identities.accountByName('carol')).not.toBeNull();
     expect((await identities.package('carol/app'))?.ownerId).toBe(carol.id);
@@ -162,7 +171,11 @@ describe('repositories', () => {
     await user('carol');
     await service.accounts.createOrg(as(alice), 'acme');
     await service.accounts.setMember(as(alice), 'acme', 'bob', 'member');
-    await expect(service.repositories.create(as(alice), { name: 'site' })).resolves.toMatchObject({ owner: 'alice', visibility: 'private', role: 'admin' });
+    await expect(service.repositories.create(as(alice), { name: 'site' })).resolves.toMatchObject({
+      owner: 'alice',
+      visibility: 'private',
+      role: 'admin',
+    });
     await refused(service.repositories.create(as(bob), { owner: 'alice', name: 'sneaky' }), 'DENIED');
     await refused(service.repositories.create(as(bob), { owner: 'carol', name: 'sneaky' }), 'DENIED');
     // A member who is not an owner becomes the admin of what they create.
@@ -225,7 +238,11 @@ describe('packages', () => {
     expect((await service.packages.list(as(alice))).map((p) => p.name)).toEqual(['alice/app', 'alice/tool']);
     expect((await service.packages.list(as(bob))).map((p) => p.name)).toEqual(['alice/tool']);
     expect((await service.packages.list(ANONYMOUS)).map((p) => p.name)).toEqual(['alice/tool']);
-    await expect(service.packages.show(as(alice), 'alice/app')).resolves.toMatchObject({ owner: 'alice', repository: null, actions: ['pull', 'push', 'delete'] });
+    await expect(service.packages.show(as(alice), 'alice/app')).resolves.toMatchObject({
+      owner: 'alice',
+      repository: null,
+      actions: ['pull', 'push', 'delete'],
+    });
     await expect(service.packages.show(as(alice, ['read:packages']), 'alice/app')).resolves.toMatchObject({ actions: ['pull'] });
     await refused(service.packages.show(as(bob), 'alice/app'), 'NAME_UNKNOWN');
   });
@@ -244,7 +261,10 @@ describe('packages', () => {
     await refused(service.packages.link(as(alice), 'alice/app', 'bob/other'), 'DENIED');
     await refused(service.packages.link(as(alice, ['write:packages']), 'alice/app', 'alice/site'), 'DENIED');
 
-    await expect(service.packages.link(as(alice), 'alice/app', 'alice/site')).resolves.toMatchObject({ repository: 'alice/site', visibility: 'private' });
+    await expect(service.packages.link(as(alice), 'alice/app', 'alice/site')).resolves.toMatchObject({
+      repository: 'alice/site',
+      visibility: 'private',
+    });
     // The repository's collaborators now reach the package; its visibility is the repository's.
     await service.repositories.setCollaborator(as(alice), 'alice', 'site', 'carol', 'write');
     await expect(service.packages.show(as(carol), 'alice/app')).resolves.toMatchObject({ actions: ['pull', 'push'] });
@@ -267,7 +287,10 @@ describe('packages', () => {
     await service.repositories.setCollaborator(as(alice), 'acme', 'web', 'bob', 'write');
     // An organisation member may push a new package there, but administering it takes an owner.
     await refused(service.packages.link(as(bob), 'acme/web-image', 'acme/web'), 'DENIED');
-    await expect(service.packages.link(as(alice), 'acme/web-image', 'acme/web')).resolves.toMatchObject({ owner: 'acme', repository: 'acme/web' });
+    await expect(service.packages.link(as(alice), 'acme/web-image', 'acme/web')).resolves.toMatchObject({
+      owner: 'acme',
+      repository: 'acme/web',
+    });
     expect(await identities.package('acme/web-image')).toMatchObject({ sourceRepositoryId: expect.any(Number) });
     await refused(service.packages.link(SYSTEM, 'ghost/app', 'acme/web'), 'NAME_UNKNOWN');
     await refused(service.packages.link(SYSTEM, 'acme/Bad', 'acme/web'), 'REQUEST_INVALID');
@@ -288,9 +311,19 @@ describe('packages', () => {
 describe('personal access tokens', () => {
   it('are shown once, stored hashed, and authenticate with their scopes', async () => {
     const alice = await user('alice');
-    const minted = await service.tokens.createPersonal(as(alice), 'alice', { name: 'laptop', scopes: ['read:packages', 'write:packages'], expiresInDays: 30 });
+    const minted = await service.tokens.createPersonal(as(alice), 'alice', {
+      name: 'laptop',
+      scopes: ['read:packages', 'write:packages'],
+      expiresInDays: 30,
+    });
     expect(minted.token).toMatch(/^berth_pat_[A-Za-z0-9_-]{43}$/);
-    expect(minted.record).toMatchObject({ kind: 'pat', name: 'laptop', scopes: ['read:packages', 'write:packages'], status: 'active', lastUsedAt: null });
+    expect(minted.record).toMatchObject({
+      kind: 'pat',
+      name: 'laptop',
+      scopes: ['read:packages', 'write:packages'],
+      status: 'active',
+      lastUsedAt: null,
+    });
     expect(Date.parse(minted.record.expiresAt ?? '') - Date.now()).toBeGreaterThan(29 * 86_400_000);
     const rows = db.prepare('SELECT * FROM access_tokens').all();
     expect(JSON.stringify(rows)).not.toContain(minted.token);
@@ -312,8 +345,13 @@ describe('personal access tokens', () => {
     await refused(service.tokens.createPersonal(as(alice), 'alice', { scopes: [] }), 'REQUEST_INVALID');
     await refused(service.tokens.createPersonal(as(alice), 'alice', { scopes: ['admin:everything'] }), 'REQUEST_INVALID');
     await refused(service.tokens.createPersonal(as(alice), 'alice', { scopes: ['read:packages'], expiresInDays: 0 }), 'REQUEST_INVALID');
-    await refused(service.tokens.createPersonal(as(alice), 'alice', { scopes: ['read:packages'], expiresInDays: 100_000 }), 'REQUEST_INVALID');
-    await expect(service.tokens.createPersonal(SYSTEM, 'alice', { scopes: ['read:packages'] })).resolves.toMatchObject({ record: { name: 'token' } });
+    await refused(
+      service.tokens.createPersonal(as(alice), 'alice', { scopes: ['read:packages'], expiresInDays: 100_000 }),
+      'REQUEST_INVALID',
+    );
+    await expect(service.tokens.createPersonal(SYSTEM, 'alice', { scopes: ['read:packages'] })).resolves.toMatchObject({
+      record: { name: 'token' },
+    });
   });
 
   it('are revoked by their user or an administrator; revoked ones stop working', async () => {
@@ -387,7 +425,11 @@ describe('web sessions', () => {
     const alice = await user('alice');
     const opened = await service.sessions.open('alice', 'alice-password', 'addr');
     expect(opened.secret).toMatch(/^berth_session_/);
-    await expect(service.sessions.principal(opened.secret)).resolves.toMatchObject({ kind: 'user', userId: alice.id, credential: { type: 'session' } });
+    await expect(service.sessions.principal(opened.secret)).resolves.toMatchObject({
+      kind: 'user',
+      userId: alice.id,
+      credential: { type: 'session' },
+    });
     const pat = await service.tokens.createPersonal(SYSTEM, 'alice', { scopes: ['read:packages'] });
     await refused(service.sessions.open('alice', pat.token, 'addr'), 'UNAUTHORIZED');
     await refused(service.sessions.open('alice', 'wrong-password', 'addr'), 'UNAUTHORIZED');

@@ -24,7 +24,13 @@ describe('cross-repository mount and the source repository’s access', () => {
     t = await startAuthRegistry();
     const alice = await addUser(t.identities, 'alice');
     await addUser(t.identities, 'mallory');
-    await t.identities.ensurePackage({ name: 'alice/public', ownerId: alice.id, sourceRepositoryId: null, visibility: 'public', createdAt: Date.now() });
+    await t.identities.ensurePackage({
+      name: 'alice/public',
+      ownerId: alice.id,
+      sourceRepositoryId: null,
+      visibility: 'public',
+      createdAt: Date.now(),
+    });
     const admin = basic('admin', ADMIN_PASSWORD);
     for (const [name, b] of [
       ['alice/secret', SECRET],
@@ -48,7 +54,7 @@ describe('cross-repository mount and the source repository’s access', () => {
   /** What a fallback looks like, minus what differs per session (its id). */
   const shape = (res: Response) => ({
     status: res.status,
-    location: (res.headers.location)?.replace(/[^/]+$/, '<id>'),
+    location: res.headers.location?.replace(/[^/]+$/, '<id>'),
     range: res.headers.range,
     digest: res.headers['docker-content-digest'],
     body: res.text,
@@ -56,7 +62,10 @@ describe('cross-repository mount and the source repository’s access', () => {
 
   const transports: Array<[string, () => Promise<AuthHeader>]> = [
     ['Basic', async () => mallory],
-    ['a bearer token for the target only', async () => `Bearer ${await fetchToken(t.http, malloryCreds, ['repository:mallory/app:pull,push'])}`],
+    [
+      'a bearer token for the target only',
+      async () => `Bearer ${await fetchToken(t.http, malloryCreds, ['repository:mallory/app:pull,push'])}`,
+    ],
     [
       'a bearer token that also asked for pull on the source',
       async () => `Bearer ${await fetchToken(t.http, malloryCreds, ['repository:mallory/app:pull,push', 'repository:alice/secret:pull'])}`,

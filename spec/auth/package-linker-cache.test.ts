@@ -43,7 +43,14 @@ describe('package linker config label cache', () => {
 
   it('reads a config once however often it is pushed, and still links by its label', async () => {
     const alice = await identities.createAccount('alice', 'user', null, false);
-    const principal: Principal = { kind: 'user', userId: alice.id, name: 'alice', isAdmin: false, credential: { type: 'password' }, allowed: null };
+    const principal: Principal = {
+      kind: 'user',
+      userId: alice.id,
+      name: 'alice',
+      isAdmin: false,
+      credential: { type: 'password' },
+      allowed: null,
+    };
     const repo = await identities.createRepository(alice.id, 'app', 'private');
     for (const name of ['alice/one', 'alice/two', 'alice/linked']) {
       await identities.ensurePackage({ name, ownerId: alice.id, sourceRepositoryId: null, visibility: 'private', createdAt: Date.now() });
@@ -51,7 +58,10 @@ describe('package linker config label cache', () => {
     const unlabelled = `sha256:${'1'.repeat(64)}`;
     const labelled = `sha256:${'2'.repeat(64)}`;
     configs.set(unlabelled, JSON.stringify({ config: { Labels: {} } }));
-    configs.set(labelled, JSON.stringify({ config: { Labels: { 'org.opencontainers.image.source': 'https://registry.example/alice/app' } } }));
+    configs.set(
+      labelled,
+      JSON.stringify({ config: { Labels: { 'org.opencontainers.image.source': 'https://registry.example/alice/app' } } }),
+    );
 
     for (let i = 0; i < 5; i++) await linker.onManifestPushed(event(i % 2 ? 'alice/one' : 'alice/two', unlabelled, principal));
     expect(opened.filter((d) => d === unlabelled)).toHaveLength(1);
@@ -67,8 +77,21 @@ describe('package linker config label cache', () => {
 
   it('does not remember a config it could not read', async () => {
     const bob = await identities.createAccount('bob', 'user', null, false);
-    const principal: Principal = { kind: 'user', userId: bob.id, name: 'bob', isAdmin: false, credential: { type: 'password' }, allowed: null };
-    await identities.ensurePackage({ name: 'bob/app', ownerId: bob.id, sourceRepositoryId: null, visibility: 'private', createdAt: Date.now() });
+    const principal: Principal = {
+      kind: 'user',
+      userId: bob.id,
+      name: 'bob',
+      isAdmin: false,
+      credential: { type: 'password' },
+      allowed: null,
+    };
+    await identities.ensurePackage({
+      name: 'bob/app',
+      ownerId: bob.id,
+      sourceRepositoryId: null,
+      visibility: 'private',
+      createdAt: Date.now(),
+    });
     const missing = `sha256:${'3'.repeat(64)}`;
     await expect(linker.onManifestPushed(event('bob/app', missing, principal))).rejects.toThrow('no blob');
     configs.set(missing, JSON.stringify({ config: { Labels: {} } }));

@@ -21,7 +21,10 @@ describe('package linking on push', () => {
   let repoId: number;
 
   beforeAll(async () => {
-    t = await startTestRegistry({ publicUrl: PUBLIC_URL, auth: { ...DEFAULT_CONFIG.auth, mode: 'token', adminPassword: 'admin-password' } });
+    t = await startTestRegistry({
+      publicUrl: PUBLIC_URL,
+      auth: { ...DEFAULT_CONFIG.auth, mode: 'token', adminPassword: 'admin-password' },
+    });
     // A second handle on the same WAL file, as the CLI would use.
     db = openDatabase(path.join(t.dataDir, 'berth.db'));
     identities = new SqliteIdentityStore(db);
@@ -48,8 +51,15 @@ describe('package linking on push', () => {
     expect(res.status).toBe(201);
   }
 
-  async function pushImage(name: string, who: { user: string; pass: string }, labels: Record<string, string>, annotations?: Record<string, string>) {
-    const config = blob(JSON.stringify({ architecture: 'amd64', os: 'linux', config: { Labels: labels }, rootfs: { type: 'layers', diff_ids: [] } }));
+  async function pushImage(
+    name: string,
+    who: { user: string; pass: string },
+    labels: Record<string, string>,
+    annotations?: Record<string, string>,
+  ) {
+    const config = blob(
+      JSON.stringify({ architecture: 'amd64', os: 'linux', config: { Labels: labels }, rootfs: { type: 'layers', diff_ids: [] } }),
+    );
     const layer = blob(`layer of ${name} ${Math.random()}`);
     await pushBlob(name, config, who);
     await pushBlob(name, layer, who);

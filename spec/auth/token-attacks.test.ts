@@ -196,7 +196,10 @@ describe('token attacks', () => {
     expectInvalidToken(await pullWith(minted));
     expectInvalidToken(await pushBlobWith(minted));
     // And the password grant refuses it too.
-    const form = await t.http.post('/token').type('form').send({ grant_type: 'password', username: 'alice', password: pat.secret, service: SERVICE });
+    const form = await t.http
+      .post('/token')
+      .type('form')
+      .send({ grant_type: 'password', username: 'alice', password: pat.secret, service: SERVICE });
     expectUnauthorized(form);
   });
 
@@ -251,7 +254,10 @@ describe('token attacks', () => {
         return res.body.refresh_token as string;
       };
       const refresh = (refreshToken: string) =>
-        t.http.post('/token').type('form').send({ grant_type: 'refresh_token', refresh_token: refreshToken, service: SERVICE, client_id: 'spec', scope: PUSH_A });
+        t.http
+          .post('/token')
+          .type('form')
+          .send({ grant_type: 'refresh_token', refresh_token: refreshToken, service: SERVICE, client_id: 'spec', scope: PUSH_A });
 
       // Revoked directly (the store has no revoke call yet; the column is what the authenticator reads).
       const direct = await offline('alice-password');
@@ -356,7 +362,11 @@ describe('token endpoint', () => {
       scope: 'repository:alice/app:pull',
     });
     expect(login.status).toBe(200);
-    expect(login.body).toMatchObject({ access_token: expect.any(String), refresh_token: expect.stringMatching(/^berth_rt_/), expires_in: 300 });
+    expect(login.body).toMatchObject({
+      access_token: expect.any(String),
+      refresh_token: expect.stringMatching(/^berth_rt_/),
+      expires_in: 300,
+    });
     // Without access_type=offline there is no refresh token.
     const online = await t.http
       .post('/token')
@@ -374,11 +384,17 @@ describe('token endpoint', () => {
     });
     expect(refreshed.status).toBe(200);
     const token = refreshed.body.access_token as string;
-    expect(decodeJwt(token).payload).toMatchObject({ sub: 'alice', access: [{ type: 'repository', name: 'alice/app', actions: ['pull', 'push'] }] });
+    expect(decodeJwt(token).payload).toMatchObject({
+      sub: 'alice',
+      access: [{ type: 'repository', name: 'alice/app', actions: ['pull', 'push'] }],
+    });
     expect((await getManifest(t.http, `Bearer ${token}`, 'alice/app', 'v1')).status).toBe(200);
     expect((await postBlob(t.http, `Bearer ${token}`, 'alice/app', blob('via refresh'))).status).toBe(201);
 
-    const wrong = await t.http.post('/token').type('form').send({ grant_type: 'password', username: 'alice', password: 'nope', service: SERVICE });
+    const wrong = await t.http
+      .post('/token')
+      .type('form')
+      .send({ grant_type: 'password', username: 'alice', password: 'nope', service: SERVICE });
     expectUnauthorized(wrong);
     const unknownGrant = await t.http.post('/token').type('form').send({ grant_type: 'client_credentials' });
     expect(unknownGrant.status).toBe(400);
@@ -472,7 +488,8 @@ describe('failed-login throttling', () => {
     t.forgetFailedLogins();
     await addUser(t.identities, 'carol');
     let status = 401;
-    for (let i = 0; i < 50 && status === 401; i++) status = (await tokenRequest(t.http, { username: 'carol', password: `guess-${i}` }, [])).status;
+    for (let i = 0; i < 50 && status === 401; i++)
+      status = (await tokenRequest(t.http, { username: 'carol', password: `guess-${i}` }, [])).status;
     expect(status).toBe(429);
     // A second registry on the same data directory: another worker or replica.
     const other = await createRegistry(t.config, createLogger('silent'));

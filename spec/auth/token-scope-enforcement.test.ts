@@ -6,7 +6,16 @@
  * Every refusal is checked to have changed nothing.
  */
 import type { Response } from 'supertest';
-import { ADMIN_PASSWORD, SERVICE, addUser, basic, fetchToken, parseChallenge, startAuthRegistry, type AuthTestRegistry } from './support/auth-registry';
+import {
+  ADMIN_PASSWORD,
+  SERVICE,
+  addUser,
+  basic,
+  fetchToken,
+  parseChallenge,
+  startAuthRegistry,
+  type AuthTestRegistry,
+} from './support/auth-registry';
 import { getBlob, seedPackage } from './support/registry-ops';
 import { blob } from '../support/oci';
 

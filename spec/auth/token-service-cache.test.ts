@@ -193,7 +193,10 @@ describe('TokenService verified-token cache', () => {
     const badSignature = `${header}.${payload}.${signature.slice(0, i)}${flipped}${signature.slice(i + 1)}`;
     await expect(tokens.verify(badSignature)).rejects.toMatchObject({ name: 'InvalidTokenError', message: 'invalid signature' });
 
-    const widened = { ...(jwt.decode(token) as Record<string, unknown>), access: [{ type: 'repository', name: 'alice/app', actions: ['pull', 'push', 'delete'] }] };
+    const widened = {
+      ...(jwt.decode(token) as Record<string, unknown>),
+      access: [{ type: 'repository', name: 'alice/app', actions: ['pull', 'push', 'delete'] }],
+    };
     const badPayload = `${header}.${Buffer.from(JSON.stringify(widened)).toString('base64url')}.${signature}`;
     await expect(tokens.verify(badPayload)).rejects.toThrow('invalid signature');
 

@@ -197,7 +197,12 @@ export function blobStoreContract(driver: string, harness: BlobStoreHarness): vo
         const data = Buffer.alloc(5 * 1024 * 1024 + 123);
         for (let i = 0; i + 4 <= data.length; i += 4) data.writeUInt32LE(i, i);
         const digest = await commit(data);
-        for (const range of [undefined, { start: 0, end: 0 }, { start: 1000, end: 3 * 1024 * 1024 }, { start: data.length - 7, end: data.length - 1 }]) {
+        for (const range of [
+          undefined,
+          { start: 0, end: 0 },
+          { start: 1000, end: 3 * 1024 * 1024 },
+          { start: data.length - 7, end: data.length - 1 },
+        ]) {
           const c = collector();
           await store.copyTo(digest, c.sink, range);
           const expected = range ? data.subarray(range.start, range.end + 1) : data;
@@ -206,15 +211,19 @@ export function blobStoreContract(driver: string, harness: BlobStoreHarness): vo
         }
       });
 
-      itCopies('writes a large blob (64 MiB and more, copied in bigger chunks) byte for byte', async () => {
-        if (!store.copyTo) throw new Error(`${driver} declares copyTo but has none`);
-        const data = Buffer.alloc(64 * 1024 * 1024 + 4099);
-        for (let i = 0; i + 4 <= data.length; i += 4) data.writeUInt32LE(i ^ 0x5a5a5a5a, i);
-        const digest = await commit(data);
-        const c = collector();
-        await store.copyTo(digest, c.sink);
-        expect(digestOf(c.bytes())).toBe(digest);
-      }, 60_000);
+      itCopies(
+        'writes a large blob (64 MiB and more, copied in bigger chunks) byte for byte',
+        async () => {
+          if (!store.copyTo) throw new Error(`${driver} declares copyTo but has none`);
+          const data = Buffer.alloc(64 * 1024 * 1024 + 4099);
+          for (let i = 0; i + 4 <= data.length; i += 4) data.writeUInt32LE(i ^ 0x5a5a5a5a, i);
+          const digest = await commit(data);
+          const c = collector();
+          await store.copyTo(digest, c.sink);
+          expect(digestOf(c.bytes())).toBe(digest);
+        },
+        60_000,
+      );
 
       itCopies('refuses a missing blob before writing anything', async () => {
         if (!store.copyTo) throw new Error(`${driver} declares copyTo but has none`);

@@ -64,9 +64,9 @@ export function metadataIndexContract(kind: string, harness: MetadataIndexHarnes
     it('records a manifest only when every referenced blob is linked in its repository', async () => {
       await index.linkBlob('a/one', config, 10);
       const record = manifest('a/one', 'm1');
-      await expect(
-        index.putManifest({ record, content: Buffer.from('m1'), references: refs, tag: 'v1' }),
-      ).rejects.toBeInstanceOf(MissingReferenceError);
+      await expect(index.putManifest({ record, content: Buffer.from('m1'), references: refs, tag: 'v1' })).rejects.toBeInstanceOf(
+        MissingReferenceError,
+      );
       expect(await index.statManifest('a/one', record.digest)).toBeNull();
       expect(await index.resolveTag('a/one', 'v1')).toBeNull();
     });

@@ -76,7 +76,10 @@ describeMounted(`a full disk under the data directory${skipReason}`, () => {
     expect(pulled.headers['docker-content-digest']).toBe(pushed.digest);
     const layer = blob(randomBytes(2 * MiB));
     const second = await startUpload(http, 'full/app');
-    const put = await http.put(withQuery(second, 'digest', layer.digest)).type('application/octet-stream').send(layer.content);
+    const put = await http
+      .put(withQuery(second, 'digest', layer.digest))
+      .type('application/octet-stream')
+      .send(layer.content);
     expect(put.status).toBe(201);
     expect(stagedUploads()).toEqual([]);
   });
@@ -132,7 +135,10 @@ describeMounted(`a full disk under the data directory${skipReason}`, () => {
 
   it('answers a monolithic push that overflows with 507 and keeps nothing of it', async () => {
     const tooBig = blob(randomBytes(12 * MiB));
-    const res = await http.post(`/v2/full/mono/blobs/uploads/?digest=${tooBig.digest}`).type('application/octet-stream').send(tooBig.content);
+    const res = await http
+      .post(`/v2/full/mono/blobs/uploads/?digest=${tooBig.digest}`)
+      .type('application/octet-stream')
+      .send(tooBig.content);
     expectOciError(res, 507, 'STORAGE_FULL');
     expect(stagedUploads()).toEqual([]);
     expect((await http.head(`/v2/full/mono/blobs/${tooBig.digest}`)).status).toBe(404);

@@ -125,7 +125,7 @@ export const ROUTES: RouteCase[] = [
     setup: async () => undefined,
     act: (ctx) => ctx.r.http.post(`/v2/${ctx.name}/blobs/uploads/`),
     async recover(ctx, answer) {
-      await resumeOrPushAgain(ctx, answer.status === 202 ? (answer.headers.location) : undefined);
+      await resumeOrPushAgain(ctx, answer.status === 202 ? answer.headers.location : undefined);
     },
   },
   {
@@ -256,4 +256,3 @@ export const ROUTES: RouteCase[] = [
     },
   },
 ];
-

@@ -128,7 +128,11 @@ const STORAGES: ReadonlyArray<{ storage: FaultStorage; covers: (operation: strin
   { storage: 's3', covers: (operation) => operation.startsWith('s3.') },
 ];
 
-describe.each(STORAGES.flatMap(({ storage, covers }) => ROUTES.map((routeCase) => ({ storage, covers, routeCase, route: `${routeCase.route} (${storage})` }))))('$route under storage faults', ({ storage, covers, routeCase, route }) => {
+describe.each(
+  STORAGES.flatMap(({ storage, covers }) =>
+    ROUTES.map((routeCase) => ({ storage, covers, routeCase, route: `${routeCase.route} (${storage})` })),
+  ),
+)('$route under storage faults', ({ storage, covers, routeCase, route }) => {
   let caseNumber = 0;
   const fresh = async (): Promise<Ctx> => ({
     r: await startFaultRegistry(storage),
@@ -202,7 +206,7 @@ describe('a chunk cut short whose clean-up fails too', () => {
     // The first setOffset of a chunk that fails is the one recording how far it got.
     ['sessions.setOffset', 'EIO'],
     ['sessions.setOffset', 'timeout'],
-  ] as const)('answers the chunk\'s own fault (507) when %s then fails with %s, and the upload resumes', async (operation, fault) => {
+  ] as const)("answers the chunk's own fault (507) when %s then fails with %s, and the upload resumes", async (operation, fault) => {
     const ctx: Ctx = { r: await startFaultRegistry(), name: 'faults/double', layer: blob(randomBytes(3 * CHUNK)) };
     try {
       await startWithFirstChunk(ctx);

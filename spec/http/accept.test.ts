@@ -30,12 +30,8 @@ describe('acceptedMediaTypes', () => {
   });
 
   it('excludes types with q=0', () => {
-    expect(acceptedMediaTypes(`${MediaType.OCI_MANIFEST}, ${MediaType.OCI_INDEX};q=0`)).toEqual(
-      new Set([MediaType.OCI_MANIFEST]),
-    );
-    expect(acceptedMediaTypes(`${MediaType.OCI_MANIFEST}, ${MediaType.OCI_INDEX};q=0.0`)).toEqual(
-      new Set([MediaType.OCI_MANIFEST]),
-    );
+    expect(acceptedMediaTypes(`${MediaType.OCI_MANIFEST}, ${MediaType.OCI_INDEX};q=0`)).toEqual(new Set([MediaType.OCI_MANIFEST]));
+    expect(acceptedMediaTypes(`${MediaType.OCI_MANIFEST}, ${MediaType.OCI_INDEX};q=0.0`)).toEqual(new Set([MediaType.OCI_MANIFEST]));
   });
 
   it('skips empty entries', () => {

@@ -13,7 +13,10 @@ let t: TestRegistry;
 beforeAll(async () => {
   t = await startTestRegistry({ auth: { ...DEFAULT_CONFIG.auth, mode: 'token', adminPassword: ADMIN_PASSWORD } });
   for (const name of ['alice', 'bob', 'carol']) {
-    const res = await t.http.post('/api/v1/users').auth('admin', ADMIN_PASSWORD).send({ name, password: `${name}-password` });
+    const res = await t.http
+      .post('/api/v1/users')
+      .auth('admin', ADMIN_PASSWORD)
+      .send({ name, password: `${name}-password` });
     expect(res.status).toBe(201);
   }
 });
@@ -61,7 +64,10 @@ describe('users', () => {
     const path = '/api/v1/users/dave/password';
     expectOciError(await t.http.put(path).auth('dave', 'dave-password').send({ password: 'dave-new-password' }), 403, 'DENIED');
     expectOciError(await as('alice').put(path, { password: 'hijacked-password' }), 403, 'DENIED');
-    const ok = await t.http.put(path).auth('dave', 'dave-password').send({ password: 'dave-new-password', currentPassword: 'dave-password' });
+    const ok = await t.http
+      .put(path)
+      .auth('dave', 'dave-password')
+      .send({ password: 'dave-new-password', currentPassword: 'dave-password' });
     expect(ok.status).toBe(204);
     expect((await t.http.get('/api/v1/user').auth('dave', 'dave-new-password')).body.name).toBe('dave');
   });
@@ -96,7 +102,9 @@ describe('repositories', () => {
     expect((await as('bob').get('/api/v1/repositories/acme/web')).body.role).toBe('read');
     expectOciError(await as('bob').patch('/api/v1/repositories/acme/web', { visibility: 'public' }), 403, 'DENIED');
 
-    expect((await as('alice').put('/api/v1/repositories/acme/web/collaborators/carol', { role: 'write' })).body).toEqual([{ name: 'carol', role: 'write' }]);
+    expect((await as('alice').put('/api/v1/repositories/acme/web/collaborators/carol', { role: 'write' })).body).toEqual([
+      { name: 'carol', role: 'write' },
+    ]);
     expect((await as('carol').get('/api/v1/repositories')).body.map((r: { name: string }) => r.name)).toEqual(['web']);
     expectOciError(await as('carol').get('/api/v1/repositories/acme/web/collaborators'), 403, 'DENIED');
     expect((await as('alice').get('/api/v1/repositories/acme/web/collaborators')).body).toEqual([{ name: 'carol', role: 'write' }]);
@@ -110,7 +118,11 @@ describe('repositories', () => {
 
 describe('tokens', () => {
   it('create a PAT shown once, list it without its secret, and revoke it', async () => {
-    const created = await as('bob').post('/api/v1/tokens', { name: 'laptop', scopes: ['read:packages', 'write:packages'], expiresInDays: 7 });
+    const created = await as('bob').post('/api/v1/tokens', {
+      name: 'laptop',
+      scopes: ['read:packages', 'write:packages'],
+      expiresInDays: 7,
+    });
     expect(created.status).toBe(201);
     expect(created.headers['cache-control']).toBe('no-store');
     expect(created.body).toMatchObject({ token: expect.stringMatching(/^berth_pat_/), name: 'laptop', kind: 'pat', status: 'active' });
@@ -124,7 +136,14 @@ describe('tokens', () => {
     // A PAT reads the API but cannot mint more tokens.
     const bearer = `Bearer ${created.body.token}`;
     expect((await t.http.get('/api/v1/tokens').set('Authorization', bearer)).status).toBe(200);
-    expectOciError(await t.http.post('/api/v1/tokens').set('Authorization', bearer).send({ scopes: ['delete:packages'] }), 403, 'DENIED');
+    expectOciError(
+      await t.http
+        .post('/api/v1/tokens')
+        .set('Authorization', bearer)
+        .send({ scopes: ['delete:packages'] }),
+      403,
+      'DENIED',
+    );
 
     expectOciError(await as('carol').delete(`/api/v1/tokens/${created.body.id}`), 404, 'NAME_UNKNOWN');
     expect((await as('bob').delete(`/api/v1/tokens/${created.body.id}`)).status).toBe(204);
@@ -156,7 +175,13 @@ describe('packages', () => {
     expect((await as('carol').get('/api/v1/packages')).body.map((p: { name: string }) => p.name)).toEqual(['acme/web-image']);
     expect((await t.http.get('/api/v1/packages')).body).toEqual([]);
     const shown = await as('bob').get('/api/v1/packages/bob/app');
-    expect(shown.body).toMatchObject({ name: 'bob/app', owner: 'bob', repository: null, visibility: 'private', actions: ['pull', 'push', 'delete'] });
+    expect(shown.body).toMatchObject({
+      name: 'bob/app',
+      owner: 'bob',
+      repository: null,
+      visibility: 'private',
+      actions: ['pull', 'push', 'delete'],
+    });
     expect((await as('bob').get('/api/v1/packages/bob%2Fapp')).body.name).toBe('bob/app');
     expectOciError(await as('carol').get('/api/v1/packages/bob/app'), 404, 'NAME_UNKNOWN');
   });

@@ -63,7 +63,10 @@ describe('/api/v1/session', () => {
 
   it('takes Basic credentials and a PAT as Bearer, but not a registry JWT or an unknown scheme', async () => {
     expect((await t.http.get('/api/v1/user').auth('admin', ADMIN_PASSWORD)).body).toMatchObject({ name: 'admin' });
-    const pat = await t.http.post('/api/v1/tokens').auth('admin', ADMIN_PASSWORD).send({ scopes: ['read:packages'] });
+    const pat = await t.http
+      .post('/api/v1/tokens')
+      .auth('admin', ADMIN_PASSWORD)
+      .send({ scopes: ['read:packages'] });
     const me = await t.http.get('/api/v1/user').set('Authorization', `Bearer ${pat.body.token}`);
     expect(me.status).toBe(200);
     expect(me.body.name).toBe('admin');

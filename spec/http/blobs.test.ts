@@ -122,7 +122,10 @@ describe('DELETE a blob', () => {
       t.http,
       'del/ref',
       'v1',
-      imageManifest({ config: descriptor(config, MediaType.OCI_CONFIG), layers: [descriptor(layer, 'application/vnd.oci.image.layer.v1.tar')] }),
+      imageManifest({
+        config: descriptor(config, MediaType.OCI_CONFIG),
+        layers: [descriptor(layer, 'application/vnd.oci.image.layer.v1.tar')],
+      }),
     );
     expectOciError(await t.http.delete(`/v2/del/ref/blobs/${layer.digest}`), 409, 'CONFLICT');
     expectOciError(await t.http.delete(`/v2/del/ref/blobs/${config.digest}`), 409, 'CONFLICT');

@@ -77,7 +77,7 @@ describe('GET /v2/<name>/tags/list', () => {
       const res = await t.http.get(next);
       expect(res.body.tags.length).toBeLessThanOrEqual(MAX_PAGE);
       seen.push(...(res.body.tags as string[]));
-      next = (res.headers.link)?.match(/^<([^>]+)>; rel="next"$/)?.[1];
+      next = res.headers.link?.match(/^<([^>]+)>; rel="next"$/)?.[1];
     }
     expect(seen).toEqual(TAGS);
   });

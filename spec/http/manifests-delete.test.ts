@@ -49,7 +49,12 @@ describe('DELETE a manifest', () => {
 
   it('refuses with 409 to delete a manifest an index references, until the index is deleted', async () => {
     const child = await pushImage(t.http, 'del/index', null);
-    const index = await pushManifest(t.http, 'del/index', 'multi', imageIndex([child.descriptor({ platform: { architecture: 'amd64', os: 'linux' } })]));
+    const index = await pushManifest(
+      t.http,
+      'del/index',
+      'multi',
+      imageIndex([child.descriptor({ platform: { architecture: 'amd64', os: 'linux' } })]),
+    );
     const res = await t.http.delete(`/v2/del/index/manifests/${child.digest}`);
     expectOciError(res, 409, 'CONFLICT');
     expect((await t.http.head(`/v2/del/index/manifests/${child.digest}`)).status).toBe(200);

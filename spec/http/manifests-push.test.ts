@@ -98,7 +98,12 @@ describe('PUT a manifest', () => {
 
   it('refuses a manifest naming a blob the repository lacks: 400 MANIFEST_BLOB_UNKNOWN', async () => {
     const missing = blob('never uploaded');
-    const m = serialize(imageManifest({ config: descriptor(config, MediaType.OCI_CONFIG), layers: [descriptor(missing, 'application/vnd.oci.image.layer.v1.tar')] }));
+    const m = serialize(
+      imageManifest({
+        config: descriptor(config, MediaType.OCI_CONFIG),
+        layers: [descriptor(missing, 'application/vnd.oci.image.layer.v1.tar')],
+      }),
+    );
     const res = await putManifest(t.http, 'push', 'missing-blob', m.content, MediaType.OCI_MANIFEST);
     expectOciError(res, 400, 'MANIFEST_BLOB_UNKNOWN');
     expect(res.body.errors[0].detail).toEqual({ digest: missing.digest });
@@ -142,7 +147,11 @@ describe('PUT a manifest', () => {
   });
 
   it('refuses malformed JSON: 400 MANIFEST_INVALID', async () => {
-    expectOciError(await putManifest(t.http, 'push', 'broken', Buffer.from('{"schemaVersion":'), MediaType.OCI_MANIFEST), 400, 'MANIFEST_INVALID');
+    expectOciError(
+      await putManifest(t.http, 'push', 'broken', Buffer.from('{"schemaVersion":'), MediaType.OCI_MANIFEST),
+      400,
+      'MANIFEST_INVALID',
+    );
   });
 
   it('refuses Docker schema 1: 400 MANIFEST_INVALID', async () => {

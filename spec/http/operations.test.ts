@@ -122,7 +122,15 @@ describe('GET /metrics', () => {
     const layer = blob('a layer for the metrics');
     await pushBlob(t.http, 'team/app', layer);
     await pushBlob(t.http, 'team/app', EMPTY_CONFIG);
-    await pushManifest(t.http, 'team/app', 'v1', imageManifest({ config: descriptor(EMPTY_CONFIG, MediaType.OCI_CONFIG), layers: [descriptor(layer, 'application/vnd.oci.image.layer.v1.tar')] }));
+    await pushManifest(
+      t.http,
+      'team/app',
+      'v1',
+      imageManifest({
+        config: descriptor(EMPTY_CONFIG, MediaType.OCI_CONFIG),
+        layers: [descriptor(layer, 'application/vnd.oci.image.layer.v1.tar')],
+      }),
+    );
     await t.http.get(`/v2/team/app/blobs/${layer.digest}`).expect(200);
     await t.http.get(`/v2/other/repo/blobs/${layer.digest}`).expect(404);
     await t.http.get('/v2/team/app/manifests/v1').expect(200);
@@ -162,7 +170,13 @@ describe('GET /metrics', () => {
     await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', () => resolve()));
     const port = (listener.address() as import('node:net').AddressInfo).port;
     try {
-      const chunk = http.request({ host: '127.0.0.1', port, method: 'PATCH', path: location, headers: { 'Content-Type': 'application/octet-stream' } });
+      const chunk = http.request({
+        host: '127.0.0.1',
+        port,
+        method: 'PATCH',
+        path: location,
+        headers: { 'Content-Type': 'application/octet-stream' },
+      });
       const answered = new Promise<number>((resolve, reject) => {
         chunk.on('response', (res) => {
           res.resume();

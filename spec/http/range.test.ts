@@ -30,19 +30,19 @@ describe('parseByteRange (GET Range)', () => {
     expect(parseByteRange(header, 10)).toEqual(range);
   });
 
-  it.each(['bytes=0-1,3-4', 'items=0-1', 'bytes=a-b', 'bytes=-', 'bytes 0-1'])(
-    'ignores %p (the whole blob is served)',
+  it.each(['bytes=0-1,3-4', 'items=0-1', 'bytes=a-b', 'bytes=-', 'bytes 0-1'])('ignores %p (the whole blob is served)', (header) => {
+    expect(parseByteRange(header, 10)).toBeUndefined();
+  });
+
+  it.each(['bytes=10-', 'bytes=10-20', 'bytes=-0', 'bytes=5-2', 'bytes=5-0'])(
+    'refuses %p as unsatisfiable with 416 and Content-Range */size',
     (header) => {
-      expect(parseByteRange(header, 10)).toBeUndefined();
+      const err = thrown(() => parseByteRange(header, 10));
+      expect(err.code).toBe('RANGE_INVALID');
+      expect(err.status).toBe(416);
+      expect(err.headers).toEqual({ 'Content-Range': 'bytes */10' });
     },
   );
-
-  it.each(['bytes=10-', 'bytes=10-20', 'bytes=-0', 'bytes=5-2', 'bytes=5-0'])('refuses %p as unsatisfiable with 416 and Content-Range */size', (header) => {
-    const err = thrown(() => parseByteRange(header, 10));
-    expect(err.code).toBe('RANGE_INVALID');
-    expect(err.status).toBe(416);
-    expect(err.headers).toEqual({ 'Content-Range': 'bytes */10' });
-  });
 
   it('finds no satisfiable range in an empty blob', () => {
     expect(thrown(() => parseByteRange('bytes=0-0', 0)).status).toBe(416);

@@ -112,7 +112,11 @@ describe('GET /v2/<name>/referrers/<digest>', () => {
   });
 
   it('drops a referrer once it is deleted', async () => {
-    const extra = await pushImage(t.http, 'ref', null, { seed: 'short-lived', artifactType: 'application/x.tmp', subject: subject.descriptor() });
+    const extra = await pushImage(t.http, 'ref', null, {
+      seed: 'short-lived',
+      artifactType: 'application/x.tmp',
+      subject: subject.descriptor(),
+    });
     expect((await referrers('?artifactType=application%2Fx.tmp')).body.manifests).toHaveLength(1);
     expect((await t.http.delete(`/v2/ref/manifests/${extra.digest}`)).status).toBe(202);
     expect((await referrers('?artifactType=application%2Fx.tmp')).body.manifests).toEqual([]);

@@ -54,7 +54,10 @@ describe('monolithic upload (POST ?digest=)', () => {
 
   it('stores an empty blob', async () => {
     const empty = Buffer.alloc(0);
-    const res = await t.http.post(`/v2/mono/blobs/uploads/?digest=${sha256(empty)}`).type('application/octet-stream').send(empty);
+    const res = await t.http
+      .post(`/v2/mono/blobs/uploads/?digest=${sha256(empty)}`)
+      .type('application/octet-stream')
+      .send(empty);
     expect(res.status).toBe(201);
     const head = await t.http.head(`/v2/mono/blobs/${sha256(empty)}`);
     expect(head.status).toBe(200);
@@ -127,7 +130,10 @@ describe('chunked upload (POST, PATCH, PUT)', () => {
   it('takes a whole blob in the PUT body after POST', async () => {
     const content = Buffer.from('all in the put');
     const location = await startUpload(t.http, 'chunked');
-    const res = await t.http.put(withQuery(location, 'digest', sha256(content))).type('application/octet-stream').send(content);
+    const res = await t.http
+      .put(withQuery(location, 'digest', sha256(content)))
+      .type('application/octet-stream')
+      .send(content);
     expect(res.status).toBe(201);
     await expectBlob('chunked', content);
   });
@@ -203,7 +209,10 @@ describe('upload status and cancellation', () => {
   it('forgets a session once its blob is committed', async () => {
     const content = Buffer.from('committed');
     const location = await startUpload(t.http, 'status');
-    await t.http.put(withQuery(location, 'digest', sha256(content))).type('application/octet-stream').send(content);
+    await t.http
+      .put(withQuery(location, 'digest', sha256(content)))
+      .type('application/octet-stream')
+      .send(content);
     expectOciError(await t.http.get(location), 404, 'BLOB_UPLOAD_UNKNOWN');
   });
 

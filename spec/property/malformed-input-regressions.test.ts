@@ -5,7 +5,16 @@
  */
 import { createPrivateKey, sign } from 'node:crypto';
 import { expectOciError } from '../support/http';
-import { ADMIN_PASSWORD, SERVICE, basic, decodeJwt, fetchToken, parseChallenge, startAuthRegistry, type AuthTestRegistry } from '../auth/support/auth-registry';
+import {
+  ADMIN_PASSWORD,
+  SERVICE,
+  basic,
+  decodeJwt,
+  fetchToken,
+  parseChallenge,
+  startAuthRegistry,
+  type AuthTestRegistry,
+} from '../auth/support/auth-registry';
 
 describe('malformed input found by probes (issue 20)', () => {
   let t: AuthTestRegistry;
@@ -39,7 +48,10 @@ describe('malformed input found by probes (issue 20)', () => {
     ['DELETE', '%2e%2e/%2e%2e/x'],
     ['GET', '%00'],
   ])('an upload id with path traversal (%s %s) is BLOB_UPLOAD_UNKNOWN', async (method, id) => {
-    const res = await t.http[method.toLowerCase() as 'get' | 'patch' | 'put' | 'delete'](`/v2/admin/app/blobs/uploads/${id}`).set('Authorization', admin);
+    const res = await t.http[method.toLowerCase() as 'get' | 'patch' | 'put' | 'delete'](`/v2/admin/app/blobs/uploads/${id}`).set(
+      'Authorization',
+      admin,
+    );
     expectOciError(res, 404, 'BLOB_UPLOAD_UNKNOWN');
   });
 
@@ -70,7 +82,9 @@ describe('malformed input found by probes (issue 20)', () => {
       if (!key) throw new Error('the signing key is gone');
       const json = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
       const input = `${json(header)}.${json({ ...payload, access: [1] })}`;
-      const signature = sign('sha256', Buffer.from(input), { key: createPrivateKey(key.privatePem), dsaEncoding: 'ieee-p1363' }).toString('base64url');
+      const signature = sign('sha256', Buffer.from(input), { key: createPrivateKey(key.privatePem), dsaEncoding: 'ieee-p1363' }).toString(
+        'base64url',
+      );
       const res = await t.http.post('/v2/admin/app/blobs/uploads/').set('Authorization', `Bearer ${input}.${signature}`);
       expectOciError(res, 401, 'UNAUTHORIZED');
       expect(parseChallenge(res).error).toBe('invalid_token');
@@ -93,9 +107,14 @@ describe('malformed input found by probes (issue 20)', () => {
       expectOciError(await t.http.post('/token').set('Content-Type', type).send(body), status, 'REQUEST_INVALID');
     });
 
-    it.each(['', '?digest=sha256:abc'])('PUT to an upload that does not exist (%s) is BLOB_UPLOAD_UNKNOWN, not DIGEST_INVALID', async (query) => {
-      const res = await t.http.put(`/v2/admin/app/blobs/uploads/00000000-0000-4000-8000-000000000000${query}`).set('Authorization', admin);
-      expectOciError(res, 404, 'BLOB_UPLOAD_UNKNOWN');
-    });
+    it.each(['', '?digest=sha256:abc'])(
+      'PUT to an upload that does not exist (%s) is BLOB_UPLOAD_UNKNOWN, not DIGEST_INVALID',
+      async (query) => {
+        const res = await t.http
+          .put(`/v2/admin/app/blobs/uploads/00000000-0000-4000-8000-000000000000${query}`)
+          .set('Authorization', admin);
+        expectOciError(res, 404, 'BLOB_UPLOAD_UNKNOWN');
+      },
+    );
   });
 });

@@ -39,7 +39,12 @@ describe('manifest bodies never answer 5xx', () => {
         size: maybe(fc.oneof(fc.constantFrom(content.config.content.length, content.layer.content.length), fc.integer(), fc.double())),
         urls: maybe(fc.array(fc.string({ maxLength: 20 }), { maxLength: 2 })),
         annotations: maybe(fc.dictionary(fc.string({ maxLength: 8 }), fc.string({ maxLength: 8 }), { maxKeys: 2 })),
-        platform: maybe(fc.record({ architecture: maybe(fc.constantFrom('amd64', 'arm64')), os: maybe(fc.constantFrom('linux', 'windows')) }, { requiredKeys: [] })),
+        platform: maybe(
+          fc.record(
+            { architecture: maybe(fc.constantFrom('amd64', 'arm64')), os: maybe(fc.constantFrom('linux', 'windows')) },
+            { requiredKeys: [] },
+          ),
+        ),
       },
       { requiredKeys: [] },
     );
@@ -85,28 +90,38 @@ describe('manifest bodies never answer 5xx', () => {
 
   it('PUT /v2/<name>/manifests/<tag> with any body and Content-Type', async () => {
     let stored = 0;
-    await checkProperty('manifest body (PUT manifest)', fc.tuple(body, contentType), async ([bytes, type]) => {
-      const res = await putManifest(t.http, admin, 'admin/app', 'prop', bytes).set('Content-Type', type);
-      expectAnswer(res, [201], [400, 404, 415], `PUT manifest (${type}) ${bytes.toString('utf8').slice(0, 300)}`);
-      if (res.status === 201) {
-        stored++;
-        // Whatever was stored reads back, under any Accept.
-        const back = await getManifest(t.http, admin, 'admin/app', 'prop').set('Accept', MediaType.DOCKER_MANIFEST);
-        expectAnswer(back, [200], [404], `GET manifest after storing (${type}) ${bytes.toString('utf8').slice(0, 300)}`);
-      }
-    }, 300);
+    await checkProperty(
+      'manifest body (PUT manifest)',
+      fc.tuple(body, contentType),
+      async ([bytes, type]) => {
+        const res = await putManifest(t.http, admin, 'admin/app', 'prop', bytes).set('Content-Type', type);
+        expectAnswer(res, [201], [400, 404, 415], `PUT manifest (${type}) ${bytes.toString('utf8').slice(0, 300)}`);
+        if (res.status === 201) {
+          stored++;
+          // Whatever was stored reads back, under any Accept.
+          const back = await getManifest(t.http, admin, 'admin/app', 'prop').set('Accept', MediaType.DOCKER_MANIFEST);
+          expectAnswer(back, [200], [404], `GET manifest after storing (${type}) ${bytes.toString('utf8').slice(0, 300)}`);
+        }
+      },
+      300,
+    );
     // Not vacuous: some generated manifests were valid and took the storing path.
     expect(stored).toBeGreaterThan(0);
   });
 
   it('parseManifest returns or refuses with a RegistryError', async () => {
-    await checkProperty('manifest body (parseManifest directly)', fc.tuple(body, contentType), ([bytes, type]) => {
-      try {
-        parseManifest(bytes, type);
-      } catch (err) {
-        if (!(err instanceof RegistryError) || err.status >= 500) throw err;
-      }
-    }, 500);
+    await checkProperty(
+      'manifest body (parseManifest directly)',
+      fc.tuple(body, contentType),
+      ([bytes, type]) => {
+        try {
+          parseManifest(bytes, type);
+        } catch (err) {
+          if (!(err instanceof RegistryError) || err.status >= 500) throw err;
+        }
+      },
+      500,
+    );
   });
 
   it('the registry still serves manifests after the properties ran', async () => {

@@ -24,13 +24,16 @@ describe('UploadHasherFactory (hashing on a worker thread)', () => {
   };
   const expected = (to: number) => createHash('sha256').update(data.subarray(0, to)).digest('hex');
 
-  it.each(['process', 'session'] as const)('%s: the digest of many pieces equals Node\'s, and the hasher goes on after a snapshot', async (mode) => {
-    const hash = await factory(mode).create();
-    await feed(hash, 0, 1000);
-    expect((await hash.snapshot()).hex).toBe(expected(1000));
-    await feed(hash, 1000, data.length);
-    expect((await hash.snapshot()).hex).toBe(expected(data.length));
-  });
+  it.each(['process', 'session'] as const)(
+    "%s: the digest of many pieces equals Node's, and the hasher goes on after a snapshot",
+    async (mode) => {
+      const hash = await factory(mode).create();
+      await feed(hash, 0, 1000);
+      expect((await hash.snapshot()).hex).toBe(expected(1000));
+      await feed(hash, 1000, data.length);
+      expect((await hash.snapshot()).hex).toBe(expected(data.length));
+    },
+  );
 
   it('tells its writer to wait while more than 8 MiB wait in the thread, and lets it go once they are hashed', async () => {
     const hash = await factory('session').create();

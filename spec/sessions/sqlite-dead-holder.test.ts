@@ -28,7 +28,8 @@ describe('SqliteUploadSessionStore locks held by a dead process', () => {
     try {
       const zombiePid = Number(await new Promise<string>((resolve) => parent.stdout.once('data', (d: Buffer) => resolve(d.toString()))));
       const deadline = Date.now() + 5_000;
-      while (!readFileSync(`/proc/${zombiePid}/stat`, 'utf8').match(/\) Z /) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      while (!readFileSync(`/proc/${zombiePid}/stat`, 'utf8').match(/\) Z /) && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 20));
       expect(readFileSync(`/proc/${zombiePid}/stat`, 'utf8')).toMatch(/\) Z /);
       await store.create(session('s4'));
       expect(await store.tryLock('s4', `${os.hostname()}/${zombiePid}/old`, 60_000)).toBe(true);

@@ -101,7 +101,10 @@ describe('S3BlobStore on a real S3 server', () => {
     const sessions = new MemoryUploadSessionStore();
     // 1 MiB + 3 bytes per chunk: parts fill across chunks, and every chunk leaves an odd tail.
     const sizes = [MiB + 3, MiB + 3, MiB + 3, MiB + 3, MiB + 3, MiB + 3, 700, MiB + 3, 5];
-    const data = pattern(sizes.reduce((a, b) => a + b, 0), 7);
+    const data = pattern(
+      sizes.reduce((a, b) => a + b, 0),
+      7,
+    );
     const s = await service(sessions).start('r/s3');
     let offset = 0;
     for (const size of sizes) {
@@ -249,11 +252,7 @@ describe('Berth configured with S3 and S3_REDIRECT', () => {
       const http = request(registry.app);
       const data = pattern(10_000, 11);
       const digest = sha256(data);
-      await http
-        .post(`/v2/r/s3/blobs/uploads/?digest=${digest}`)
-        .set('Content-Type', 'application/octet-stream')
-        .send(data)
-        .expect(201);
+      await http.post(`/v2/r/s3/blobs/uploads/?digest=${digest}`).set('Content-Type', 'application/octet-stream').send(data).expect(201);
       const head = await http.head(`/v2/r/s3/blobs/${digest}`).expect(200);
       expect(head.headers['content-length']).toBe(String(data.length));
       const get = await http.get(`/v2/r/s3/blobs/${digest}`).expect(307);

@@ -36,7 +36,14 @@ it(
       // Two chunks, the first ending off a part boundary, as a client resuming would send them.
       const pieces = bytes();
       const first = 3 * 1024;
-      await pipeline(Readable.from((function* () { for (let i = 0; i < first; i++) yield pieces.next().value as Buffer; })()), await store.openWrite(id, 0));
+      await pipeline(
+        Readable.from(
+          (function* () {
+            for (let i = 0; i < first; i++) yield pieces.next().value as Buffer;
+          })(),
+        ),
+        await store.openWrite(id, 0),
+      );
       expect(await store.uploadSize(id)).toBe(first * MiB);
       await pipeline(Readable.from(pieces), await store.openWrite(id, first * MiB));
       expect(await store.uploadSize(id)).toBe(SIZE);

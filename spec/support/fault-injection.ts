@@ -139,7 +139,10 @@ class FaultyWriter extends Writable {
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, done: (err?: Error | null) => void): void {
-    this.take(chunk).then(() => done(), (err: unknown) => done(err as Error));
+    this.take(chunk).then(
+      () => done(),
+      (err: unknown) => done(err as Error),
+    );
   }
 
   private async take(chunk: Buffer): Promise<void> {

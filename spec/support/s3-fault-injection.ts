@@ -50,7 +50,8 @@ async function takeS3Fault(faults: FaultSwitch, operation: string): Promise<S3Fa
 }
 
 function errorResponse(fault: Exclude<S3FaultName, 'ECONNRESET'>, method: string) {
-  const [statusCode, message] = fault === 'SlowDown' ? [503, 'Please reduce your request rate.'] : [500, 'We encountered an internal error.'];
+  const [statusCode, message] =
+    fault === 'SlowDown' ? [503, 'Please reduce your request rate.'] : [500, 'We encountered an internal error.'];
   const xml = `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${fault}</Code><Message>${message}</Message><RequestId>injected</RequestId></Error>`;
   return {
     statusCode,

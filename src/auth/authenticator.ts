@@ -20,7 +20,10 @@ export class AuthenticationError extends RegistryError {
 export class Authenticator {
   private readonly throttle: LoginThrottle;
   private readonly addressThrottle: LoginThrottle;
-  private readonly recentLogins = new Map<string, { userId: number; credential: Credential; passwordHash: string | null; expires: number }>();
+  private readonly recentLogins = new Map<
+    string,
+    { userId: number; credential: Credential; passwordHash: string | null; expires: number }
+  >();
 
   constructor(
     private readonly identities: IdentityStore,
@@ -55,7 +58,8 @@ export class Authenticator {
     if (principal) {
       if (this.recentLogins.size >= 10_000) this.recentLogins.clear();
       const credential: Credential = principal.kind === 'user' ? principal.credential : { type: 'ci', tokenId: principal.tokenId };
-      const passwordHash = credential.type === 'password' ? ((await this.identities.accountById(principal.userId))?.passwordHash ?? null) : null;
+      const passwordHash =
+        credential.type === 'password' ? ((await this.identities.accountById(principal.userId))?.passwordHash ?? null) : null;
       this.recentLogins.set(cacheKey, { userId: principal.userId, credential, passwordHash, expires: Date.now() + 60_000 });
     }
     if (!principal) {

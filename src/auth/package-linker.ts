@@ -72,7 +72,11 @@ export class PackageLinker {
     }
     const origin = this.publicOrigin ?? requestOrigin;
     if (!origin || url.origin !== new URL(origin).origin) return null;
-    const parts = url.pathname.replace(/\/+$/, '').replace(/\.git$/, '').split('/').filter(Boolean);
+    const parts = url.pathname
+      .replace(/\/+$/, '')
+      .replace(/\.git$/, '')
+      .split('/')
+      .filter(Boolean);
     if (parts.length !== 2) return null;
     return { owner: parts[0] as string, name: parts[1] as string };
   }

@@ -25,7 +25,10 @@ export function parseScopes(values: string[]): ResourceAccess[] {
     if (first < 0 || last === first) continue;
     const type = value.slice(0, first).replace(/\(.*\)$/, '');
     const name = value.slice(first + 1, last);
-    const actions = value.slice(last + 1).split(',').filter(Boolean);
+    const actions = value
+      .slice(last + 1)
+      .split(',')
+      .filter(Boolean);
     if (type === 'repository' && isValidName(name)) {
       out.push({ type, name, actions: actions.filter((a) => PACKAGE_ACTIONS.has(a)) });
     } else if (type === 'registry' && name === 'catalog') {

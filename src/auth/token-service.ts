@@ -58,9 +58,7 @@ const credentialShape = z.discriminatedUnion('type', [
 const claimsShape = z.object({
   exp: z.number(),
   nbf: z.number(),
-  access: z.array(
-    z.object({ type: z.enum(['repository', 'registry']), name: z.string(), actions: z.array(z.string()) }),
-  ),
+  access: z.array(z.object({ type: z.enum(['repository', 'registry']), name: z.string(), actions: z.array(z.string()) })),
   berth: z.object({ uid: z.number().int(), cred: credentialShape }).optional(),
 });
 

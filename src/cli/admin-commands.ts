@@ -194,7 +194,17 @@ const COMMANDS: Record<string, Record<string, Command>> = {
         io.stdout(
           table(
             ['ID', 'KIND', 'NAME', 'SCOPES', 'REPOSITORY', 'CREATED', 'EXPIRES', 'LAST USED', 'STATUS'],
-            tokens.map((t) => [String(t.id), t.kind, t.name, t.scopes.join(','), t.repository ?? '-', t.createdAt, t.expiresAt ?? 'never', t.lastUsedAt ?? 'never', t.status]),
+            tokens.map((t) => [
+              String(t.id),
+              t.kind,
+              t.name,
+              t.scopes.join(','),
+              t.repository ?? '-',
+              t.createdAt,
+              t.expiresAt ?? 'never',
+              t.lastUsedAt ?? 'never',
+              t.status,
+            ]),
           ),
         );
       },
@@ -230,7 +240,9 @@ const COMMANDS: Record<string, Record<string, Command>> = {
       async run({ identities, io }) {
         const kid = await new SigningKeys(identities).rotate();
         io.stdout(`${kid}\n`);
-        io.stderr('the new key signs from now on (running servers pick it up within a minute); retire the old one once its tokens have expired\n');
+        io.stderr(
+          'the new key signs from now on (running servers pick it up within a minute); retire the old one once its tokens have expired\n',
+        );
       },
     },
     retire: {
@@ -266,7 +278,12 @@ const COMMANDS: Record<string, Record<string, Command>> = {
         io.stdout(
           table(
             ['KID', 'ALGORITHM', 'CREATED', 'STATUS'],
-            keys.map((k) => [k.kid, k.algorithm, k.createdAt, k.retiredAt ? `retired ${k.retiredAt}` : k === signing ? 'signing' : 'verifying']),
+            keys.map((k) => [
+              k.kid,
+              k.algorithm,
+              k.createdAt,
+              k.retiredAt ? `retired ${k.retiredAt}` : k === signing ? 'signing' : 'verifying',
+            ]),
           ),
         );
       },
@@ -286,7 +303,12 @@ export async function runAdminCommand(argv: string[], io: CliIo): Promise<number
     const commands = COMMANDS[group];
     if (!commands) throw new UsageError(`unknown command: ${group}`);
     const command = commands[sub];
-    if (!command) throw new UsageError(`usage: ${Object.values(commands).map((c) => c.usage).join('\n       ')}`);
+    if (!command)
+      throw new UsageError(
+        `usage: ${Object.values(commands)
+          .map((c) => c.usage)
+          .join('\n       ')}`,
+      );
     let parsed;
     try {
       parsed = parseArgs({ args: rest, allowPositionals: true, strict: true, options: command.options ?? {} });

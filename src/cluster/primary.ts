@@ -51,9 +51,12 @@ export function runPrimary(options: ClusterOptions, log: Logger): Promise<number
       const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
       if (workers.length === 0) resolve(exitCode);
       for (const w of workers) w.process.kill('SIGTERM');
-      const deadline = setTimeout(() => {
-        for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGKILL');
-      }, (options.shutdownGraceSeconds + 10) * 1000);
+      const deadline = setTimeout(
+        () => {
+          for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGKILL');
+        },
+        (options.shutdownGraceSeconds + 10) * 1000,
+      );
       deadline.unref();
     };
 

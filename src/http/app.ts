@@ -77,10 +77,7 @@ export function createHttpApp(deps: HttpDependencies): HttpApp {
       auth ? (req, from) => auth.access.canPull(req.auth?.principal ?? ANONYMOUS, from) : undefined,
     ),
     manifestHandlers(deps.manifests),
-    listingHandlers(
-      deps.listing,
-      auth ? (req) => (name) => auth.access.canPull(req.auth?.principal ?? ANONYMOUS, name) : undefined,
-    ),
+    listingHandlers(deps.listing, auth ? (req) => (name) => auth.access.canPull(req.auth?.principal ?? ANONYMOUS, name) : undefined),
     referrerHandlers(deps.referrers),
   );
 

@@ -34,7 +34,10 @@ export function readinessHandler(checks: ReadonlyArray<ReadinessCheck>, timeoutM
       ...(failed.length > 0 ? { failed } : {}),
     };
     if (failed.length > 0) req.log.warn({ failed, checks: body.checks }, 'not ready');
-    res.status(failed.length === 0 ? 200 : 503).set('Cache-Control', 'no-store').json(body);
+    res
+      .status(failed.length === 0 ? 200 : 503)
+      .set('Cache-Control', 'no-store')
+      .json(body);
   };
 }
 

@@ -6,15 +6,7 @@ import { isValidName } from '../oci/reference';
  * than by Express's path patterns, and every Location header is built from
  * the same table by `locations`.
  */
-export type RouteName =
-  | 'base'
-  | 'catalog'
-  | 'tags'
-  | 'manifest'
-  | 'uploads'
-  | 'upload'
-  | 'blob'
-  | 'referrers';
+export type RouteName = 'base' | 'catalog' | 'tags' | 'manifest' | 'uploads' | 'upload' | 'blob' | 'referrers';
 
 /** The access a route needs on its repository; enforced by the authorization middleware. */
 export type RouteAction = 'none' | 'pull' | 'push' | 'delete' | 'catalog';

@@ -3,12 +3,7 @@ import type { EventActor, RegistryEvents } from '../events/registry-events';
 import { digestOf, looksLikeDigest, parseDigest } from '../oci/digest';
 import { isValidTag } from '../oci/reference';
 import { MAX_MANIFEST_BYTES, parseManifest } from '../oci/manifest';
-import {
-  MissingReferenceError,
-  type ManifestRecord,
-  type MetadataIndex,
-  type StoredManifest,
-} from '../metadata/metadata-index';
+import { MissingReferenceError, type ManifestRecord, type MetadataIndex, type StoredManifest } from '../metadata/metadata-index';
 
 /** A reference from a URL, split into what it is: a tag or a digest. */
 export type ManifestReferenceParam = { tag: string } | { digest: string };

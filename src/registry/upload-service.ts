@@ -84,9 +84,7 @@ export class UploadService {
       await this.sessions.create(session);
     } catch (err) {
       // No session, no way for the client to reach the staged file: remove it now.
-      await this.bestEffort('removing the staged file of an upload that failed to start', () =>
-        this.blobs.abortUpload(session.id),
-      );
+      await this.bestEffort('removing the staged file of an upload that failed to start', () => this.blobs.abortUpload(session.id));
       throw err;
     }
     return session;

@@ -186,7 +186,9 @@ export class BerthProcess {
     void this.exited.then((e) => (exitInfo = e));
     while (Date.now() < deadline) {
       if (exitInfo) {
-        throw new Error(`server exited before answering GET /v2/ (code ${exitInfo.code}, signal ${exitInfo.signal}); log:\n${this.logTail()}`);
+        throw new Error(
+          `server exited before answering GET /v2/ (code ${exitInfo.code}, signal ${exitInfo.signal}); log:\n${this.logTail()}`,
+        );
       }
       const status = await probe(this.url);
       if (status !== undefined) {
@@ -251,7 +253,6 @@ export class BerthProcess {
     } finally {
       live.delete(this);
       if (KEEP) {
-         
         console.log(`BERTH_E2E_KEEP: server files kept in ${this.workDir}${this.ownsDataDir ? '' : ` and ${this.dataDir}`}`);
       } else {
         fs.rmSync(this.workDir, { recursive: true, force: true });

@@ -90,7 +90,11 @@ export function expectOciError(r: Reply, status: number | number[], codes: strin
   }
   const got = (errors as OciErrorEntry[]).map((e) => e.code);
   if (codes.length > 0) {
-    check(r, got.some((c) => codes.includes(c)), `expected error code ${codes.join(' or ')}, got ${got.join(', ')}`);
+    check(
+      r,
+      got.some((c) => codes.includes(c)),
+      `expected error code ${codes.join(' or ')}, got ${got.join(', ')}`,
+    );
   }
   return errors as OciErrorEntry[];
 }

@@ -8,7 +8,13 @@ function sleep(ms: number): Promise<void> {
 }
 
 /** PATCH pattern bytes [start, end) to `location`, streamed, with Content-Range; asserts 202 and the new Range. */
-export async function patchRange(client: Client, location: string, seed: number, start: number, end: number): Promise<{ location: string; reply: Reply }> {
+export async function patchRange(
+  client: Client,
+  location: string,
+  seed: number,
+  start: number,
+  end: number,
+): Promise<{ location: string; reply: Reply }> {
   const r = await client.request('PATCH', location, {
     headers: {
       'Content-Type': 'application/octet-stream',
@@ -41,7 +47,11 @@ export async function uploadStatus(client: Client, location: string): Promise<{ 
  * final Range once the server has saved the cut chunk's bytes and let go. Polls; `boundMs` only stops
  * a server that never lets go.
  */
-export async function whenUploadIdle(client: Client, location: string, boundMs = 60_000): Promise<{ received: number; location: string; reply: Reply }> {
+export async function whenUploadIdle(
+  client: Client,
+  location: string,
+  boundMs = 60_000,
+): Promise<{ received: number; location: string; reply: Reply }> {
   const deadline = Date.now() + boundMs;
   for (;;) {
     const r = await client.request('PATCH', location, { headers: { 'Content-Type': 'application/octet-stream', 'Content-Length': 0 } });

@@ -22,7 +22,12 @@ interface Tally {
 const tallies: Tally[] = [];
 
 /** Checks `predicate` on `runs` generated values; a failure reports the shrunk counterexample and the seed. */
-export async function checkProperty<T>(name: string, arbitrary: fc.Arbitrary<T>, predicate: (value: T) => Promise<void> | void, runs = DEFAULT_RUNS): Promise<void> {
+export async function checkProperty<T>(
+  name: string,
+  arbitrary: fc.Arbitrary<T>,
+  predicate: (value: T) => Promise<void> | void,
+  runs = DEFAULT_RUNS,
+): Promise<void> {
   const details = await fc.check(
     fc.asyncProperty(arbitrary, async (value) => {
       await predicate(value);
@@ -39,8 +44,10 @@ export async function checkProperty<T>(name: string, arbitrary: fc.Arbitrary<T>,
 
 /** One line per property of the file: its name, the cases tried, the seed. Call from afterAll. */
 export function printPropertyCounts(file: string): void {
-  const lines = tallies.map((t) => `  ${t.failed ? 'FAILED' : 'ok'} ${t.name}: ${t.runs} cases tried${t.skips ? `, ${t.skips} skipped` : ''} (seed ${SEED})`);
-   
+  const lines = tallies.map(
+    (t) => `  ${t.failed ? 'FAILED' : 'ok'} ${t.name}: ${t.runs} cases tried${t.skips ? `, ${t.skips} skipped` : ''} (seed ${SEED})`,
+  );
+
   console.log(`property cases, ${file}:\n${lines.join('\n')}`);
 }
 
@@ -84,23 +91,49 @@ export function expectErrorAnswer(res: Response, statuses: readonly number[], wh
 }
 
 /** A success or the registry's error answer: below 400 anything of `ok`, else `expectErrorAnswer`. */
-export function expectAnswer(res: Response, ok: readonly number[], errors: readonly number[], where: string, codes?: readonly ErrorCode[]): void {
+export function expectAnswer(
+  res: Response,
+  ok: readonly number[],
+  errors: readonly number[],
+  where: string,
+  codes?: readonly ErrorCode[],
+): void {
   if (res.status < 400) {
     if (!ok.includes(res.status)) throw new Error(`${where}: unexpected ${res.status} ${res.text?.slice(0, 300)}`);
     return;
   }
   const code = expectErrorAnswer(res, errors, where);
-  if (codes && res.request.method !== 'HEAD' && !codes.includes(code)) throw new Error(`${where}: unexpected code ${code}: ${res.text?.slice(0, 300)}`);
+  if (codes && res.request.method !== 'HEAD' && !codes.includes(code))
+    throw new Error(`${where}: unexpected code ${code}: ${res.text?.slice(0, 300)}`);
 }
 
 /** Characters a request line or header may carry as they are (Node's client refuses the rest). */
-const SAFE = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~:@!$&\'()*+,;=';
+const SAFE = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~:@!$&'()*+,;=";
 
 /** A path segment that may hold traversal, encoded slashes, bad escapes and any character, percent-encoded. */
 export const pathSegment: fc.Arbitrary<string> = fc
   .array(
     fc.oneof(
-      fc.constantFrom('..', '.', '/', '%2F', '%2f', '%2e', '%2E%2E', '%00', '%ZZ', '%', '%5C', '\\', 'sha256:', 'sha512:', '@', '_', '__', '--'),
+      fc.constantFrom(
+        '..',
+        '.',
+        '/',
+        '%2F',
+        '%2f',
+        '%2e',
+        '%2E%2E',
+        '%00',
+        '%ZZ',
+        '%',
+        '%5C',
+        '\\',
+        'sha256:',
+        'sha512:',
+        '@',
+        '_',
+        '__',
+        '--',
+      ),
       fc.string({ unit: fc.constantFrom(...SAFE.split('')), maxLength: 12 }),
       fc.string({ maxLength: 6, unit: 'binary' }).map((s) => encodeURIComponent(s)),
       fc.stringMatching(/^[a-f0-9]{64}$/),
@@ -111,4 +144,10 @@ export const pathSegment: fc.Arbitrary<string> = fc
 
 /** A header value Node will send: latin-1 without control characters. */
 export const headerValue = (maxLength = 200): fc.Arbitrary<string> =>
-  fc.string({ unit: fc.integer({ min: 0x20, max: 0xff }).filter((c) => c !== 0x7f).map((c) => String.fromCharCode(c)), maxLength });
+  fc.string({
+    unit: fc
+      .integer({ min: 0x20, max: 0xff })
+      .filter((c) => c !== 0x7f)
+      .map((c) => String.fromCharCode(c)),
+    maxLength,
+  });

@@ -78,7 +78,8 @@ export class AccessTokenService {
   /** A user's tokens, never their secrets: the user's own, or anyone's for administrators. */
   async list(actor: Actor, userName: string): Promise<AccessTokenView[]> {
     const user = await this.user(userName);
-    if (!isSiteAdmin(actor) && !(actor.kind === 'user' && actor.userId === user.id)) throw denied('only administrators see other users\' tokens');
+    if (!isSiteAdmin(actor) && !(actor.kind === 'user' && actor.userId === user.id))
+      throw denied("only administrators see other users' tokens");
     return Promise.all((await this.identities.listAccessTokens(user.id)).map((t) => this.view(t)));
   }
 
@@ -115,7 +116,8 @@ export class AccessTokenService {
       minter = await this.user(manager.name);
     } else if (input.by !== undefined) {
       minter = await this.user(input.by);
-      if (!atLeast(await this.authorizer.repositoryRole(minter.id, repository), 'admin')) throw denied(`${minter.name} is not an admin of ${repository.ownerName}/${repository.name}`);
+      if (!atLeast(await this.authorizer.repositoryRole(minter.id, repository), 'admin'))
+        throw denied(`${minter.name} is not an admin of ${repository.ownerName}/${repository.name}`);
     } else {
       minter = await this.defaultMinter(repository.ownerId, `${repository.ownerName}/${repository.name}`);
     }

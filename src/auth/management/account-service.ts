@@ -65,7 +65,7 @@ export class AccountService {
     const manager = requireManager(actor, 'change passwords');
     const user = await this.existingUser(name);
     const self = manager.kind === 'user' && manager.userId === user.id;
-    if (!self && !isSiteAdmin(manager)) throw denied('only administrators change other users\' passwords');
+    if (!self && !isSiteAdmin(manager)) throw denied("only administrators change other users' passwords");
     if (self) {
       if (currentPassword === undefined || !user.passwordHash || !(await verifyPassword(currentPassword, user.passwordHash))) {
         throw denied('the current password is wrong');

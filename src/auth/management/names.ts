@@ -11,13 +11,17 @@ export const MAX_REPOSITORY_NAME = 100;
 
 export function assertAccountName(name: string): void {
   if (name.length > MAX_ACCOUNT_NAME || !COMPONENT.test(name)) {
-    throw invalid(`invalid name "${name}": lowercase letters and digits, separated by ".", "_", "__" or "-", at most ${MAX_ACCOUNT_NAME} characters`);
+    throw invalid(
+      `invalid name "${name}": lowercase letters and digits, separated by ".", "_", "__" or "-", at most ${MAX_ACCOUNT_NAME} characters`,
+    );
   }
 }
 
 export function assertRepositoryName(name: string): void {
   if (name.length > MAX_REPOSITORY_NAME || !COMPONENT.test(name)) {
-    throw invalid(`invalid repository name "${name}": lowercase letters and digits, separated by ".", "_", "__" or "-", at most ${MAX_REPOSITORY_NAME} characters`);
+    throw invalid(
+      `invalid repository name "${name}": lowercase letters and digits, separated by ".", "_", "__" or "-", at most ${MAX_REPOSITORY_NAME} characters`,
+    );
   }
 }
 

@@ -78,7 +78,9 @@ export class PackageService {
     const pkg = await this.administered(actor, name, false);
     if (pkg.sourceRepositoryId !== null) {
       const repository = await this.identities.repositoryById(pkg.sourceRepositoryId);
-      throw conflict(`${name} is linked to ${repository ? `${repository.ownerName}/${repository.name}` : 'a repository'}, whose visibility it follows; unlink it first`);
+      throw conflict(
+        `${name} is linked to ${repository ? `${repository.ownerName}/${repository.name}` : 'a repository'}, whose visibility it follows; unlink it first`,
+      );
     }
     await this.identities.setPackageVisibility(pkg.name, visibility);
     return this.view(actor, { ...pkg, visibility });
@@ -113,8 +115,7 @@ export class PackageService {
     const owner = await this.identities.accountById(pkg.ownerId);
     const repository: SourceRepository | null =
       pkg.sourceRepositoryId === null ? null : await this.identities.repositoryById(pkg.sourceRepositoryId);
-    const actions =
-      actor.kind === 'system' ? new Set(ALL_ACTIONS) : (await this.authorizer.decide(actor, pkg.name)).actions;
+    const actions = actor.kind === 'system' ? new Set(ALL_ACTIONS) : (await this.authorizer.decide(actor, pkg.name)).actions;
     return {
       name: pkg.name,
       owner: owner?.name ?? '',

@@ -90,7 +90,13 @@ export class RepositoryService {
     return (await this.identities.collaborators(repository.id)).map((c) => ({ name: c.name, role: c.role }));
   }
 
-  async setCollaborator(actor: Actor, owner: string, name: string, userName: string, role: RepositoryRole | null): Promise<CollaboratorView[]> {
+  async setCollaborator(
+    actor: Actor,
+    owner: string,
+    name: string,
+    userName: string,
+    role: RepositoryRole | null,
+  ): Promise<CollaboratorView[]> {
     requireManager(actor, 'manage collaborators');
     const { repository } = await this.locate(actor, owner, name, 'admin');
     const user = await this.identities.accountByName(userName);

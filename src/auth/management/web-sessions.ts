@@ -17,7 +17,11 @@ export class WebSessions {
   ) {}
 
   /** username + password → a session secret. Failures count towards the login throttle. */
-  async open(username: string, password: string, clientAddress: string): Promise<{ secret: string; principal: Principal & { kind: 'user' }; expiresAt: number }> {
+  async open(
+    username: string,
+    password: string,
+    clientAddress: string,
+  ): Promise<{ secret: string; principal: Principal & { kind: 'user' }; expiresAt: number }> {
     const principal = await this.authenticator.login(username, password, clientAddress);
     if (principal.kind !== 'user' || principal.credential.type !== 'password') {
       throw signInRequired('sessions are opened with a password, not a token');

@@ -174,7 +174,9 @@ export class SqliteIdentityStore implements IdentityStore {
       refreshBySecret: db.prepare<[string], RefreshRow>(
         'SELECT id, user_id, access_token_id, expires_at, revoked_at FROM refresh_tokens WHERE secret_hash = ?',
       ),
-      refresh: db.prepare<[number], RefreshRow>('SELECT id, user_id, access_token_id, expires_at, revoked_at FROM refresh_tokens WHERE id = ?'),
+      refresh: db.prepare<[number], RefreshRow>(
+        'SELECT id, user_id, access_token_id, expires_at, revoked_at FROM refresh_tokens WHERE id = ?',
+      ),
       insertSession: db.prepare('INSERT INTO web_sessions (secret_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)'),
       sessionUser: db.prepare<[string, number], { user_id: number }>(
         'SELECT user_id FROM web_sessions WHERE secret_hash = ? AND expires_at > ?',
@@ -291,7 +293,18 @@ export class SqliteIdentityStore implements IdentityStore {
       this.s.insertToken.run(t.kind, t.userId, t.repositoryId, t.name, t.secretHash, JSON.stringify(t.scopes), t.createdAt, t.expiresAt)
         .lastInsertRowid,
     );
-    return { id, kind: t.kind, userId: t.userId, repositoryId: t.repositoryId, name: t.name, scopes: t.scopes, createdAt: t.createdAt, expiresAt: t.expiresAt, lastUsedAt: null, revokedAt: null };
+    return {
+      id,
+      kind: t.kind,
+      userId: t.userId,
+      repositoryId: t.repositoryId,
+      name: t.name,
+      scopes: t.scopes,
+      createdAt: t.createdAt,
+      expiresAt: t.expiresAt,
+      lastUsedAt: null,
+      revokedAt: null,
+    };
   }
   async accessTokenBySecret(secretHash: string): Promise<AccessTokenRecord | null> {
     const r = this.s.tokenBySecret.get(secretHash);
@@ -311,7 +324,12 @@ export class SqliteIdentityStore implements IdentityStore {
     return this.s.revokeToken.run(at, id).changes > 0;
   }
 
-  async createRefreshToken(userId: number, accessTokenId: number | null, secretHash: string, expiresAt: number): Promise<RefreshTokenRecord> {
+  async createRefreshToken(
+    userId: number,
+    accessTokenId: number | null,
+    secretHash: string,
+    expiresAt: number,
+  ): Promise<RefreshTokenRecord> {
     const id = Number(this.s.insertRefresh.run(userId, accessTokenId, secretHash, Date.now(), expiresAt).lastInsertRowid);
     return { id, userId, accessTokenId, expiresAt, revokedAt: null };
   }

@@ -20,7 +20,10 @@ export function accessTokenRoutes(service: IdentityService): Router {
   });
   router.post('/tokens', async (req: Request, res: Response) => {
     const minted = await tokens.createPersonal(actorOf(req), signedInName(req), parseBody(newToken, req));
-    res.set('Cache-Control', 'no-store').status(201).json({ token: minted.token, ...minted.record });
+    res
+      .set('Cache-Control', 'no-store')
+      .status(201)
+      .json({ token: minted.token, ...minted.record });
   });
   router.delete('/tokens/:id', async (req: Request, res: Response) => {
     const id = Number(param(req, 'id'));

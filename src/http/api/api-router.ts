@@ -32,7 +32,9 @@ export function apiRouter(deps: ApiDependencies): Router {
     packageRoutes(deps.management),
     accessTokenRoutes(deps.management),
   );
-  router.use((req: Request, _res: Response, next: NextFunction) => next(new RegistryError('NOT_FOUND', { path: req.originalUrl.split('?')[0] })));
+  router.use((req: Request, _res: Response, next: NextFunction) =>
+    next(new RegistryError('NOT_FOUND', { path: req.originalUrl.split('?')[0] })),
+  );
   router.use(bodyParserErrors);
   return router;
 }

@@ -45,7 +45,10 @@ export function repositoryRoutes(service: IdentityService): Router {
       { owner: param(req, 'owner'), name: param(req, 'name') },
       { ttlMinutes: body.ttlMinutes },
     );
-    res.set('Cache-Control', 'no-store').status(201).json({ token: minted.token, ...minted.record });
+    res
+      .set('Cache-Control', 'no-store')
+      .status(201)
+      .json({ token: minted.token, ...minted.record });
   });
   return router;
 }

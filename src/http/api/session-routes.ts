@@ -20,10 +20,13 @@ export function sessionRoutes(service: IdentityService): Router {
       path: '/api',
       maxAge: service.sessions.ttlMs,
     });
-    res.set('Cache-Control', 'no-store').status(200).json({
-      user: await service.accounts.me(opened.principal),
-      expiresAt: new Date(opened.expiresAt).toISOString(),
-    });
+    res
+      .set('Cache-Control', 'no-store')
+      .status(200)
+      .json({
+        user: await service.accounts.me(opened.principal),
+        expiresAt: new Date(opened.expiresAt).toISOString(),
+      });
   });
 
   router.delete('/session', async (req: Request, res: Response) => {

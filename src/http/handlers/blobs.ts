@@ -5,56 +5,56 @@ import { parseByteRange } from '../range';
 /** GET/HEAD/DELETE /v2/<name>/blobs/<digest> */
 export function blobHandlers(blobs: BlobService): RouteHandlers {
   const get: Handler = async (req, res, { name, digest }) => {
-        const info = await blobs.stat(name!, digest!);
-        const etag = `"${info.digest}"`;
-        res.set({
-          'Docker-Content-Digest': info.digest,
-          ETag: etag,
-          'Accept-Ranges': 'bytes',
-          'Content-Type': 'application/octet-stream',
-          // Content-addressed: the bytes behind a digest never change.
-          'Cache-Control': 'max-age=31536000, immutable',
-        });
-        if (req.headers['if-none-match'] === etag) {
-          res.status(304).end();
-          return;
-        }
-        const range = req.method === 'GET' ? parseByteRange(req.headers.range, info.size) : undefined;
-        if (req.method === 'HEAD') {
-          res.set('Content-Length', String(info.size)).status(200).end();
-          return;
-        }
-        const direct = await blobs.redirectUrl(info);
-        if (direct) {
-          // The storage serves the bytes itself (S3_REDIRECT): clients follow with their Range header.
-          res.status(307).set({ Location: direct, 'Cache-Control': 'no-store', 'Content-Length': '0' }).end();
-          return;
-        }
-        const body = blobs.copies ? null : await blobs.open(info, range);
-        if (range) {
-          res.status(206).set({
-            'Content-Range': `bytes ${range.start}-${range.end}/${info.size}`,
-            'Content-Length': String(range.end - range.start + 1),
-          });
-        } else {
-          res.status(200).set('Content-Length', String(info.size));
-        }
-        if (body) {
-          await sendStream(res, body);
-          return;
-        }
-        try {
-          await blobs.copyTo(info, res, range);
-        } catch (err) {
-          // A client that went away mid-blob is not an error worth an alarm.
-          if (res.destroyed || res.closed) return;
-          if (!res.headersSent) {
-            res.removeHeader('Content-Range');
-            res.removeHeader('Content-Length');
-          }
-          throw err;
-        }
-        res.end();
+    const info = await blobs.stat(name!, digest!);
+    const etag = `"${info.digest}"`;
+    res.set({
+      'Docker-Content-Digest': info.digest,
+      ETag: etag,
+      'Accept-Ranges': 'bytes',
+      'Content-Type': 'application/octet-stream',
+      // Content-addressed: the bytes behind a digest never change.
+      'Cache-Control': 'max-age=31536000, immutable',
+    });
+    if (req.headers['if-none-match'] === etag) {
+      res.status(304).end();
+      return;
+    }
+    const range = req.method === 'GET' ? parseByteRange(req.headers.range, info.size) : undefined;
+    if (req.method === 'HEAD') {
+      res.set('Content-Length', String(info.size)).status(200).end();
+      return;
+    }
+    const direct = await blobs.redirectUrl(info);
+    if (direct) {
+      // The storage serves the bytes itself (S3_REDIRECT): clients follow with their Range header.
+      res.status(307).set({ Location: direct, 'Cache-Control': 'no-store', 'Content-Length': '0' }).end();
+      return;
+    }
+    const body = blobs.copies ? null : await blobs.open(info, range);
+    if (range) {
+      res.status(206).set({
+        'Content-Range': `bytes ${range.start}-${range.end}/${info.size}`,
+        'Content-Length': String(range.end - range.start + 1),
+      });
+    } else {
+      res.status(200).set('Content-Length', String(info.size));
+    }
+    if (body) {
+      await sendStream(res, body);
+      return;
+    }
+    try {
+      await blobs.copyTo(info, res, range);
+    } catch (err) {
+      // A client that went away mid-blob is not an error worth an alarm.
+      if (res.destroyed || res.closed) return;
+      if (!res.headersSent) {
+        res.removeHeader('Content-Range');
+        res.removeHeader('Content-Length');
+      }
+      throw err;
+    }
+    res.end();
   };
   return {
     blob: {

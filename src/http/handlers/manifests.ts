@@ -25,15 +25,16 @@ export function manifestHandlers(manifests: ManifestService): RouteHandlers {
   const get: Handler = async (req, res, { name, reference }) => {
     const accepted = acceptedMediaTypes(req.headers.accept);
     const head = req.method === 'HEAD';
-    const found = head && (accepted === null || looksLikeDigest(reference!)) ? await manifests.stat(name!, reference!) : await manifests.get(name!, reference!);
+    const found =
+      head && (accepted === null || looksLikeDigest(reference!))
+        ? await manifests.stat(name!, reference!)
+        : await manifests.get(name!, reference!);
     // A digest names exact bytes: serve them, labelled with their true type, whatever
     // Accept says (Docker 20.10's CLI fetches OCI children of an index without accepting
     // their type). Negotiation applies to tags, whose meaning the client cannot know.
     const byDigest = looksLikeDigest(reference!);
     const chosen =
-      byDigest || accepted === null || accepted.has(found.mediaType)
-        ? found
-        : await fallback(name!, found as StoredManifest, accepted);
+      byDigest || accepted === null || accepted.has(found.mediaType) ? found : await fallback(name!, found as StoredManifest, accepted);
     describe(res, chosen);
     if (req.headers['if-none-match'] === `"${chosen.digest}"`) {
       res.status(304).end();

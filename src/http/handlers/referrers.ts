@@ -9,7 +9,10 @@ export function referrerHandlers(referrers: ReferrerService): RouteHandlers {
       GET: async (req, res, { name, digest }) => {
         const result = await referrers.list(name!, digest!, queryParam(req, 'artifactType'));
         if (result.filtered) res.set('OCI-Filters-Applied', 'artifactType');
-        res.status(200).type(MediaType.OCI_INDEX).send(Buffer.from(JSON.stringify(result.index)));
+        res
+          .status(200)
+          .type(MediaType.OCI_INDEX)
+          .send(Buffer.from(JSON.stringify(result.index)));
       },
     },
   };

@@ -95,7 +95,11 @@ export async function enforce(req: Request, deps: AuthDependencies, action: Acce
   const scope = scopeFor(action, name);
   if (outcome === 'challenge') {
     const error = auth.via === 'bearer' ? 'insufficient_scope' : undefined;
-    throw new RegistryError('UNAUTHORIZED', { scope: scope ?? null }, { headers: { 'WWW-Authenticate': challenge(req, deps, scope, error) } });
+    throw new RegistryError(
+      'UNAUTHORIZED',
+      { scope: scope ?? null },
+      { headers: { 'WWW-Authenticate': challenge(req, deps, scope, error) } },
+    );
   }
   throw new RegistryError('DENIED', { scope: scope ?? null });
 }

@@ -182,9 +182,7 @@ const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: string }> 
 /** Applies the pending migrations up to `upTo` (all by default; tests build each earlier schema with it). */
 export function migrate(db: Database.Database, upTo = Number.POSITIVE_INFINITY): number {
   db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
-  const applied = new Set(
-    (db.prepare('SELECT version FROM schema_migrations').all() as Array<{ version: number }>).map((r) => r.version),
-  );
+  const applied = new Set((db.prepare('SELECT version FROM schema_migrations').all() as Array<{ version: number }>).map((r) => r.version));
   const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
   const isApplied = db.prepare<[number]>('SELECT 1 FROM schema_migrations WHERE version = ?');
   let current = 0;

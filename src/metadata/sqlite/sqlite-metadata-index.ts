@@ -50,9 +50,7 @@ export class SqliteMetadataIndex implements MetadataIndex {
       manifestReferrers: db.prepare<[number, string], { manifest_digest: string }>(
         "SELECT manifest_digest FROM manifest_references WHERE repository_id = ? AND kind = 'manifest' AND digest = ? LIMIT 10",
       ),
-      hasManifest: db.prepare<[number, string], { one: number }>(
-        'SELECT 1 AS one FROM manifests WHERE repository_id = ? AND digest = ?',
-      ),
+      hasManifest: db.prepare<[number, string], { one: number }>('SELECT 1 AS one FROM manifests WHERE repository_id = ? AND digest = ?'),
       insertContent: db.prepare('INSERT OR IGNORE INTO manifest_contents (digest, content) VALUES (?, ?)'),
       insertManifest: db.prepare(
         `INSERT OR IGNORE INTO manifests (repository_id, digest, media_type, size, artifact_type, config_digest,
@@ -166,8 +164,7 @@ export class SqliteMetadataIndex implements MetadataIndex {
   }
 
   private assertPresent(repoId: number, ref: ManifestReference): void {
-    const present =
-      ref.kind === 'blob' ? this.stmt.isLinked.get(repoId, ref.digest) : this.stmt.hasManifest.get(repoId, ref.digest);
+    const present = ref.kind === 'blob' ? this.stmt.isLinked.get(repoId, ref.digest) : this.stmt.hasManifest.get(repoId, ref.digest);
     if (!present) throw new MissingReferenceError(ref);
   }
 

@@ -41,22 +41,13 @@ export class SqliteUploadSessionStore implements UploadSessionStore {
       ),
       lockOwner: db.prepare<[string], { lock_owner: string | null }>('SELECT lock_owner FROM upload_sessions WHERE id = ?'),
       steal: db.prepare('UPDATE upload_sessions SET lock_owner = ?, lock_expires_at = ? WHERE id = ? AND lock_owner = ?'),
-      unlock: db.prepare(
-        'UPDATE upload_sessions SET lock_owner = NULL, lock_expires_at = NULL WHERE id = ? AND lock_owner = ?',
-      ),
+      unlock: db.prepare('UPDATE upload_sessions SET lock_owner = NULL, lock_expires_at = NULL WHERE id = ? AND lock_owner = ?'),
     };
   }
 
   async create(session: UploadSession): Promise<void> {
     await guardLocal(async () => {
-      this.stmt.insert.run(
-        session.id,
-        session.repository,
-        session.offset,
-        session.startedAt,
-        session.updatedAt,
-        session.hashState ?? null,
-      );
+      this.stmt.insert.run(session.id, session.repository, session.offset, session.startedAt, session.updatedAt, session.hashState ?? null);
     });
   }
 

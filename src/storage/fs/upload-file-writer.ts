@@ -18,11 +18,17 @@ export class UploadFileWriter extends Writable {
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, done: (err?: Error | null) => void): void {
-    this.writeAll([chunk]).then(() => done(), (err: unknown) => done(asError(err)));
+    this.writeAll([chunk]).then(
+      () => done(),
+      (err: unknown) => done(asError(err)),
+    );
   }
 
   override _writev(chunks: Array<{ chunk: Buffer }>, done: (err?: Error | null) => void): void {
-    this.writeAll(chunks.map((c) => c.chunk)).then(() => done(), (err: unknown) => done(asError(err)));
+    this.writeAll(chunks.map((c) => c.chunk)).then(
+      () => done(),
+      (err: unknown) => done(asError(err)),
+    );
   }
 
   override _destroy(err: Error | null, done: (err?: Error | null) => void): void {

@@ -207,9 +207,7 @@ export class S3BlobStore implements BlobStore {
     if (end === 0) return Readable.from([]);
     // Parts of an incomplete multipart upload cannot be read; only a tail-only upload can.
     if (state.etags.length > 0 || !state.tail || end > state.tail.size) throw new UploadNotReadableError(uploadId);
-    const out = await this.client.send(
-      new GetObjectCommand({ Bucket: this.bucket, Key: state.tail.key, Range: `bytes=0-${end - 1}` }),
-    );
+    const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: state.tail.key, Range: `bytes=0-${end - 1}` }));
     return asReadable(out.Body);
   }
 
@@ -248,9 +246,7 @@ export class S3BlobStore implements BlobStore {
     const found = new Map<string, number>();
     let token: string | undefined;
     for (let page = 0; page < 100_000; page++) {
-      const out = await this.client.send(
-        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: root, ContinuationToken: token }),
-      );
+      const out = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: root, ContinuationToken: token }));
       for (const o of out.Contents ?? []) {
         const m = o.Key ? /^([A-Za-z0-9-]+)\/state$/.exec(o.Key.slice(root.length)) : null;
         if (m?.[1]) found.set(m[1], o.LastModified?.getTime() ?? 0);
@@ -286,7 +282,10 @@ export class S3BlobStore implements BlobStore {
         ContentLength: body.length,
       }),
     );
-    this.inflight.set(uploadId, upload.catch(() => undefined));
+    this.inflight.set(
+      uploadId,
+      upload.catch(() => undefined),
+    );
     const out = await upload.finally(() => this.inflight.delete(uploadId));
     if (!out.ETag) throw new Error('S3 UploadPart returned no ETag');
     return out.ETag;
@@ -297,18 +296,14 @@ export class S3BlobStore implements BlobStore {
     if (state.etags.length >= S3_MAX_PARTS) throw new Error(`upload ${uploadId} exceeds ${S3_MAX_PARTS} parts`);
     if (rest.length > 0) {
       const key = `${this.uploadDir(uploadId)}tail-${state.etags.length}-${randomUUID()}`;
-      await this.client.send(
-        new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: rest, ContentLength: rest.length }),
-      );
+      await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: rest, ContentLength: rest.length }));
       state.tail = { key, size: rest.length };
     } else {
       state.tail = null;
     }
     await this.writeState(uploadId, state);
     if (previousTail && previousTail !== state.tail?.key) {
-      await this.client
-        .send(new DeleteObjectCommand({ Bucket: this.bucket, Key: previousTail }))
-        .catch(() => undefined); // a leftover tail goes with the upload's keys at commit or abort
+      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: previousTail })).catch(() => undefined); // a leftover tail goes with the upload's keys at commit or abort
     }
   }
 
@@ -321,10 +316,10 @@ export class S3BlobStore implements BlobStore {
   private async readState(uploadId: string): Promise<UploadState | null> {
     let text: string;
     try {
-      const out = await this.client.send(
-        new GetObjectCommand({ Bucket: this.bucket, Key: `${this.uploadDir(uploadId)}state` }),
-      );
-      text = await asReadable(out.Body).toArray().then((chunks) => Buffer.concat(chunks as Buffer[]).toString('utf8'));
+      const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: `${this.uploadDir(uploadId)}state` }));
+      text = await asReadable(out.Body)
+        .toArray()
+        .then((chunks) => Buffer.concat(chunks as Buffer[]).toString('utf8'));
     } catch (err) {
       if (isNotFound(err) || err instanceof UploadNotFoundError) return null;
       // A connection lost mid-body fails the stream, past the client's middleware.
@@ -349,9 +344,7 @@ export class S3BlobStore implements BlobStore {
 
   /** Reads the first `length` bytes of an object into `buffer`; returns the count. */
   private async readInto(key: string, length: number, buffer: Buffer): Promise<number> {
-    const out = await this.client.send(
-      new GetObjectCommand({ Bucket: this.bucket, Key: key, Range: `bytes=0-${length - 1}` }),
-    );
+    const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key, Range: `bytes=0-${length - 1}` }));
     let filled = 0;
     try {
       for await (const chunk of asReadable(out.Body)) {
@@ -400,9 +393,7 @@ export class S3BlobStore implements BlobStore {
   /** A server-side copy; over 5 GiB it has to be a multipart copy. */
   private async copy(source: string, target: string, size: number): Promise<void> {
     if (size <= S3_MAX_COPY_SIZE) {
-      await this.client.send(
-        new CopyObjectCommand({ Bucket: this.bucket, Key: target, CopySource: this.copySource(source) }),
-      );
+      await this.client.send(new CopyObjectCommand({ Bucket: this.bucket, Key: target, CopySource: this.copySource(source) }));
       return;
     }
     const created = await this.client.send(new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: target }));
@@ -479,9 +470,7 @@ export class S3BlobStore implements BlobStore {
     const keys: string[] = [];
     let token: string | undefined;
     for (let page = 0; page < 100_000; page++) {
-      const out = await this.client.send(
-        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token }),
-      );
+      const out = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token }));
       for (const o of out.Contents ?? []) if (o.Key) keys.push(o.Key);
       if (!out.IsTruncated || !out.NextContinuationToken) break;
       token = out.NextContinuationToken;
@@ -527,9 +516,7 @@ class PartWriter extends Writable {
   }
 
   override _final(done: (err?: Error | null) => void): void {
-    this.store
-      .finishChunk(this.uploadId, this.state, this.buffer.subarray(0, this.filled), this.previousTail)
-      .then(() => done(), done);
+    this.store.finishChunk(this.uploadId, this.state, this.buffer.subarray(0, this.filled), this.previousTail).then(() => done(), done);
   }
 }
 
@@ -558,7 +545,5 @@ function asReadable(body: unknown): Readable {
 function isNotFound(err: unknown): boolean {
   if (typeof err !== 'object' || err === null) return false;
   const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
-  return (
-    e.name === 'NoSuchKey' || e.name === 'NotFound' || e.name === 'NoSuchUpload' || e.$metadata?.httpStatusCode === 404
-  );
+  return e.name === 'NoSuchKey' || e.name === 'NotFound' || e.name === 'NoSuchUpload' || e.$metadata?.httpStatusCode === 404;
 }
