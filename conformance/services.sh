@@ -37,6 +37,21 @@ _svc_stop() {
   wait "$pid" 2>/dev/null || true
 }
 
+# _svc_wait_ready PID CMD...: true once CMD succeeds; false when PID exits first or after 30 s
+# (a loaded 2-core machine can take seconds to start a server).
+_svc_wait_ready() {
+  local pid=$1
+  shift
+  for _ in $(seq 1 300); do
+    "$@" 2>/dev/null && return 0
+    kill -0 "$pid" 2>/dev/null || return 1
+    sleep 0.1
+  done
+  return 1
+}
+
+_redis_answers() { [ "$(redis-cli -h 127.0.0.1 -p "$1" ping 2>/dev/null)" = PONG ]; }
+
 redis_start() {
   if ! command -v redis-server >/dev/null 2>&1; then
     echo "installing redis-server" >&2
@@ -49,14 +64,10 @@ redis_start() {
   redis-server --bind 127.0.0.1 --port "$port" --dir "$REDIS_DIR" --save '' --appendonly no \
     --daemonize no --logfile "$REDIS_DIR/redis.log" </dev/null >/dev/null 2>&1 &
   REDIS_PID=$!
-  for _ in $(seq 1 100); do
-    if [ "$(redis-cli -h 127.0.0.1 -p "$port" ping 2>/dev/null)" = PONG ]; then
-      export REDIS_URL=redis://127.0.0.1:$port
-      return 0
-    fi
-    kill -0 "$REDIS_PID" 2>/dev/null || break
-    sleep 0.1
-  done
+  if _svc_wait_ready "$REDIS_PID" _redis_answers "$port"; then
+    export REDIS_URL=redis://127.0.0.1:$port
+    return 0
+  fi
   echo "redis-server did not start; its log:" >&2
   cat "$REDIS_DIR/redis.log" >&2
   redis_stop
@@ -177,14 +188,10 @@ pg_start() {
     -c unix_socket_directories="$PG_DIR/socket" -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
     -c max_connections=200 </dev/null >"$PG_DIR/postgres.log" 2>&1) &
   PG_PID=$!
-  for _ in $(seq 1 100); do
-    if "$bin/pg_isready" -q -h 127.0.0.1 -p "$port" -U berth -d postgres 2>/dev/null; then
-      export DATABASE_URL=postgres://berth@127.0.0.1:$port/postgres
-      return 0
-    fi
-    kill -0 "$PG_PID" 2>/dev/null || break
-    sleep 0.1
-  done
+  if _svc_wait_ready "$PG_PID" "$bin/pg_isready" -q -h 127.0.0.1 -p "$port" -U berth -d postgres; then
+    export DATABASE_URL=postgres://berth@127.0.0.1:$port/postgres
+    return 0
+  fi
   echo "postgres did not start; its log:" >&2
   cat "$PG_DIR/postgres.log" >&2
   pg_stop
