@@ -117,6 +117,7 @@ export async function createRegistry(config: Config, log: Logger, options: Regis
     async close() {
       // Chunks cut off by shutdown still save their offset and release their lock: let them.
       if (!(await uploads.settle(5_000))) log.warn('closing with upload writes still in progress');
+      await uploads.close();
       await sessionStore.close();
       await index.close();
       await database.close();

@@ -1,4 +1,6 @@
+import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
+import path from 'node:path';
 import { UploadHasherFactory, type UploadHasher } from '../../src/registry/upload-hasher';
 
 /** The hashers run on a worker thread: same digests as Node's, state that moves between factories (processes). */
@@ -60,5 +62,29 @@ describe('UploadHasherFactory (hashing on a worker thread)', () => {
     expect((await (await factory('session').create('local')).snapshot()).state).toBeNull();
     expect((await (await factory('process').create()).snapshot()).state).toBeNull();
     expect(await factory('session').restore(Buffer.from('not a state').toString('base64'))).toBeNull();
+  });
+
+  it("does not keep a process alive once its work is done (an idle hash thread is unref'd)", () => {
+    // A process that hashed something and never closed its factory must still exit by itself:
+    // before the fix, attaching the thread's listeners re-ref'd it and such a process never ended.
+    const hook = path.join(__dirname, '..', 'persistence', 'support', 'require-typescript.js');
+    const source = path.join(__dirname, '..', '..', 'src', 'registry', 'upload-hasher.ts');
+    const script = `require(${JSON.stringify(hook)});
+      const { UploadHasherFactory } = require(${JSON.stringify(source)});
+      (async () => {
+        for (const mode of ['process', 'session']) {
+          const h = await new UploadHasherFactory(mode).create();
+          await h.update(Buffer.alloc(1024));
+          await h.snapshot();
+        }
+        console.log('hashed');
+      })();`;
+    const run = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 30_000 });
+    expect({ stdout: run.stdout.trim(), status: run.status, signal: run.signal, stderr: run.stderr.slice(0, 500) }).toEqual({
+      stdout: 'hashed',
+      status: 0,
+      signal: null,
+      stderr: expect.any(String),
+    });
   });
 });

@@ -85,6 +85,8 @@ export class HashThread {
   private nextSeq = 1;
   private readonly calls = new Map<number, { resolve(reply: Reply): void; reject(err: Error): void }>();
   private readonly queues = new Map<number, Queue>();
+  /** Answers someone is waiting for: while any are, the thread keeps the process alive. */
+  private awaited = 0;
 
   /** Opens a hash in the thread: native, or resumable (hash-wasm) from `state`. Null if the state cannot be loaded. */
   async open(kind: 'native' | 'wasm', state?: Uint8Array): Promise<number | null> {
@@ -114,7 +116,7 @@ export class HashThread {
     for (;;) {
       const q = this.queues.get(id);
       if (!q || q.bytes <= bytes) return;
-      await new Promise<void>((resolve) => q.waiters.push(resolve));
+      await this.held(new Promise<void>((resolve) => q.waiters.push(resolve)));
     }
   }
 
@@ -138,10 +140,26 @@ export class HashThread {
 
   private call(message: Record<string, unknown>): Promise<Reply> {
     const seq = this.nextSeq++;
-    return new Promise((resolve, reject) => {
-      this.calls.set(seq, { resolve, reject });
-      this.post({ ...message, seq });
-    });
+    return this.held(
+      new Promise((resolve, reject) => {
+        this.calls.set(seq, { resolve, reject });
+        this.post({ ...message, seq });
+      }),
+    );
+  }
+
+  /**
+   * Keeps the process alive while `answer` is awaited: an idle thread is unref'd (it must not
+   * hold a finished process open), but a process whose only work left is an answer from the
+   * thread would otherwise exit before it arrives.
+   */
+  private async held<T>(answer: Promise<T>): Promise<T> {
+    if (this.awaited++ === 0) this.worker?.ref();
+    try {
+      return await answer;
+    } finally {
+      if (--this.awaited === 0) this.worker?.unref();
+    }
   }
 
   private post(message: Record<string, unknown>, transfer: ArrayBuffer[] = []): void {
@@ -151,8 +169,6 @@ export class HashThread {
   private thread(): Worker {
     if (this.worker) return this.worker;
     const worker = new Worker(THREAD_SOURCE, { eval: true, workerData: { hashWasm: require.resolve('hash-wasm') } });
-    // Idle, it must not keep the process alive (tests, CLI commands).
-    worker.unref();
     worker.on('message', (reply: Reply) => this.receive(reply));
     const fail = (err: Error) => {
       if (this.worker === worker) this.worker = null;
@@ -164,6 +180,10 @@ export class HashThread {
     };
     worker.on('error', fail);
     worker.on('exit', (code) => fail(new Error(`the hash thread exited (code ${code})`)));
+    // Idle, it must not keep the process alive (tests, CLI commands); `held` refs it while an
+    // answer is awaited. Unref'd after the listeners: attaching a 'message' listener refs the
+    // worker's port again (a plain script that hashed once never exited).
+    if (this.awaited === 0) worker.unref();
     this.worker = worker;
     return worker;
   }

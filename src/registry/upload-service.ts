@@ -241,6 +241,11 @@ export class UploadService {
    * chunk's offset saved, its lock released), so stores are not closed under
    * them at shutdown. Whether they all finished.
    */
+  /** Stops the hashing thread; call after `settle`, when no write is left to hash. */
+  async close(): Promise<void> {
+    await this.hashers.close();
+  }
+
   async settle(timeoutMs: number): Promise<boolean> {
     if (this.lockedWork.size === 0) return true;
     let timer: NodeJS.Timeout | undefined;
