@@ -3,38 +3,9 @@ import { parseArgs } from 'node:util';
 import cluster from 'node:cluster';
 import { ConfigError, loadConfig, workerCount } from './config';
 import { createLogger } from './log';
-import { ADMIN_COMMANDS, ADMIN_HELP } from './cli/admin-help';
+import { ADMIN_COMMANDS } from './cli/admin-help';
+import { HELP } from './cli/help';
 // The rest loads on demand: a cluster primary loads none of the registry (its memory counts too).
-
-const HELP = `berth — an OCI container registry
-
-Usage:
-  berth serve        start the registry
-  berth --help       show this help
-  berth --version    show the version
-
-${ADMIN_HELP}
-Configuration (environment, or a JSON file named by BERTH_CONFIG):
-  BERTH_ADDR                   listen address, host:port        (default 127.0.0.1:5000)
-  BERTH_DATA                   data directory                   (default ./data)
-  BERTH_LOG_LEVEL              fatal|error|warn|info|debug|silent (default info)
-  BERTH_UPLOAD_TTL_SECONDS     idle upload sessions expire after (default 86400)
-  BERTH_MAX_PAGE_SIZE          largest tags/catalog page         (default 10000)
-  BERTH_WORKERS                processes serving requests, or auto = one per core, at most 8 (default auto)
-  BERTH_SHUTDOWN_GRACE_SECONDS wait for requests on SIGTERM      (default 25)
-
-Scale-out (replicas sharing sessions and blobs):
-  DATABASE_URL                 postgres://user:password@host:port/db: failed logins in PostgreSQL
-                               (index, sessions and identities stay in the SQLite file for now)
-  REDIS_URL                    upload sessions in Redis, e.g. redis://127.0.0.1:6379
-  S3_BUCKET                    blobs in this S3 bucket; the other S3_* count only with it:
-  S3_ENDPOINT                  another S3 server than AWS, e.g. http://127.0.0.1:9000
-  S3_REGION                    (default us-east-1)
-  S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY   both, or neither for the SDK's default credentials
-  S3_FORCE_PATH_STYLE          true for path-style bucket URLs  (default false)
-  S3_REDIRECT                  true: blob GETs answer 307 to a pre-signed URL (default false)
-  BERTH_CI_TOKEN_TTL_MINUTES   default CI token lifetime, 1-1440  (default 60)
-`;
 
 async function main(argv: string[]): Promise<number> {
   if (argv[0] !== undefined && ADMIN_COMMANDS.has(argv[0])) {

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import { CONFIG_VARIABLES } from './config-variables';
 
 /**
  * Berth's configuration: defaults, overlaid by an optional JSON file
@@ -102,32 +103,6 @@ export const DEFAULT_CONFIG: Config = {
   },
 };
 
-/** Environment variables and the setting each one sets. */
-const ENV: ReadonlyArray<[string, (c: Record<string, unknown>, v: string) => void]> = [
-  ['BERTH_ADDR', (c, v) => (c.addr = v)],
-  ['BERTH_DATA', (c, v) => (c.dataDir = v)],
-  ['BERTH_LOG_LEVEL', (c, v) => (c.logLevel = v)],
-  ['BERTH_UPLOAD_TTL_SECONDS', (c, v) => (section(c, 'uploads').sessionTtlSeconds = numberOrText(v))],
-  ['BERTH_MAX_PAGE_SIZE', (c, v) => (c.maxPageSize = numberOrText(v))],
-  ['BERTH_WORKERS', (c, v) => (c.workers = numberOrText(v))],
-  ['BERTH_SHUTDOWN_GRACE_SECONDS', (c, v) => (c.shutdownGraceSeconds = numberOrText(v))],
-  ['BERTH_PUBLIC_URL', (c, v) => (c.publicUrl = v)],
-  ['BERTH_AUTH', (c, v) => (section(c, 'auth').mode = v)],
-  ['BERTH_ADMIN_PASSWORD', (c, v) => (section(c, 'auth').adminPassword = v)],
-  ['BERTH_TOKEN_TTL_SECONDS', (c, v) => (section(c, 'auth').tokenTtlSeconds = numberOrText(v))],
-  ['BERTH_CI_TOKEN_TTL_MINUTES', (c, v) => (section(c, 'auth').ciTokenTtlMinutes = numberOrText(v))],
-  ['DATABASE_URL', (c, v) => (section(c, 'database').url = v)],
-  ['REDIS_URL', (c, v) => (section(c, 'redis').url = v)],
-  // The other S3_* variables count only once S3_BUCKET (or the file) has chosen S3.
-  ['S3_BUCKET', (c, v) => (section(c, 's3').bucket = v)],
-  ['S3_ENDPOINT', (c, v) => s3Setting(c, 'endpoint', v)],
-  ['S3_REGION', (c, v) => s3Setting(c, 'region', v)],
-  ['S3_ACCESS_KEY_ID', (c, v) => s3Setting(c, 'accessKeyId', v)],
-  ['S3_SECRET_ACCESS_KEY', (c, v) => s3Setting(c, 'secretAccessKey', v)],
-  ['S3_FORCE_PATH_STYLE', (c, v) => s3Setting(c, 'forcePathStyle', booleanOrText(v))],
-  ['S3_REDIRECT', (c, v) => s3Setting(c, 'redirect', booleanOrText(v))],
-];
-
 export class ConfigError extends Error {
   constructor(message: string) {
     super(message);
@@ -148,9 +123,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (typeof parsed !== 'object' || parsed === null) throw new ConfigError(`BERTH_CONFIG ${file}: must hold a JSON object`);
     deepMerge(merged, parsed as Record<string, unknown>);
   }
-  for (const [name, apply] of ENV) {
-    const value = env[name];
-    if (value !== undefined && value !== '') apply(merged, value);
+  for (const variable of CONFIG_VARIABLES) {
+    const value = env[variable.name];
+    if (value !== undefined && value !== '') variable.apply(merged, value);
   }
   const result = configSchema.strict().safeParse(merged);
   if (!result.success) {
@@ -170,28 +145,6 @@ export function listenAddress(addr: string): { host: string; port: number } {
   const i = addr.lastIndexOf(':');
   const host = addr.slice(0, i).replace(/^\[|\]$/g, '');
   return { host: host || '0.0.0.0', port: Number(addr.slice(i + 1)) };
-}
-
-function section(c: Record<string, unknown>, key: string): Record<string, unknown> {
-  const existing = c[key];
-  if (typeof existing === 'object' && existing !== null) return existing as Record<string, unknown>;
-  const created: Record<string, unknown> = {};
-  c[key] = created;
-  return created;
-}
-
-function numberOrText(v: string): number | string {
-  return /^-?\d+$/.test(v) ? Number(v) : v;
-}
-
-function booleanOrText(v: string): boolean | string {
-  if (/^(true|1|yes)$/i.test(v)) return true;
-  if (/^(false|0|no)$/i.test(v)) return false;
-  return v;
-}
-
-function s3Setting(c: Record<string, unknown>, key: string, v: unknown): void {
-  if (typeof c.s3 === 'object' && c.s3 !== null) (c.s3 as Record<string, unknown>)[key] = v;
 }
 
 function deepMerge(target: Record<string, unknown>, source: Record<string, unknown>): void {
