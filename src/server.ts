@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { Socket } from 'node:net';
 import { listenAddress, type Config } from './config';
 import type { Logger } from './log';
-import { createRegistry, type RegistryOptions } from './registry';
+import { createRegistry, type RegistryOptions } from './composition-root';
 
 export interface RunningServer {
   server: http.Server;

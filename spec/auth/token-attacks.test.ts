@@ -10,7 +10,7 @@
 import { createHmac, createPrivateKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import request, { type Response } from 'supertest';
 import { createLogger } from '../../src/log';
-import { createRegistry } from '../../src/registry';
+import { createRegistry } from '../../src/composition-root';
 import { SigningKeys } from '../../src/auth/signing-keys';
 import { hashPassword } from '../../src/auth/secrets';
 import type { Account } from '../../src/auth/identity-store';

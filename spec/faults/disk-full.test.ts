@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import request from 'supertest';
 import { createLogger } from '../../src/log';
-import { createRegistry, type Registry } from '../../src/registry';
+import { createRegistry, type Registry } from '../../src/composition-root';
 import { expectOciError, pushBlob, pushImage, putManifest, startUpload, withQuery } from '../support/http';
 import { blob, descriptor, EMPTY_CONFIG, imageManifest, serialize } from '../support/oci';
 import { MediaType } from '../../src/oci/media-types';

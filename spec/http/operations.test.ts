@@ -9,7 +9,7 @@ import { createLogger } from '../../src/log';
 import { createHttpMetrics, routeLabel } from '../../src/http/metrics';
 import { readinessHandler } from '../../src/http/readiness';
 import { requestContext } from '../../src/http/middleware/request-context';
-import { createRegistry } from '../../src/registry';
+import { createRegistry } from '../../src/composition-root';
 import { blob, EMPTY_CONFIG, imageManifest, descriptor } from '../support/oci';
 import { pushBlob, pushManifest } from '../support/http';
 import { startTestRegistry, testConfig, type TestRegistry } from '../support/registry';

@@ -10,7 +10,7 @@ import { createTestDatabase } from './support/test-databases';
  * A Berth SQLite file from before the stores moved onto src/persistence,
  * opened by today's Berth: the legacy runner (still owning the index,
  * upload sessions and identities) and then the persistence runner, exactly
- * as src/registry.ts opens it. Built at every released legacy version.
+ * as src/composition-root.ts opens it. Built at every released legacy version.
  */
 const RELEASED_LEGACY_VERSIONS = [0, 1, 2, 3, 4];
 

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { Pool } from 'pg';
 import request from 'supertest';
 import { createLogger } from '../../src/log';
-import { createRegistry, type Registry } from '../../src/registry';
+import { createRegistry, type Registry } from '../../src/composition-root';
 import { testConfig } from '../support/registry';
 
 const SERVICES = path.join(__dirname, '..', '..', 'conformance', 'services.sh');

@@ -8,7 +8,7 @@ import request from 'supertest';
 import { createLogger } from '../../src/log';
 import { openDatabase } from '../../src/metadata/sqlite/database';
 import { SqliteMetadataIndex } from '../../src/metadata/sqlite/sqlite-metadata-index';
-import { createRegistry } from '../../src/registry';
+import { createRegistry } from '../../src/composition-root';
 import { UploadService } from '../../src/registry/upload-service';
 import { MemoryUploadSessionStore } from '../../src/sessions/memory/memory-upload-session-store';
 import { S3BlobStore, S3_MIN_PART_SIZE } from '../../src/storage/s3/s3-blob-store';

@@ -46,7 +46,7 @@ export interface FaultRegistry {
 }
 
 /**
- * Berth's services and HTTP app, composed as src/registry.ts does for the
+ * Berth's services and HTTP app, composed as src/composition-root.ts does for the
  * embedded default (fs blobs, SQLite sessions and index, open mode), with each
  * store behind a fault-injecting wrapper.
  */
@@ -102,7 +102,7 @@ export async function startFaultRegistry(storage: FaultStorage = 'fs'): Promise<
   const faultyBlobs = storage === 'fs' ? withFaults<BlobStore>(blobs, 'blobs', faults, vanishBlob) : blobs;
   const faultySessions = withFaults<UploadSessionStore>(sessions, 'sessions', faults, vanishSession);
   const faultyIndex = withFaults<MetadataIndex>(index, 'index', faults);
-  // As src/registry.ts: hash state saved with the session wherever staged bytes may not be readable.
+  // As src/composition-root.ts: hash state saved with the session wherever staged bytes may not be readable.
   const uploads = new UploadService(faultyBlobs, faultySessions, faultyIndex, log, {
     sessionTtlMs: 3_600_000,
     hashing: storage === 's3' ? 'session' : 'process',

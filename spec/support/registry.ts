@@ -4,7 +4,7 @@ import path from 'node:path';
 import request from 'supertest';
 import { DEFAULT_CONFIG, type Config } from '../../src/config';
 import { createLogger } from '../../src/log';
-import { createRegistry, type Registry } from '../../src/registry';
+import { createRegistry, type Registry } from '../../src/composition-root';
 
 export interface TestRegistry {
   registry: Registry;

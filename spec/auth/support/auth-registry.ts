@@ -9,7 +9,7 @@ import { hashPassword, hashSecret, newSecret } from '../../../src/auth/secrets';
 import { SqliteIdentityStore } from '../../../src/auth/sqlite/sqlite-identity-store';
 import { createLogger } from '../../../src/log';
 import { openDatabase } from '../../../src/metadata/sqlite/database';
-import { createRegistry, type Registry } from '../../../src/registry';
+import { createRegistry, type Registry } from '../../../src/composition-root';
 import { testConfig } from '../../support/registry';
 
 type Agent = ReturnType<typeof request>;
