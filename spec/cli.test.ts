@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Authenticator } from '../src/auth/authenticator';
 import { SqliteIdentityStore } from '../src/auth/sqlite/sqlite-identity-store';
 import { runAdminCommand } from '../src/cli/admin-commands';
-import { openDatabase } from '../src/metadata/sqlite/database';
+import { openDatabase } from '../src/persistence/sqlite-file';
 
 /** The management commands (`berth user add` …) over a data directory, as the CLI runs them. */
 let dataDir: string;

@@ -3,9 +3,11 @@ import { workerCount, type Config } from './config';
 import type { Logger } from './log';
 import { createHttpApp, type HttpApp } from './http/app';
 import { createHttpMetrics, type HttpMetrics } from './http/metrics';
-import { openDatabase } from './metadata/sqlite/database';
-import { SqliteMetadataIndex } from './metadata/sqlite/sqlite-metadata-index';
-import { SqliteUploadSessionStore } from './sessions/sqlite/sqlite-upload-session-store';
+import { openDatabase } from './persistence/sqlite-file';
+import { METADATA_MIGRATIONS } from './metadata/sql/metadata-migrations';
+import { SqlMetadataIndex } from './metadata/sql/sql-metadata-index';
+import { SqlUploadSessionStore } from './sessions/sql/sql-upload-session-store';
+import { UPLOAD_SESSION_MIGRATIONS } from './sessions/sql/upload-session-migrations';
 import { FsBlobStore } from './storage/fs/fs-blob-store';
 import { BlobService } from './registry/blob-service';
 import { ListingService } from './registry/listing-service';
@@ -57,18 +59,20 @@ export async function createRegistry(config: Config, log: Logger, options: Regis
     sqlite: db,
     onIdleError: (err) => log.warn({ err }, 'a pooled database connection failed'),
   });
-  await migrate(database, [LOGIN_FAILURE_MIGRATIONS]);
+  // Every store's tables, the session store's too when Redis holds the sessions: one schema per deployment.
+  await migrate(database, STORE_MIGRATIONS);
   const storage = await openBlobStore(config);
   const blobStore = storage.store;
-  const sessionStore = await openSessionStore(config, db);
+  const sessionStore = await openSessionStore(config, database);
   const sessions = sessionStore.store;
-  const index = new SqliteMetadataIndex(db);
+  const index = new SqlMetadataIndex(database);
   const metrics = options.metrics ?? createHttpMetrics();
 
   const uploads = new UploadService(blobStore, sessions, index, log, {
     sessionTtlMs: config.uploads.sessionTtlSeconds * 1000,
-    // Redis locks only expire: a short TTL (refreshed while a chunk streams) frees a killed replica's uploads quickly.
-    lockTtlMs: config.redis ? 15_000 : undefined,
+    // Locks in Redis or PostgreSQL only expire (no dead-holder check across hosts): a short TTL
+    // (refreshed while a chunk streams) frees a killed replica's uploads quickly.
+    lockTtlMs: config.redis || database.dialect === 'postgres' ? 15_000 : undefined,
     // Hash state leaves the process where another process may continue the upload (cluster
     // workers take each connection in turn, replicas share Redis) or where staged bytes cannot be
     // read back (S3 parts); else a chunk landing elsewhere would re-read the whole upload.
@@ -101,14 +105,20 @@ export async function createRegistry(config: Config, log: Logger, options: Regis
     readiness: [
       ...(sessionStore.ping ? [{ name: 'redis', probe: () => sessionStore.ping?.() ?? Promise.resolve() }] : []),
       { name: 'blob-storage', probe: () => (blobStore.ping ? blobStore.ping() : blobStore.stat(READINESS_DIGEST).then(() => undefined)) },
-      {
-        name: 'metadata-db',
-        probe: async () => {
-          // Reads the schema page: the file itself, not just the open handle.
-          db.prepare('SELECT count(*) FROM sqlite_master').get();
-        },
-      },
-      ...(database.dialect === 'postgres' ? [{ name: 'postgres', probe: () => database.ping() }] : []),
+      // The configured database: PostgreSQL with DATABASE_URL, else the SQLite file.
+      { name: 'metadata-db', probe: () => database.ping() },
+      // Identities are still on the SQLite file (not yet moved onto src/persistence): probe it too when it is not the above.
+      ...(auth && database.dialect !== 'sqlite'
+        ? [
+            {
+              name: 'identity-db',
+              probe: async () => {
+                // Reads the schema page: the file itself, not just the open handle.
+                db.prepare('SELECT count(*) FROM sqlite_master').get();
+              },
+            },
+          ]
+        : []),
     ],
   });
   return {
@@ -145,10 +155,13 @@ async function openBlobStore(config: Config): Promise<{ store: BlobStore; close(
   return { store, close: () => undefined };
 }
 
-/** Upload sessions in Redis when `redis` is configured, else in the SQLite file. */
+/** The stores' tables, each store's own migrations (src/persistence/migration-runner.ts). */
+const STORE_MIGRATIONS = [METADATA_MIGRATIONS, UPLOAD_SESSION_MIGRATIONS, LOGIN_FAILURE_MIGRATIONS];
+
+/** Upload sessions in Redis when `redis` is configured, else in the database (PostgreSQL or the SQLite file). */
 async function openSessionStore(
   config: Config,
-  db: Database.Database,
+  database: StoreDatabase,
 ): Promise<{ store: UploadSessionStore; close(): Promise<void>; ping?(): Promise<void> }> {
   if (config.redis) {
     const { Redis } = await import('ioredis');
@@ -170,7 +183,7 @@ async function openSessionStore(
       },
     };
   }
-  const store = new SqliteUploadSessionStore(db);
+  const store = new SqlUploadSessionStore(database);
   return { store, close: () => store.close() };
 }
 

@@ -22,10 +22,14 @@ const { UploadService } = require(`${dist}/registry/upload-service.js`);
 const { FsBlobStore } = require(`${dist}/storage/fs/fs-blob-store.js`);
 const { S3BlobStore } = require(`${dist}/storage/s3/s3-blob-store.js`);
 const { createS3Client } = require(`${dist}/storage/s3/s3-client.js`);
-const { SqliteUploadSessionStore } = require(`${dist}/sessions/sqlite/sqlite-upload-session-store.js`);
+const { SqlUploadSessionStore } = require(`${dist}/sessions/sql/sql-upload-session-store.js`);
+const { UPLOAD_SESSION_MIGRATIONS } = require(`${dist}/sessions/sql/upload-session-migrations.js`);
 const { RedisUploadSessionStore } = require(`${dist}/sessions/redis/redis-upload-session-store.js`);
-const { openDatabase } = require(`${dist}/metadata/sqlite/database.js`);
-const { SqliteMetadataIndex } = require(`${dist}/metadata/sqlite/sqlite-metadata-index.js`);
+const { openDatabase } = require(`${dist}/persistence/sqlite-file.js`);
+const { SqlMetadataIndex } = require(`${dist}/metadata/sql/sql-metadata-index.js`);
+const { METADATA_MIGRATIONS } = require(`${dist}/metadata/sql/metadata-migrations.js`);
+const { SqliteDatabase } = require(`${dist}/persistence/sqlite-database.js`);
+const { migrate } = require(`${dist}/persistence/migration-runner.js`);
 const { createLogger } = require(`${dist}/log.js`);
 const { Redis } = require('ioredis');
 
@@ -77,12 +81,13 @@ async function push(uploads, repository) {
 
 const configurations = [];
 const dir = mkdtempSync(path.join(os.tmpdir(), 'berth-bench-'));
-const db = openDatabase(path.join(dir, 'berth.db'));
-const index = new SqliteMetadataIndex(db);
+const db = new SqliteDatabase(openDatabase(path.join(dir, 'berth.db')));
+await migrate(db, [METADATA_MIGRATIONS, UPLOAD_SESSION_MIGRATIONS]);
+const index = new SqlMetadataIndex(db);
 const log = createLogger('silent');
 const fs = new FsBlobStore(path.join(dir, 'storage'));
 await fs.init();
-const sqlite = new SqliteUploadSessionStore(db);
+const sqlite = new SqlUploadSessionStore(db);
 configurations.push(['fs + sqlite, native hash in process', fs, sqlite, 'process']);
 configurations.push(['fs + sqlite, resumable hash in session', fs, sqlite, 'session']);
 let redis = null;
@@ -137,5 +142,5 @@ for (const [name, rates] of results) {
 }
 redis?.quit();
 s3client?.destroy();
-db.close();
+await db.close();
 rmSync(dir, { recursive: true, force: true });

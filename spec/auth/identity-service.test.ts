@@ -6,7 +6,7 @@ import type { Account } from '../../src/auth/identity-store';
 import { actionsFromScopes, ANONYMOUS, type Principal } from '../../src/auth/principal';
 import { hashSecret } from '../../src/auth/secrets';
 import { SqliteIdentityStore } from '../../src/auth/sqlite/sqlite-identity-store';
-import { openDatabase } from '../../src/metadata/sqlite/database';
+import { openDatabase } from '../../src/persistence/sqlite-file';
 import type { ErrorCode } from '../../src/oci/errors';
 
 /** The management rules, one actor at a time: who may do what, and what each refusal is. */

@@ -5,7 +5,7 @@ import type { Principal } from '../../src/auth/principal';
 import { SqliteIdentityStore } from '../../src/auth/sqlite/sqlite-identity-store';
 import type { ManifestPushedEvent } from '../../src/events/registry-events';
 import { createLogger } from '../../src/log';
-import { openDatabase } from '../../src/metadata/sqlite/database';
+import { openDatabase } from '../../src/persistence/sqlite-file';
 
 /**
  * The linker reads an image config for its source label once per config digest: configs are

@@ -2,7 +2,7 @@ import request from 'supertest';
 import { DEFAULT_CONFIG } from '../../src/config';
 import { hashPassword } from '../../src/auth/secrets';
 import { SqliteIdentityStore } from '../../src/auth/sqlite/sqlite-identity-store';
-import { openDatabase } from '../../src/metadata/sqlite/database';
+import { openDatabase } from '../../src/persistence/sqlite-file';
 import { MediaType } from '../../src/oci/media-types';
 import { blob, descriptor, imageManifest, serialize, type TestBlob } from '../support/oci';
 import { startTestRegistry, type TestRegistry } from '../support/registry';

@@ -1,6 +1,6 @@
 import { SigningKeys } from '../../src/auth/signing-keys';
 import { SqliteIdentityStore } from '../../src/auth/sqlite/sqlite-identity-store';
-import { openDatabase } from '../../src/metadata/sqlite/database';
+import { openDatabase } from '../../src/persistence/sqlite-file';
 
 describe('SigningKeys', () => {
   const db = openDatabase(':memory:');

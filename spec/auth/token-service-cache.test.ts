@@ -14,7 +14,7 @@ import { hashSecret, newSecret } from '../../src/auth/secrets';
 import { SigningKeys } from '../../src/auth/signing-keys';
 import { SqliteIdentityStore } from '../../src/auth/sqlite/sqlite-identity-store';
 import { TokenService, type TokenServiceOptions } from '../../src/auth/token-service';
-import { openDatabase } from '../../src/metadata/sqlite/database';
+import { openDatabase } from '../../src/persistence/sqlite-file';
 
 const SCOPES = ['repository:alice/app:pull', 'registry:catalog:*'];
 

@@ -11,7 +11,7 @@ function session(overrides: Partial<UploadSession> = {}): UploadSession {
   return { id: randomUUID(), repository: 'team/app', offset: 0, startedAt: now, updatedAt: now, ...overrides };
 }
 
-/** The UploadSessionStore contract: every implementation (sqlite, memory, redis) runs exactly this suite. */
+/** The UploadSessionStore contract: every implementation (sql on SQLite and PostgreSQL, memory, redis) runs exactly this suite. */
 export function uploadSessionStoreContract(kind: string, harness: UploadSessionStoreHarness): void {
   describe(`UploadSessionStore contract: ${kind}`, () => {
     let store: UploadSessionStore;

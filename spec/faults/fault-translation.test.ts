@@ -1,9 +1,8 @@
 import { createServer, type Server } from 'node:net';
 import { Redis } from 'ioredis';
-import { openDatabase } from '../../src/metadata/sqlite/database';
+import { openSqliteStores } from '../support/sqlite-stores';
 import { asRedisFault } from '../../src/sessions/redis/redis-faults';
 import { RedisUploadSessionStore } from '../../src/sessions/redis/redis-upload-session-store';
-import { SqliteUploadSessionStore } from '../../src/sessions/sqlite/sqlite-upload-session-store';
 import { asS3Fault } from '../../src/storage/s3/s3-faults';
 import { localStorageFault, StorageFullError, StorageUnavailableError } from '../../src/storage/storage-faults';
 
@@ -29,16 +28,16 @@ describe('local storage faults (filesystem errno, SQLite codes)', () => {
   });
 
   it('a SQLite session store that cannot write reports an unavailable store', async () => {
-    const db = openDatabase(':memory:');
+    const sqlite = await openSqliteStores(':memory:');
     try {
-      const store = new SqliteUploadSessionStore(db);
+      const store = sqlite.sessions;
       await store.create(session);
-      db.pragma('query_only = 1');
+      sqlite.connection.pragma('query_only = 1');
       await expect(store.setOffset(session.id, 5, 2)).rejects.toBeInstanceOf(StorageUnavailableError);
       await expect(store.create({ ...session, id: 'a2' })).rejects.toBeInstanceOf(StorageUnavailableError);
       await expect(store.get(session.id)).resolves.toMatchObject({ offset: 0 });
     } finally {
-      db.close();
+      await sqlite.close();
     }
   });
 });

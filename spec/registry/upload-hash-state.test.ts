@@ -4,11 +4,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { createLogger } from '../../src/log';
-import { openDatabase } from '../../src/metadata/sqlite/database';
-import { SqliteMetadataIndex } from '../../src/metadata/sqlite/sqlite-metadata-index';
+import { openSqliteStores } from '../support/sqlite-stores';
+import type { UploadSessionStore } from '../../src/sessions/upload-session-store';
 import { UploadService } from '../../src/registry/upload-service';
 import type { HashingMode } from '../../src/registry/upload-hasher';
-import { SqliteUploadSessionStore } from '../../src/sessions/sqlite/sqlite-upload-session-store';
 import { FsBlobStore } from '../../src/storage/fs/fs-blob-store';
 
 function sha256(data: Buffer): string {
@@ -18,25 +17,25 @@ function sha256(data: Buffer): string {
 /** Each `replica()` is a new UploadService: nothing of the others' process-local state survives. */
 describe('UploadService hash state kept with the session', () => {
   let dir: string;
-  let db: ReturnType<typeof openDatabase>;
+  let sqlite: Awaited<ReturnType<typeof openSqliteStores>>;
   let blobs: FsBlobStore;
-  let sessions: SqliteUploadSessionStore;
+  let sessions: UploadSessionStore;
   let rereads: jest.SpyInstance;
   const replica = (hashing: HashingMode) =>
-    new UploadService(blobs, sessions, new SqliteMetadataIndex(db), createLogger('silent'), { sessionTtlMs: 60_000, hashing });
+    new UploadService(blobs, sessions, sqlite.index, createLogger('silent'), { sessionTtlMs: 60_000, hashing });
   const data = Buffer.from(Array.from({ length: 300_000 }, (_, i) => (i * 7919) % 251));
   const chunk = (from: number, to: number) => Readable.from([data.subarray(from, to)]);
 
   beforeEach(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'berth-hash-state-'));
-    db = openDatabase(path.join(dir, 'berth.db'));
+    sqlite = await openSqliteStores(path.join(dir, 'berth.db'));
     blobs = new FsBlobStore(path.join(dir, 'storage'));
     await blobs.init();
-    sessions = new SqliteUploadSessionStore(db);
+    sessions = sqlite.sessions;
     rereads = jest.spyOn(blobs, 'readUpload');
   });
-  afterEach(() => {
-    db.close();
+  afterEach(async () => {
+    await sqlite.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -70,7 +69,7 @@ describe('UploadService hash state kept with the session', () => {
   it('reports the staged bytes it reads back through onRehash, and none when the saved state continues', async () => {
     const counted: number[] = [];
     const counting = (hashing: HashingMode) =>
-      new UploadService(blobs, sessions, new SqliteMetadataIndex(db), createLogger('silent'), {
+      new UploadService(blobs, sessions, sqlite.index, createLogger('silent'), {
         sessionTtlMs: 60_000,
         hashing,
         onRehash: (bytes) => counted.push(bytes),

@@ -4,11 +4,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { createLogger } from '../../src/log';
-import { openDatabase } from '../../src/metadata/sqlite/database';
-import { SqliteMetadataIndex } from '../../src/metadata/sqlite/sqlite-metadata-index';
+import { openSqliteStores } from '../support/sqlite-stores';
+import type { MetadataIndex } from '../../src/metadata/metadata-index';
+import type { UploadSessionStore } from '../../src/sessions/upload-session-store';
 import { RegistryError } from '../../src/oci/errors';
 import { UploadService } from '../../src/registry/upload-service';
-import { SqliteUploadSessionStore } from '../../src/sessions/sqlite/sqlite-upload-session-store';
 import { FsBlobStore } from '../../src/storage/fs/fs-blob-store';
 
 function sha256(data: Buffer): string {
@@ -32,22 +32,21 @@ function cutOff(good: Buffer): Readable {
 
 describe('UploadService', () => {
   let dir: string;
-  let db: ReturnType<typeof openDatabase>;
+  let sqlite: Awaited<ReturnType<typeof openSqliteStores>>;
   let blobs: FsBlobStore;
-  let index: SqliteMetadataIndex;
-  let sessions: SqliteUploadSessionStore;
+  let index: MetadataIndex;
+  let sessions: UploadSessionStore;
   const make = () => new UploadService(blobs, sessions, index, createLogger('silent'), { sessionTtlMs: 60_000 });
 
   beforeEach(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'berth-uploads-'));
-    db = openDatabase(path.join(dir, 'berth.db'));
+    sqlite = await openSqliteStores(path.join(dir, 'berth.db'));
     blobs = new FsBlobStore(path.join(dir, 'storage'));
     await blobs.init();
-    index = new SqliteMetadataIndex(db);
-    sessions = new SqliteUploadSessionStore(db);
+    ({ index, sessions } = sqlite);
   });
-  afterEach(() => {
-    db.close();
+  afterEach(async () => {
+    await sqlite.close();
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -1,23 +1,34 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
-import { openDatabase } from '../../src/metadata/sqlite/database';
-import { SqliteUploadSessionStore } from '../../src/sessions/sqlite/sqlite-upload-session-store';
+import { migrate } from '../../src/persistence/migration-runner';
+import { SqlUploadSessionStore } from '../../src/sessions/sql/sql-upload-session-store';
+import { UPLOAD_SESSION_MIGRATIONS } from '../../src/sessions/sql/upload-session-migrations';
+import { createTestDatabase, type TestDatabase } from '../persistence/support/test-databases';
 
-describe('SqliteUploadSessionStore locks held by a dead process', () => {
-  const db = openDatabase(':memory:');
-  const store = new SqliteUploadSessionStore(db);
-  afterAll(() => db.close());
+const now = Date.now();
+const session = (id: string) => ({ id, repository: 'r', offset: 0, startedAt: now, updatedAt: now });
 
-  const now = Date.now();
-  const session = (id: string) => ({ id, repository: 'r', offset: 0, startedAt: now, updatedAt: now });
+/** A process that ran on this host and has exited: its PID names no process now. */
+function deadPid(): number {
+  const child = spawnSync(process.execPath, ['-e', '0']);
+  expect(child.status).toBe(0);
+  return child.pid;
+}
+
+describe('SqlUploadSessionStore on SQLite: locks held by a dead process', () => {
+  let t: TestDatabase;
+  let store: SqlUploadSessionStore;
+  beforeAll(async () => {
+    t = await createTestDatabase('sqlite');
+    await migrate(t.db, [UPLOAD_SESSION_MIGRATIONS]);
+    store = new SqlUploadSessionStore(t.db);
+  });
+  afterAll(() => t.dispose());
 
   it('takes over at once from a holder on this host whose process is gone (kill -9 and restart)', async () => {
-    const child = spawnSync(process.execPath, ['-e', '0']);
-    expect(child.status).toBe(0);
-    const deadPid = child.pid;
     await store.create(session('s1'));
-    expect(await store.tryLock('s1', `${os.hostname()}/${deadPid}/old`, 60_000)).toBe(true);
+    expect(await store.tryLock('s1', `${os.hostname()}/${deadPid()}/old`, 60_000)).toBe(true);
     expect(await store.tryLock('s1', `${os.hostname()}/${process.pid}/new`, 60_000)).toBe(true);
   });
 
@@ -46,5 +57,24 @@ describe('SqliteUploadSessionStore locks held by a dead process', () => {
     await store.create(session('s3'));
     expect(await store.tryLock('s3', `elsewhere/1/a`, 60_000)).toBe(true);
     expect(await store.tryLock('s3', `${os.hostname()}/${process.pid}/b`, 60_000)).toBe(false);
+  });
+});
+
+describe('SqlUploadSessionStore on PostgreSQL: locks only expire', () => {
+  let t: TestDatabase;
+  let store: SqlUploadSessionStore;
+  beforeAll(async () => {
+    t = await createTestDatabase('postgres');
+    await migrate(t.db, [UPLOAD_SESSION_MIGRATIONS]);
+    store = new SqlUploadSessionStore(t.db);
+  });
+  afterAll(() => t.dispose());
+
+  it('does not take over from a holder named after a gone local PID (it may name another host), only once its lock expired', async () => {
+    await store.create(session('p1'));
+    expect(await store.tryLock('p1', `${os.hostname()}/${deadPid()}/old`, 300)).toBe(true);
+    expect(await store.tryLock('p1', `${os.hostname()}/${process.pid}/new`, 60_000)).toBe(false);
+    await new Promise((r) => setTimeout(r, 400));
+    expect(await store.tryLock('p1', `${os.hostname()}/${process.pid}/new`, 60_000)).toBe(true);
   });
 });

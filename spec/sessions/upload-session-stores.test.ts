@@ -1,8 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { openDatabase } from '../../src/metadata/sqlite/database';
 import { MemoryUploadSessionStore } from '../../src/sessions/memory/memory-upload-session-store';
-import { SqliteUploadSessionStore } from '../../src/sessions/sqlite/sqlite-upload-session-store';
+import { SqlUploadSessionStore } from '../../src/sessions/sql/sql-upload-session-store';
+import { UPLOAD_SESSION_MIGRATIONS } from '../../src/sessions/sql/upload-session-migrations';
+import type { UploadSessionStore } from '../../src/sessions/upload-session-store';
+import { migrate } from '../../src/persistence/migration-runner';
+import { createTestDatabase, DIALECTS, type TestDatabase } from '../persistence/support/test-databases';
 import { RedisUploadSessionStore } from '../../src/sessions/redis/redis-upload-session-store';
 import { requiredEnv } from '../support/scale-out';
 import { uploadSessionStoreContract } from '../contracts/upload-session-store.contract';
@@ -12,19 +15,22 @@ uploadSessionStoreContract('memory', {
   destroy: async (store) => store.close(),
 });
 
-const dbs = new WeakMap<object, ReturnType<typeof openDatabase>>();
-uploadSessionStoreContract('sqlite', {
-  async create() {
-    const db = openDatabase(':memory:');
-    const store = new SqliteUploadSessionStore(db);
-    dbs.set(store, db);
-    return store;
-  },
-  async destroy(store) {
-    await store.close();
-    dbs.get(store)?.close();
-  },
-});
+for (const dialect of DIALECTS) {
+  const opened = new WeakMap<UploadSessionStore, TestDatabase>();
+  uploadSessionStoreContract(`sql on ${dialect}`, {
+    async create() {
+      const t = await createTestDatabase(dialect);
+      await migrate(t.db, [UPLOAD_SESSION_MIGRATIONS]);
+      const store = new SqlUploadSessionStore(t.db);
+      opened.set(store, t);
+      return store;
+    },
+    async destroy(store) {
+      await store.close();
+      await opened.get(store)?.dispose();
+    },
+  });
+}
 
 const redisClients = new WeakMap<object, { redis: Redis; prefix: string }>();
 uploadSessionStoreContract('redis', {

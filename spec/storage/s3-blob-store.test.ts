@@ -6,8 +6,7 @@ import { Readable } from 'node:stream';
 import { ListMultipartUploadsCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import request from 'supertest';
 import { createLogger } from '../../src/log';
-import { openDatabase } from '../../src/metadata/sqlite/database';
-import { SqliteMetadataIndex } from '../../src/metadata/sqlite/sqlite-metadata-index';
+import { openSqliteStores } from '../support/sqlite-stores';
 import { createRegistry } from '../../src/composition-root';
 import { UploadService } from '../../src/registry/upload-service';
 import { MemoryUploadSessionStore } from '../../src/sessions/memory/memory-upload-session-store';
@@ -66,11 +65,11 @@ describe('S3BlobStore on a real S3 server', () => {
   let prefix: string;
   let store: S3BlobStore;
   let dir: string;
-  let db: ReturnType<typeof openDatabase>;
+  let sqlite: Awaited<ReturnType<typeof openSqliteStores>>;
 
   /** An upload service as one replica would run it: sessions shared through `sessions`. */
   const service = (sessions: MemoryUploadSessionStore, sessionTtlMs = 60_000) =>
-    new UploadService(store, sessions, new SqliteMetadataIndex(db), createLogger('silent'), {
+    new UploadService(store, sessions, sqlite.index, createLogger('silent'), {
       sessionTtlMs,
       hashing: 'session',
     });
@@ -84,15 +83,15 @@ describe('S3BlobStore on a real S3 server', () => {
     return (out.Contents ?? []).map((o) => o.Key ?? '');
   }
 
-  beforeEach(() => {
+  beforeEach(async () => {
     client = testS3Client();
     prefix = `spec-${randomUUID()}/`;
     store = newStore(client, prefix);
     dir = mkdtempSync(path.join(os.tmpdir(), 'berth-s3-'));
-    db = openDatabase(path.join(dir, 'berth.db'));
+    sqlite = await openSqliteStores(path.join(dir, 'berth.db'));
   });
-  afterEach(() => {
-    db.close();
+  afterEach(async () => {
+    await sqlite.close();
     rmSync(dir, { recursive: true, force: true });
     client.destroy();
   });

@@ -5,15 +5,13 @@ import path from 'node:path';
 import request from 'supertest';
 import { createHttpApp } from '../../src/http/app';
 import { createLogger } from '../../src/log';
-import { openDatabase } from '../../src/metadata/sqlite/database';
-import { SqliteMetadataIndex } from '../../src/metadata/sqlite/sqlite-metadata-index';
 import type { MetadataIndex } from '../../src/metadata/metadata-index';
 import { BlobService } from '../../src/registry/blob-service';
 import { ListingService } from '../../src/registry/listing-service';
 import { ManifestService } from '../../src/registry/manifest-service';
 import { ReferrerService } from '../../src/registry/referrer-service';
 import { UploadService } from '../../src/registry/upload-service';
-import { SqliteUploadSessionStore } from '../../src/sessions/sqlite/sqlite-upload-session-store';
+import { openSqliteStores } from './sqlite-stores';
 import type { UploadSessionStore } from '../../src/sessions/upload-session-store';
 import type { BlobStore } from '../../src/storage/blob-store';
 import { FsBlobStore } from '../../src/storage/fs/fs-blob-store';
@@ -53,9 +51,8 @@ export interface FaultRegistry {
 export async function startFaultRegistry(storage: FaultStorage = 'fs'): Promise<FaultRegistry> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'berth-faults-'));
   const storageRoot = path.join(dataDir, 'storage');
-  const db = openDatabase(path.join(dataDir, 'berth.db'));
-  const index = new SqliteMetadataIndex(db);
-  const sessions = new SqliteUploadSessionStore(db);
+  const sqlite = await openSqliteStores(path.join(dataDir, 'berth.db'));
+  const { index, sessions } = sqlite;
   const log = createLogger('silent');
   const faults = new FaultSwitch();
   let blobs: BlobStore;
@@ -125,7 +122,7 @@ export async function startFaultRegistry(storage: FaultStorage = 'fs'): Promise<
     async close() {
       await uploads.settle(5_000);
       await index.close();
-      db.close();
+      await sqlite.close();
       await closeStorage();
       rmSync(dataDir, { recursive: true, force: true });
     },

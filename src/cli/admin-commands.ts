@@ -10,7 +10,7 @@ import { parseRepositoryPath } from '../auth/management/names';
 import { SigningKeys } from '../auth/signing-keys';
 import { SqliteIdentityStore } from '../auth/sqlite/sqlite-identity-store';
 import { ConfigError, loadConfig } from '../config';
-import { openDatabase } from '../metadata/sqlite/database';
+import { openDatabase } from '../persistence/sqlite-file';
 import { RegistryError } from '../oci/errors';
 
 /** What a command reads and writes, so tests can run commands without a process. */

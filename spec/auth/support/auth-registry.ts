@@ -8,7 +8,7 @@ import type { Account, AccessTokenRecord, IdentityStore } from '../../../src/aut
 import { hashPassword, hashSecret, newSecret } from '../../../src/auth/secrets';
 import { SqliteIdentityStore } from '../../../src/auth/sqlite/sqlite-identity-store';
 import { createLogger } from '../../../src/log';
-import { openDatabase } from '../../../src/metadata/sqlite/database';
+import { openDatabase } from '../../../src/persistence/sqlite-file';
 import { createRegistry, type Registry } from '../../../src/composition-root';
 import { testConfig } from '../../support/registry';
 

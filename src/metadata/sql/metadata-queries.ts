@@ -1,0 +1,50 @@
+/**
+ * The metadata index's SQL, one text for both dialects (`?` placeholders).
+ * Named here, apart from the store, so the query-plan test
+ * (spec/metadata/metadata-query-plans.test.ts) explains exactly what runs.
+ */
+const MANIFEST_COLUMNS =
+  'm.digest, m.media_type, m.size, m.artifact_type, m.config_digest, m.config_media_type, m.subject, m.annotations, m.created_at';
+
+/** A repository holds content while it has a manifest or a linked blob: the catalog and tag listings agree on that. */
+const HAS_CONTENT =
+  '(EXISTS (SELECT 1 FROM manifests m WHERE m.repository_id = r.id) OR EXISTS (SELECT 1 FROM repository_blobs l WHERE l.repository_id = r.id))';
+
+export const METADATA_QUERIES = {
+  repositoryId: 'SELECT id FROM repositories WHERE name = ?',
+  insertRepository: 'INSERT INTO repositories (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING',
+  insertBlob: 'INSERT INTO blobs (digest, size, created_at) VALUES (?, ?, ?) ON CONFLICT (digest) DO NOTHING',
+  insertLink:
+    'INSERT INTO repository_blobs (repository_id, digest, created_at) VALUES (?, ?, ?) ON CONFLICT (repository_id, digest) DO NOTHING',
+  linkedSize: `SELECT b.size FROM repositories r JOIN repository_blobs l ON l.repository_id = r.id
+     JOIN blobs b ON b.digest = l.digest WHERE r.name = ? AND l.digest = ?`,
+  isLinked: 'SELECT 1 AS one FROM repository_blobs WHERE repository_id = ? AND digest = ?',
+  deleteLink: 'DELETE FROM repository_blobs WHERE repository_id = ? AND digest = ?',
+  blobReferrers: "SELECT manifest_digest FROM manifest_references WHERE repository_id = ? AND kind = 'blob' AND digest = ? LIMIT 10",
+  manifestReferrers:
+    "SELECT manifest_digest FROM manifest_references WHERE repository_id = ? AND kind = 'manifest' AND digest = ? LIMIT 10",
+  hasManifest: 'SELECT 1 AS one FROM manifests WHERE repository_id = ? AND digest = ?',
+  insertContent: 'INSERT INTO manifest_contents (digest, content) VALUES (?, ?) ON CONFLICT (digest) DO NOTHING',
+  insertManifest: `INSERT INTO manifests (repository_id, digest, media_type, size, artifact_type, config_digest,
+     config_media_type, subject, annotations, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (repository_id, digest) DO NOTHING`,
+  insertReference: `INSERT INTO manifest_references (repository_id, manifest_digest, kind, digest) VALUES (?, ?, ?, ?)
+     ON CONFLICT (repository_id, manifest_digest, kind, digest) DO NOTHING`,
+  upsertTag: `INSERT INTO tags (repository_id, name, manifest_digest, updated_at) VALUES (?, ?, ?, ?)
+     ON CONFLICT (repository_id, name) DO UPDATE SET manifest_digest = excluded.manifest_digest, updated_at = excluded.updated_at`,
+  getManifest: `SELECT ${MANIFEST_COLUMNS}, c.content FROM repositories r JOIN manifests m ON m.repository_id = r.id
+     JOIN manifest_contents c ON c.digest = m.digest WHERE r.name = ? AND m.digest = ?`,
+  statManifest: `SELECT ${MANIFEST_COLUMNS} FROM repositories r JOIN manifests m ON m.repository_id = r.id
+     WHERE r.name = ? AND m.digest = ?`,
+  resolveTag: 'SELECT t.manifest_digest FROM repositories r JOIN tags t ON t.repository_id = r.id WHERE r.name = ? AND t.name = ?',
+  deleteManifest: 'DELETE FROM manifests WHERE repository_id = ? AND digest = ?',
+  contentInUse: 'SELECT 1 AS one FROM manifests WHERE digest = ? LIMIT 1',
+  deleteContent: 'DELETE FROM manifest_contents WHERE digest = ?',
+  deleteTag: 'DELETE FROM tags WHERE repository_id = (SELECT id FROM repositories WHERE name = ?) AND name = ?',
+  listTags: `SELECT t.name FROM repositories r JOIN tags t ON t.repository_id = r.id
+     WHERE r.name = ? AND t.name > ? ORDER BY t.name LIMIT ?`,
+  hasContent: `SELECT 1 AS one FROM repositories r WHERE r.name = ? AND ${HAS_CONTENT}`,
+  listRepositories: `SELECT r.name FROM repositories r WHERE r.name > ? AND ${HAS_CONTENT} ORDER BY r.name LIMIT ?`,
+  referrers: `SELECT ${MANIFEST_COLUMNS} FROM repositories r JOIN manifests m ON m.repository_id = r.id
+     WHERE r.name = ? AND m.subject = ? ORDER BY m.created_at, m.digest`,
+} as const;

@@ -1,0 +1,185 @@
+import type { Database, Queryable } from '../../persistence/database';
+import type { ManifestReference } from '../../oci/manifest';
+import {
+  MissingReferenceError,
+  type DeleteOutcome,
+  type ManifestRecord,
+  type MetadataIndex,
+  type Page,
+  type PutManifestInput,
+  type ReferrerRecord,
+  type StoredManifest,
+} from '../metadata-index';
+import { METADATA_QUERIES as Q } from './metadata-queries';
+
+interface ManifestRow {
+  digest: string;
+  media_type: string;
+  size: number;
+  artifact_type: string | null;
+  config_digest: string | null;
+  config_media_type: string | null;
+  subject: string | null;
+  annotations: string | null;
+  created_at: number;
+}
+
+/**
+ * The metadata index on SQLite or PostgreSQL (tables: METADATA_MIGRATIONS).
+ * Each mutation is one transaction that checks its invariants inside it, so
+ * two replicas racing (a manifest put against an unlink of a blob it needs)
+ * cannot leave a manifest whose references are gone: SQLite serialises the
+ * writers, PostgreSQL runs them SERIALIZABLE and retries the loser.
+ */
+export class SqlMetadataIndex implements MetadataIndex {
+  constructor(private readonly db: Database) {}
+
+  async linkBlob(repository: string, digest: string, size: number): Promise<void> {
+    const now = Date.now();
+    await this.db.transaction(async (tx) => {
+      const repoId = await ensureRepository(tx, repository, now);
+      await tx.run(Q.insertBlob, [digest, size, now]);
+      await tx.run(Q.insertLink, [repoId, digest, now]);
+    });
+  }
+
+  async linkedBlobSize(repository: string, digest: string): Promise<number | null> {
+    return (await this.db.get<{ size: number }>(Q.linkedSize, [repository, digest]))?.size ?? null;
+  }
+
+  async unlinkBlob(repository: string, digest: string): Promise<DeleteOutcome> {
+    return this.db.transaction(async (tx): Promise<DeleteOutcome> => {
+      const repoId = await repositoryId(tx, repository);
+      if (repoId === null || !(await tx.get(Q.isLinked, [repoId, digest]))) return { status: 'unknown' };
+      const by = await referrersOf(tx, Q.blobReferrers, repoId, digest);
+      if (by.length > 0) return { status: 'referenced', by };
+      await tx.run(Q.deleteLink, [repoId, digest]);
+      return { status: 'deleted' };
+    });
+  }
+
+  async putManifest(input: PutManifestInput): Promise<void> {
+    const { record, content, references, tag } = input;
+    await this.db.transaction(async (tx) => {
+      const repoId = await ensureRepository(tx, record.repository, record.createdAt);
+      for (const ref of references) await assertPresent(tx, repoId, ref);
+      await tx.run(Q.insertContent, [record.digest, content]);
+      await tx.run(Q.insertManifest, [
+        repoId,
+        record.digest,
+        record.mediaType,
+        record.size,
+        record.artifactType,
+        record.configDigest,
+        record.configMediaType,
+        record.subject,
+        record.annotations ? JSON.stringify(record.annotations) : null,
+        record.createdAt,
+      ]);
+      for (const ref of references) await tx.run(Q.insertReference, [repoId, record.digest, ref.kind, ref.digest]);
+      if (tag !== undefined) await tx.run(Q.upsertTag, [repoId, tag, record.digest, record.createdAt]);
+    });
+  }
+
+  async getManifest(repository: string, digest: string): Promise<StoredManifest | null> {
+    const row = await this.db.get<ManifestRow & { content: Buffer }>(Q.getManifest, [repository, digest]);
+    return row ? { ...toRecord(repository, row), content: row.content } : null;
+  }
+
+  async statManifest(repository: string, digest: string): Promise<ManifestRecord | null> {
+    const row = await this.db.get<ManifestRow>(Q.statManifest, [repository, digest]);
+    return row ? toRecord(repository, row) : null;
+  }
+
+  async resolveTag(repository: string, tag: string): Promise<string | null> {
+    return (await this.db.get<{ manifest_digest: string }>(Q.resolveTag, [repository, tag]))?.manifest_digest ?? null;
+  }
+
+  async deleteManifest(repository: string, digest: string): Promise<DeleteOutcome> {
+    return this.db.transaction(async (tx): Promise<DeleteOutcome> => {
+      const repoId = await repositoryId(tx, repository);
+      if (repoId === null || !(await tx.get(Q.hasManifest, [repoId, digest]))) return { status: 'unknown' };
+      const by = await referrersOf(tx, Q.manifestReferrers, repoId, digest);
+      if (by.length > 0) return { status: 'referenced', by };
+      // Tags and outgoing references go with it (ON DELETE CASCADE).
+      await tx.run(Q.deleteManifest, [repoId, digest]);
+      if (!(await tx.get(Q.contentInUse, [digest]))) await tx.run(Q.deleteContent, [digest]);
+      return { status: 'deleted' };
+    });
+  }
+
+  async deleteTag(repository: string, tag: string): Promise<boolean> {
+    return (await this.db.run(Q.deleteTag, [repository, tag])).changes > 0;
+  }
+
+  async repositoryExists(repository: string): Promise<boolean> {
+    return (await this.db.get(Q.hasContent, [repository])) !== undefined;
+  }
+
+  async listTags(repository: string, page: Page): Promise<string[]> {
+    const rows = await this.db.all<{ name: string }>(Q.listTags, [repository, page.last ?? '', page.limit]);
+    return rows.map((r) => r.name);
+  }
+
+  async listRepositories(page: Page): Promise<string[]> {
+    const rows = await this.db.all<{ name: string }>(Q.listRepositories, [page.last ?? '', page.limit]);
+    return rows.map((r) => r.name);
+  }
+
+  async listReferrers(repository: string, subject: string, artifactType?: string): Promise<ReferrerRecord[]> {
+    const rows = await this.db.all<ManifestRow>(Q.referrers, [repository, subject]);
+    const records = rows.map((row) => ({
+      digest: row.digest,
+      mediaType: row.media_type,
+      size: row.size,
+      artifactType: row.artifact_type,
+      configMediaType: row.config_media_type,
+      annotations: parseAnnotations(row.annotations),
+    }));
+    if (artifactType === undefined) return records;
+    return records.filter((r) => (r.artifactType ?? r.configMediaType) === artifactType);
+  }
+
+  async close(): Promise<void> {
+    // The database is owned by whoever connected it.
+  }
+}
+
+async function repositoryId(tx: Queryable, name: string): Promise<number | null> {
+  return (await tx.get<{ id: number }>(Q.repositoryId, [name]))?.id ?? null;
+}
+
+async function ensureRepository(tx: Queryable, name: string, now: number): Promise<number> {
+  await tx.run(Q.insertRepository, [name, now]);
+  const id = await repositoryId(tx, name);
+  if (id === null) throw new Error(`repository ${name} vanished inside its own transaction`);
+  return id;
+}
+
+async function assertPresent(tx: Queryable, repoId: number, ref: ManifestReference): Promise<void> {
+  const present = await tx.get(ref.kind === 'blob' ? Q.isLinked : Q.hasManifest, [repoId, ref.digest]);
+  if (!present) throw new MissingReferenceError(ref);
+}
+
+async function referrersOf(tx: Queryable, sql: string, repoId: number, digest: string): Promise<string[]> {
+  return (await tx.all<{ manifest_digest: string }>(sql, [repoId, digest])).map((r) => r.manifest_digest);
+}
+
+function parseAnnotations(text: string | null): Record<string, string> | null {
+  return text ? (JSON.parse(text) as Record<string, string>) : null;
+}
+
+function toRecord(repository: string, row: ManifestRow): ManifestRecord {
+  return {
+    repository,
+    digest: row.digest,
+    mediaType: row.media_type,
+    size: row.size,
+    artifactType: row.artifact_type,
+    configDigest: row.config_digest,
+    configMediaType: row.config_media_type,
+    subject: row.subject,
+    annotations: parseAnnotations(row.annotations),
+    createdAt: row.created_at,
+  };
+}
