@@ -6,9 +6,14 @@
 const MANIFEST_COLUMNS =
   'm.digest, m.media_type, m.size, m.artifact_type, m.config_digest, m.config_media_type, m.subject, m.annotations, m.created_at';
 
-/** A repository holds content while it has a manifest or a linked blob: the catalog and tag listings agree on that. */
+/**
+ * A repository holds content while it has a manifest or a linked blob: the catalog and tag listings agree on that.
+ * One EXISTS over a UNION ALL, not two OR'ed: PostgreSQL turns OR'ed EXISTS into hashed subplans that read
+ * all of manifests and repository_blobs per catalog page (seen in EXPLAIN on 3k repositories); this form
+ * stays a per-repository primary-key probe on both databases (spec/metadata/metadata-query-plans.test.ts).
+ */
 const HAS_CONTENT =
-  '(EXISTS (SELECT 1 FROM manifests m WHERE m.repository_id = r.id) OR EXISTS (SELECT 1 FROM repository_blobs l WHERE l.repository_id = r.id))';
+  'EXISTS (SELECT 1 FROM manifests m WHERE m.repository_id = r.id UNION ALL SELECT 1 FROM repository_blobs l WHERE l.repository_id = r.id)';
 
 export const METADATA_QUERIES = {
   repositoryId: 'SELECT id FROM repositories WHERE name = ?',
@@ -41,8 +46,9 @@ export const METADATA_QUERIES = {
   contentInUse: 'SELECT 1 AS one FROM manifests WHERE digest = ? LIMIT 1',
   deleteContent: 'DELETE FROM manifest_contents WHERE digest = ?',
   deleteTag: 'DELETE FROM tags WHERE repository_id = (SELECT id FROM repositories WHERE name = ?) AND name = ?',
-  listTags: `SELECT t.name FROM repositories r JOIN tags t ON t.repository_id = r.id
-     WHERE r.name = ? AND t.name > ? ORDER BY t.name LIMIT ?`,
+  // The repository as a scalar subquery, not a join: PostgreSQL then reads the tags in primary-key order
+  // from \`last\` on, instead of sorting every tag of the repository (a join loses the order).
+  listTags: 'SELECT name FROM tags WHERE repository_id = (SELECT id FROM repositories WHERE name = ?) AND name > ? ORDER BY name LIMIT ?',
   hasContent: `SELECT 1 AS one FROM repositories r WHERE r.name = ? AND ${HAS_CONTENT}`,
   listRepositories: `SELECT r.name FROM repositories r WHERE r.name > ? AND ${HAS_CONTENT} ORDER BY r.name LIMIT ?`,
   referrers: `SELECT ${MANIFEST_COLUMNS} FROM repositories r JOIN manifests m ON m.repository_id = r.id

@@ -1,0 +1,94 @@
+import { METADATA_MIGRATIONS } from '../../src/metadata/sql/metadata-migrations';
+import { METADATA_QUERIES as Q } from '../../src/metadata/sql/metadata-queries';
+import type { Database, Dialect, SqlValue } from '../../src/persistence/database';
+import { migrate } from '../../src/persistence/migration-runner';
+import { createTestDatabase, DIALECTS, type TestDatabase } from '../persistence/support/test-databases';
+
+const REPOSITORIES = 3_000;
+const TAGS_IN_ONE = 5_000;
+
+/**
+ * Enough rows that a planner choosing a full scan would show it (PostgreSQL
+ * picks a sequential scan over an index on a table of a few pages): 3k
+ * repositories each with a linked blob and a manifest tagged `latest`, and 5k more tags in repo1.
+ */
+const FILL: Record<Dialect, string> = {
+  sqlite: `
+    INSERT INTO repositories (id, name, created_at)
+      WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < ${REPOSITORIES}) SELECT i, 'repo' || i, 0 FROM s;
+    INSERT INTO manifest_contents (digest, content) SELECT 'sha256:m' || id, x'7b7d' FROM repositories;
+    INSERT INTO manifests (repository_id, digest, media_type, size, created_at) SELECT id, 'sha256:m' || id, 'x', 2, 0 FROM repositories;
+    INSERT INTO tags (repository_id, name, manifest_digest, updated_at) SELECT id, 'latest', 'sha256:m' || id, 0 FROM repositories;
+    INSERT INTO blobs (digest, size, created_at) SELECT 'sha256:b' || id, 1, 0 FROM repositories;
+    INSERT INTO repository_blobs (repository_id, digest, created_at) SELECT id, 'sha256:b' || id, 0 FROM repositories;
+    INSERT INTO tags (repository_id, name, manifest_digest, updated_at)
+      WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < ${TAGS_IN_ONE}) SELECT 1, 'v' || i, 'sha256:m1', 0 FROM s;
+    ANALYZE;
+  `,
+  postgres: `
+    INSERT INTO repositories (id, name, created_at) SELECT i, 'repo' || i, 0 FROM generate_series(1, ${REPOSITORIES}) i;
+    INSERT INTO manifest_contents (digest, content) SELECT 'sha256:m' || id, '\\x7b7d'::bytea FROM repositories;
+    INSERT INTO manifests (repository_id, digest, media_type, size, created_at) SELECT id, 'sha256:m' || id, 'x', 2, 0 FROM repositories;
+    INSERT INTO tags (repository_id, name, manifest_digest, updated_at) SELECT id, 'latest', 'sha256:m' || id, 0 FROM repositories;
+    INSERT INTO blobs (digest, size, created_at) SELECT 'sha256:b' || id, 1, 0 FROM repositories;
+    INSERT INTO repository_blobs (repository_id, digest, created_at) SELECT id, 'sha256:b' || id, 0 FROM repositories;
+    INSERT INTO tags (repository_id, name, manifest_digest, updated_at) SELECT 1, 'v' || i, 'sha256:m1', 0 FROM generate_series(1, ${TAGS_IN_ONE}) i;
+    ANALYZE;
+  `,
+};
+
+/** The requests whose cost must not grow with the registry, and the queries each runs. */
+const HOT_QUERIES: Array<[string, string, SqlValue[]]> = [
+  ['manifest GET by tag: resolve the tag', Q.resolveTag, ['repo1500', 'latest']],
+  ['manifest GET by digest (and by tag, once resolved)', Q.getManifest, ['repo1500', 'sha256:m1500']],
+  ['manifest HEAD', Q.statManifest, ['repo1500', 'sha256:m1500']],
+  ['tags-list page', Q.listTags, ['repo1', 'v2500', 100]],
+  ['catalog page', Q.listRepositories, ['repo1500', 100]],
+  ['repository exists', Q.hasContent, ['repo1500']],
+];
+
+/** Plan steps that read a whole table or sort a whole result: what makes a request's cost grow with the data. */
+async function fullScans(db: Database, sql: string, params: SqlValue[]): Promise<string[]> {
+  if (db.dialect === 'sqlite') {
+    const plan = await db.all<{ detail: string }>(`EXPLAIN QUERY PLAN ${sql}`, params);
+    return plan.map((p) => p.detail).filter((d) => /^SCAN /.test(d) || /TEMP B-TREE/.test(d));
+  }
+  const [row] = await db.all<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>(`EXPLAIN (FORMAT JSON) ${sql}`, params);
+  const bad: string[] = [];
+  const walk = (node: PlanNode) => {
+    if (node['Node Type'] === 'Seq Scan' || node['Node Type'] === 'Sort') bad.push(`${node['Node Type']} ${node['Relation Name'] ?? ''}`);
+    for (const child of node.Plans ?? []) walk(child);
+  };
+  walk(row!['QUERY PLAN'][0]!.Plan);
+  return bad;
+}
+
+interface PlanNode {
+  'Node Type': string;
+  'Relation Name'?: string;
+  Plans?: PlanNode[];
+}
+
+for (const dialect of DIALECTS) {
+  describe(`metadata index query plans on ${dialect}`, () => {
+    let t: TestDatabase;
+    beforeAll(async () => {
+      t = await createTestDatabase(dialect);
+      await migrate(t.db, [METADATA_MIGRATIONS]);
+      await t.db.exec(FILL[dialect]);
+    });
+    afterAll(() => t.dispose());
+
+    it.each(HOT_QUERIES)('%s uses indexes, no full scan or sort', async (_name, sql, params) => {
+      expect(await fullScans(t.db, sql, params)).toEqual([]);
+    });
+
+    it('answers them right on the filled tables (the plans above are of working queries)', async () => {
+      expect(await t.db.get(Q.resolveTag, ['repo1500', 'latest'])).toEqual({ manifest_digest: 'sha256:m1500' });
+      const page = await t.db.all<{ name: string }>(Q.listTags, ['repo1', 'v2500', 3]);
+      expect(page.map((r) => r.name)).toEqual(['v2501', 'v2502', 'v2503']);
+      const catalog = await t.db.all<{ name: string }>(Q.listRepositories, ['repo1500', 2]);
+      expect(catalog.map((r) => r.name)).toEqual(['repo1501', 'repo1502']);
+    });
+  });
+}
