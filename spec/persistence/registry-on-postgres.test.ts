@@ -1,3 +1,4 @@
+import BetterSqlite3 from 'better-sqlite3';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -6,6 +7,7 @@ import { Pool } from 'pg';
 import request from 'supertest';
 import { createLogger } from '../../src/log';
 import { createRegistry, type Registry } from '../../src/composition-root';
+import { pushImage, startUpload } from '../support/http';
 import { testConfig } from '../support/registry';
 
 const SERVICES = path.join(__dirname, '..', '..', 'conformance', 'services.sh');
@@ -52,6 +54,47 @@ describe('the registry with DATABASE_URL', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
+  it('keeps the index and upload sessions in PostgreSQL, and none of their tables in the SQLite file', async () => {
+    registry = await createRegistry({ ...testConfig(dataDir), database: { url: pg.url } }, createLogger('silent'));
+    const http = request(registry.app);
+    const pushed = await pushImage(http, 'team/app', 'v1');
+    const location = await startUpload(http, 'team/app');
+    await http.patch(location).set('Content-Type', 'application/octet-stream').send(Buffer.from('half')).expect(202);
+
+    const admin = new Pool({ connectionString: pg.url, max: 1 });
+    try {
+      const q = async (sql: string) => (await admin.query(sql)).rows;
+      expect(await q("SELECT r.name FROM repositories r WHERE r.name = 'team/app'")).toEqual([{ name: 'team/app' }]);
+      expect(
+        await q("SELECT t.name, t.manifest_digest FROM tags t JOIN repositories r ON r.id = t.repository_id WHERE r.name = 'team/app'"),
+      ).toEqual([{ name: 'v1', manifest_digest: pushed.digest }]);
+      expect(await q('SELECT digest FROM repository_blobs ORDER BY digest')).toEqual(
+        [pushed.config.digest, pushed.layer.digest].sort().map((digest) => ({ digest })),
+      );
+      expect(
+        await q('SELECT repository, CAST("offset" AS INTEGER) AS offset FROM upload_sessions WHERE repository = \'team/app\''),
+      ).toEqual([{ repository: 'team/app', offset: 4 }]);
+    } finally {
+      await admin.end();
+    }
+    const got = await http.get('/v2/team/app/manifests/v1').expect(200);
+    expect(got.headers['docker-content-digest']).toBe(pushed.digest);
+
+    await registry.close();
+    registry = undefined;
+    const file = new BetterSqlite3(path.join(dataDir, 'berth.db'), { readonly: true });
+    try {
+      const tables = file
+        .prepare(
+          "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('repositories', 'manifests', 'tags', 'blobs', 'upload_sessions')",
+        )
+        .all();
+      expect(tables).toEqual([]);
+    } finally {
+      file.close();
+    }
+  });
+
   it('counts failed logins in PostgreSQL and probes it in /readyz: 200, then 503 naming it once it is down', async () => {
     const base = testConfig(dataDir);
     const config = { ...base, database: { url: pg.url }, auth: { ...base.auth, mode: 'token' as const, adminPassword: 'admin-password' } };
@@ -69,10 +112,11 @@ describe('the registry with DATABASE_URL', () => {
     }
 
     const ready = await http.get('/readyz').expect(200);
-    expect(ready.body.checks).toEqual({ 'blob-storage': 'ok', 'metadata-db': 'ok', postgres: 'ok' });
+    // metadata-db is the configured database (PostgreSQL here); identities are still on the SQLite file.
+    expect(ready.body.checks).toEqual({ 'blob-storage': 'ok', 'metadata-db': 'ok', 'identity-db': 'ok' });
 
     pg.stop();
     const down = await http.get('/readyz').expect(503);
-    expect(down.body.failed).toEqual(['postgres']);
+    expect(down.body.failed).toEqual(['metadata-db']);
   });
 });
