@@ -63,7 +63,7 @@ describe('the registry with DATABASE_URL', () => {
 
     const admin = new Pool({ connectionString: pg.url, max: 1 });
     try {
-      const q = async (sql: string) => (await admin.query(sql)).rows;
+      const q = async (sql: string): Promise<unknown[]> => (await admin.query<Record<string, unknown>>(sql)).rows;
       expect(await q("SELECT r.name FROM repositories r WHERE r.name = 'team/app'")).toEqual([{ name: 'team/app' }]);
       expect(
         await q("SELECT t.name, t.manifest_digest FROM tags t JOIN repositories r ON r.id = t.repository_id WHERE r.name = 'team/app'"),
