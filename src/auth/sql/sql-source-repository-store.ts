@@ -26,7 +26,11 @@ const toRepository = (r: RepositoryRow, owner: Pick<Account, 'name'>): SourceRep
  * Source repositories and collaborators on SQLite or PostgreSQL; tables from
  * SOURCE_REPOSITORY_MIGRATIONS. Owner and collaborator names come from the
  * account store, not a join on its table: one more primary-key lookup per
- * record, which these (small, management-sized) reads can afford.
+ * read. repositoryById is on the /token path (the authorizer, for a linked
+ * package); measured per call in jest on the shared 2-core machine, best of
+ * 3 rounds: SQLite 9.6 µs as a join, 14.5 µs as two lookups; PostgreSQL on
+ * loopback 250 µs as a join, 350 µs as two (noisy, up to 2×) — one extra
+ * round trip per token request for a linked package, beside a JWT signature.
  */
 export class SqlSourceRepositoryStore implements SourceRepositoryStore {
   constructor(
