@@ -18,7 +18,6 @@ import type { BlobStore } from './storage/blob-store';
 import type { UploadSessionStore } from './sessions/upload-session-store';
 
 import { randomBytes } from 'node:crypto';
-import type Database from 'better-sqlite3';
 import { AccessControl } from './auth/access-control';
 import { Authenticator } from './auth/authenticator';
 import { LoginThrottle } from './auth/login-throttle';
@@ -26,11 +25,15 @@ import { SqlLoginFailureStore } from './auth/sql/sql-login-failure-store';
 import { LOGIN_FAILURE_MIGRATIONS } from './auth/sql/login-failure-migrations';
 import { connectDatabase } from './persistence/connect-database';
 import type { Database as StoreDatabase } from './persistence/database';
+import type { StoreMigrations } from './persistence/migration';
 import { migrate } from './persistence/migration-runner';
+import { NameTakenError } from './persistence/unique-violation';
 import { Authorizer } from './auth/authorizer';
 import { hashPassword } from './auth/secrets';
 import { SigningKeys } from './auth/signing-keys';
-import { SqliteIdentityStore } from './auth/sqlite/sqlite-identity-store';
+import { IDENTITY_MIGRATIONS } from './auth/sql/identity-migrations';
+import { sqlIdentityStores } from './auth/sql/sql-identity-stores';
+import type { AccountStore } from './auth/stores/account-store';
 import { TokenService } from './auth/token-service';
 import { DEFAULT_CI_TOKEN_TTL_MINUTES, IdentityService } from './auth/identity-service';
 import { PackageLinker } from './auth/package-linker';
@@ -82,7 +85,7 @@ export async function createRegistry(config: Config, log: Logger, options: Regis
   });
   const blobs = new BlobService(blobStore, index);
   const events = new RegistryEvents(log);
-  const auth = config.auth.mode === 'token' ? await buildAuth(db, database, config, log) : undefined;
+  const auth = config.auth.mode === 'token' ? await buildAuth(database, config, log) : undefined;
   if (auth) {
     const linker = new PackageLinker(
       auth.identities,
@@ -105,20 +108,8 @@ export async function createRegistry(config: Config, log: Logger, options: Regis
     readiness: [
       ...(sessionStore.ping ? [{ name: 'redis', probe: () => sessionStore.ping?.() ?? Promise.resolve() }] : []),
       { name: 'blob-storage', probe: () => (blobStore.ping ? blobStore.ping() : blobStore.stat(READINESS_DIGEST).then(() => undefined)) },
-      // The configured database: PostgreSQL with DATABASE_URL, else the SQLite file.
+      // The configured database, which holds every store: PostgreSQL with DATABASE_URL, else the SQLite file.
       { name: 'metadata-db', probe: () => database.ping() },
-      // Identities are still on the SQLite file (not yet moved onto src/persistence): probe it too when it is not the above.
-      ...(auth && database.dialect !== 'sqlite'
-        ? [
-            {
-              name: 'identity-db',
-              probe: async () => {
-                // Reads the schema page: the file itself, not just the open handle.
-                db.prepare('SELECT count(*) FROM sqlite_master').get();
-              },
-            },
-          ]
-        : []),
     ],
   });
   return {
@@ -156,7 +147,12 @@ async function openBlobStore(config: Config): Promise<{ store: BlobStore; close(
 }
 
 /** The stores' tables, each store's own migrations (src/persistence/migration-runner.ts). */
-const STORE_MIGRATIONS = [METADATA_MIGRATIONS, UPLOAD_SESSION_MIGRATIONS, LOGIN_FAILURE_MIGRATIONS];
+export const STORE_MIGRATIONS: readonly StoreMigrations[] = [
+  METADATA_MIGRATIONS,
+  UPLOAD_SESSION_MIGRATIONS,
+  LOGIN_FAILURE_MIGRATIONS,
+  ...IDENTITY_MIGRATIONS,
+];
 
 /** Upload sessions in Redis when `redis` is configured, else in the database (PostgreSQL or the SQLite file). */
 async function openSessionStore(
@@ -187,11 +183,11 @@ async function openSessionStore(
   return { store, close: () => store.close() };
 }
 
-/** The identity model, token service and access control over the shared SQLite file. */
-async function buildAuth(db: Database.Database, database: StoreDatabase, config: Config, log: Logger) {
-  const identities = new SqliteIdentityStore(db);
-  await ensureAdmin(identities, config, log);
-  const keys = new SigningKeys(identities);
+/** The identity model, token service and access control over the configured database. */
+async function buildAuth(database: StoreDatabase, config: Config, log: Logger) {
+  const identities = sqlIdentityStores(database);
+  await ensureAdmin(identities.accounts, config, log);
+  const keys = new SigningKeys(identities.signingKeys);
   await keys.init();
   const authorizer = new Authorizer(identities);
   // Failed logins are counted in the shared database, so every worker and replica throttles together.
@@ -208,7 +204,7 @@ async function buildAuth(db: Database.Database, database: StoreDatabase, config:
     authorizer,
     authenticator,
     tokens,
-    access: new AccessControl(authorizer, identities),
+    access: new AccessControl(authorizer, identities.packages),
     management: new IdentityService(identities, authorizer, authenticator, {
       ciTokenTtlMinutes: config.auth.ciTokenTtlMinutes ?? DEFAULT_CI_TOKEN_TTL_MINUTES,
     }),
@@ -218,11 +214,17 @@ async function buildAuth(db: Database.Database, database: StoreDatabase, config:
 }
 
 /** The first start creates `admin`; a generated password is printed once, to stderr, never logged again. */
-async function ensureAdmin(identities: SqliteIdentityStore, config: Config, log: Logger): Promise<void> {
-  if (await identities.accountByName('admin')) return;
+async function ensureAdmin(accounts: AccountStore, config: Config, log: Logger): Promise<void> {
+  if (await accounts.accountByName('admin')) return;
   const given = config.auth.adminPassword;
   const password = given ?? randomBytes(18).toString('base64url');
-  await identities.createAccount('admin', 'user', await hashPassword(password), true);
+  try {
+    await accounts.createAccount('admin', 'user', await hashPassword(password), true);
+  } catch (err) {
+    // Replicas starting together race to create it: one wins, the others find it made.
+    if (err instanceof NameTakenError) return;
+    throw err;
+  }
   log.info({ user: 'admin' }, 'created the admin user');
   if (!given) process.stderr.write(`\nBerth created the user "admin" with password: ${password}\nIt is shown only this once.\n\n`);
 }

@@ -1,52 +1,73 @@
 import BetterSqlite3 from 'better-sqlite3';
+import { IDENTITY_MIGRATIONS } from '../../src/auth/sql/identity-migrations';
 import { LOGIN_FAILURE_MIGRATIONS } from '../../src/auth/sql/login-failure-migrations';
+import { sqlIdentityStores } from '../../src/auth/sql/sql-identity-stores';
 import { SqlLoginFailureStore } from '../../src/auth/sql/sql-login-failure-store';
 import { METADATA_MIGRATIONS } from '../../src/metadata/sql/metadata-migrations';
 import { SqlMetadataIndex } from '../../src/metadata/sql/sql-metadata-index';
 import { migrate as migrateLegacy } from '../../src/metadata/sqlite/migrations';
 import type { Migration, StoreMigrations } from '../../src/persistence/migration';
+import type { Database } from '../../src/persistence/database';
 import { migrate } from '../../src/persistence/migration-runner';
+import { NameTakenError } from '../../src/persistence/unique-violation';
 import { SqliteDatabase } from '../../src/persistence/sqlite-database';
 import { SqlUploadSessionStore } from '../../src/sessions/sql/sql-upload-session-store';
 import { UPLOAD_SESSION_MIGRATIONS } from '../../src/sessions/sql/upload-session-migrations';
 import { createTestDatabase, DIALECTS } from './support/test-databases';
+import { STORE_MIGRATIONS } from '../../src/composition-root';
 
 /**
  * A Berth SQLite file from before the stores moved onto src/persistence,
- * opened by today's Berth: the legacy runner (still owning identities) and
- * then the persistence runner, exactly as src/composition-root.ts opens it.
+ * opened by today's Berth: the legacy runner (nothing left in it but its
+ * record) and then the persistence runner, exactly as src/composition-root.ts opens it.
  * Built at every released legacy version.
  */
 const RELEASED_LEGACY_VERSIONS = [0, 1, 2, 3, 4];
 
-/** The stores, in the order the composition root migrates them. */
-const STORES = [METADATA_MIGRATIONS, UPLOAD_SESSION_MIGRATIONS, LOGIN_FAILURE_MIGRATIONS];
+/** Every store, as the composition root migrates them. */
+const STORES = STORE_MIGRATIONS;
 
 function sqliteText(m: Migration): string {
   return typeof m.sql === 'string' ? m.sql : m.sql.sqlite;
 }
 
 /**
- * The released schema at `version`, as the legacy runner left it. Version 2
- * (identities) is still in the legacy file; versions 1, 3 and 4 moved to
- * their stores, whose SQLite texts are the released ones unchanged (version 1
- * was the index's tables and upload_sessions together), recorded as the
- * legacy runner recorded them.
+ * The released schema at `version`, as the legacy runner left it. Every
+ * version moved to its stores, whose SQLite texts are the released ones
+ * unchanged (version 1 was the index's tables and upload_sessions together,
+ * version 2 the identity stores' tables), recorded as the legacy runner recorded them.
  */
 function releasedSchema(db: BetterSqlite3.Database, version: number): void {
   const record = (v: number, name: string) =>
     db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(v, name, Date.now());
-  migrateLegacy(db, 0);
+  migrateLegacy(db);
   if (version < 1) return;
   db.exec(sqliteText(METADATA_MIGRATIONS.migrations[0]!) + sqliteText(UPLOAD_SESSION_MIGRATIONS.migrations[0]!));
   record(1, 'registry index');
-  migrateLegacy(db, Math.min(version, 2));
+  if (version < 2) return;
+  for (const store of IDENTITY_MIGRATIONS) db.exec(sqliteText(store.migrations[0]!));
+  record(2, 'identity and permissions');
   if (version < 3) return;
   db.exec(sqliteText(UPLOAD_SESSION_MIGRATIONS.migrations[1]!));
   record(3, 'upload session hash state');
   if (version < 4) return;
   db.exec(sqliteText(LOGIN_FAILURE_MIGRATIONS.migrations[0]!));
   record(4, 'failed login windows');
+}
+
+/** Identity rows as a Berth at legacy version 2 wrote them: a user owning a repository, a token for it, a key. */
+function writeIdentityRows(db: BetterSqlite3.Database): void {
+  db.prepare("INSERT INTO accounts (id, name, kind, password_hash, is_admin, created_at) VALUES (7, 'alice', 'user', 'hash', 1, 5)").run();
+  db.prepare("INSERT INTO source_repositories (id, owner_id, name, visibility, created_at) VALUES (3, 7, 'app', 'private', 6)").run();
+  db.prepare(
+    "INSERT INTO packages (name, owner_id, source_repository_id, visibility, created_at) VALUES ('alice/app', 7, 3, 'private', 7)",
+  ).run();
+  db.prepare(
+    "INSERT INTO access_tokens (id, kind, user_id, repository_id, name, secret_hash, scopes, created_at) VALUES (9, 'ci', 7, 3, 'ci', 'secret-hash', '[\"read:packages\"]', 8)",
+  ).run();
+  db.prepare(
+    "INSERT INTO signing_keys (kid, algorithm, private_pem, public_pem, created_at) VALUES ('k1', 'ES256', 'priv', 'pub', 9)",
+  ).run();
 }
 
 /** What the persistence runner should record for `store` when opening a file at legacy `from`. */
@@ -61,6 +82,7 @@ describe('adopting a SQLite database made by the legacy migrations', () => {
   for (const from of RELEASED_LEGACY_VERSIONS) {
     it(`upgrades one at legacy version ${from} without re-running or skipping a change, keeping its data`, async () => {
       const connection = new BetterSqlite3(':memory:');
+      connection.pragma('foreign_keys = ON');
       releasedSchema(connection, from);
       if (from >= 1) {
         connection.prepare('INSERT INTO repositories (id, name, created_at) VALUES (?, ?, ?)').run(1, 'library/alpine', 5);
@@ -70,6 +92,7 @@ describe('adopting a SQLite database made by the legacy migrations', () => {
           .prepare('INSERT INTO upload_sessions (id, repository, offset, started_at, updated_at) VALUES (?, ?, ?, ?, ?)')
           .run('u1', 'library/alpine', 42, 5, 6);
       }
+      if (from >= 2) writeIdentityRows(connection);
       if (from >= 4)
         connection.prepare('INSERT INTO login_failures (key, failures, started_at) VALUES (?, ?, ?)').run('user:alice', 3, 1_000);
 
@@ -79,7 +102,7 @@ describe('adopting a SQLite database made by the legacy migrations', () => {
       await migrate(db, STORES);
 
       const legacy = connection.prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all();
-      expect(legacy).toEqual([1, 2, 3, 4].filter((v) => v <= from || v === 2));
+      expect(legacy).toEqual([1, 2, 3, 4].filter((v) => v <= from));
       for (const store of STORES) {
         const recorded = await db.all('SELECT version, name FROM persistence_migrations WHERE store = ? ORDER BY version', [store.store]);
         expect(recorded).toEqual(expectedRecords(store, from));
@@ -108,6 +131,7 @@ describe('adopting a SQLite database made by the legacy migrations', () => {
       expect(await failures.get('user:alice')).toEqual(from >= 4 ? { failures: 3, startedAt: 1_000 } : null);
       await failures.recordFailure('user:bob', 2_000, 60_000);
       expect(await failures.get('user:bob')).toEqual({ failures: 1, startedAt: 2_000 });
+      await expectIdentitiesKept(db, from >= 2);
       await db.close();
     });
   }
@@ -120,6 +144,7 @@ describe('adopting a SQLite database made by the legacy migrations', () => {
         const recorded = await t.db.all('SELECT version, name FROM persistence_migrations WHERE store = ? ORDER BY version', [store.store]);
         expect(recorded).toEqual(expectedRecords(store, 0));
       }
+      await expectIdentitiesKept(t.db, false);
     } finally {
       await t.dispose();
     }
@@ -169,3 +194,43 @@ describe('upgrading each store from every earlier version', () => {
     }
   }
 });
+
+/** The identity stores read what legacy version 2 wrote (when it did), and work: new rows, name clashes, cascades. */
+async function expectIdentitiesKept(db: Database, hadRows: boolean): Promise<void> {
+  const stores = sqlIdentityStores(db);
+  if (hadRows) {
+    expect(await stores.accounts.accountByName('alice')).toEqual({
+      id: 7,
+      name: 'alice',
+      kind: 'user',
+      passwordHash: 'hash',
+      isAdmin: true,
+      createdAt: 5,
+    });
+    expect(await stores.repositories.repository('alice', 'app')).toMatchObject({ id: 3, ownerName: 'alice', visibility: 'private' });
+    expect(await stores.packages.package('alice/app')).toMatchObject({ sourceRepositoryId: 3 });
+    expect(await stores.tokens.accessTokenBySecret('secret-hash')).toMatchObject({
+      id: 9,
+      kind: 'ci',
+      repositoryId: 3,
+      scopes: ['read:packages'],
+    });
+    expect((await stores.signingKeys.signingKeys()).map((k) => k.kid)).toEqual(['k1']);
+    await expect(stores.accounts.createAccount('alice', 'user', null, false)).rejects.toThrow(NameTakenError);
+  }
+  const bob = await stores.accounts.createAccount('bob', 'user', null, false);
+  const repo = await stores.repositories.createRepository(bob.id, 'tool', 'public');
+  const token = await stores.tokens.createAccessToken({
+    kind: 'ci',
+    userId: bob.id,
+    repositoryId: repo.id,
+    name: 'ci',
+    scopes: [],
+    createdAt: 1,
+    expiresAt: null,
+    secretHash: 'bob-secret',
+  });
+  // The foreign keys came along: deleting the repository takes its CI token.
+  await stores.repositories.deleteRepository(repo.id);
+  expect(await stores.tokens.accessToken(token.id)).toBeNull();
+}
