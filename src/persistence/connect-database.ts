@@ -5,7 +5,7 @@ import { SqliteDatabase } from './sqlite-database';
 export interface DatabaseOptions {
   /** `postgres://…` (DATABASE_URL): PostgreSQL; unset: the embedded SQLite file. */
   url?: string;
-  /** The embedded SQLite connection, shared with the stores that have not moved here yet. */
+  /** The embedded SQLite connection (the file in BERTH_DATA), used when no `url` is given. */
   sqlite: BetterSqlite3.Database;
   /** A pooled PostgreSQL connection failed while idle; the pool replaces it. */
   onIdleError?(err: Error): void;

@@ -11,11 +11,10 @@ import type { Migration, StoreMigrations } from './migration';
  * applied it meanwhile.
  *
  * Coexistence with the legacy runner (`src/metadata/sqlite/migrations.ts`,
- * versions 1..N in `schema_migrations`): stores not yet moved here (metadata
- * index, upload sessions, identities) keep their tables there, on SQLite
- * only, until each moves. A store that moves takes its legacy DDL with it
- * (deleted from the legacy list, its legacy version number never reused)
- * and names that legacy version in `legacyVersion`: a database that
+ * versions 1..4 in `schema_migrations`, SQLite only): every store has moved
+ * here, taking its legacy DDL with it (deleted from the legacy list, its
+ * legacy version number never reused) and naming that legacy version in
+ * `legacyVersion`: a database that
  * recorded it adopts the change instead of running it again, and one that
  * did not runs it here, so an upgrade neither repeats nor skips a change.
  */

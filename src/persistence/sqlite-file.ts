@@ -8,10 +8,10 @@ import { migrate as migrateLegacy } from '../metadata/sqlite/migrations';
  * lets readers run beside the single writer, and lets several Berth
  * processes on one host share the file.
  *
- * It still runs the legacy runner for the stores that have not moved onto
- * the persistence runner yet (identities); the moved stores' tables come
- * from `migrate` (src/persistence/migration-runner.ts), run by whoever
- * builds those stores.
+ * It runs the legacy runner, which has nothing left to apply but keeps
+ * `schema_migrations`, what the persistence runner reads to adopt the
+ * changes a released Berth made; every store's tables come from `migrate`
+ * (src/persistence/migration-runner.ts), run by the composition root.
  */
 export function openDatabase(file: string): Database.Database {
   if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
