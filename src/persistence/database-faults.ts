@@ -44,16 +44,19 @@ const DRIVER_MESSAGES = [
 /** `err` as a DatabaseUnavailableError when it is a connection-level fault, else null. */
 export function databaseFault(err: unknown): DatabaseUnavailableError | null {
   if (err instanceof DatabaseUnavailableError) return err;
-  if (!(err instanceof Error)) return null;
+  // Duck-typed, not `instanceof Error`: socket errors may come from another realm (a vm context, as under jest).
+  if (typeof err !== 'object' || err === null) return null;
   const code = 'code' in err && typeof err.code === 'string' ? err.code : '';
+  const message = 'message' in err && typeof err.message === 'string' ? err.message : '';
   const unavailable =
     CONNECTION_ERRNOS.has(code) ||
     UNAVAILABLE_SQLSTATES.has(code) ||
     code.startsWith('08') ||
-    DRIVER_MESSAGES.some((pattern) => pattern.test(err.message));
+    DRIVER_MESSAGES.some((pattern) => pattern.test(message));
   return unavailable ? new DatabaseUnavailableError(err) : null;
 }
 
 function describe(cause: unknown): string {
-  return cause instanceof Error && cause.message ? `: ${cause.message}` : '';
+  const message = typeof cause === 'object' && cause !== null && 'message' in cause ? cause.message : '';
+  return typeof message === 'string' && message ? `: ${message}` : '';
 }
