@@ -4,7 +4,8 @@
 # (conformance/services.sh). Runs the official OCI suite and the real clients
 # (skopeo, podman/buildah, docker) against that Berth, checks the data went where
 # it should and that a 2 GiB push keeps memory flat, runs three replicas through a
-# kill -9 mid-upload and a PostgreSQL restart and freeze (replicas.sh), and stops everything on exit, failure included.
+# kill -9 mid-upload and a PostgreSQL restart and freeze (replicas.sh), and stops
+# everything on exit, failure included.
 #
 #   conformance/scale-out/run.sh          (S3_REDIRECT=true to serve blob GETs by 307)
 set -uo pipefail

@@ -1,5 +1,7 @@
 import { databaseFault, DatabaseUnavailableError } from '../../src/persistence/database-faults';
 import { PostgresDatabase } from '../../src/persistence/postgres-database';
+import type { Request, Response } from 'express';
+import { readinessHandler } from '../../src/http/readiness';
 import { storageRegistryError } from '../../src/http/storage-fault-errors';
 import { startOwnPostgres, type OwnPostgres } from './support/own-postgres';
 
@@ -45,6 +47,23 @@ describe('databaseFault', () => {
 const TIMEOUTS = { connectMs: 1_000, queryMs: 1_000, migrationMs: 10_000 };
 /** The longest a failing call may take: the client-side bound (queryMs + 1 s grace) plus scheduling slack on a loaded machine. */
 const FAILS_WITHIN_MS = 4_000;
+
+/** GET /readyz with the database as its one check: the status it answers and how long it took. */
+async function readyz(db: PostgresDatabase): Promise<{ status: number; ms: number }> {
+  let status = 0;
+  const res = {
+    status(code: number) {
+      status = code;
+      return res;
+    },
+    set: () => res,
+    json: () => res,
+  };
+  const req = { log: { warn: () => undefined } };
+  const started = Date.now();
+  await readinessHandler([{ name: 'metadata-db', probe: () => db.ping() }])(req as unknown as Request, res as unknown as Response);
+  return { status, ms: Date.now() - started };
+}
 
 async function failureOf(work: Promise<unknown>): Promise<{ err: unknown; ms: number }> {
   const started = Date.now();
@@ -94,6 +113,43 @@ describe('PostgresDatabase when its server goes away (a PostgreSQL of its own)',
     expect(await db.all('SELECT name FROM kept')).toEqual([{ name: 'before' }]);
     await db.transaction((tx) => tx.run('INSERT INTO kept (name) VALUES (?) ON CONFLICT (name) DO NOTHING', ['after']));
     expect(await db.get('SELECT count(*) AS n FROM kept')).toEqual({ n: 2 });
+  }, 60_000);
+
+  it("fails a transaction held open across a restart (no crash on the connection's error event) and serves after", async () => {
+    let held!: () => void;
+    const holding = new Promise<void>((resolve) => (held = resolve));
+    const transaction = failureOf(
+      db.transaction(async (tx) => {
+        await tx.run('INSERT INTO kept (name) VALUES (?)', ['in-flight']);
+        held();
+        await new Promise((resolve) => setTimeout(resolve, 1_500)); // the server goes away meanwhile
+        return tx.get('SELECT 1 AS one');
+      }),
+    );
+    await holding;
+    await pg.do('pg_down');
+    await pg.do('pg_up');
+    expect((await transaction).err).toBeInstanceOf(DatabaseUnavailableError);
+    expect(await db.all('SELECT name FROM kept')).toEqual([{ name: 'before' }]);
+  }, 60_000);
+
+  it('/readyz answers 503 within its bound while the server is frozen or down, 200 after', async () => {
+    expect((await readyz(db)).status).toBe(200);
+    await pg.do('pg_freeze');
+    try {
+      const frozen = await readyz(db);
+      expect(frozen.status).toBe(503);
+      expect(frozen.ms).toBeLessThan(FAILS_WITHIN_MS);
+    } finally {
+      await pg.do('pg_thaw');
+    }
+    await pg.do('pg_down');
+    try {
+      expect((await readyz(db)).status).toBe(503);
+    } finally {
+      await pg.do('pg_up');
+    }
+    expect((await readyz(db)).status).toBe(200);
   }, 60_000);
 
   it('fails in bounded time while it is frozen (SIGSTOP), on pooled and new connections, and recovers after SIGCONT', async () => {

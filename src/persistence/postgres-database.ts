@@ -88,10 +88,8 @@ export class PostgresDatabase implements Database {
     return translated(this.inTransaction(fn));
   }
 
-  private async inTransaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
-    let lost: Error | undefined;
-    try {
+  private inTransaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    return this.withClient(async (client) => {
       const tx = queryable((text, params, timeoutMs) => client.query(timed(text, params, timeoutMs)), this.timeouts);
       for (let attempt = 1; ; attempt++) {
         await client.query('BEGIN ISOLATION LEVEL SERIALIZABLE');
@@ -100,31 +98,23 @@ export class PostgresDatabase implements Database {
           await client.query('COMMIT');
           return result;
         } catch (err) {
-          if (databaseFault(err)) {
-            // The connection may still have a query in flight to a frozen server: never reuse it.
-            lost = err instanceof Error ? err : new Error(String(err));
-            throw err;
-          }
+          if (databaseFault(err)) throw err; // the connection is discarded: nothing to roll back on it
           await client.query('ROLLBACK').catch(() => undefined);
           if (attempt >= MAX_ATTEMPTS || !RETRYABLE.has(sqlState(err))) throw err;
         }
       }
-    } finally {
-      client.release(lost);
-    }
+    });
   }
 
   withLock<T>(key: number, fn: () => Promise<T>): Promise<T> {
     return translated(this.holdingLock(key, fn));
   }
 
-  private async holdingLock<T>(key: number, fn: () => Promise<T>): Promise<T> {
+  private holdingLock<T>(key: number, fn: () => Promise<T>): Promise<T> {
     // A session lock: held by this one connection, released by unlock or when the connection ends
     // (a replica killed while holding it frees it at once). Waiting for it may last as long as
     // another replica's migrations: the migration bound, set for this one transaction-less wait.
-    const client: PoolClient = await this.pool.connect();
-    let lost: Error | undefined;
-    try {
+    return this.withClient(async (client) => {
       const migrationMs = this.timeouts.migrationMs;
       await client.query(`SET statement_timeout = ${migrationMs}`);
       await client.query(timed('SELECT pg_advisory_lock($1)', [key], migrationMs + CLIENT_GRACE_MS));
@@ -134,10 +124,27 @@ export class PostgresDatabase implements Database {
       } finally {
         await client.query('SELECT pg_advisory_unlock($1)', [key]);
       }
+    });
+  }
+
+  /**
+   * One pooled connection held for `work`. While held, the pool does not listen to it: a server that
+   * goes away between two queries would emit an unhandled 'error' and crash the process, so it is
+   * listened to here. After a connection-level fault it is destroyed, never returned to the pool: it
+   * may still have a query in flight to a frozen server, or none to a dead one.
+   */
+  private async withClient<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    let lost = false;
+    const onError = (): void => void (lost = true);
+    client.on('error', onError);
+    try {
+      return await work(client);
     } catch (err) {
-      if (databaseFault(err)) lost = err instanceof Error ? err : new Error(String(err));
+      if (databaseFault(err)) lost = true;
       throw err;
     } finally {
+      client.off('error', onError);
       client.release(lost);
     }
   }
