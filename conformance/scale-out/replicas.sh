@@ -151,7 +151,8 @@ readyz_all() {
 # wait_for_file_count FILE N BOUND_S: until FILE holds a number >= N (the client's progress); false after BOUND_S.
 wait_for_file_count() {
   local deadline=$(( $(date +%s) + $3 ))
-  while [ "$(cat "$1" 2>/dev/null || echo 0)" -lt "$2" ]; do
+  local n
+  while n=$(cat "$1" 2>/dev/null); [ "${n:-0}" -lt "$2" ]; do
     [ "$(date +%s)" -lt "$deadline" ] || return 1
     sleep 0.2
   done
@@ -186,8 +187,8 @@ pg_restart_mid_series() {
 # (c) PostgreSQL frozen (SIGSTOP of the postmaster and its backends) for 5 s under load.
 pg_frozen_under_load() {
   local client
-  # The bound on any one answer: connect 3 s or a query 5 s + 1 s (src/persistence/postgres-database.ts), with slack.
-  node "$HERE/pg-fault-client.mjs" requests-while-frozen 12 10000 "${URLS[@]}" &
+  # The bound on any one answer: a few seconds (TIMEOUTS in src/persistence/postgres-database.ts), with slack.
+  node "$HERE/pg-fault-client.mjs" requests-while-frozen 12 8000 "${URLS[@]}" &
   client=$!
   sleep 3
   pg_freeze
