@@ -117,20 +117,22 @@ async function requestsWhileFrozen([seconds, boundMs, ...urls]) {
   await retryPush(urls[0], seed, 30_000);
   const until = Date.now() + Number(seconds) * 1000;
   const answers = [];
-  const loop = async (base, replica) => {
-    for (let n = 0; Date.now() < until; n++) {
+  // Each kind of request in a loop of its own on each replica, so one stalled answer does not pace the others.
+  const kinds = {
+    manifest: (base, options) =>
+      timed(base, 'GET', `/v2/${REPO}/manifests/${seed.tag}`, { headers: { Accept: MANIFEST_TYPE }, ...options }),
+    blob: (base, options) => pushBlob(base, randomBytes(1024), options),
+    readyz: (base, options) => timed(base, 'GET', '/readyz', options),
+  };
+  const loop = async (base, replica, kind) => {
+    while (Date.now() < until) {
       // The client's own bound is generous: an answer later than BOUND_MS fails below; none may be cut off here.
-      const options = { timeoutMs: bound * 3 };
-      const round = await Promise.all([
-        timed(base, 'GET', `/v2/${REPO}/manifests/${seed.tag}`, { headers: { Accept: MANIFEST_TYPE }, ...options }),
-        pushBlob(base, randomBytes(1024), options),
-        timed(base, 'GET', '/readyz', options),
-      ]);
-      for (const [k, res] of round.entries()) answers.push({ replica, readyz: k === 2, status: res.status, ms: res.ms, error: res.error });
+      const res = await kinds[kind](base, { timeoutMs: bound * 3 });
+      answers.push({ replica, readyz: kind === 'readyz', status: res.status, ms: res.ms, error: res.error });
       await sleep(100);
     }
   };
-  await Promise.all(urls.map(loop));
+  await Promise.all(urls.flatMap((base, replica) => Object.keys(kinds).map((kind) => loop(base, replica, kind))));
   const bad = answers.filter((a) => !(a.status >= 200 && a.status < 300) && a.status !== 503);
   if (bad.length > 0) fail(`answers neither 2xx nor 503: ${JSON.stringify(bad.slice(0, 5))}`);
   const longest = Math.max(...answers.map((a) => a.ms));
