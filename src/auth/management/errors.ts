@@ -25,9 +25,3 @@ export function invalid(detail: string): RegistryError {
 export function signInRequired(detail = 'sign in first'): RegistryError {
   return new RegistryError('UNAUTHORIZED', detail);
 }
-
-/** better-sqlite3's error for a UNIQUE violation: two writers raced to create one name. */
-export function isUniqueViolation(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
-}
