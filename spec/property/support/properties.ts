@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import type { Response } from 'supertest';
-import { ERROR_CODES, type ErrorCode } from '../../../src/oci/errors';
+import { ERROR_CODES, type ErrorCode } from '../../../src/http/registry-error';
 
 export const SEED = Number(process.env.BERTH_PROPERTY_SEED ?? 20_2026);
 // A few seconds per property here; ample room for a loaded 2-core machine.

@@ -1,7 +1,8 @@
 import type { Authorizer, Role } from '../authorizer';
 import type { IdentityStore, RepositoryRole, SourceRepository, Visibility } from '../identity-store';
 import { type Actor, isSiteAdmin, requireManager } from './actor';
-import { conflict, denied, invalid, isUniqueViolation, unknownName } from './errors';
+import { UserNotFound, AccountNotFound, RepositoryNotFound, NameTaken, InvalidRequest, isUniqueViolation } from './errors';
+import { AccessDenied } from '../errors';
 import { assertRepositoryName } from './names';
 
 export interface RepositoryView {
@@ -39,19 +40,19 @@ export class RepositoryService {
     const manager = requireManager(actor, 'create repositories');
     assertRepositoryName(input.name);
     const ownerName = input.owner ?? (manager.kind === 'user' ? manager.name : undefined);
-    if (ownerName === undefined) throw invalid('a repository needs an owner');
+    if (ownerName === undefined) throw new InvalidRequest('a repository needs an owner');
     const owner = await this.identities.accountByName(ownerName);
-    if (!owner) throw unknownName(`no user or organisation "${ownerName}"`);
+    if (!owner) throw new AccountNotFound(`no user or organisation "${ownerName}"`);
     if (manager.kind === 'user' && !manager.isAdmin && owner.id !== manager.userId) {
       const member = owner.kind === 'org' && (await this.identities.orgRole(owner.id, manager.userId)) !== null;
-      if (!member) throw denied(`you cannot create repositories under "${ownerName}"`);
+      if (!member) throw new AccessDenied(`you cannot create repositories under "${ownerName}"`);
     }
-    if (await this.identities.repository(owner.name, input.name)) throw conflict(`the repository ${owner.name}/${input.name} exists`);
+    if (await this.identities.repository(owner.name, input.name)) throw new NameTaken(`the repository ${owner.name}/${input.name} exists`);
     let repository: SourceRepository;
     try {
       repository = await this.identities.createRepository(owner.id, input.name, input.visibility ?? 'private');
     } catch (err) {
-      if (isUniqueViolation(err)) throw conflict(`the repository ${owner.name}/${input.name} exists`);
+      if (isUniqueViolation(err)) throw new NameTaken(`the repository ${owner.name}/${input.name} exists`);
       throw err;
     }
     if (manager.kind === 'user' && RANK[await this.authorizer.repositoryRole(manager.userId, repository)] < RANK.admin) {
@@ -100,7 +101,7 @@ export class RepositoryService {
     requireManager(actor, 'manage collaborators');
     const { repository } = await this.locate(actor, owner, name, 'admin');
     const user = await this.identities.accountByName(userName);
-    if (!user || user.kind !== 'user') throw unknownName(`no user "${userName}"`);
+    if (!user || user.kind !== 'user') throw new UserNotFound(`no user "${userName}"`);
     await this.identities.setCollaborator(repository.id, user.id, role);
     return (await this.identities.collaborators(repository.id)).map((c) => ({ name: c.name, role: c.role }));
   }
@@ -111,13 +112,13 @@ export class RepositoryService {
    */
   async locate(actor: Actor, owner: string, name: string, needed: Role): Promise<{ repository: SourceRepository; role: Role }> {
     const repository = await this.identities.repository(owner, name);
-    if (!repository) throw unknownName(`no repository ${owner}/${name}`);
+    if (!repository) throw new RepositoryNotFound(`no repository ${owner}/${name}`);
     const role = await this.roleOf(actor, repository);
     const visible = repository.visibility === 'public' || role !== 'none';
-    if (!visible) throw unknownName(`no repository ${owner}/${name}`);
+    if (!visible) throw new RepositoryNotFound(`no repository ${owner}/${name}`);
     // A public repository is readable by everyone.
     const effective: Role = repository.visibility === 'public' && role === 'none' ? 'read' : role;
-    if (RANK[effective] < RANK[needed]) throw denied(`this needs the ${needed} role on ${owner}/${name}`);
+    if (RANK[effective] < RANK[needed]) throw new AccessDenied(`this needs the ${needed} role on ${owner}/${name}`);
     return { repository, role };
   }
 
