@@ -3,9 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { Authenticator } from '../src/auth/authenticator';
 import { Unauthenticated } from '../src/auth/errors';
-import { SqliteIdentityStore } from '../src/auth/sqlite/sqlite-identity-store';
+import type { IdentityStores } from '../src/auth/stores/identity-stores';
 import { runAdminCommand } from '../src/cli/admin-commands';
-import { openDatabase } from '../src/metadata/sqlite/database';
+import { openIdentityStores } from './auth/support/identity-stores';
 
 /** The management commands (`berth user add` …) over a data directory, as the CLI runs them. */
 let dataDir: string;
@@ -33,12 +33,12 @@ async function ok(args: string, stdin?: string): Promise<string> {
 }
 
 /** A look at the data directory as a server would see it. */
-async function inspect<T>(fn: (store: SqliteIdentityStore) => Promise<T>): Promise<T> {
-  const db = openDatabase(path.join(dataDir, 'berth.db'));
+async function inspect<T>(fn: (store: IdentityStores) => Promise<T>): Promise<T> {
+  const opened = await openIdentityStores(path.join(dataDir, 'berth.db'));
   try {
-    return await fn(new SqliteIdentityStore(db));
+    return await fn(opened.identities);
   } finally {
-    db.close();
+    opened.close();
   }
 }
 
@@ -75,7 +75,7 @@ describe('berth user', () => {
     expect((await berth('user frob')).code).toBe(2);
     expect(await berth('user delete nobody')).toMatchObject({ code: 1, stderr: 'berth: no user "nobody"\n' });
     await ok('user delete bob');
-    expect(await inspect((store) => store.accountByName('bob'))).toBeNull();
+    expect(await inspect((store) => store.accounts.accountByName('bob'))).toBeNull();
   });
 });
 
@@ -101,13 +101,13 @@ describe('berth org, repo and package', () => {
     await ok('repo collaborator alice/site bob --role admin');
     await ok('repo collaborator alice/site bob --role none');
     const state = await inspect(async (store) => {
-      const acme = await store.accountByName('acme');
-      const web = await store.repository('acme', 'web');
-      const site = await store.repository('alice', 'site');
+      const acme = await store.accounts.accountByName('acme');
+      const web = await store.repositories.repository('acme', 'web');
+      const site = await store.repositories.repository('alice', 'site');
       return {
-        members: acme ? await store.orgMembers(acme.id) : [],
-        web: web && { visibility: web.visibility, collaborators: await store.collaborators(web.id) },
-        site: site && { visibility: site.visibility, collaborators: await store.collaborators(site.id) },
+        members: acme ? await store.accounts.orgMembers(acme.id) : [],
+        web: web && { visibility: web.visibility, collaborators: await store.repositories.collaborators(web.id) },
+        site: site && { visibility: site.visibility, collaborators: await store.repositories.collaborators(site.id) },
       };
     });
     expect(state).toEqual({
@@ -128,7 +128,7 @@ describe('berth org, repo and package', () => {
     await ok('package visibility alice/app public');
     expect((await berth('package visibility alice/app open')).code).toBe(2);
     expect((await berth('package link ghost/app alice/site')).code).toBe(1);
-    expect(await inspect((store) => store.package('alice/app'))).toMatchObject({ sourceRepositoryId: null, visibility: 'public' });
+    expect(await inspect((store) => store.packages.package('alice/app'))).toMatchObject({ sourceRepositoryId: null, visibility: 'public' });
   });
 });
 

@@ -25,10 +25,13 @@ import { LOGIN_FAILURE_MIGRATIONS } from './auth/sql/login-failure-migrations';
 import { connectDatabase } from './persistence/connect-database';
 import type { Database as StoreDatabase } from './persistence/database';
 import { migrate } from './persistence/migration-runner';
+import { NameTakenError } from './persistence/unique-violation';
 import { Authorizer } from './auth/authorizer';
 import { hashPassword } from './auth/secrets';
 import { SigningKeys } from './auth/signing-keys';
-import { SqliteIdentityStore } from './auth/sqlite/sqlite-identity-store';
+import { IDENTITY_MIGRATIONS } from './auth/sql/identity-migrations';
+import { sqlIdentityStores } from './auth/sql/sql-identity-stores';
+import type { AccountStore } from './auth/stores/account-store';
 import { TokenService } from './auth/token-service';
 import { DEFAULT_CI_TOKEN_TTL_MINUTES, IdentityService } from './auth/identity-service';
 import { PackageLinker } from './auth/package-linker';
@@ -57,7 +60,7 @@ export async function createRegistry(config: Config, log: Logger, options: Regis
     sqlite: db,
     onIdleError: (err) => log.warn({ err }, 'a pooled database connection failed'),
   });
-  await migrate(database, [LOGIN_FAILURE_MIGRATIONS]);
+  await migrate(database, [LOGIN_FAILURE_MIGRATIONS, ...IDENTITY_MIGRATIONS]);
   const storage = await openBlobStore(config);
   const blobStore = storage.store;
   const sessionStore = await openSessionStore(config, db);
@@ -78,7 +81,7 @@ export async function createRegistry(config: Config, log: Logger, options: Regis
   });
   const blobs = new BlobService(blobStore, index);
   const events = new RegistryEvents(log);
-  const auth = config.auth.mode === 'token' ? await buildAuth(db, database, config, log) : undefined;
+  const auth = config.auth.mode === 'token' ? await buildAuth(database, config, log) : undefined;
   if (auth) {
     const linker = new PackageLinker(
       auth.identities,
@@ -174,11 +177,11 @@ async function openSessionStore(
   return { store, close: () => store.close() };
 }
 
-/** The identity model, token service and access control over the shared SQLite file. */
-async function buildAuth(db: Database.Database, database: StoreDatabase, config: Config, log: Logger) {
-  const identities = new SqliteIdentityStore(db);
-  await ensureAdmin(identities, config, log);
-  const keys = new SigningKeys(identities);
+/** The identity model, token service and access control over the configured database. */
+async function buildAuth(database: StoreDatabase, config: Config, log: Logger) {
+  const identities = sqlIdentityStores(database);
+  await ensureAdmin(identities.accounts, config, log);
+  const keys = new SigningKeys(identities.signingKeys);
   await keys.init();
   const authorizer = new Authorizer(identities);
   // Failed logins are counted in the shared database, so every worker and replica throttles together.
@@ -195,7 +198,7 @@ async function buildAuth(db: Database.Database, database: StoreDatabase, config:
     authorizer,
     authenticator,
     tokens,
-    access: new AccessControl(authorizer, identities),
+    access: new AccessControl(authorizer, identities.packages),
     management: new IdentityService(identities, authorizer, authenticator, {
       ciTokenTtlMinutes: config.auth.ciTokenTtlMinutes ?? DEFAULT_CI_TOKEN_TTL_MINUTES,
     }),
@@ -205,11 +208,17 @@ async function buildAuth(db: Database.Database, database: StoreDatabase, config:
 }
 
 /** The first start creates `admin`; a generated password is printed once, to stderr, never logged again. */
-async function ensureAdmin(identities: SqliteIdentityStore, config: Config, log: Logger): Promise<void> {
-  if (await identities.accountByName('admin')) return;
+async function ensureAdmin(accounts: AccountStore, config: Config, log: Logger): Promise<void> {
+  if (await accounts.accountByName('admin')) return;
   const given = config.auth.adminPassword;
   const password = given ?? randomBytes(18).toString('base64url');
-  await identities.createAccount('admin', 'user', await hashPassword(password), true);
+  try {
+    await accounts.createAccount('admin', 'user', await hashPassword(password), true);
+  } catch (err) {
+    // Replicas starting together race to create it: one wins, the others find it made.
+    if (err instanceof NameTakenError) return;
+    throw err;
+  }
   log.info({ user: 'admin' }, 'created the admin user');
   if (!given) process.stderr.write(`\nBerth created the user "admin" with password: ${password}\nIt is shown only this once.\n\n`);
 }

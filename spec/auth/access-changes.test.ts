@@ -52,14 +52,20 @@ describe('access after permissions change', () => {
     const alice = await addUser(ids, 'alice');
     const bobAccount = await addUser(ids, 'bob');
     await addUser(ids, 'mallory');
-    privRepo = (await ids.createRepository(alice.id, 'priv', 'private')).id;
-    pubRepo = (await ids.createRepository(alice.id, 'pub', 'public')).id;
-    await ids.setCollaborator(privRepo, bobAccount.id, 'read');
+    privRepo = (await ids.repositories.createRepository(alice.id, 'priv', 'private')).id;
+    pubRepo = (await ids.repositories.createRepository(alice.id, 'pub', 'public')).id;
+    await ids.repositories.setCollaborator(privRepo, bobAccount.id, 'read');
     for (const [name, repositoryId] of [
       ['alice/priv-img', privRepo],
       ['alice/pub-img', pubRepo],
     ] as const) {
-      await ids.ensurePackage({ name, ownerId: alice.id, sourceRepositoryId: repositoryId, visibility: 'private', createdAt: Date.now() });
+      await ids.packages.ensurePackage({
+        name,
+        ownerId: alice.id,
+        sourceRepositoryId: repositoryId,
+        visibility: 'private',
+        createdAt: Date.now(),
+      });
       await seedPackage(t.http, basic('admin', ADMIN_PASSWORD), name, 'v1');
     }
   });
@@ -75,8 +81,8 @@ describe('access after permissions change', () => {
     expect((await pull(basic(bob.username, bob.password), 'alice/priv-img')).status).toBe(200);
     expect((await pull(before, 'alice/priv-img')).status).toBe(200);
 
-    const bobId = (await t.identities.accountByName('bob'))?.id ?? 0;
-    await t.identities.setCollaborator(privRepo, bobId, null);
+    const bobId = (await t.identities.accounts.accountByName('bob'))?.id ?? 0;
+    await t.identities.repositories.setCollaborator(privRepo, bobId, null);
 
     expect(code(await pull(basic(bob.username, bob.password), 'alice/priv-img'))).toEqual({ status: 403, code: 'DENIED' });
     const after = await fetchToken(t.http, bob, ['repository:alice/priv-img:pull']);
@@ -98,7 +104,7 @@ describe('access after permissions change', () => {
     expect((await pull(basic(mallory.username, mallory.password), 'alice/pub-img')).status).toBe(200);
     expect((await pull(anonymousBefore, 'alice/pub-img')).status).toBe(200);
 
-    await t.identities.setRepositoryVisibility(pubRepo, 'private');
+    await t.identities.repositories.setRepositoryVisibility(pubRepo, 'private');
 
     expect(code(await pull(null, 'alice/pub-img'))).toEqual(UNAUTHORIZED);
     expect(code(await pull(basic(mallory.username, mallory.password), 'alice/pub-img'))).toEqual({ status: 403, code: 'DENIED' });
@@ -113,7 +119,7 @@ describe('access after permissions change', () => {
   describe('CI tokens', () => {
     /** A fresh CI token for alice/priv, its Basic header and a JWT minted from it for push. */
     async function ciToken(expiresInMs = 3600_000) {
-      const alice = await t.identities.accountByName('alice');
+      const alice = await t.identities.accounts.accountByName('alice');
       if (!alice) throw new Error('no alice');
       const { secret, record } = await addCiToken(t.identities, alice, privRepo);
       t.db.prepare('UPDATE access_tokens SET expires_at = ? WHERE id = ?').run(Date.now() + expiresInMs, record.id);
@@ -127,7 +133,7 @@ describe('access after permissions change', () => {
       const ci = await ciToken();
       expect((await push(ci.basicAuth)).status).toBe(201);
       expect((await push(ci.jwt)).status).toBe(201);
-      expect(await t.identities.revokeAccessToken(ci.record.id, Date.now())).toBe(true);
+      expect(await t.identities.tokens.revokeAccessToken(ci.record.id, Date.now())).toBe(true);
       // The Basic login was cached a moment ago; the cache re-checks the token.
       expect(code(await push(ci.basicAuth))).toEqual(UNAUTHORIZED);
       expect(code(await push(ci.jwt))).toEqual(UNAUTHORIZED);

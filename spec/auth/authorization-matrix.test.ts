@@ -232,9 +232,9 @@ describe('authorization matrix', () => {
     const user = (name: string) => users.get(name) ?? fail(`no user ${name}`);
     credentials.set('admin', { username: 'admin', password: ADMIN_PASSWORD });
 
-    const acme = await ids.createAccount('acme', 'org', null, false);
-    await ids.setOrgMember(acme.id, user('erin').id, 'owner');
-    await ids.setOrgMember(acme.id, user('frank').id, 'member');
+    const acme = await ids.accounts.createAccount('acme', 'org', null, false);
+    await ids.accounts.setOrgMember(acme.id, user('erin').id, 'owner');
+    await ids.accounts.setOrgMember(acme.id, user('frank').id, 'member');
 
     const repositories = new Map<string, number>();
     for (const [owner, name, visibility] of [
@@ -243,18 +243,18 @@ describe('authorization matrix', () => {
       [acme, 'svc-pub', 'public'],
       [acme, 'svc-priv', 'private'],
     ] as const) {
-      const repo = await ids.createRepository(owner.id, name, visibility);
+      const repo = await ids.repositories.createRepository(owner.id, name, visibility);
       repositories.set(`${owner.name}/${name}`, repo.id);
-      await ids.setCollaborator(repo.id, user('bob').id, 'read');
-      await ids.setCollaborator(repo.id, user('carol').id, 'write');
-      await ids.setCollaborator(repo.id, user('dave').id, 'admin');
+      await ids.repositories.setCollaborator(repo.id, user('bob').id, 'read');
+      await ids.repositories.setCollaborator(repo.id, user('carol').id, 'write');
+      await ids.repositories.setCollaborator(repo.id, user('dave').id, 'admin');
     }
 
     for (const pkg of PACKAGES) {
       const owner = isAcme(pkg) ? acme : user('alice');
       const repositoryId = pkg.linkedTo === null ? null : (repositories.get(pkg.linkedTo) ?? fail(`no repository ${pkg.linkedTo}`));
       const opposite = pkg.visibility === 'public' ? 'private' : 'public';
-      await ids.ensurePackage({
+      await ids.packages.ensurePackage({
         name: pkg.name,
         ownerId: owner.id,
         sourceRepositoryId: repositoryId,
@@ -420,11 +420,11 @@ describe('first push into a namespace', () => {
     const bob = await addUser(ids, 'bob');
     await addUser(ids, 'mallory');
     const frank = await addUser(ids, 'frank');
-    const acme = await ids.createAccount('acme', 'org', null, false);
-    await ids.setOrgMember(acme.id, frank.id, 'member');
-    const repo = await ids.createRepository(alice.id, 'app', 'private');
+    const acme = await ids.accounts.createAccount('acme', 'org', null, false);
+    await ids.accounts.setOrgMember(acme.id, frank.id, 'member');
+    const repo = await ids.repositories.createRepository(alice.id, 'app', 'private');
     repoId = repo.id;
-    await ids.setCollaborator(repo.id, bob.id, 'read');
+    await ids.repositories.setCollaborator(repo.id, bob.id, 'read');
     ciSecret = (await addCiToken(ids, alice, repo.id)).secret;
     await seedPackage(t.http, adminAuth, 'alice/unlinked', 'v1');
   });
@@ -441,8 +441,8 @@ describe('first push into a namespace', () => {
   test('a CI token creates a package in its repository owner namespace, linked to its repository', async () => {
     const ci = basic('ci', ciSecret);
     await seedPackage(t.http, ci, 'alice/built-by-ci', 'v1');
-    const pkg = await t.identities.package('alice/built-by-ci');
-    expect(pkg).toMatchObject({ sourceRepositoryId: repoId, ownerId: (await t.identities.accountByName('alice'))?.id });
+    const pkg = await t.identities.packages.package('alice/built-by-ci');
+    expect(pkg).toMatchObject({ sourceRepositoryId: repoId, ownerId: (await t.identities.accounts.accountByName('alice'))?.id });
     // Linked, so it inherits the private repository's access: its read collaborator pulls, others cannot.
     expect((await getManifest(t.http, basic('bob', 'bob-password'), 'alice/built-by-ci', 'v1')).status).toBe(200);
     expect((await getManifest(t.http, basic('mallory', 'mallory-password'), 'alice/built-by-ci', 'v1')).status).toBe(403);
@@ -450,14 +450,14 @@ describe('first push into a namespace', () => {
     // The same through the bearer flow.
     const token = await fetchToken(t.http, { username: 'ci', password: ciSecret }, ['repository:alice/built-by-ci-2:pull,push']);
     await seedPackage(t.http, `Bearer ${token}`, 'alice/built-by-ci-2', 'v1');
-    expect(await t.identities.package('alice/built-by-ci-2')).toMatchObject({ sourceRepositoryId: repoId });
+    expect(await t.identities.packages.package('alice/built-by-ci-2')).toMatchObject({ sourceRepositoryId: repoId });
   });
 
   test('a CI token may not create packages in another namespace, nor write unlinked packages of its owner', async () => {
     const ci = basic('ci', ciSecret);
     const res = await pushTo(ci, 'acme/from-ci');
     expect({ status: res.status, code: res.body.errors?.[0]?.code }).toEqual({ status: 403, code: 'DENIED' });
-    expect(await t.identities.package('acme/from-ci')).toBeNull();
+    expect(await t.identities.packages.package('acme/from-ci')).toBeNull();
     const unlinked = await pushTo(ci, 'alice/unlinked');
     expect(unlinked.status).toBe(403);
     const token = await fetchToken(t.http, { username: 'ci', password: ciSecret }, ['repository:acme/from-ci:pull,push']);
@@ -468,25 +468,27 @@ describe('first push into a namespace', () => {
   test('a user creates private unlinked packages in their own namespace only', async () => {
     const mallory = basic('mallory', 'mallory-password');
     expect((await pushTo(mallory, 'mallory/tool')).status).toBe(201);
-    expect(await t.identities.package('mallory/tool')).toMatchObject({
-      ownerId: (await t.identities.accountByName('mallory'))?.id,
+    expect(await t.identities.packages.package('mallory/tool')).toMatchObject({
+      ownerId: (await t.identities.accounts.accountByName('mallory'))?.id,
       sourceRepositoryId: null,
       visibility: 'private',
     });
     const res = await pushTo(mallory, 'alice/intruder');
     expect({ status: res.status, code: res.body.errors?.[0]?.code }).toEqual({ status: 403, code: 'DENIED' });
-    expect(await t.identities.package('alice/intruder')).toBeNull();
+    expect(await t.identities.packages.package('alice/intruder')).toBeNull();
     // A namespace no account owns cannot be pushed into.
     expect((await pushTo(mallory, 'nobody/thing')).status).toBe(403);
   });
 
   test('an org member creates packages in the org namespace; a read-only PAT creates nothing', async () => {
     expect((await pushTo(basic('frank', 'frank-password'), 'acme/new-tool')).status).toBe(201);
-    expect(await t.identities.package('acme/new-tool')).toMatchObject({ ownerId: (await t.identities.accountByName('acme'))?.id });
-    const alice = await t.identities.accountByName('alice');
+    expect(await t.identities.packages.package('acme/new-tool')).toMatchObject({
+      ownerId: (await t.identities.accounts.accountByName('acme'))?.id,
+    });
+    const alice = await t.identities.accounts.accountByName('alice');
     if (!alice) throw new Error('no alice');
     const pat = await addPat(t.identities, alice, ['read:packages']);
     expect((await pushTo(basic('alice', pat.secret), 'alice/by-read-pat')).status).toBe(403);
-    expect(await t.identities.package('alice/by-read-pat')).toBeNull();
+    expect(await t.identities.packages.package('alice/by-read-pat')).toBeNull();
   });
 });

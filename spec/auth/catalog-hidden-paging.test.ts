@@ -52,7 +52,7 @@ describe('catalog paging with many hidden repositories', () => {
       if (res.status !== 201) throw new Error(`seeding ${name}: ${res.status} ${res.text}`);
     }
     // The admin's first push created each package private; open up the visible ones.
-    for (const name of VISIBLE) await t.identities.setPackageVisibility(name, 'public');
+    for (const name of VISIBLE) await t.identities.packages.setPackageVisibility(name, 'public');
   }, 120_000);
 
   afterAll(async () => {

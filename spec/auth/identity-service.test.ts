@@ -2,11 +2,10 @@ import type Database from 'better-sqlite3';
 import { Authenticator } from '../../src/auth/authenticator';
 import { Authorizer } from '../../src/auth/authorizer';
 import { IdentityService, SYSTEM } from '../../src/auth/identity-service';
-import type { Account } from '../../src/auth/identity-store';
+import type { Account } from '../../src/auth/stores/account-store';
 import { actionsFromScopes, ANONYMOUS, type Principal } from '../../src/auth/principal';
 import { hashSecret } from '../../src/auth/secrets';
-import { SqliteIdentityStore } from '../../src/auth/sqlite/sqlite-identity-store';
-import { openDatabase } from '../../src/metadata/sqlite/database';
+import type { IdentityStores } from '../../src/auth/stores/identity-stores';
 import { AccessDenied, Unauthenticated } from '../../src/auth/errors';
 import {
   AccessTokenNotFound,
@@ -20,16 +19,16 @@ import {
   UserNotFound,
 } from '../../src/auth/management/errors';
 import type { DomainError } from '../../src/domain-error';
+import { openIdentityStores } from './support/identity-stores';
 
 /** The management rules, one actor at a time: who may do what, and what each refusal is. */
 let db: Database.Database;
-let identities: SqliteIdentityStore;
+let identities: IdentityStores;
 let authenticator: Authenticator;
 let service: IdentityService;
 
-beforeEach(() => {
-  db = openDatabase(':memory:');
-  identities = new SqliteIdentityStore(db);
+beforeEach(async () => {
+  ({ identities, connection: db } = await openIdentityStores());
   authenticator = new Authenticator(identities);
   service = new IdentityService(identities, new Authorizer(identities), authenticator, { ciTokenTtlMinutes: 60 });
 });
@@ -48,7 +47,7 @@ function as(account: Account, scopes?: string[]): Principal {
 
 async function user(name: string, admin = false): Promise<Account> {
   await service.accounts.createUser(SYSTEM, { name, password: `${name}-password`, admin });
-  const account = await identities.accountByName(name);
+  const account = await identities.accounts.accountByName(name);
   if (!account) throw new Error(`no ${name}`);
   return account;
 }
@@ -69,7 +68,7 @@ describe('users', () => {
     await refused(service.accounts.createUser(ANONYMOUS, { name: 'carol', password: 'carol-password' }), Unauthenticated);
     // An administrator's access token covers packages, not accounts.
     await refused(service.accounts.createUser(as(admin, ['write:packages']), { name: 'carol', password: 'carol-password' }), AccessDenied);
-    expect(await identities.accountByName('carol')).toBeNull();
+    expect(await identities.accounts.accountByName('carol')).toBeNull();
   });
 
   it('refuse taken names (users and organisations share them), bad names and short passwords', async () => {
@@ -104,7 +103,7 @@ describe('users', () => {
     await user('bob');
     await refused(service.accounts.deleteUser(as(alice), 'bob'), AccessDenied);
     await service.accounts.deleteUser(as(admin), 'bob');
-    expect(await identities.accountByName('bob')).toBeNull();
+    expect(await identities.accounts.accountByName('bob')).toBeNull();
     await refused(service.accounts.deleteUser(as(admin), 'root'), StillNeeded);
     await user('second', true);
     await service.accounts.deleteUser(SYSTEM, 'root');
@@ -115,7 +114,7 @@ describe('users', () => {
   it('are not deleted while they own packages, so nobody taking the name inherits the images', async () => {
     const admin = await user('root', true);
     const carol = await user('carol');
-    await identities.ensurePackage({
+    await identities.packages.ensurePackage({
       name: 'carol/app',
       ownerId: carol.id,
       sourceRepositoryId: null,
@@ -123,8 +122,8 @@ describe('users', () => {
       createdAt: Date.now(),
     });
     await refused(service.accounts.deleteUser(as(admin), 'carol'), StillNeeded);
-    expect(await identities.accountByName('carol')).not.toBeNull();
-    expect((await identities.package('carol/app'))?.ownerId).toBe(carol.id);
+    expect(await identities.accounts.accountByName('carol')).not.toBeNull();
+    expect((await identities.packages.package('carol/app'))?.ownerId).toBe(carol.id);
   });
 
   it('see themselves; only administrators see others', async () => {
@@ -238,7 +237,7 @@ describe('repositories', () => {
 
 describe('packages', () => {
   async function pkg(name: string, ownerId: number) {
-    return identities.ensurePackage({ name, ownerId, sourceRepositoryId: null, visibility: 'private', createdAt: Date.now() });
+    return identities.packages.ensurePackage({ name, ownerId, sourceRepositoryId: null, visibility: 'private', createdAt: Date.now() });
   }
 
   it('are listed to those who can pull them', async () => {
@@ -303,7 +302,7 @@ describe('packages', () => {
       owner: 'acme',
       repository: 'acme/web',
     });
-    expect(await identities.package('acme/web-image')).toMatchObject({ sourceRepositoryId: expect.any(Number) });
+    expect(await identities.packages.package('acme/web-image')).toMatchObject({ sourceRepositoryId: expect.any(Number) });
     await refused(service.packages.link(SYSTEM, 'ghost/app', 'acme/web'), PackageNotFound);
     await refused(service.packages.link(SYSTEM, 'acme/Bad', 'acme/web'), InvalidRequest);
     await refused(service.packages.unlink(SYSTEM, 'acme/never-pushed'), PackageNotFound);
@@ -339,7 +338,7 @@ describe('personal access tokens', () => {
     expect(Date.parse(minted.record.expiresAt ?? '') - Date.now()).toBeGreaterThan(29 * 86_400_000);
     const rows = db.prepare('SELECT * FROM access_tokens').all();
     expect(JSON.stringify(rows)).not.toContain(minted.token);
-    expect(await identities.accessTokenBySecret(hashSecret(minted.token))).toMatchObject({ id: minted.record.id });
+    expect(await identities.tokens.accessTokenBySecret(hashSecret(minted.token))).toMatchObject({ id: minted.record.id });
 
     const principal = await authenticator.login('alice', minted.token, 'addr');
     expect(principal).toMatchObject({ kind: 'user', name: 'alice', allowed: new Set(['pull', 'push']) });

@@ -24,7 +24,7 @@ describe('cross-repository mount and the source repository’s access', () => {
     t = await startAuthRegistry();
     const alice = await addUser(t.identities, 'alice');
     await addUser(t.identities, 'mallory');
-    await t.identities.ensurePackage({
+    await t.identities.packages.ensurePackage({
       name: 'alice/public',
       ownerId: alice.id,
       sourceRepositoryId: null,
@@ -39,7 +39,7 @@ describe('cross-repository mount and the source repository’s access', () => {
       const res = await postBlob(t.http, admin, name, b);
       if (res.status !== 201) throw new Error(`seeding ${name}: ${res.status} ${res.text}`);
     }
-    expect((await t.identities.package('alice/secret'))?.visibility).toBe('private');
+    expect((await t.identities.packages.package('alice/secret'))?.visibility).toBe('private');
   });
 
   afterAll(async () => {

@@ -2,19 +2,25 @@ import { Readable } from 'node:stream';
 import { Authorizer } from '../../src/auth/authorizer';
 import { PackageLinker } from '../../src/auth/package-linker';
 import type { Principal } from '../../src/auth/principal';
-import { SqliteIdentityStore } from '../../src/auth/sqlite/sqlite-identity-store';
+import type { IdentityStores } from '../../src/auth/stores/identity-stores';
 import type { ManifestPushedEvent } from '../../src/events/registry-events';
 import { createLogger } from '../../src/log';
-import { openDatabase } from '../../src/metadata/sqlite/database';
+import { openIdentityStores, type OpenedIdentityStores } from './support/identity-stores';
 
 /**
  * The linker reads an image config for its source label once per config digest: configs are
  * content-addressed, and pushes of an unlinked package used to pay a blob read each.
  */
 describe('package linker config label cache', () => {
-  const db = openDatabase(':memory:');
-  const identities = new SqliteIdentityStore(db);
-  afterAll(() => db.close());
+  let openedStores: OpenedIdentityStores;
+  let identities: IdentityStores;
+  let linker: PackageLinker;
+  beforeAll(async () => {
+    openedStores = await openIdentityStores();
+    identities = openedStores.identities;
+    linker = new PackageLinker(identities, new Authorizer(identities), reader, createLogger('silent'), 'https://registry.example');
+  });
+  afterAll(() => openedStores.close());
 
   const configs = new Map<string, string>();
   const opened: string[] = [];
@@ -26,7 +32,6 @@ describe('package linker config label cache', () => {
       return Readable.from([Buffer.from(body)]);
     },
   };
-  const linker = new PackageLinker(identities, new Authorizer(identities), reader, createLogger('silent'), 'https://registry.example');
 
   const event = (repository: string, configDigest: string, principal: Principal): ManifestPushedEvent => ({
     repository,
@@ -42,7 +47,7 @@ describe('package linker config label cache', () => {
   });
 
   it('reads a config once however often it is pushed, and still links by its label', async () => {
-    const alice = await identities.createAccount('alice', 'user', null, false);
+    const alice = await identities.accounts.createAccount('alice', 'user', null, false);
     const principal: Principal = {
       kind: 'user',
       userId: alice.id,
@@ -51,9 +56,15 @@ describe('package linker config label cache', () => {
       credential: { type: 'password' },
       allowed: null,
     };
-    const repo = await identities.createRepository(alice.id, 'app', 'private');
+    const repo = await identities.repositories.createRepository(alice.id, 'app', 'private');
     for (const name of ['alice/one', 'alice/two', 'alice/linked']) {
-      await identities.ensurePackage({ name, ownerId: alice.id, sourceRepositoryId: null, visibility: 'private', createdAt: Date.now() });
+      await identities.packages.ensurePackage({
+        name,
+        ownerId: alice.id,
+        sourceRepositoryId: null,
+        visibility: 'private',
+        createdAt: Date.now(),
+      });
     }
     const unlabelled = `sha256:${'1'.repeat(64)}`;
     const labelled = `sha256:${'2'.repeat(64)}`;
@@ -65,18 +76,18 @@ describe('package linker config label cache', () => {
 
     for (let i = 0; i < 5; i++) await linker.onManifestPushed(event(i % 2 ? 'alice/one' : 'alice/two', unlabelled, principal));
     expect(opened.filter((d) => d === unlabelled)).toHaveLength(1);
-    expect((await identities.package('alice/one'))?.sourceRepositoryId).toBeNull();
+    expect((await identities.packages.package('alice/one'))?.sourceRepositoryId).toBeNull();
 
     await linker.onManifestPushed(event('alice/linked', labelled, principal));
     await linker.onManifestPushed(event('alice/one', labelled, principal));
     expect(opened.filter((d) => d === labelled)).toHaveLength(1);
     // The cached label links just as a freshly read one does.
-    expect((await identities.package('alice/linked'))?.sourceRepositoryId).toBe(repo.id);
-    expect((await identities.package('alice/one'))?.sourceRepositoryId).toBe(repo.id);
+    expect((await identities.packages.package('alice/linked'))?.sourceRepositoryId).toBe(repo.id);
+    expect((await identities.packages.package('alice/one'))?.sourceRepositoryId).toBe(repo.id);
   });
 
   it('does not remember a config it could not read', async () => {
-    const bob = await identities.createAccount('bob', 'user', null, false);
+    const bob = await identities.accounts.createAccount('bob', 'user', null, false);
     const principal: Principal = {
       kind: 'user',
       userId: bob.id,
@@ -85,7 +96,7 @@ describe('package linker config label cache', () => {
       credential: { type: 'password' },
       allowed: null,
     };
-    await identities.ensurePackage({
+    await identities.packages.ensurePackage({
       name: 'bob/app',
       ownerId: bob.id,
       sourceRepositoryId: null,

@@ -1,11 +1,11 @@
 import request from 'supertest';
 import { DEFAULT_CONFIG } from '../../src/config';
 import { hashPassword } from '../../src/auth/secrets';
-import { SqliteIdentityStore } from '../../src/auth/sqlite/sqlite-identity-store';
-import { openDatabase } from '../../src/metadata/sqlite/database';
+import type { IdentityStores } from '../../src/auth/stores/identity-stores';
 import { MediaType } from '../../src/oci/media-types';
 import { blob, descriptor, imageManifest, serialize, type TestBlob } from '../support/oci';
 import { startTestRegistry, type TestRegistry } from '../support/registry';
+import { openIdentityStores, type OpenedIdentityStores } from './support/identity-stores';
 import path from 'node:path';
 
 /**
@@ -16,8 +16,8 @@ import path from 'node:path';
 describe('package linking on push', () => {
   const PUBLIC_URL = 'https://registry.example';
   let t: TestRegistry;
-  let identities: SqliteIdentityStore;
-  let db: ReturnType<typeof openDatabase>;
+  let identities: IdentityStores;
+  let opened: OpenedIdentityStores;
   let repoId: number;
 
   beforeAll(async () => {
@@ -26,17 +26,17 @@ describe('package linking on push', () => {
       auth: { ...DEFAULT_CONFIG.auth, mode: 'token', adminPassword: 'admin-password' },
     });
     // A second handle on the same WAL file, as the CLI would use.
-    db = openDatabase(path.join(t.dataDir, 'berth.db'));
-    identities = new SqliteIdentityStore(db);
-    const alice = await identities.createAccount('alice', 'user', await hashPassword('alice-password'), false);
-    const bob = await identities.createAccount('bob', 'user', await hashPassword('bob-password'), false);
-    await identities.createAccount('carol', 'user', await hashPassword('carol-password'), false);
-    const repo = await identities.createRepository(alice.id, 'app', 'private');
+    opened = await openIdentityStores(path.join(t.dataDir, 'berth.db'));
+    identities = opened.identities;
+    const alice = await identities.accounts.createAccount('alice', 'user', await hashPassword('alice-password'), false);
+    const bob = await identities.accounts.createAccount('bob', 'user', await hashPassword('bob-password'), false);
+    await identities.accounts.createAccount('carol', 'user', await hashPassword('carol-password'), false);
+    const repo = await identities.repositories.createRepository(alice.id, 'app', 'private');
     repoId = repo.id;
-    await identities.setCollaborator(repo.id, bob.id, 'read');
+    await identities.repositories.setCollaborator(repo.id, bob.id, 'read');
   });
   afterAll(async () => {
-    db.close();
+    opened.close();
     await t.close();
   });
 
@@ -80,7 +80,7 @@ describe('package linking on push', () => {
 
   it('links by the image config label when the pusher can write the repository', async () => {
     await pushImage('alice/app', as('alice'), { 'org.opencontainers.image.source': `${PUBLIC_URL}/alice/app` });
-    expect((await identities.package('alice/app'))?.sourceRepositoryId).toBe(repoId);
+    expect((await identities.packages.package('alice/app'))?.sourceRepositoryId).toBe(repoId);
   });
 
   it('the linked package inherits the repository roles: a read collaborator pulls, cannot push', async () => {
@@ -95,19 +95,19 @@ describe('package linking on push', () => {
 
   it('links by the manifest annotation too (.git suffix and trailing slash allowed)', async () => {
     await pushImage('alice/tool', as('alice'), {}, { 'org.opencontainers.image.source': `${PUBLIC_URL}/alice/app.git/` });
-    expect((await identities.package('alice/tool'))?.sourceRepositoryId).toBe(repoId);
+    expect((await identities.packages.package('alice/tool'))?.sourceRepositoryId).toBe(repoId);
   });
 
   it('does not link to a repository on another registry, or one the pusher cannot write', async () => {
     await pushImage('alice/elsewhere', as('alice'), { 'org.opencontainers.image.source': 'https://github.com/alice/app' });
-    expect((await identities.package('alice/elsewhere'))?.sourceRepositoryId).toBeNull();
+    expect((await identities.packages.package('alice/elsewhere'))?.sourceRepositoryId).toBeNull();
     await pushImage('carol/sneaky', as('carol'), { 'org.opencontainers.image.source': `${PUBLIC_URL}/alice/app` });
-    expect((await identities.package('carol/sneaky'))?.sourceRepositoryId).toBeNull();
+    expect((await identities.packages.package('carol/sneaky'))?.sourceRepositoryId).toBeNull();
   });
 
   it('making the repository public makes its packages pullable anonymously', async () => {
     expect((await request(t.registry.app).get('/v2/alice/app/manifests/v1')).status).toBe(401);
-    await identities.setRepositoryVisibility(repoId, 'public');
+    await identities.repositories.setRepositoryVisibility(repoId, 'public');
     expect((await request(t.registry.app).get('/v2/alice/app/manifests/v1')).status).toBe(200);
     expect((await request(t.registry.app).post('/v2/alice/app/blobs/uploads/')).status).toBe(401);
   });

@@ -1,11 +1,14 @@
 import { SigningKeys } from '../../src/auth/signing-keys';
-import { SqliteIdentityStore } from '../../src/auth/sqlite/sqlite-identity-store';
-import { openDatabase } from '../../src/metadata/sqlite/database';
+import { openIdentityStores, type OpenedIdentityStores } from './support/identity-stores';
 
 describe('SigningKeys', () => {
-  const db = openDatabase(':memory:');
-  const keys = new SigningKeys(new SqliteIdentityStore(db));
-  afterAll(() => db.close());
+  let opened: OpenedIdentityStores;
+  let keys: SigningKeys;
+  beforeAll(async () => {
+    opened = await openIdentityStores();
+    keys = new SigningKeys(opened.identities.signingKeys);
+  });
+  afterAll(() => opened.close());
 
   it('names keys with hex kids, safe to pass as command-line arguments', async () => {
     await keys.init();

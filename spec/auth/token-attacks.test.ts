@@ -13,7 +13,7 @@ import { createLogger } from '../../src/log';
 import { createRegistry } from '../../src/composition-root';
 import { SigningKeys } from '../../src/auth/signing-keys';
 import { hashPassword } from '../../src/auth/secrets';
-import type { Account } from '../../src/auth/identity-store';
+import type { Account } from '../../src/auth/stores/account-store';
 import {
   ISSUER,
   SERVICE,
@@ -76,7 +76,7 @@ describe('token attacks', () => {
     // alice/a and alice/b: private packages of alice, created by her first pushes.
     contentA = await seedPackage(t.http, basic('alice', 'alice-password'), 'alice/a', 'v1');
     await seedPackage(t.http, basic('alice', 'alice-password'), 'alice/b', 'v1');
-    const keys = (await t.identities.signingKeys()).filter((k) => k.retiredAt === null);
+    const keys = (await t.identities.signingKeys.signingKeys()).filter((k) => k.retiredAt === null);
     expect(keys).toHaveLength(1);
     signingKey = keys[0] as (typeof keys)[number];
   });
@@ -190,7 +190,7 @@ describe('token attacks', () => {
     expect((await pushBlobWith(minted)).status).toBe(201);
     expect((await getManifest(t.http, basic('alice', pat.secret), 'alice/a', 'v1')).status).toBe(200);
 
-    await t.identities.revokeAccessToken(pat.record.id, Date.now());
+    await t.identities.tokens.revokeAccessToken(pat.record.id, Date.now());
     expectUnauthorized(await tokenRequest(t.http, creds, [PUSH_A]));
     expectUnauthorized(await getManifest(t.http, basic('alice', pat.secret), 'alice/a', 'v1'));
     expectInvalidToken(await pullWith(minted));
@@ -221,7 +221,7 @@ describe('token attacks', () => {
       const old = { username: 'carl', password: 'first-password' };
       expect((await tokenRequest(t.http, old, [])).status).toBe(200);
       expect((await t.http.get('/v2/').set('Authorization', basic('carl', 'first-password'))).status).toBe(200);
-      await t.identities.setPassword(carl.id, await hashPassword('second-password'));
+      await t.identities.accounts.setPassword(carl.id, await hashPassword('second-password'));
       expectUnauthorized(await tokenRequest(t.http, old, []));
       expectUnauthorized(await t.http.get('/v2/').set('Authorization', basic('carl', 'first-password')));
       expect((await tokenRequest(t.http, { username: 'carl', password: 'second-password' }, [])).status).toBe(200);
@@ -236,7 +236,7 @@ describe('token attacks', () => {
       const mintedFromPat = await fetchToken(t.http, { username: 'doomed', password: pat.secret }, ['repository:doomed/app:pull']);
       expect((await pullWith(minted, 'doomed/app')).status).toBe(200);
 
-      expect(await t.identities.deleteAccount(doomed.id)).toBe(true);
+      expect(await t.identities.accounts.deleteAccount(doomed.id)).toBe(true);
       expectUnauthorized(await tokenRequest(t.http, creds, ['repository:doomed/app:pull']));
       expectUnauthorized(await tokenRequest(t.http, { username: 'doomed', password: pat.secret }, ['repository:doomed/app:pull']));
       expectUnauthorized(await getManifest(t.http, basic('doomed', 'doomed-password'), 'doomed/app', 'v1'));
@@ -272,7 +272,7 @@ describe('token attacks', () => {
       expect(refreshed.status).toBe(200);
       const jwtFromRefresh = refreshed.body.access_token as string;
       expect((await pushBlobWith(jwtFromRefresh)).status).toBe(201);
-      await t.identities.revokeAccessToken(pat.record.id, Date.now());
+      await t.identities.tokens.revokeAccessToken(pat.record.id, Date.now());
       expectUnauthorized(await refresh(viaPat));
       expectInvalidToken(await pullWith(jwtFromRefresh));
 
@@ -280,7 +280,7 @@ describe('token attacks', () => {
       const gone = await addUser(t.identities, 'gone');
       const ofGone = await offline('gone-password', 'gone');
       expect((await refresh(ofGone)).status).toBe(200);
-      await t.identities.deleteAccount(gone.id);
+      await t.identities.accounts.deleteAccount(gone.id);
       expectUnauthorized(await refresh(ofGone));
 
       // A made-up refresh token.
@@ -412,7 +412,7 @@ describe('token endpoint', () => {
     const oldKid = decodeJwt(old).header.kid as string;
 
     // Rotate through the store, as another replica (or the management CLI) would.
-    const newKid = await new SigningKeys(t.identities).rotate();
+    const newKid = await new SigningKeys(t.identities.signingKeys).rotate();
     expect(newKid).not.toBe(oldKid);
     const realNow = Date.now.bind(Date);
     // The running registry re-reads its keys within a minute: step past that.
@@ -425,7 +425,7 @@ describe('token endpoint', () => {
       const jwks = await t.http.get('/token/jwks.json');
       expect((jwks.body.keys as Array<{ kid: string }>).map((k) => k.kid).sort()).toEqual([oldKid, newKid].sort());
 
-      await new SigningKeys(t.identities).retire(oldKid);
+      await new SigningKeys(t.identities.signingKeys).retire(oldKid);
       clock.mockImplementation(() => realNow() + 122_000);
       expectInvalidToken(await getManifest(t.http, `Bearer ${old}`, 'alice/app', 'v1'));
       expect((await getManifest(t.http, `Bearer ${fresh}`, 'alice/app', 'v1')).status).toBe(200);

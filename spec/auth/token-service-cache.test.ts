@@ -8,18 +8,18 @@ import type Database from 'better-sqlite3';
 import jwt from 'jsonwebtoken';
 import { Authenticator } from '../../src/auth/authenticator';
 import { Authorizer } from '../../src/auth/authorizer';
-import type { Account } from '../../src/auth/identity-store';
+import type { Account } from '../../src/auth/stores/account-store';
 import type { Credential, Principal } from '../../src/auth/principal';
 import { hashSecret, newSecret } from '../../src/auth/secrets';
 import { SigningKeys } from '../../src/auth/signing-keys';
-import { SqliteIdentityStore } from '../../src/auth/sqlite/sqlite-identity-store';
+import type { IdentityStores } from '../../src/auth/stores/identity-stores';
 import { TokenService, type TokenServiceOptions } from '../../src/auth/token-service';
-import { openDatabase } from '../../src/metadata/sqlite/database';
+import { openIdentityStores } from './support/identity-stores';
 
 const SCOPES = ['repository:alice/app:pull', 'registry:catalog:*'];
 
 let db: Database.Database;
-let identities: SqliteIdentityStore;
+let identities: IdentityStores;
 let keys: SigningKeys;
 let authenticator: Authenticator;
 let alice: Account;
@@ -41,7 +41,7 @@ async function principalFor(user: Account, credential: Credential): Promise<Prin
 }
 
 async function addPat(user: Account): Promise<number> {
-  const record = await identities.createAccessToken({
+  const record = await identities.tokens.createAccessToken({
     kind: 'pat',
     userId: user.id,
     repositoryId: null,
@@ -62,13 +62,12 @@ function shiftClock(ms: number): void {
 }
 
 beforeEach(async () => {
-  db = openDatabase(':memory:');
-  identities = new SqliteIdentityStore(db);
-  keys = new SigningKeys(identities);
+  ({ identities, connection: db } = await openIdentityStores());
+  keys = new SigningKeys(identities.signingKeys);
   await keys.init();
   authenticator = new Authenticator(identities);
   // A password hash is never checked here: tokens are issued for a principal directly.
-  alice = await identities.createAccount('alice', 'user', null, false);
+  alice = await identities.accounts.createAccount('alice', 'user', null, false);
   verifySpy = jest.spyOn(jwt, 'verify');
 });
 
@@ -137,7 +136,7 @@ describe('TokenService verified-token cache', () => {
     await tokens.verify(token);
     expect(verifySpy).toHaveBeenCalledTimes(1);
 
-    await identities.revokeAccessToken(patId, Date.now());
+    await identities.tokens.revokeAccessToken(patId, Date.now());
     await expect(tokens.verify(token)).rejects.toMatchObject({
       name: 'InvalidTokenError',
       message: 'the credential behind this token is no longer valid',
@@ -146,13 +145,13 @@ describe('TokenService verified-token cache', () => {
 
   test('a cached token is refused as soon as its user is deleted', async () => {
     const tokens = tokenService();
-    const doomed = await identities.createAccount('doomed', 'user', null, false);
+    const doomed = await identities.accounts.createAccount('doomed', 'user', null, false);
     const { token } = await tokens.issue(await principalFor(doomed, { type: 'password' }), SCOPES);
     await tokens.verify(token);
     await tokens.verify(token);
     expect(verifySpy).toHaveBeenCalledTimes(1);
 
-    expect(await identities.deleteAccount(doomed.id)).toBe(true);
+    expect(await identities.accounts.deleteAccount(doomed.id)).toBe(true);
     await expect(tokens.verify(token)).rejects.toThrow('the credential behind this token is no longer valid');
   });
 

@@ -34,10 +34,10 @@ describe('credential parsers never answer 5xx', () => {
 
   beforeAll(async () => {
     t = await startAuthRegistry();
-    const key = (await t.identities.signingKeys()).find((k) => k.retiredAt === null);
+    const key = (await t.identities.signingKeys.signingKeys()).find((k) => k.retiredAt === null);
     if (!key) throw new Error('no signing key');
     ({ kid, privatePem } = key);
-    const admin = await t.identities.accountByName('admin');
+    const admin = await t.identities.accounts.accountByName('admin');
     if (!admin) throw new Error('no admin');
     adminId = admin.id;
   });
@@ -315,7 +315,7 @@ describe('credential parsers never answer 5xx', () => {
   });
 
   it('TokenService.verify refuses a malformed JWT with InvalidTokenError and nothing else', async () => {
-    const keys = new SigningKeys(t.identities);
+    const keys = new SigningKeys(t.identities.signingKeys);
     await keys.init();
     const authenticator = new Authenticator(t.identities);
     const tokens = new TokenService(keys, new Authorizer(t.identities), authenticator, {

@@ -78,7 +78,7 @@ describe('malformed input found by probes (issue 20)', () => {
     it('refuses a token signed by our key whose access claim holds entries of the wrong type: 401, not 500', async () => {
       const token = await fetchToken(t.http, { username: 'admin', password: ADMIN_PASSWORD }, ['repository:admin/app:pull,push']);
       const { header, payload } = decodeJwt(token);
-      const key = (await t.identities.signingKeys()).find((k) => k.kid === header.kid);
+      const key = (await t.identities.signingKeys.signingKeys()).find((k) => k.kid === header.kid);
       if (!key) throw new Error('the signing key is gone');
       const json = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
       const input = `${json(header)}.${json({ ...payload, access: [1] })}`;

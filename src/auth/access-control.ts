@@ -1,5 +1,5 @@
 import type { Authorizer } from './authorizer';
-import type { IdentityStore } from './identity-store';
+import type { PackageStore } from './stores/package-store';
 import type { PackageAction, Principal } from './principal';
 import type { ResourceAccess } from './scope';
 
@@ -28,7 +28,7 @@ export type AccessOutcome = 'allowed' | 'challenge' | 'denied';
 export class AccessControl {
   constructor(
     private readonly authorizer: Authorizer,
-    private readonly identities: IdentityStore,
+    private readonly packages: PackageStore,
   ) {}
 
   async check(auth: AuthContext, action: AccessAction, name?: string): Promise<AccessOutcome> {
@@ -58,10 +58,10 @@ export class AccessControl {
   }
 
   private async ensurePackage(principal: Principal, name: string): Promise<void> {
-    if (await this.identities.package(name)) return;
+    if (await this.packages.package(name)) return;
     const decision = await this.authorizer.decide(principal, name);
     if (!decision.create) return;
-    await this.identities.ensurePackage({
+    await this.packages.ensurePackage({
       name,
       ownerId: decision.create.ownerId,
       sourceRepositoryId: decision.create.sourceRepositoryId,

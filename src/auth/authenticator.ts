@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { Unauthenticated } from './errors';
-import type { AccessTokenRecord, Account, IdentityStore } from './identity-store';
+import type { AccessTokenRecord } from './stores/access-token-store';
+import type { Account } from './stores/account-store';
+import type { IdentityStores } from './stores/identity-stores';
 import { LoginThrottle } from './login-throttle';
 import { actionsFromScopes, type Credential, type PackageAction, type Principal } from './principal';
 import { hashSecret, verifyPassword } from './secrets';
@@ -20,7 +22,7 @@ export class Authenticator {
   >();
 
   constructor(
-    private readonly identities: IdentityStore,
+    private readonly identities: Pick<IdentityStores, 'accounts' | 'repositories' | 'tokens'>,
     throttle?: LoginThrottle,
     addressThrottle?: LoginThrottle,
   ) {
@@ -44,7 +46,8 @@ export class Authenticator {
       const fresh = await this.resolve(cached.credential, cached.userId);
       // A changed password must stop the old one at once, not when the cache entry expires.
       const samePassword =
-        cached.credential.type !== 'password' || (await this.identities.accountById(cached.userId))?.passwordHash === cached.passwordHash;
+        cached.credential.type !== 'password' ||
+        (await this.identities.accounts.accountById(cached.userId))?.passwordHash === cached.passwordHash;
       if (fresh && fresh.kind !== 'anonymous' && samePassword) return fresh;
       this.recentLogins.delete(cacheKey);
     }
@@ -53,7 +56,7 @@ export class Authenticator {
       if (this.recentLogins.size >= 10_000) this.recentLogins.clear();
       const credential: Credential = principal.kind === 'user' ? principal.credential : { type: 'ci', tokenId: principal.tokenId };
       const passwordHash =
-        credential.type === 'password' ? ((await this.identities.accountById(principal.userId))?.passwordHash ?? null) : null;
+        credential.type === 'password' ? ((await this.identities.accounts.accountById(principal.userId))?.passwordHash ?? null) : null;
       this.recentLogins.set(cacheKey, { userId: principal.userId, credential, passwordHash, expires: Date.now() + 60_000 });
     }
     if (!principal) {
@@ -67,12 +70,12 @@ export class Authenticator {
 
   private async verify(username: string, secret: string): Promise<(Principal & { kind: 'user' | 'ci' }) | null> {
     if (secret.startsWith('berth_pat_') || secret.startsWith('berth_ci_')) {
-      const token = await this.identities.accessTokenBySecret(hashSecret(secret));
+      const token = await this.identities.tokens.accessTokenBySecret(hashSecret(secret));
       if (!token || !usable(token)) return null;
-      await this.identities.touchAccessToken(token.id, Date.now());
+      await this.identities.tokens.touchAccessToken(token.id, Date.now());
       return this.fromAccessToken(token);
     }
-    const user = await this.identities.accountByName(username);
+    const user = await this.identities.accounts.accountByName(username);
     if (!user || user.kind !== 'user' || !user.passwordHash) return null;
     if (!(await verifyPassword(secret, user.passwordHash))) return null;
     return userPrincipal(user, { type: 'password' }, null);
@@ -80,7 +83,7 @@ export class Authenticator {
 
   /** A refresh token (docker login's identity token). */
   async refresh(secret: string): Promise<Principal & { kind: 'user' }> {
-    const record = await this.identities.refreshTokenBySecret(hashSecret(secret));
+    const record = await this.identities.tokens.refreshTokenBySecret(hashSecret(secret));
     if (!record || record.revokedAt !== null || record.expiresAt <= Date.now()) {
       throw new Unauthenticated('invalid or expired refresh token');
     }
@@ -91,7 +94,7 @@ export class Authenticator {
 
   /** The principal behind a credential, or null when it was revoked, expired or its user deleted. */
   async resolve(credential: Credential, userId: number): Promise<Principal | null> {
-    const user = await this.identities.accountById(userId);
+    const user = await this.identities.accounts.accountById(userId);
     if (!user || user.kind !== 'user') return null;
     switch (credential.type) {
       case 'password':
@@ -99,15 +102,15 @@ export class Authenticator {
         return userPrincipal(user, credential, null);
       case 'pat':
       case 'ci': {
-        const token = await this.identities.accessToken(credential.tokenId);
+        const token = await this.identities.tokens.accessToken(credential.tokenId);
         if (!token || !usable(token) || token.userId !== userId) return null;
         return this.fromAccessToken(token, user);
       }
       case 'refresh': {
-        const record = await this.identities.refreshToken(credential.refreshId);
+        const record = await this.identities.tokens.refreshToken(credential.refreshId);
         if (!record || record.revokedAt !== null || record.expiresAt <= Date.now() || record.userId !== userId) return null;
         if (credential.tokenId === null) return userPrincipal(user, credential, null);
-        const token = await this.identities.accessToken(credential.tokenId);
+        const token = await this.identities.tokens.accessToken(credential.tokenId);
         if (!token || !usable(token)) return null;
         return userPrincipal(user, credential, actionsFromScopes(token.scopes));
       }
@@ -115,11 +118,11 @@ export class Authenticator {
   }
 
   private async fromAccessToken(token: AccessTokenRecord, owner?: Account): Promise<(Principal & { kind: 'user' | 'ci' }) | null> {
-    const user = owner ?? (await this.identities.accountById(token.userId));
+    const user = owner ?? (await this.identities.accounts.accountById(token.userId));
     if (!user || user.kind !== 'user') return null;
     if (token.kind === 'pat') return userPrincipal(user, { type: 'pat', tokenId: token.id }, actionsFromScopes(token.scopes));
     if (token.repositoryId === null) return null;
-    const repository = await this.identities.repositoryById(token.repositoryId);
+    const repository = await this.identities.repositories.repositoryById(token.repositoryId);
     if (!repository) return null;
     return {
       kind: 'ci',

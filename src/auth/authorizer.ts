@@ -1,4 +1,6 @@
-import type { IdentityStore, PackageRecord, RepositoryRole, SourceRepository, Visibility } from './identity-store';
+import type { IdentityStores } from './stores/identity-stores';
+import type { PackageRecord } from './stores/package-store';
+import type { RepositoryRole, SourceRepository, Visibility } from './stores/source-repository-store';
 import { ALL_ACTIONS, type PackageAction, type Principal } from './principal';
 
 /** A principal's standing on a source repository or package, weakest first. */
@@ -28,15 +30,15 @@ export interface PackageDecision {
  * token's single repository).
  */
 export class Authorizer {
-  constructor(private readonly identities: IdentityStore) {}
+  constructor(private readonly identities: Pick<IdentityStores, 'accounts' | 'packages' | 'repositories'>) {}
 
   async decide(principal: Principal, packageName: string): Promise<PackageDecision> {
     if (principal.kind === 'user' && principal.isAdmin) {
       return { actions: narrow(new Set(ALL_ACTIONS), principal), create: await this.creation(packageName, null) };
     }
-    const pkg = await this.identities.package(packageName);
+    const pkg = await this.identities.packages.package(packageName);
     if (!pkg) return this.decideNew(principal, packageName);
-    const repository = pkg.sourceRepositoryId === null ? null : await this.identities.repositoryById(pkg.sourceRepositoryId);
+    const repository = pkg.sourceRepositoryId === null ? null : await this.identities.repositories.repositoryById(pkg.sourceRepositoryId);
     const visibility: Visibility = repository ? repository.visibility : pkg.visibility;
     const actions = new Set<PackageAction>(visibility === 'public' ? ['pull'] : []);
 
@@ -55,12 +57,12 @@ export class Authorizer {
   /** Whether the user holds at least `wanted` on a source repository (for linking and CI tokens). */
   async repositoryRole(userId: number, repository: SourceRepository): Promise<Role> {
     let role: Role = repository.ownerId === userId ? 'admin' : 'none';
-    const orgRole = await this.identities.orgRole(repository.ownerId, userId);
+    const orgRole = await this.identities.accounts.orgRole(repository.ownerId, userId);
     if (orgRole === 'owner') role = max(role, 'admin');
     else if (orgRole === 'member') role = max(role, 'read');
-    const collaborator = await this.identities.collaboratorRole(repository.id, userId);
+    const collaborator = await this.identities.repositories.collaboratorRole(repository.id, userId);
     if (collaborator) role = max(role, collaborator);
-    const user = await this.identities.accountById(userId);
+    const user = await this.identities.accounts.accountById(userId);
     if (user?.isAdmin) role = 'admin';
     return role;
   }
@@ -70,15 +72,15 @@ export class Authorizer {
    * repository's role, else the owner's. For management (linking, visibility), not credentials.
    */
   async packageRole(userId: number, pkg: PackageRecord): Promise<Role> {
-    const repository = pkg.sourceRepositoryId === null ? null : await this.identities.repositoryById(pkg.sourceRepositoryId);
-    if (!repository && (await this.identities.accountById(userId))?.isAdmin) return 'admin';
+    const repository = pkg.sourceRepositoryId === null ? null : await this.identities.repositories.repositoryById(pkg.sourceRepositoryId);
+    if (!repository && (await this.identities.accounts.accountById(userId))?.isAdmin) return 'admin';
     return this.role(userId, pkg, repository);
   }
 
   private async role(userId: number, pkg: PackageRecord, repository: SourceRepository | null): Promise<Role> {
     if (repository) return this.repositoryRole(userId, repository);
     if (pkg.ownerId === userId) return 'admin';
-    const orgRole = await this.identities.orgRole(pkg.ownerId, userId);
+    const orgRole = await this.identities.accounts.orgRole(pkg.ownerId, userId);
     if (orgRole === 'owner') return 'admin';
     if (orgRole === 'member') return 'write';
     return 'none';
@@ -97,20 +99,21 @@ export class Authorizer {
     const owner = await this.namespaceOwner(packageName);
     if (!owner) return none;
     const mayCreate =
-      owner.id === principal.userId || (owner.kind === 'org' && (await this.identities.orgRole(owner.id, principal.userId)) !== null);
+      owner.id === principal.userId ||
+      (owner.kind === 'org' && (await this.identities.accounts.orgRole(owner.id, principal.userId)) !== null);
     if (!mayCreate) return none;
     return { actions: narrow(new Set(ROLE_ACTIONS.admin), principal), create: { ownerId: owner.id, sourceRepositoryId: null } };
   }
 
   private async creation(packageName: string, sourceRepositoryId: number | null): Promise<PackageDecision['create']> {
-    if (await this.identities.package(packageName)) return null;
+    if (await this.identities.packages.package(packageName)) return null;
     const owner = await this.namespaceOwner(packageName);
     return owner ? { ownerId: owner.id, sourceRepositoryId } : null;
   }
 
   private async namespaceOwner(packageName: string) {
     const namespace = packageName.split('/')[0] ?? '';
-    return this.identities.accountByName(namespace);
+    return this.identities.accounts.accountByName(namespace);
   }
 }
 

@@ -1,6 +1,6 @@
 import type { Authenticator } from './authenticator';
 import type { Authorizer } from './authorizer';
-import type { IdentityStore } from './identity-store';
+import type { IdentityStores } from './stores/identity-stores';
 import { AccessTokenService } from './management/access-token-service';
 import { AccountService } from './management/account-service';
 import { PackageService } from './management/package-service';
@@ -31,11 +31,11 @@ export class IdentityService {
   readonly tokens: AccessTokenService;
   readonly sessions: WebSessions;
 
-  constructor(identities: IdentityStore, authorizer: Authorizer, authenticator: Authenticator, options: IdentityServiceOptions) {
+  constructor(identities: IdentityStores, authorizer: Authorizer, authenticator: Authenticator, options: IdentityServiceOptions) {
     this.accounts = new AccountService(identities);
     this.repositories = new RepositoryService(identities, authorizer);
     this.packages = new PackageService(identities, authorizer, this.repositories);
     this.tokens = new AccessTokenService(identities, authorizer, this.repositories, { ciTokenTtlMinutes: options.ciTokenTtlMinutes });
-    this.sessions = new WebSessions(identities, authenticator, options.sessionTtlMs);
+    this.sessions = new WebSessions(identities.webSessions, authenticator, options.sessionTtlMs);
   }
 }

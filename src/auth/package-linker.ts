@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import type { ManifestPushedEvent } from '../events/registry-events';
 import type { Logger } from '../log';
 import type { Authorizer } from './authorizer';
-import type { IdentityStore } from './identity-store';
+import type { IdentityStores } from './stores/identity-stores';
 import type { Principal } from './principal';
 
 /** The label (image config) or annotation (manifest) naming a package's source repository. */
@@ -34,7 +34,7 @@ export class PackageLinker {
   private readonly labels = new Map<string, string | null>();
 
   constructor(
-    private readonly identities: IdentityStore,
+    private readonly identities: Pick<IdentityStores, 'packages' | 'repositories'>,
     private readonly authorizer: Authorizer,
     private readonly configs: ConfigReader,
     private readonly log: Logger,
@@ -45,20 +45,20 @@ export class PackageLinker {
   async onManifestPushed(event: ManifestPushedEvent): Promise<void> {
     const principal = event.actor.principal as Principal | undefined;
     if (!principal || principal.kind === 'anonymous') return;
-    const pkg = await this.identities.package(event.repository);
+    const pkg = await this.identities.packages.package(event.repository);
     if (!pkg || pkg.sourceRepositoryId !== null) return;
     const source = event.annotations?.[SOURCE_LABEL] ?? (await this.configLabel(event));
     if (!source) return;
     const target = this.parseSource(source, event.actor.origin);
     if (!target) return;
-    const repository = await this.identities.repository(target.owner, target.name);
+    const repository = await this.identities.repositories.repository(target.owner, target.name);
     if (!repository) return;
     const mayWrite =
       principal.kind === 'ci'
         ? principal.repositoryId === repository.id
         : ['write', 'admin'].includes(await this.authorizer.repositoryRole(principal.userId, repository));
     if (!mayWrite) return;
-    await this.identities.linkPackage(event.repository, repository.id);
+    await this.identities.packages.linkPackage(event.repository, repository.id);
     this.log.info({ package: event.repository, repository: `${target.owner}/${target.name}` }, 'linked package to its source repository');
   }
 

@@ -1,5 +1,5 @@
 import { createHash, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import type { IdentityStore, SigningKeyRecord } from './identity-store';
+import type { SigningKeyRecord, SigningKeyStore } from './stores/signing-key-store';
 
 export const JWT_ALGORITHM = 'ES256';
 
@@ -21,14 +21,14 @@ export class SigningKeys {
   private loadedAt = 0;
 
   constructor(
-    private readonly identities: IdentityStore,
+    private readonly keyStore: SigningKeyStore,
     /** How often to re-read keys, so a rotation on one replica reaches the others. */
     private readonly reloadMs = 60_000,
   ) {}
 
   async init(): Promise<void> {
-    const active = (await this.identities.signingKeys()).filter((k) => k.retiredAt === null);
-    if (active.length === 0) await this.identities.addSigningKey(generateKey());
+    const active = (await this.keyStore.signingKeys()).filter((k) => k.retiredAt === null);
+    if (active.length === 0) await this.keyStore.addSigningKey(generateKey());
     await this.reload();
   }
 
@@ -53,13 +53,13 @@ export class SigningKeys {
   /** Adds a new signing key; tokens signed by the old ones stay valid until those are retired. */
   async rotate(): Promise<string> {
     const key = generateKey();
-    await this.identities.addSigningKey(key);
+    await this.keyStore.addSigningKey(key);
     await this.reload();
     return key.kid;
   }
 
   async retire(kid: string): Promise<void> {
-    await this.identities.retireSigningKey(kid, Date.now());
+    await this.keyStore.retireSigningKey(kid, Date.now());
     await this.reload();
   }
 
@@ -76,7 +76,7 @@ export class SigningKeys {
   }
 
   private async reload(): Promise<void> {
-    const active = (await this.identities.signingKeys()).filter((k) => k.retiredAt === null);
+    const active = (await this.keyStore.signingKeys()).filter((k) => k.retiredAt === null);
     this.verifying.clear();
     for (const k of active) this.verifying.set(k.kid, createPublicKey(k.publicPem));
     const newest = active[active.length - 1];

@@ -5,12 +5,17 @@ import type Database from 'better-sqlite3';
 import { Authenticator } from '../auth/authenticator';
 import { Authorizer } from '../auth/authorizer';
 import { DEFAULT_CI_TOKEN_TTL_MINUTES, IdentityService, SYSTEM } from '../auth/identity-service';
-import type { IdentityStore, Visibility } from '../auth/identity-store';
+import type { SigningKeyStore } from '../auth/stores/signing-key-store';
+import type { Visibility } from '../auth/stores/source-repository-store';
 import { parseRepositoryPath } from '../auth/management/names';
 import { SigningKeys } from '../auth/signing-keys';
-import { SqliteIdentityStore } from '../auth/sqlite/sqlite-identity-store';
+import { IDENTITY_MIGRATIONS } from '../auth/sql/identity-migrations';
+import { sqlIdentityStores } from '../auth/sql/sql-identity-stores';
 import { ConfigError, loadConfig } from '../config';
 import { openDatabase } from '../metadata/sqlite/database';
+import { connectDatabase } from '../persistence/connect-database';
+import type { Database as StoreDatabase } from '../persistence/database';
+import { migrate } from '../persistence/migration-runner';
 import { DomainError } from '../domain-error';
 import { SigningKeyNotFound, StillNeeded } from '../auth/management/errors';
 
@@ -43,7 +48,7 @@ interface Command {
 
 interface Context {
   service: IdentityService;
-  identities: IdentityStore;
+  signingKeys: SigningKeyStore;
   io: CliIo;
 }
 
@@ -238,8 +243,8 @@ const COMMANDS: Record<string, Record<string, Command>> = {
     rotate: {
       usage: 'berth keys rotate',
       positionals: 0,
-      async run({ identities, io }) {
-        const kid = await new SigningKeys(identities).rotate();
+      async run({ signingKeys, io }) {
+        const kid = await new SigningKeys(signingKeys).rotate();
         io.stdout(`${kid}\n`);
         io.stderr(
           'the new key signs from now on (running servers pick it up within a minute); retire the old one once its tokens have expired\n',
@@ -249,14 +254,14 @@ const COMMANDS: Record<string, Record<string, Command>> = {
     retire: {
       usage: 'berth keys retire KID',
       positionals: 1,
-      async run({ identities, io }, [kid]) {
-        const keys = await identities.signingKeys();
+      async run({ signingKeys, io }, [kid]) {
+        const keys = await signingKeys.signingKeys();
         const key = keys.find((k) => k.kid === kid);
         if (!key) throw new SigningKeyNotFound(`no signing key ${arg(kid)}`);
         if (key.retiredAt === null && keys.filter((k) => k.retiredAt === null).length <= 1) {
           throw new StillNeeded(`${arg(kid)} is the only active key; rotate first`);
         }
-        await identities.retireSigningKey(arg(kid), Date.now());
+        await signingKeys.retireSigningKey(arg(kid), Date.now());
         io.stdout(`retired key ${arg(kid)}\n`);
       },
     },
@@ -264,8 +269,8 @@ const COMMANDS: Record<string, Record<string, Command>> = {
       usage: 'berth keys list [--json]',
       positionals: 0,
       options: { json: { type: 'boolean' } },
-      async run({ identities, io }, _args, values) {
-        const keys = (await identities.signingKeys()).map((k) => ({
+      async run({ signingKeys, io }, _args, values) {
+        const keys = (await signingKeys.signingKeys()).map((k) => ({
           kid: k.kid,
           algorithm: k.algorithm,
           createdAt: new Date(k.createdAt).toISOString(),
@@ -299,6 +304,7 @@ const COMMANDS: Record<string, Record<string, Command>> = {
  */
 export async function runAdminCommand(argv: string[], io: CliIo): Promise<number> {
   let db: Database.Database | undefined;
+  let database: StoreDatabase | undefined;
   try {
     const [group = '', sub = '', ...rest] = argv;
     const commands = COMMANDS[group];
@@ -319,12 +325,15 @@ export async function runAdminCommand(argv: string[], io: CliIo): Promise<number
     if (parsed.positionals.length !== command.positionals) throw new UsageError(`usage: ${command.usage}`);
     const config = loadConfig(io.env);
     db = openDatabase(path.join(config.dataDir, 'berth.db'));
-    const identities = new SqliteIdentityStore(db);
+    // The server's database (PostgreSQL when DATABASE_URL is set), migrated as at its start, so a command may run first.
+    database = await connectDatabase({ url: config.database?.url, sqlite: db });
+    await migrate(database, IDENTITY_MIGRATIONS);
+    const identities = sqlIdentityStores(database);
     const authorizer = new Authorizer(identities);
     const service = new IdentityService(identities, authorizer, new Authenticator(identities), {
       ciTokenTtlMinutes: config.auth.ciTokenTtlMinutes ?? DEFAULT_CI_TOKEN_TTL_MINUTES,
     });
-    await command.run({ service, identities, io }, parsed.positionals, parsed.values);
+    await command.run({ service, signingKeys: identities.signingKeys, io }, parsed.positionals, parsed.values);
     return 0;
   } catch (err) {
     if (err instanceof UsageError || err instanceof ConfigError) {
@@ -337,6 +346,8 @@ export async function runAdminCommand(argv: string[], io: CliIo): Promise<number
     }
     throw err;
   } finally {
+    // The SQLite Database wraps `db` without owning it; a PostgreSQL one owns its pool.
+    if (database?.dialect === 'postgres') await database.close();
     db?.close();
   }
 }

@@ -1,7 +1,7 @@
 import express, { type Request, type Response, type Router } from 'express';
 import type { Authenticator } from '../auth/authenticator';
 import { newSecret, hashSecret } from '../auth/secrets';
-import type { IdentityStore } from '../auth/identity-store';
+import type { IdentityStores } from '../auth/stores/identity-stores';
 import { ANONYMOUS, type Principal } from '../auth/principal';
 import type { SigningKeys } from '../auth/signing-keys';
 import type { TokenService } from '../auth/token-service';
@@ -14,7 +14,7 @@ import { bodyParserErrors } from './body-parser-errors';
 export interface TokenRouteDependencies {
   tokens: TokenService;
   authenticator: Authenticator;
-  identities: IdentityStore;
+  identities: Pick<IdentityStores, 'tokens'>;
   keys: SigningKeys;
   refreshTokenTtlMs: number;
 }
@@ -91,7 +91,7 @@ async function mintRefreshToken(principal: Principal & { kind: 'user' }, deps: T
   const secret = newSecret('berth_rt');
   const c = principal.credential;
   const tokenId = c.type === 'pat' ? c.tokenId : c.type === 'refresh' ? c.tokenId : null;
-  await deps.identities.createRefreshToken(principal.userId, tokenId, hashSecret(secret), Date.now() + deps.refreshTokenTtlMs);
+  await deps.identities.tokens.createRefreshToken(principal.userId, tokenId, hashSecret(secret), Date.now() + deps.refreshTokenTtlMs);
   return secret;
 }
 

@@ -4,13 +4,14 @@ import path from 'node:path';
 import type Database from 'better-sqlite3';
 import request, { type Response } from 'supertest';
 import type { Config } from '../../../src/config';
-import type { Account, AccessTokenRecord, IdentityStore } from '../../../src/auth/identity-store';
+import type { AccessTokenRecord } from '../../../src/auth/stores/access-token-store';
+import type { Account } from '../../../src/auth/stores/account-store';
+import type { IdentityStores } from '../../../src/auth/stores/identity-stores';
 import { hashPassword, hashSecret, newSecret } from '../../../src/auth/secrets';
-import { SqliteIdentityStore } from '../../../src/auth/sqlite/sqlite-identity-store';
 import { createLogger } from '../../../src/log';
-import { openDatabase } from '../../../src/metadata/sqlite/database';
 import { createRegistry, type Registry } from '../../../src/composition-root';
 import { testConfig } from '../../support/registry';
+import { openIdentityStores } from './identity-stores';
 
 type Agent = ReturnType<typeof request>;
 
@@ -28,7 +29,7 @@ export interface AuthTestRegistry {
   http: Agent;
   dataDir: string;
   db: Database.Database;
-  identities: IdentityStore;
+  identities: IdentityStores;
   config: Config;
   /** Closes the registry and reopens it on the same data directory (a restart). */
   restart(): Promise<void>;
@@ -46,13 +47,13 @@ export async function startAuthRegistry(overrides: Partial<Config['auth']> = {})
   };
   const log = createLogger('silent');
   let registry = await createRegistry(config, log);
-  const db = openDatabase(path.join(dataDir, 'berth.db'));
+  const { connection: db, identities } = await openIdentityStores(path.join(dataDir, 'berth.db'));
   const t: AuthTestRegistry = {
     registry,
     http: request(registry.app),
     dataDir,
     db,
-    identities: new SqliteIdentityStore(db),
+    identities,
     config,
     async restart() {
       await registry.close();
@@ -72,19 +73,19 @@ export async function startAuthRegistry(overrides: Partial<Config['auth']> = {})
   return t;
 }
 
-export async function addUser(identities: IdentityStore, name: string, password = `${name}-password`): Promise<Account> {
-  return identities.createAccount(name, 'user', await hashPassword(password), false);
+export async function addUser(identities: IdentityStores, name: string, password = `${name}-password`): Promise<Account> {
+  return identities.accounts.createAccount(name, 'user', await hashPassword(password), false);
 }
 
 /** A personal access token: the secret (shown once) and its stored record. */
 export async function addPat(
-  identities: IdentityStore,
+  identities: IdentityStores,
   user: Account,
   scopes: string[],
   expiresAt: number | null = null,
 ): Promise<{ secret: string; record: AccessTokenRecord }> {
   const secret = newSecret('berth_pat');
-  const record = await identities.createAccessToken({
+  const record = await identities.tokens.createAccessToken({
     kind: 'pat',
     userId: user.id,
     repositoryId: null,
@@ -99,12 +100,12 @@ export async function addPat(
 
 /** A CI token for one source repository, minted by `user`, valid for an hour. */
 export async function addCiToken(
-  identities: IdentityStore,
+  identities: IdentityStores,
   user: Account,
   repositoryId: number,
 ): Promise<{ secret: string; record: AccessTokenRecord }> {
   const secret = newSecret('berth_ci');
-  const record = await identities.createAccessToken({
+  const record = await identities.tokens.createAccessToken({
     kind: 'ci',
     userId: user.id,
     repositoryId,

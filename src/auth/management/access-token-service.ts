@@ -1,5 +1,7 @@
 import type { Authorizer } from '../authorizer';
-import type { AccessTokenRecord, Account, IdentityStore } from '../identity-store';
+import type { AccessTokenRecord } from '../stores/access-token-store';
+import type { Account } from '../stores/account-store';
+import type { IdentityStores } from '../stores/identity-stores';
 import { isTokenScope, type TokenScope } from '../principal';
 import { hashSecret, newSecret } from '../secrets';
 import { type Actor, isSiteAdmin, requireManager } from './actor';
@@ -44,7 +46,7 @@ export const MAX_CI_TOKEN_MINUTES = 1440;
  */
 export class AccessTokenService {
   constructor(
-    private readonly identities: IdentityStore,
+    private readonly identities: Pick<IdentityStores, 'accounts' | 'repositories' | 'tokens'>,
     private readonly authorizer: Authorizer,
     private readonly repositories: RepositoryService,
     private readonly options: AccessTokenServiceOptions,
@@ -82,17 +84,17 @@ export class AccessTokenService {
     const user = await this.user(userName);
     if (!isSiteAdmin(actor) && !(actor.kind === 'user' && actor.userId === user.id))
       throw new AccessDenied("only administrators see other users' tokens");
-    return Promise.all((await this.identities.listAccessTokens(user.id)).map((t) => this.view(t)));
+    return Promise.all((await this.identities.tokens.listAccessTokens(user.id)).map((t) => this.view(t)));
   }
 
   /** Revokes a token of one's own (administrators: anyone's). Revoking twice is fine. */
   async revoke(actor: Actor, id: number): Promise<AccessTokenView> {
     const manager = requireManager(actor, 'revoke tokens');
-    const token = await this.identities.accessToken(id);
+    const token = await this.identities.tokens.accessToken(id);
     const mine = token !== null && manager.kind === 'user' && token.userId === manager.userId;
     if (!token || (!mine && !isSiteAdmin(manager))) throw new AccessTokenNotFound(`no token ${id}`);
     const at = Date.now();
-    await this.identities.revokeAccessToken(id, at);
+    await this.identities.tokens.revokeAccessToken(id, at);
     return this.view({ ...token, revokedAt: token.revokedAt ?? at });
   }
 
@@ -136,10 +138,10 @@ export class AccessTokenService {
   }
 
   private async defaultMinter(ownerId: number, repositoryName: string): Promise<Account> {
-    const owner = await this.identities.accountById(ownerId);
+    const owner = await this.identities.accounts.accountById(ownerId);
     if (owner?.kind === 'user') return owner;
-    const owners = (await this.identities.orgMembers(ownerId)).filter((m) => m.role === 'owner');
-    const first = owners[0] ? await this.identities.accountById(owners[0].userId) : null;
+    const owners = (await this.identities.accounts.orgMembers(ownerId)).filter((m) => m.role === 'owner');
+    const first = owners[0] ? await this.identities.accounts.accountById(owners[0].userId) : null;
     if (!first) throw new InvalidRequest(`${repositoryName} has no owner to mint for; name an admin with --by`);
     return first;
   }
@@ -149,18 +151,18 @@ export class AccessTokenService {
     record: Omit<AccessTokenRecord, 'id' | 'lastUsedAt' | 'revokedAt'>,
   ): Promise<MintedToken> {
     const token = newSecret(prefix);
-    const stored = await this.identities.createAccessToken({ ...record, secretHash: hashSecret(token) });
+    const stored = await this.identities.tokens.createAccessToken({ ...record, secretHash: hashSecret(token) });
     return { token, record: await this.view(stored) };
   }
 
   private async user(name: string): Promise<Account> {
-    const account = await this.identities.accountByName(name);
+    const account = await this.identities.accounts.accountByName(name);
     if (!account || account.kind !== 'user') throw new UserNotFound(`no user "${name}"`);
     return account;
   }
 
   private async view(t: AccessTokenRecord): Promise<AccessTokenView> {
-    const repository = t.repositoryId === null ? null : await this.identities.repositoryById(t.repositoryId);
+    const repository = t.repositoryId === null ? null : await this.identities.repositories.repositoryById(t.repositoryId);
     const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
     const status = t.revokedAt !== null ? 'revoked' : t.expiresAt !== null && t.expiresAt <= Date.now() ? 'expired' : 'active';
     return {

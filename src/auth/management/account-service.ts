@@ -1,7 +1,9 @@
-import type { Account, IdentityStore, OrgRole } from '../identity-store';
+import type { Account, OrgRole } from '../stores/account-store';
+import type { IdentityStores } from '../stores/identity-stores';
+import { NameTakenError } from '../../persistence/unique-violation';
 import { hashPassword, verifyPassword } from '../secrets';
 import { type Actor, isSiteAdmin, requireManager } from './actor';
-import { UserNotFound, OrganizationNotFound, NameTaken, StillNeeded, InvalidRequest, isUniqueViolation } from './errors';
+import { UserNotFound, OrganizationNotFound, NameTaken, StillNeeded, InvalidRequest } from './errors';
 import { AccessDenied, Unauthenticated } from '../errors';
 import { assertAccountName, assertPassword } from './names';
 
@@ -25,7 +27,7 @@ export interface OrgView {
  * owns them), organisation owners manage members.
  */
 export class AccountService {
-  constructor(private readonly identities: IdentityStore) {}
+  constructor(private readonly identities: Pick<IdentityStores, 'accounts' | 'packages'>) {}
 
   async me(actor: Actor): Promise<UserView> {
     if (actor.kind !== 'user') throw new Unauthenticated('no user is signed in');
@@ -34,7 +36,7 @@ export class AccountService {
 
   async listUsers(actor: Actor): Promise<UserView[]> {
     if (!isSiteAdmin(actor)) throw new AccessDenied('only administrators list users');
-    return Promise.all((await this.identities.listAccounts('user')).map((u) => this.view(u)));
+    return Promise.all((await this.identities.accounts.listAccounts('user')).map((u) => this.view(u)));
   }
 
   async user(actor: Actor, name: string): Promise<UserView> {
@@ -52,9 +54,9 @@ export class AccountService {
     await this.assertNameFree(input.name);
     const hash = await hashPassword(input.password);
     try {
-      return this.view(await this.identities.createAccount(input.name, 'user', hash, input.admin === true));
+      return this.view(await this.identities.accounts.createAccount(input.name, 'user', hash, input.admin === true));
     } catch (err) {
-      if (isUniqueViolation(err)) throw new NameTaken(`the name "${input.name}" is taken`);
+      if (err instanceof NameTakenError) throw new NameTaken(`the name "${input.name}" is taken`);
       throw err;
     }
   }
@@ -74,7 +76,7 @@ export class AccountService {
       }
     }
     assertPassword(password);
-    await this.identities.setPassword(user.id, await hashPassword(password));
+    await this.identities.accounts.setPassword(user.id, await hashPassword(password));
   }
 
   /**
@@ -87,15 +89,15 @@ export class AccountService {
     requireManager(actor, 'delete users');
     if (!isSiteAdmin(actor)) throw new AccessDenied('only administrators delete users');
     const user = await this.existingUser(name);
-    const owned = await this.identities.listPackages({ ownerId: user.id });
+    const owned = await this.identities.packages.listPackages({ ownerId: user.id });
     if (owned.length > 0) {
       throw new StillNeeded(`"${name}" still owns ${owned.length} package(s), e.g. ${owned[0]!.name}; delete or move them first`);
     }
     if (user.isAdmin) {
-      const admins = (await this.identities.listAccounts('user')).filter((u) => u.isAdmin);
+      const admins = (await this.identities.accounts.listAccounts('user')).filter((u) => u.isAdmin);
       if (admins.length <= 1) throw new StillNeeded(`"${name}" is the last administrator`);
     }
-    await this.identities.deleteAccount(user.id);
+    await this.identities.accounts.deleteAccount(user.id);
   }
 
   /** Any user creates an organisation and becomes its owner; the CLI names the owner. */
@@ -115,29 +117,29 @@ export class AccountService {
     await this.assertNameFree(name);
     let org: Account;
     try {
-      org = await this.identities.createAccount(name, 'org', null, false);
+      org = await this.identities.accounts.createAccount(name, 'org', null, false);
     } catch (err) {
-      if (isUniqueViolation(err)) throw new NameTaken(`the name "${name}" is taken`);
+      if (err instanceof NameTakenError) throw new NameTaken(`the name "${name}" is taken`);
       throw err;
     }
-    await this.identities.setOrgMember(org.id, ownerId, 'owner');
+    await this.identities.accounts.setOrgMember(org.id, ownerId, 'owner');
     return this.orgView(org, true);
   }
 
   /** The organisations the caller belongs to; administrators and the CLI see all. */
   async listOrgs(actor: Actor): Promise<OrgView[]> {
     if (isSiteAdmin(actor)) {
-      return Promise.all((await this.identities.listAccounts('org')).map((o) => this.orgView(o, false)));
+      return Promise.all((await this.identities.accounts.listAccounts('org')).map((o) => this.orgView(o, false)));
     }
     if (actor.kind !== 'user') throw new Unauthenticated('sign in to list organisations');
-    const mine = await this.identities.orgsOf(actor.userId);
-    const orgs = await Promise.all(mine.map((m) => this.identities.accountById(m.orgId)));
+    const mine = await this.identities.accounts.orgsOf(actor.userId);
+    const orgs = await Promise.all(mine.map((m) => this.identities.accounts.accountById(m.orgId)));
     return Promise.all(orgs.filter((o): o is Account => o !== null).map((o) => this.orgView(o, false)));
   }
 
   async org(actor: Actor, name: string): Promise<OrgView> {
     const org = await this.existingOrg(name);
-    const member = actor.kind === 'user' && (await this.identities.orgRole(org.id, actor.userId)) !== null;
+    const member = actor.kind === 'user' && (await this.identities.accounts.orgRole(org.id, actor.userId)) !== null;
     return this.orgView(org, member || isSiteAdmin(actor));
   }
 
@@ -145,37 +147,37 @@ export class AccountService {
   async setMember(actor: Actor, orgName: string, userName: string, role: OrgRole | null): Promise<OrgView> {
     const manager = requireManager(actor, 'manage organisation members');
     const org = await this.existingOrg(orgName);
-    if (manager.kind === 'user' && !manager.isAdmin && (await this.identities.orgRole(org.id, manager.userId)) !== 'owner') {
+    if (manager.kind === 'user' && !manager.isAdmin && (await this.identities.accounts.orgRole(org.id, manager.userId)) !== 'owner') {
       throw new AccessDenied(`only owners of "${orgName}" manage its members`);
     }
     const user = await this.existingUser(userName);
-    const current = await this.identities.orgRole(org.id, user.id);
+    const current = await this.identities.accounts.orgRole(org.id, user.id);
     if (current === 'owner' && role !== 'owner') {
-      const owners = (await this.identities.orgMembers(org.id)).filter((m) => m.role === 'owner');
+      const owners = (await this.identities.accounts.orgMembers(org.id)).filter((m) => m.role === 'owner');
       if (owners.length <= 1) throw new StillNeeded(`"${userName}" is the last owner of "${orgName}"`);
     }
-    await this.identities.setOrgMember(org.id, user.id, role);
+    await this.identities.accounts.setOrgMember(org.id, user.id, role);
     return this.orgView(org, true);
   }
 
   async existingUser(name: string): Promise<Account> {
-    const account = await this.identities.accountByName(name);
+    const account = await this.identities.accounts.accountByName(name);
     if (!account || account.kind !== 'user') throw new UserNotFound(`no user "${name}"`);
     return account;
   }
 
   private async existingOrg(name: string): Promise<Account> {
-    const account = await this.identities.accountByName(name);
+    const account = await this.identities.accounts.accountByName(name);
     if (!account || account.kind !== 'org') throw new OrganizationNotFound(`no organisation "${name}"`);
     return account;
   }
 
   private async assertNameFree(name: string): Promise<void> {
-    if (await this.identities.accountByName(name)) throw new NameTaken(`the name "${name}" is taken`);
+    if (await this.identities.accounts.accountByName(name)) throw new NameTaken(`the name "${name}" is taken`);
   }
 
   private async view(user: Account): Promise<UserView> {
-    const orgs = await this.identities.orgsOf(user.id);
+    const orgs = await this.identities.accounts.orgsOf(user.id);
     return {
       name: user.name,
       admin: user.isAdmin,
@@ -186,7 +188,7 @@ export class AccountService {
 
   private async orgView(org: Account, withMembers: boolean): Promise<OrgView> {
     const view: OrgView = { name: org.name, createdAt: new Date(org.createdAt).toISOString() };
-    if (withMembers) view.members = (await this.identities.orgMembers(org.id)).map((m) => ({ name: m.name, role: m.role }));
+    if (withMembers) view.members = (await this.identities.accounts.orgMembers(org.id)).map((m) => ({ name: m.name, role: m.role }));
     return view;
   }
 }

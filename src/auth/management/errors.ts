@@ -28,9 +28,3 @@ export class StillNeeded extends DomainError {}
 
 /** Malformed input: a bad name, body, scope or lifetime. */
 export class InvalidRequest extends DomainError {}
-
-/** better-sqlite3's error for a UNIQUE violation: two writers raced to create one name. */
-export function isUniqueViolation(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
-}

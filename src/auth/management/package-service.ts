@@ -1,6 +1,8 @@
 import { isValidName } from '../../oci/reference';
 import type { Authorizer, Role } from '../authorizer';
-import type { IdentityStore, PackageRecord, SourceRepository, Visibility } from '../identity-store';
+import type { IdentityStores } from '../stores/identity-stores';
+import type { PackageRecord } from '../stores/package-store';
+import type { SourceRepository, Visibility } from '../stores/source-repository-store';
 import { ALL_ACTIONS, type PackageAction } from '../principal';
 import { type Actor, isSiteAdmin, requireManager } from './actor';
 import { PackageNotFound, StillNeeded, InvalidRequest } from './errors';
@@ -28,14 +30,14 @@ export interface PackageView {
  */
 export class PackageService {
   constructor(
-    private readonly identities: IdentityStore,
+    private readonly identities: Pick<IdentityStores, 'accounts' | 'packages' | 'repositories'>,
     private readonly authorizer: Authorizer,
     private readonly repositories: RepositoryService,
   ) {}
 
   async list(actor: Actor): Promise<PackageView[]> {
     const views: PackageView[] = [];
-    for (const pkg of await this.identities.listPackages({})) {
+    for (const pkg of await this.identities.packages.listPackages({})) {
       const view = await this.view(actor, pkg);
       if (view.actions.includes('pull')) views.push(view);
     }
@@ -43,7 +45,7 @@ export class PackageService {
   }
 
   async show(actor: Actor, name: string): Promise<PackageView> {
-    const pkg = await this.identities.package(name);
+    const pkg = await this.identities.packages.package(name);
     if (!pkg) throw new PackageNotFound(`no package ${name}`);
     const view = await this.view(actor, pkg);
     if (!view.actions.includes('pull') && (await this.roleOf(actor, pkg)) === 'none') throw new PackageNotFound(`no package ${name}`);
@@ -60,8 +62,8 @@ export class PackageService {
     const pkg = await this.administered(actor, name, true);
     const { owner, name: repoName } = parseRepositoryPath(repositoryPath);
     const { repository } = await this.repositories.locate(actor, owner, repoName, 'write');
-    const stored = await this.identities.ensurePackage(pkg);
-    await this.identities.linkPackage(stored.name, repository.id);
+    const stored = await this.identities.packages.ensurePackage(pkg);
+    await this.identities.packages.linkPackage(stored.name, repository.id);
     return this.view(actor, { ...stored, sourceRepositoryId: repository.id });
   }
 
@@ -69,7 +71,7 @@ export class PackageService {
   async unlink(actor: Actor, name: string): Promise<PackageView> {
     requireManager(actor, 'unlink packages');
     const pkg = await this.administered(actor, name, false);
-    await this.identities.linkPackage(pkg.name, null);
+    await this.identities.packages.linkPackage(pkg.name, null);
     return this.view(actor, { ...pkg, sourceRepositoryId: null });
   }
 
@@ -78,12 +80,12 @@ export class PackageService {
     requireManager(actor, 'change visibility');
     const pkg = await this.administered(actor, name, false);
     if (pkg.sourceRepositoryId !== null) {
-      const repository = await this.identities.repositoryById(pkg.sourceRepositoryId);
+      const repository = await this.identities.repositories.repositoryById(pkg.sourceRepositoryId);
       throw new StillNeeded(
         `${name} is linked to ${repository ? `${repository.ownerName}/${repository.name}` : 'a repository'}, whose visibility it follows; unlink it first`,
       );
     }
-    await this.identities.setPackageVisibility(pkg.name, visibility);
+    await this.identities.packages.setPackageVisibility(pkg.name, visibility);
     return this.view(actor, { ...pkg, visibility });
   }
 
@@ -92,10 +94,10 @@ export class PackageService {
    * yet is judged as it would be stored: unlinked, private, owned by its namespace.
    */
   private async administered(actor: Actor, name: string, orNew: boolean): Promise<PackageRecord> {
-    let pkg = await this.identities.package(name);
+    let pkg = await this.identities.packages.package(name);
     if (!pkg) {
       if (!isValidName(name)) throw new InvalidRequest(`invalid package name: ${name}`);
-      const namespace = await this.identities.accountByName(name.split('/')[0] ?? '');
+      const namespace = await this.identities.accounts.accountByName(name.split('/')[0] ?? '');
       if (!orNew || !namespace || !name.includes('/')) throw new PackageNotFound(`no package ${name}`);
       pkg = { name, ownerId: namespace.id, sourceRepositoryId: null, visibility: 'private', createdAt: Date.now() };
     }
@@ -113,9 +115,9 @@ export class PackageService {
   }
 
   private async view(actor: Actor, pkg: PackageRecord): Promise<PackageView> {
-    const owner = await this.identities.accountById(pkg.ownerId);
+    const owner = await this.identities.accounts.accountById(pkg.ownerId);
     const repository: SourceRepository | null =
-      pkg.sourceRepositoryId === null ? null : await this.identities.repositoryById(pkg.sourceRepositoryId);
+      pkg.sourceRepositoryId === null ? null : await this.identities.repositories.repositoryById(pkg.sourceRepositoryId);
     const actions = actor.kind === 'system' ? new Set(ALL_ACTIONS) : (await this.authorizer.decide(actor, pkg.name)).actions;
     return {
       name: pkg.name,

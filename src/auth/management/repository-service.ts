@@ -1,7 +1,9 @@
 import type { Authorizer, Role } from '../authorizer';
-import type { IdentityStore, RepositoryRole, SourceRepository, Visibility } from '../identity-store';
+import type { IdentityStores } from '../stores/identity-stores';
+import { NameTakenError } from '../../persistence/unique-violation';
+import type { RepositoryRole, SourceRepository, Visibility } from '../stores/source-repository-store';
 import { type Actor, isSiteAdmin, requireManager } from './actor';
-import { UserNotFound, AccountNotFound, RepositoryNotFound, NameTaken, InvalidRequest, isUniqueViolation } from './errors';
+import { UserNotFound, AccountNotFound, RepositoryNotFound, NameTaken, InvalidRequest } from './errors';
 import { AccessDenied } from '../errors';
 import { assertRepositoryName } from './names';
 
@@ -28,7 +30,7 @@ const RANK: Record<Role, number> = { none: 0, read: 1, write: 2, admin: 3 };
  */
 export class RepositoryService {
   constructor(
-    private readonly identities: IdentityStore,
+    private readonly identities: Pick<IdentityStores, 'accounts' | 'repositories'>,
     private readonly authorizer: Authorizer,
   ) {}
 
@@ -41,32 +43,33 @@ export class RepositoryService {
     assertRepositoryName(input.name);
     const ownerName = input.owner ?? (manager.kind === 'user' ? manager.name : undefined);
     if (ownerName === undefined) throw new InvalidRequest('a repository needs an owner');
-    const owner = await this.identities.accountByName(ownerName);
+    const owner = await this.identities.accounts.accountByName(ownerName);
     if (!owner) throw new AccountNotFound(`no user or organisation "${ownerName}"`);
     if (manager.kind === 'user' && !manager.isAdmin && owner.id !== manager.userId) {
-      const member = owner.kind === 'org' && (await this.identities.orgRole(owner.id, manager.userId)) !== null;
+      const member = owner.kind === 'org' && (await this.identities.accounts.orgRole(owner.id, manager.userId)) !== null;
       if (!member) throw new AccessDenied(`you cannot create repositories under "${ownerName}"`);
     }
-    if (await this.identities.repository(owner.name, input.name)) throw new NameTaken(`the repository ${owner.name}/${input.name} exists`);
+    if (await this.identities.repositories.repository(owner.name, input.name))
+      throw new NameTaken(`the repository ${owner.name}/${input.name} exists`);
     let repository: SourceRepository;
     try {
-      repository = await this.identities.createRepository(owner.id, input.name, input.visibility ?? 'private');
+      repository = await this.identities.repositories.createRepository(owner.id, input.name, input.visibility ?? 'private');
     } catch (err) {
-      if (isUniqueViolation(err)) throw new NameTaken(`the repository ${owner.name}/${input.name} exists`);
+      if (err instanceof NameTakenError) throw new NameTaken(`the repository ${owner.name}/${input.name} exists`);
       throw err;
     }
     if (manager.kind === 'user' && RANK[await this.authorizer.repositoryRole(manager.userId, repository)] < RANK.admin) {
-      await this.identities.setCollaborator(repository.id, manager.userId, 'admin');
+      await this.identities.repositories.setCollaborator(repository.id, manager.userId, 'admin');
     }
     return this.view(actor, repository);
   }
 
   /** Every repository the caller can see: public ones, and private ones they hold a role on. */
   async list(actor: Actor): Promise<RepositoryView[]> {
-    const owners = [...(await this.identities.listAccounts('user')), ...(await this.identities.listAccounts('org'))];
+    const owners = [...(await this.identities.accounts.listAccounts('user')), ...(await this.identities.accounts.listAccounts('org'))];
     const views: RepositoryView[] = [];
     for (const owner of owners) {
-      for (const repository of await this.identities.listRepositories(owner.id)) {
+      for (const repository of await this.identities.repositories.listRepositories(owner.id)) {
         const view = await this.view(actor, repository);
         if (repository.visibility === 'public' || view.role !== 'none') views.push(view);
       }
@@ -82,13 +85,13 @@ export class RepositoryService {
   async setVisibility(actor: Actor, owner: string, name: string, visibility: Visibility): Promise<RepositoryView> {
     requireManager(actor, 'change visibility');
     const { repository } = await this.locate(actor, owner, name, 'admin');
-    await this.identities.setRepositoryVisibility(repository.id, visibility);
+    await this.identities.repositories.setRepositoryVisibility(repository.id, visibility);
     return this.view(actor, { ...repository, visibility });
   }
 
   async collaborators(actor: Actor, owner: string, name: string): Promise<CollaboratorView[]> {
     const { repository } = await this.locate(actor, owner, name, 'admin');
-    return (await this.identities.collaborators(repository.id)).map((c) => ({ name: c.name, role: c.role }));
+    return (await this.identities.repositories.collaborators(repository.id)).map((c) => ({ name: c.name, role: c.role }));
   }
 
   async setCollaborator(
@@ -100,10 +103,10 @@ export class RepositoryService {
   ): Promise<CollaboratorView[]> {
     requireManager(actor, 'manage collaborators');
     const { repository } = await this.locate(actor, owner, name, 'admin');
-    const user = await this.identities.accountByName(userName);
+    const user = await this.identities.accounts.accountByName(userName);
     if (!user || user.kind !== 'user') throw new UserNotFound(`no user "${userName}"`);
-    await this.identities.setCollaborator(repository.id, user.id, role);
-    return (await this.identities.collaborators(repository.id)).map((c) => ({ name: c.name, role: c.role }));
+    await this.identities.repositories.setCollaborator(repository.id, user.id, role);
+    return (await this.identities.repositories.collaborators(repository.id)).map((c) => ({ name: c.name, role: c.role }));
   }
 
   /**
@@ -111,7 +114,7 @@ export class RepositoryService {
    * below `needed`. Repositories the caller cannot see are unknown to them.
    */
   async locate(actor: Actor, owner: string, name: string, needed: Role): Promise<{ repository: SourceRepository; role: Role }> {
-    const repository = await this.identities.repository(owner, name);
+    const repository = await this.identities.repositories.repository(owner, name);
     if (!repository) throw new RepositoryNotFound(`no repository ${owner}/${name}`);
     const role = await this.roleOf(actor, repository);
     const visible = repository.visibility === 'public' || role !== 'none';

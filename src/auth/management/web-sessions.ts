@@ -1,5 +1,5 @@
 import type { Authenticator } from '../authenticator';
-import type { IdentityStore } from '../identity-store';
+import type { WebSessionStore } from '../stores/web-session-store';
 import type { Principal } from '../principal';
 import { hashSecret, newSecret } from '../secrets';
 
@@ -12,7 +12,7 @@ import { Unauthenticated } from '../errors';
  */
 export class WebSessions {
   constructor(
-    private readonly identities: IdentityStore,
+    private readonly sessions: WebSessionStore,
     private readonly authenticator: Authenticator,
     readonly ttlMs: number = 12 * 3600_000,
   ) {}
@@ -29,18 +29,18 @@ export class WebSessions {
     }
     const secret = newSecret('berth_session');
     const expiresAt = Date.now() + this.ttlMs;
-    await this.identities.createSession(hashSecret(secret), principal.userId, expiresAt);
+    await this.sessions.createSession(hashSecret(secret), principal.userId, expiresAt);
     return { secret, principal: { ...principal, credential: { type: 'session' } }, expiresAt };
   }
 
   /** The user behind a session secret, or null when it is unknown, expired or its user gone. */
   async principal(secret: string): Promise<Principal | null> {
-    const userId = await this.identities.sessionUser(hashSecret(secret), Date.now());
+    const userId = await this.sessions.sessionUser(hashSecret(secret), Date.now());
     if (userId === null) return null;
     return this.authenticator.resolve({ type: 'session' }, userId);
   }
 
   async close(secret: string): Promise<void> {
-    await this.identities.deleteSession(hashSecret(secret));
+    await this.sessions.deleteSession(hashSecret(secret));
   }
 }

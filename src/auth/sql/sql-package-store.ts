@@ -1,0 +1,60 @@
+import type { Database } from '../../persistence/database';
+import type { PackageRecord, PackageStore } from '../stores/package-store';
+import type { Visibility } from '../stores/source-repository-store';
+
+interface PackageRow {
+  name: string;
+  owner_id: number;
+  source_repository_id: number | null;
+  visibility: Visibility;
+  created_at: number;
+}
+
+const PACKAGE_SELECT = 'SELECT name, owner_id, source_repository_id, visibility, created_at FROM packages';
+
+const toPackage = (r: PackageRow): PackageRecord => ({
+  name: r.name,
+  ownerId: r.owner_id,
+  sourceRepositoryId: r.source_repository_id,
+  visibility: r.visibility,
+  createdAt: r.created_at,
+});
+
+/** Packages on SQLite or PostgreSQL; table from PACKAGE_MIGRATIONS. */
+export class SqlPackageStore implements PackageStore {
+  constructor(private readonly db: Database) {}
+
+  async package(name: string): Promise<PackageRecord | null> {
+    const r = await this.db.get<PackageRow>(`${PACKAGE_SELECT} WHERE name = ?`, [name]);
+    return r ? toPackage(r) : null;
+  }
+
+  async ensurePackage(record: PackageRecord): Promise<PackageRecord> {
+    // Two first pushes of one package may race: the first insert wins, both read what it stored.
+    await this.db.run(
+      'INSERT INTO packages (name, owner_id, source_repository_id, visibility, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING',
+      [record.name, record.ownerId, record.sourceRepositoryId, record.visibility, record.createdAt],
+    );
+    const stored = await this.package(record.name);
+    if (!stored) throw new Error(`package ${record.name} vanished after insert`);
+    return stored;
+  }
+
+  async linkPackage(name: string, repositoryId: number | null): Promise<void> {
+    await this.db.run('UPDATE packages SET source_repository_id = ? WHERE name = ?', [repositoryId, name]);
+  }
+
+  async setPackageVisibility(name: string, visibility: Visibility): Promise<void> {
+    await this.db.run('UPDATE packages SET visibility = ? WHERE name = ?', [visibility, name]);
+  }
+
+  async listPackages(filter: { ownerId?: number; repositoryId?: number }): Promise<PackageRecord[]> {
+    const rows =
+      filter.repositoryId !== undefined
+        ? await this.db.all<PackageRow>(`${PACKAGE_SELECT} WHERE source_repository_id = ? ORDER BY name`, [filter.repositoryId])
+        : filter.ownerId !== undefined
+          ? await this.db.all<PackageRow>(`${PACKAGE_SELECT} WHERE owner_id = ? ORDER BY name`, [filter.ownerId])
+          : await this.db.all<PackageRow>(`${PACKAGE_SELECT} ORDER BY name`);
+    return rows.map(toPackage);
+  }
+}
