@@ -12,6 +12,10 @@
 #                 directory as the unprivileged user `nobody` (PostgreSQL refuses root),
 #                 starts it on a free loopback port; exports DATABASE_URL (sets PG_PID, PG_DIR)
 #   redis_stop, s3_stop, pg_stop   stop by PID and remove the directory; call them from your EXIT trap.
+#   pg_down / pg_up      stop PostgreSQL (fast shutdown) keeping its data, start it again on the same
+#                        port (a restart, as an operator's or a crash's; sets PG_PID anew)
+#   pg_freeze / pg_thaw  SIGSTOP / SIGCONT the postmaster and its backends: a server that accepts
+#                        TCP connections (the kernel does) and never answers
 #
 # The versitygw binary is cached as $BERTH_BIN_CACHE/versitygw-<version> (default
 # ~/.cache/berth/bin), so only the first run on a machine builds it.
@@ -182,14 +186,10 @@ pg_start() {
     pg_stop
     return 1
   fi
-  local port; port=$(_svc_free_port)
-  # Durability is not under test here: fsync off keeps the test database fast on a shared machine.
-  (cd "$PG_DIR" && exec "${as[@]}" "$bin/postgres" -D "$PG_DIR/data" -p "$port" -c listen_addresses=127.0.0.1 \
-    -c unix_socket_directories="$PG_DIR/socket" -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
-    -c max_connections=200 </dev/null >"$PG_DIR/postgres.log" 2>&1) &
-  PG_PID=$!
-  if _svc_wait_ready "$PG_PID" "$bin/pg_isready" -q -h 127.0.0.1 -p "$port" -U berth -d postgres; then
-    export DATABASE_URL=postgres://berth@127.0.0.1:$port/postgres
+  PG_PORT=$(_svc_free_port)
+  PG_BIN=$bin
+  if _pg_launch; then
+    export DATABASE_URL=postgres://berth@127.0.0.1:$PG_PORT/postgres
     return 0
   fi
   echo "postgres did not start; its log:" >&2
@@ -198,14 +198,54 @@ pg_start() {
   return 1
 }
 
-pg_stop() {
-  # SIGINT is PostgreSQL's fast shutdown (clients are disconnected); _svc_stop's TERM would wait for them.
+# _pg_launch: runs the cluster in PG_DIR on PG_PORT, as pg_start prepared it; true once it answers.
+_pg_launch() {
+  local as=()
+  if [ "$(id -u)" = 0 ]; then as=(setpriv --reuid=nobody --regid=nogroup --clear-groups --); fi
+  # Durability is not under test here: fsync off keeps the test database fast on a shared machine.
+  (cd "$PG_DIR" && exec "${as[@]}" "$PG_BIN/postgres" -D "$PG_DIR/data" -p "$PG_PORT" -c listen_addresses=127.0.0.1 \
+    -c unix_socket_directories="$PG_DIR/socket" -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
+    -c max_connections=200 </dev/null >>"$PG_DIR/postgres.log" 2>&1) &
+  PG_PID=$!
+  _svc_wait_ready "$PG_PID" "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT" -U berth -d postgres
+}
+
+# _pg_shutdown: fast shutdown of PG_PID (SIGINT: clients are disconnected; TERM would wait for them).
+_pg_shutdown() {
   if [ -n "${PG_PID:-}" ] && kill -0 "$PG_PID" 2>/dev/null; then
+    kill -CONT "$PG_PID" $(_pg_backends) 2>/dev/null || true   # a frozen server cannot shut down
     kill -INT "$PG_PID" 2>/dev/null || true
     for _ in $(seq 1 50); do kill -0 "$PG_PID" 2>/dev/null || break; sleep 0.1; done
   fi
   _svc_stop "${PG_PID:-}"
   PG_PID=
+}
+
+# The postmaster's children (backends and auxiliary processes), by parent PID.
+_pg_backends() { [ -n "${PG_PID:-}" ] && ps -o pid= --ppid "$PG_PID" 2>/dev/null | tr -s ' \n' ' '; }
+
+pg_down() { _pg_shutdown; }
+
+pg_up() {
+  [ -n "${PG_DIR:-}" ] && [ -d "$PG_DIR/data" ] || { echo "pg_up: no cluster (pg_start first)" >&2; return 1; }
+  _pg_launch || { echo "postgres did not restart; its log:" >&2; tail -n 20 "$PG_DIR/postgres.log" >&2; return 1; }
+}
+
+# Postmaster first, so it forks no new backend while they are being stopped; thawed in the reverse order.
+pg_freeze() {
+  [ -n "${PG_PID:-}" ] || return 1
+  kill -STOP "$PG_PID" && kill -STOP $(_pg_backends) 2>/dev/null
+  return 0
+}
+
+pg_thaw() {
+  [ -n "${PG_PID:-}" ] || return 1
+  kill -CONT $(_pg_backends) 2>/dev/null
+  kill -CONT "$PG_PID"
+}
+
+pg_stop() {
+  _pg_shutdown
   if [ -n "${PG_DIR:-}" ]; then rm -rf "$PG_DIR"; fi
   PG_DIR=
 }

@@ -12,39 +12,11 @@
 //       from the offset it reports, PUTs through the victim, pulls the blob from another replica and
 //       compares digests; then pushes a manifest on one replica and pulls it by tag from the others.
 //       Prints one JSON line of figures.
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
+import { expectStatus, fail, MiB, request, sha256, sleep } from './http-lib.mjs';
 
-const MiB = 1024 * 1024;
 const REPO = 'scale-out/replicas';
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const sha256 = (b) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
-const fail = (msg) => {
-  console.error(`replica-client: ${msg}`);
-  process.exit(1);
-};
-
-/** One request; `body` is a Buffer, or a function (req) => Promise<void> that writes it. Resolves with status, headers, body. */
-function request(base, method, path, { headers = {}, body, timeoutMs = 120_000 } = {}) {
-  return new Promise((resolve, reject) => {
-    const url = new URL(path, base);
-    const req = http.request(url, { method, headers, agent: false }, (res) => {
-      const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }));
-      res.on('error', reject);
-    });
-    req.setTimeout(timeoutMs, () => req.destroy(new Error(`${method} ${url} timed out after ${timeoutMs} ms`)));
-    req.on('error', reject);
-    if (typeof body === 'function') body(req).catch((err) => req.destroy(err));
-    else req.end(body);
-  });
-}
-
-function expectStatus(res, status, what) {
-  if (res.status !== status) fail(`${what}: expected ${status}, got ${res.status} ${res.body.toString('utf8').slice(0, 300)}`);
-}
 
 /** The end of the staged range a 202/204 upload answer reports (`Range: 0-<last>`), as the next offset. */
 function offsetOf(res) {

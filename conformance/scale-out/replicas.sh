@@ -3,6 +3,8 @@
 # spreads one chunked upload over them itself.
 #
 #   scaled out:  Redis (sessions), one S3 bucket (blobs), one SQLite file (WAL) for the index
+#   postgres:    each replica with a BERTH_DATA of its own, nothing shared on disk: PostgreSQL
+#                (DATABASE_URL, a server of this run's own), Redis, S3
 #   embedded:    the default, three processes on one BERTH_DATA (fs blobs, SQLite sessions)
 #
 # For each: a ~64 MiB blob is pushed in 8 MiB chunks round-robin (POST on A, PATCH on B, C,
@@ -10,10 +12,15 @@
 # to it; it is restarted on the same address and data; the upload's status is read through
 # it, the upload resumed from the offset it reports and finished (PUT) through it; the blob is
 # pulled from another replica and digests compared; a manifest pushed on one replica is pulled
-# by tag from the other two. Then nothing may be left behind: no upload sessions (Redis keys or
+# by tag from the other two. The postgres variant then restarts PostgreSQL in the middle of a
+# series of pushes (/readyz 503 while it is down, 200 after; every tag that got 201 resolves with its
+# blobs on every replica; pushes refused with 503 succeed when retried) and freezes it (SIGSTOP) for
+# 5 s under load (every answer 2xx or 503 within a bound, the longest printed; all recovers after
+# SIGCONT), and checks no replica wrote anything but its log under its BERTH_DATA. Then nothing may be left behind: no upload sessions (Redis keys or
 # SQLite rows), no staged multipart uploads or upload objects in S3, no staged upload files.
 #
-#   conformance/scale-out/replicas.sh     (uses REDIS_URL / S3_* when set, else starts both)
+#   conformance/scale-out/replicas.sh     (uses REDIS_URL / S3_* when set, else starts both;
+#                                          REPLICAS_VARIANTS="scaled_out on_postgres embedded" picks variants)
 set -uo pipefail
 REPO_ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 HERE=$REPO_ROOT/conformance/scale-out
@@ -55,9 +62,13 @@ pick_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 NEXT_PORT=
 free_port() { echo "$NEXT_PORT"; }
 
+# Replica I's data directory: DATA itself, or DATA/replica-I when SEPARATE_DATA=1 (nothing shared on disk).
+SEPARATE_DATA=0
+replica_data() { if [ "$SEPARATE_DATA" = 1 ]; then echo "$2/replica-$1"; else echo "$2"; fi; }
+
 # start_replica I DATA [env...]: starts replica I on PORTS[I], records its PID and URL.
 start_replica() {
-  local i=$1 data=$2; shift 2
+  local i=$1 data; data=$(replica_data "$1" "$2"); shift 2
   NEXT_PORT=${PORTS[$i]}
   berth_start "$data" BERTH_AUTH=none "$@" || return 1
   PIDS[$i]=$BERTH_PID; URLS[$i]=$BERTH_URL
@@ -84,12 +95,19 @@ run_variant() {
   figures=$(node "$HERE/replica-client.mjs" resume "$work/$name.state" "${URLS[0]}" "${URLS[1]}" "${URLS[2]}") || return 1
   echo "[$name] $figures"
   echo "[$name] wall time: $(python3 -c "import sys; print(round($(date +%s.%N) - $started, 2))") s"
+  replicas_healthy "$name" "$data"
+}
+
+# replicas_healthy NAME DATA: every replica alive, no error (level 50) in any log.
+replicas_healthy() {
+  local name=$1 data=$2 i log
   for i in 0 1 2; do
-    if ! kill -0 "${PIDS[$i]}" 2>/dev/null; then echo "[$name] replica $i died; log:"; tail -n 30 "$data/berth.log"; return 1; fi
+    log=$(replica_data "$i" "$data")/berth.log
+    if ! kill -0 "${PIDS[$i]}" 2>/dev/null; then echo "[$name] replica $i died; log:"; tail -n 30 "$log"; return 1; fi
+    if grep -q '"level":50' "$log"; then
+      echo "[$name] errors in replica $i's log:"; grep '"level":50' "$log" | tail -n 5; return 1
+    fi
   done
-  if grep -q '"level":50' "$data/berth.log"; then
-    echo "[$name] errors in the replicas' log:"; grep '"level":50' "$data/berth.log" | tail -n 5; return 1
-  fi
 }
 
 scaled_out() {
@@ -102,17 +120,124 @@ scaled_out() {
     S3_BUCKET="$S3_BUCKET" S3_ENDPOINT="$S3_ENDPOINT" S3_REGION="$S3_REGION" S3_ACCESS_KEY_ID="$S3_ACCESS_KEY_ID" \
     S3_SECRET_ACCESS_KEY="$S3_SECRET_ACCESS_KEY" S3_FORCE_PATH_STYLE=true || { stop_replicas; return 1; }
   stop_replicas
-  local ok=0 sessions locks zset staged
+  local ok=0
+  nothing_left_in_redis_and_s3 scaled-out "$redis_url" "$prefix" || ok=1
+  local on_disk; on_disk=$(find "$data" -path '*/storage/*' -type f | wc -l)
+  [ "$on_disk" -eq 0 ] || { echo "[scaled-out] $on_disk blob files on local disk"; ok=1; }
+  return $ok
+}
+
+# nothing_left_in_redis_and_s3 NAME REDIS_URL S3_PREFIX: no upload sessions, locks or staged uploads; flushes the database.
+nothing_left_in_redis_and_s3() {
+  local name=$1 redis_url=$2 prefix=$3 ok=0 sessions locks zset staged
   sessions=$(redis-cli -u "$redis_url" --scan --pattern 'berth:upload:*' | wc -l)
   locks=$(redis-cli -u "$redis_url" --scan --pattern 'berth:lock:*' | wc -l)
   zset=$(redis-cli -u "$redis_url" zcard berth:uploads:updated)
   staged=$(cd "$REPO_ROOT" && node "$HERE/staged-uploads.mjs" "$prefix") || return 1
-  echo "[scaled-out] left behind: redis sessions=$sessions locks=$locks index=$zset; s3 $staged"
+  echo "[$name] left behind: redis sessions=$sessions locks=$locks index=$zset; s3 $staged"
   [ "$sessions" -eq 0 ] && [ "$locks" -eq 0 ] && [ "$zset" -eq 0 ] || ok=1
   [ "$staged" = "multipart=0 objects=0" ] || ok=1
-  local on_disk; on_disk=$(find "$data" -path '*/storage/*' -type f | wc -l)
-  [ "$on_disk" -eq 0 ] || { echo "[scaled-out] $on_disk blob files on local disk"; ok=1; }
   redis-cli -u "$redis_url" flushdb >/dev/null
+  return $ok
+}
+
+# readyz_all: the /readyz status of each replica, space-separated (000 when it did not answer in 10 s).
+readyz_all() {
+  local i codes=()
+  for i in 0 1 2; do codes+=("$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 "${URLS[$i]}/readyz")"); done
+  echo "${codes[*]}"
+}
+
+# wait_for_file_count FILE N BOUND_S: until FILE holds a number >= N (the client's progress); false after BOUND_S.
+wait_for_file_count() {
+  local deadline=$(( $(date +%s) + $3 ))
+  local n
+  while n=$(cat "$1" 2>/dev/null); [ "${n:-0}" -lt "$2" ]; do
+    [ "$(date +%s)" -lt "$deadline" ] || return 1
+    sleep 0.2
+  done
+}
+
+# (b) PostgreSQL restarted in the middle of a series of pushes.
+pg_restart_mid_series() {
+  local progress=$work/series.progress stop=$work/series.stop client codes started seen
+  node "$HERE/pg-fault-client.mjs" push-series "$progress" "$stop" "${URLS[@]}" &
+  client=$!
+  wait_for_file_count "$progress" 4 60 || { echo "[postgres] the series did not start"; kill "$client"; return 1; }
+  pg_down
+  seen=$(cat "$progress")
+  codes=$(readyz_all)
+  echo "[postgres] PostgreSQL down after push $seen; /readyz: $codes"
+  [ "$codes" = "503 503 503" ] || { echo "[postgres] /readyz should answer 503 while PostgreSQL is down"; kill "$client"; return 1; }
+  sleep 2
+  pg_up || { kill "$client"; return 1; }
+  started=$(date +%s.%N)
+  until [ "$(readyz_all)" = "200 200 200" ]; do
+    if python3 -c "import sys; sys.exit(0 if $(date +%s.%N) - $started > 20 else 1)"; then
+      echo "[postgres] /readyz not 200 20 s after PostgreSQL came back: $(readyz_all)"; kill "$client"; return 1
+    fi
+    sleep 0.2
+  done
+  echo "[postgres] PostgreSQL back (pid $PG_PID); all replicas ready after $(python3 -c "print(round($(date +%s.%N) - $started, 2))") s"
+  wait_for_file_count "$progress" $((seen + 4)) 60 || { echo "[postgres] the series stalled after the restart"; kill "$client"; return 1; }
+  touch "$stop"
+  wait "$client" || return 1
+}
+
+# (c) PostgreSQL frozen (SIGSTOP of the postmaster and its backends) for 5 s under load.
+pg_frozen_under_load() {
+  local client
+  # The bound on any one answer: a few seconds (TIMEOUTS in src/persistence/postgres-database.ts), with slack.
+  node "$HERE/pg-fault-client.mjs" requests-while-frozen 12 8000 "${URLS[@]}" &
+  client=$!
+  sleep 3
+  pg_freeze
+  echo "[postgres] PostgreSQL frozen (SIGSTOP) for 5 s"
+  sleep 5
+  pg_thaw
+  wait "$client"
+}
+
+# Nothing of the registry's under a replica's BERTH_DATA: its log, and at most an SQLite file without rows.
+nothing_on_local_disk() {
+  local data=$1 files rows
+  files=$(find "$data" -type f ! -name berth.log ! -name 'berth.db' ! -name 'berth.db-wal' ! -name 'berth.db-shm')
+  [ -z "$files" ] || { echo "[postgres] files under BERTH_DATA: $(echo "$files" | head -n 5)"; return 1; }
+  for db in "$data"/replica-*/berth.db; do
+    [ -f "$db" ] || continue
+    rows=$(cd "$REPO_ROOT" && node -e '
+      const db = new (require("better-sqlite3"))(process.argv[1], { readonly: true });
+      const skip = new Set(["schema_migrations", "persistence_migrations", "sqlite_sequence"]);
+      const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = ?").all("table").map((t) => t.name);
+      const counts = tables.filter((t) => !skip.has(t)).map((t) => [t, db.prepare(`SELECT count(*) AS n FROM "${t}"`).get().n]);
+      console.log(counts.filter(([, n]) => n > 0).map(([t, n]) => `${t}=${n}`).join(" "));' "$db") || return 1
+    [ -z "$rows" ] || { echo "[postgres] rows in $db: $rows"; return 1; }
+  done
+  echo "[postgres] under the replicas' BERTH_DATA: logs only, no rows, no blob files"
+}
+
+on_postgres() {
+  local data=$work/postgres
+  local redis_url=${REDIS_URL%/}/8   # a database of its own, as scaled_out's
+  local prefix=replicas-pg-$$/
+  # A PostgreSQL of this variant's own: it is stopped and frozen here.
+  pg_start || { echo "[postgres] cannot start PostgreSQL"; return 1; }
+  trap 'stop_replicas; pg_stop' EXIT
+  echo "[postgres] PostgreSQL $DATABASE_URL (pid $PG_PID)"
+  mkdir -p "$data"
+  printf '{"s3":{"prefix":"%s"}}\n' "$prefix" >"$work/postgres.json"
+  SEPARATE_DATA=1
+  local env=(BERTH_CONFIG="$work/postgres.json" DATABASE_URL="$DATABASE_URL" REDIS_URL="$redis_url"
+    S3_BUCKET="$S3_BUCKET" S3_ENDPOINT="$S3_ENDPOINT" S3_REGION="$S3_REGION" S3_ACCESS_KEY_ID="$S3_ACCESS_KEY_ID"
+    S3_SECRET_ACCESS_KEY="$S3_SECRET_ACCESS_KEY" S3_FORCE_PATH_STYLE=true)
+  run_variant postgres "$data" "${env[@]}" || return 1
+  pg_restart_mid_series || return 1
+  pg_frozen_under_load || return 1
+  replicas_healthy postgres "$data" || return 1
+  stop_replicas
+  local ok=0
+  nothing_left_in_redis_and_s3 postgres "$redis_url" "$prefix" || ok=1
+  nothing_on_local_disk "$data" || ok=1
   return $ok
 }
 
@@ -134,9 +259,10 @@ embedded() {
 # Each variant in a subshell of its own: it stops its replicas on exit (by PID), and the embedded
 # one must not inherit the Redis and S3 settings.
 status=0
-for variant in ${REPLICAS_VARIANTS:-scaled_out embedded}; do
+for variant in ${REPLICAS_VARIANTS:-scaled_out on_postgres embedded}; do
   case $variant in
     scaled_out) echo "--- three replicas: Redis sessions, S3 blobs, one SQLite index" ;;
+    on_postgres) echo "--- three replicas, nothing shared on disk: PostgreSQL, Redis, S3; PostgreSQL restarted and frozen" ;;
     embedded) echo "--- three replicas: embedded default, one BERTH_DATA (fs blobs, SQLite sessions)" ;;
     *) echo "unknown variant $variant"; status=1; continue ;;
   esac

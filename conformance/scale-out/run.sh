@@ -4,7 +4,8 @@
 # (conformance/services.sh). Runs the official OCI suite and the real clients
 # (skopeo, podman/buildah, docker) against that Berth, checks the data went where
 # it should and that a 2 GiB push keeps memory flat, runs three replicas through a
-# kill -9 mid-upload (replicas.sh), and stops everything on exit, failure included.
+# kill -9 mid-upload and a PostgreSQL restart and freeze (replicas.sh), and stops
+# everything on exit, failure included.
 #
 #   conformance/scale-out/run.sh          (S3_REDIRECT=true to serve blob GETs by 307)
 set -uo pipefail
@@ -45,8 +46,9 @@ part "blobs stored in S3, sessions in Redis" where_data_went
 part "${BLOB_MIB:-2048} MiB blob in one PATCH to S3: peak RSS under ${RSS_LIMIT_MIB:-250} MiB" \
   node "$REPO_ROOT/conformance/memory/push-large-blob.mjs" "$BERTH_URL" "$BERTH_PID" "${BLOB_MIB:-2048}" "${RSS_LIMIT_MIB:-250}"
 # Three replicas of their own on the same Redis and bucket (their own Redis database and key prefix),
-# then three on one embedded data directory: an upload round-robin across them survives a kill -9.
-part "three replicas: chunked upload round-robin, one killed mid-PATCH and restarted, nothing left behind" \
+# three more on PostgreSQL with a data directory each (nothing shared on disk; PostgreSQL restarted and
+# frozen under them), then three on one embedded data directory: an upload round-robin across them survives a kill -9.
+part "three replicas: chunked upload round-robin, one killed mid-PATCH and restarted; PostgreSQL restarted and frozen; nothing left behind" \
   bash "$REPO_ROOT/conformance/scale-out/replicas.sh"
 
 if ! kill -0 "$BERTH_PID" 2>/dev/null; then

@@ -32,6 +32,7 @@ import {
   UploadRangeInvalid,
   UploadUnknown,
 } from '../../src/registry/errors';
+import { DatabaseUnavailableError } from '../../src/persistence/database-faults';
 import { BlobNotFoundError, UploadNotFoundError } from '../../src/storage/blob-store';
 import { StorageFullError, StorageUnavailableError } from '../../src/storage/storage-faults';
 
@@ -172,6 +173,15 @@ describe('errors that are not domain errors', () => {
     ['a full disk', Object.assign(new Error('no space'), { code: 'ENOSPC' }), 507, 'STORAGE_FULL', 'STORAGE_FULL', {}, 'warn'],
     ['typed full storage', new StorageFullError(), 507, 'STORAGE_FULL', 'STORAGE_FULL', {}, 'warn'],
     ['unavailable storage', new StorageUnavailableError(undefined, 7), 503, 'UNAVAILABLE', 'UNAVAILABLE', { 'Retry-After': '7' }, 'warn'],
+    [
+      'an unavailable database',
+      new DatabaseUnavailableError(new Error('terminated'), 3),
+      503,
+      'UNAVAILABLE',
+      'UNAVAILABLE',
+      { 'Retry-After': '3' },
+      'warn',
+    ],
     ['a vanished upload', new UploadNotFoundError('u-1'), 404, 'BLOB_UPLOAD_UNKNOWN', 'NOT_FOUND', {}, null],
     ['a vanished blob', new BlobNotFoundError('sha256:a'), 404, 'BLOB_UNKNOWN', 'NOT_FOUND', {}, null],
     ['a bug', new TypeError('oops'), 500, 'UNKNOWN', 'UNKNOWN', {}, 'error'],

@@ -27,6 +27,7 @@ import {
   UploadRangeInvalid,
   UploadUnknown,
 } from '../registry/errors';
+import { DatabaseUnavailableError } from '../persistence/database-faults';
 import { BlobNotFoundError, UploadNotFoundError } from '../storage/blob-store';
 import { localStorageFault, StorageFullError, StorageUnavailableError } from '../storage/storage-faults';
 import { ContentRangeInvalid, RangeNotSatisfiable, RequestBodyRefused, RouteNotFound } from './edge-errors';
@@ -133,8 +134,8 @@ export function ruleFor(type: ErrorType<DomainError>): ErrorRule<DomainError> | 
 /**
  * The one place a failure becomes status, code and headers. Domain errors
  * follow their rule; the edge's RegistryErrors (challenges, ranges) carry
- * their own; storage faults are the server's (507 full, 503 with
- * Retry-After); a vanished upload or blob is unknown to the client; anything
+ * their own; storage and database faults are the server's (507 full, 503
+ * with Retry-After); a vanished upload or blob is unknown to the client; anything
  * else is a bug: 500.
  */
 export function errorAnswer(err: unknown, dialect: ErrorDialect): ErrorAnswer {
@@ -156,6 +157,11 @@ export function errorAnswer(err: unknown, dialect: ErrorDialect): ErrorAnswer {
     return answer(dialect, 'BLOB_UPLOAD_UNKNOWN', 'NOT_FOUND', `upload ${err.uploadId} is not in progress`);
   }
   if (err instanceof BlobNotFoundError) return answer(dialect, 'BLOB_UNKNOWN', 'NOT_FOUND', { digest: err.digest });
+  // A database (PostgreSQL) that is down, restarting or frozen is a wait, like unavailable storage.
+  if (err instanceof DatabaseUnavailableError) {
+    const headers = { 'Retry-After': String(err.retryAfterSeconds) };
+    return answer(dialect, 'UNAVAILABLE', 'UNAVAILABLE', 'the database is unavailable; retry later', headers, 'warn');
+  }
   const fault = localStorageFault(err);
   if (fault instanceof StorageFullError) {
     return answer(dialect, 'STORAGE_FULL', 'STORAGE_FULL', 'storage is full; free space or retry later', {}, 'warn');

@@ -1,5 +1,6 @@
-import { Pool, TypeOverrides, type PoolClient } from 'pg';
+import { Pool, TypeOverrides, type PoolClient, type QueryConfig } from 'pg';
 import type { Database, Queryable, SqlValue } from './database';
+import { databaseFault } from './database-faults';
 import { numberedPlaceholders } from './placeholders';
 
 export interface PostgresOptions {
@@ -9,7 +10,29 @@ export interface PostgresOptions {
   maxConnections?: number;
   /** An idle pooled connection failed (e.g. the server restarted); the pool replaces it. */
   onIdleError?(err: Error): void;
+  /** Bounds on waiting for the server; the defaults are TIMEOUTS. */
+  timeouts?: Partial<PostgresTimeouts>;
 }
+
+export interface PostgresTimeouts {
+  /** Opening a connection, or waiting for a free one in the pool. */
+  connectMs: number;
+  /** One query: the server cancels it (statement_timeout) and the client gives up a second later. */
+  queryMs: number;
+  /** One migration statement, or waiting for another replica's migrations (the advisory lock). */
+  migrationMs: number;
+}
+
+/**
+ * A server that is down or frozen (SIGSTOP: the kernel still accepts the TCP connection, nobody answers)
+ * must fail a request in a few seconds, not hang it. Queries here are index lookups of a few ms; 3 s is
+ * far past any of them under load. Measured (conformance/scale-out/replicas.sh, PostgreSQL frozen 5 s):
+ * with 5 s + 1 s the requests caught by the freeze simply waited it out (longest answer 5.03 s, no 503),
+ * so a stall of seconds was invisible to clients and their retries; with 3 s + 1 s they answer 503.
+ */
+export const TIMEOUTS: PostgresTimeouts = { connectMs: 2_000, queryMs: 3_000, migrationMs: 300_000 };
+/** The client-side bound is past the server's, so a slow but alive server answers with its own cancellation. */
+const CLIENT_GRACE_MS = 1_000;
 
 /** SQLSTATEs after which a transaction is retried from the start: serialization_failure, deadlock_detected. */
 const RETRYABLE = new Set(['40001', '40P01']);
@@ -25,41 +48,51 @@ export class PostgresDatabase implements Database {
   readonly dialect = 'postgres';
   private readonly pool: Pool;
   private readonly direct: Queryable;
+  private readonly timeouts: PostgresTimeouts;
 
   constructor(options: PostgresOptions) {
     const types = new TypeOverrides();
     types.setTypeParser(20, 'text', parseInt8);
+    const timeouts = (this.timeouts = { ...TIMEOUTS, ...options.timeouts });
     this.pool = new Pool({
       connectionString: options.url,
       max: options.maxConnections ?? 10,
-      // A server that is down or frozen must fail a request in bounded time, not hang it.
-      connectionTimeoutMillis: 5_000,
+      connectionTimeoutMillis: timeouts.connectMs,
+      statement_timeout: timeouts.queryMs,
+      query_timeout: timeouts.queryMs + CLIENT_GRACE_MS,
+      // A connection whose server vanished without a FIN (host down, partition) is found by TCP keepalive.
+      keepAlive: true,
       types,
     });
+    // An idle connection's failure (the server restarted) is reported here and the pool drops it;
+    // without a listener it would crash the process.
     this.pool.on('error', (err) => options.onIdleError?.(err));
-    this.direct = queryable((text, params) => this.pool.query(text, params));
+    this.direct = queryable((text, params, timeoutMs) => this.pool.query(timed(text, params, timeoutMs)), this.timeouts);
   }
 
   all<Row extends object>(sql: string, params?: readonly SqlValue[]): Promise<Row[]> {
-    return this.direct.all<Row>(sql, params);
+    return translated(this.direct.all<Row>(sql, params));
   }
 
   get<Row extends object>(sql: string, params?: readonly SqlValue[]): Promise<Row | undefined> {
-    return this.direct.get<Row>(sql, params);
+    return translated(this.direct.get<Row>(sql, params));
   }
 
   run(sql: string, params?: readonly SqlValue[]): Promise<{ changes: number }> {
-    return this.direct.run(sql, params);
+    return translated(this.direct.run(sql, params));
   }
 
   exec(sql: string): Promise<void> {
-    return this.direct.exec(sql);
+    return translated(this.direct.exec(sql));
   }
 
-  async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
-    try {
-      const tx = queryable((text, params) => client.query(text, params));
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    return translated(this.inTransaction(fn));
+  }
+
+  private inTransaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    return this.withClient(async (client) => {
+      const tx = queryable((text, params, timeoutMs) => client.query(timed(text, params, timeoutMs)), this.timeouts);
       for (let attempt = 1; ; attempt++) {
         await client.query('BEGIN ISOLATION LEVEL SERIALIZABLE');
         try {
@@ -67,33 +100,59 @@ export class PostgresDatabase implements Database {
           await client.query('COMMIT');
           return result;
         } catch (err) {
+          if (databaseFault(err)) throw err; // the connection is discarded: nothing to roll back on it
           await client.query('ROLLBACK').catch(() => undefined);
           if (attempt >= MAX_ATTEMPTS || !RETRYABLE.has(sqlState(err))) throw err;
         }
       }
-    } finally {
-      client.release();
-    }
+    });
   }
 
-  async withLock<T>(key: number, fn: () => Promise<T>): Promise<T> {
+  withLock<T>(key: number, fn: () => Promise<T>): Promise<T> {
+    return translated(this.holdingLock(key, fn));
+  }
+
+  private holdingLock<T>(key: number, fn: () => Promise<T>): Promise<T> {
     // A session lock: held by this one connection, released by unlock or when the connection ends
-    // (a replica killed while holding it frees it at once).
-    const client: PoolClient = await this.pool.connect();
-    try {
-      await client.query('SELECT pg_advisory_lock($1)', [key]);
+    // (a replica killed while holding it frees it at once). Waiting for it may last as long as
+    // another replica's migrations: the migration bound, set for this one transaction-less wait.
+    return this.withClient(async (client) => {
+      const migrationMs = this.timeouts.migrationMs;
+      await client.query(`SET statement_timeout = ${migrationMs}`);
+      await client.query(timed('SELECT pg_advisory_lock($1)', [key], migrationMs + CLIENT_GRACE_MS));
+      await client.query('RESET statement_timeout');
       try {
         return await fn();
       } finally {
         await client.query('SELECT pg_advisory_unlock($1)', [key]);
       }
+    });
+  }
+
+  /**
+   * One pooled connection held for `work`. While held, the pool does not listen to it: a server that
+   * goes away between two queries would emit an unhandled 'error' and crash the process, so it is
+   * listened to here. After a connection-level fault it is destroyed, never returned to the pool: it
+   * may still have a query in flight to a frozen server, or none to a dead one.
+   */
+  private async withClient<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    let lost = false;
+    const onError = (): void => void (lost = true);
+    client.on('error', onError);
+    try {
+      return await work(client);
+    } catch (err) {
+      if (databaseFault(err)) lost = true;
+      throw err;
     } finally {
-      client.release();
+      client.off('error', onError);
+      client.release(lost);
     }
   }
 
   async ping(): Promise<void> {
-    await this.pool.query('SELECT 1');
+    await translated(this.pool.query('SELECT 1'));
   }
 
   async close(): Promise<void> {
@@ -101,18 +160,42 @@ export class PostgresDatabase implements Database {
   }
 }
 
-type Send = (text: string, params: SqlValue[] | undefined) => Promise<{ rows: unknown[]; rowCount: number | null }>;
+type Send = (text: string, params: SqlValue[] | undefined, timeoutMs?: number) => Promise<{ rows: unknown[]; rowCount: number | null }>;
 
-function queryable(send: Send): Queryable {
+function queryable(send: Send, timeouts: PostgresTimeouts): Queryable {
   return {
     all: async <Row extends object>(sql: string, params: readonly SqlValue[] = []) =>
       (await send(numberedPlaceholders(sql), [...params])).rows as Row[],
     get: async <Row extends object>(sql: string, params: readonly SqlValue[] = []) =>
       (await send(numberedPlaceholders(sql), [...params])).rows[0] as Row | undefined,
     run: async (sql, params = []) => ({ changes: (await send(numberedPlaceholders(sql), [...params])).rowCount ?? 0 }),
-    // No parameters: the simple query protocol, which takes several statements at once.
-    exec: async (sql) => void (await send(sql, undefined)),
+    // No parameters: the simple query protocol, which takes several statements at once. Only migrations
+    // use it (DDL may rewrite a big table): the migration bound, SET LOCAL to these statements' transaction.
+    exec: async (sql) =>
+      void (await send(
+        `SET LOCAL statement_timeout = ${timeouts.migrationMs};\n${sql}`,
+        undefined,
+        timeouts.migrationMs + CLIENT_GRACE_MS,
+      )),
   };
+}
+
+/** node-postgres honours a per-query `query_timeout` (overriding the pool's); its type declarations omit it. */
+interface TimedQueryConfig extends QueryConfig<SqlValue[]> {
+  query_timeout?: number;
+}
+
+function timed(text: string, values: SqlValue[] | undefined, timeoutMs: number | undefined): TimedQueryConfig {
+  return timeoutMs === undefined ? { text, values } : { text, values, query_timeout: timeoutMs };
+}
+
+/** A connection-level failure becomes a DatabaseUnavailableError (503 at the edge); any other error stays as it is. */
+async function translated<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (err) {
+    throw databaseFault(err) ?? err;
+  }
 }
 
 function parseInt8(text: string): number {
