@@ -144,7 +144,7 @@ fails_with() {
   if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then echo "timed out or killed (exit $rc)"; return 1; fi
   grep -qE -- "$pattern" "$out" || { echo "failed (exit $rc), but not with [$pattern]"; return 1; }
 }
-# Berth's two access errors (src/oci/errors.ts), as errcode-style clients print them, code then
+# Berth's two access errors (src/http/registry-error.ts), as errcode-style clients print them, code then
 # message: `unauthorized: authentication required` (containers/image, docker, oras-go) or
 # `UNAUTHORIZED: authentication required` (go-containerregistry); a 403 alike with DENIED. A HEAD
 # answer has no body to quote: oras-go (oras, notation, helm) then names the status itself.

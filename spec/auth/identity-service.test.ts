@@ -6,7 +6,19 @@ import type { Account } from '../../src/auth/stores/account-store';
 import { actionsFromScopes, ANONYMOUS, type Principal } from '../../src/auth/principal';
 import { hashSecret } from '../../src/auth/secrets';
 import type { IdentityStores } from '../../src/auth/stores/identity-stores';
-import type { ErrorCode } from '../../src/oci/errors';
+import { AccessDenied, Unauthenticated } from '../../src/auth/errors';
+import {
+  AccessTokenNotFound,
+  AccountNotFound,
+  InvalidRequest,
+  NameTaken,
+  OrganizationNotFound,
+  PackageNotFound,
+  RepositoryNotFound,
+  StillNeeded,
+  UserNotFound,
+} from '../../src/auth/management/errors';
+import type { DomainError } from '../../src/domain-error';
 import { openIdentityStores } from './support/identity-stores';
 
 /** The management rules, one actor at a time: who may do what, and what each refusal is. */
@@ -40,8 +52,8 @@ async function user(name: string, admin = false): Promise<Account> {
   return account;
 }
 
-async function refused(promise: Promise<unknown>, code: ErrorCode): Promise<void> {
-  await expect(promise).rejects.toMatchObject({ code });
+async function refused(promise: Promise<unknown>, type: abstract new (...args: never[]) => DomainError): Promise<void> {
+  await expect(promise).rejects.toBeInstanceOf(type);
 }
 
 describe('users', () => {
@@ -52,50 +64,50 @@ describe('users', () => {
       name: 'bob',
       admin: false,
     });
-    await refused(service.accounts.createUser(as(alice), { name: 'carol', password: 'carol-password' }), 'DENIED');
-    await refused(service.accounts.createUser(ANONYMOUS, { name: 'carol', password: 'carol-password' }), 'UNAUTHORIZED');
+    await refused(service.accounts.createUser(as(alice), { name: 'carol', password: 'carol-password' }), AccessDenied);
+    await refused(service.accounts.createUser(ANONYMOUS, { name: 'carol', password: 'carol-password' }), Unauthenticated);
     // An administrator's access token covers packages, not accounts.
-    await refused(service.accounts.createUser(as(admin, ['write:packages']), { name: 'carol', password: 'carol-password' }), 'DENIED');
+    await refused(service.accounts.createUser(as(admin, ['write:packages']), { name: 'carol', password: 'carol-password' }), AccessDenied);
     expect(await identities.accounts.accountByName('carol')).toBeNull();
   });
 
   it('refuse taken names (users and organisations share them), bad names and short passwords', async () => {
     await user('alice');
     await service.accounts.createOrg(SYSTEM, 'acme', 'alice');
-    await refused(service.accounts.createUser(SYSTEM, { name: 'alice', password: 'another-password' }), 'CONFLICT');
-    await refused(service.accounts.createUser(SYSTEM, { name: 'acme', password: 'another-password' }), 'CONFLICT');
-    await refused(service.accounts.createUser(SYSTEM, { name: 'Alice', password: 'another-password' }), 'REQUEST_INVALID');
-    await refused(service.accounts.createUser(SYSTEM, { name: 'a/b', password: 'another-password' }), 'REQUEST_INVALID');
-    await refused(service.accounts.createUser(SYSTEM, { name: 'dave', password: 'short' }), 'REQUEST_INVALID');
+    await refused(service.accounts.createUser(SYSTEM, { name: 'alice', password: 'another-password' }), NameTaken);
+    await refused(service.accounts.createUser(SYSTEM, { name: 'acme', password: 'another-password' }), NameTaken);
+    await refused(service.accounts.createUser(SYSTEM, { name: 'Alice', password: 'another-password' }), InvalidRequest);
+    await refused(service.accounts.createUser(SYSTEM, { name: 'a/b', password: 'another-password' }), InvalidRequest);
+    await refused(service.accounts.createUser(SYSTEM, { name: 'dave', password: 'short' }), InvalidRequest);
   });
 
   it("set their own password by proving the current one; administrators reset anyone's", async () => {
     const admin = await user('root', true);
     const alice = await user('alice');
     const bob = await user('bob');
-    await refused(service.accounts.setPassword(as(alice), 'alice', 'new-password-1'), 'DENIED');
-    await refused(service.accounts.setPassword(as(alice), 'alice', 'new-password-1', 'wrong-password'), 'DENIED');
+    await refused(service.accounts.setPassword(as(alice), 'alice', 'new-password-1'), AccessDenied);
+    await refused(service.accounts.setPassword(as(alice), 'alice', 'new-password-1', 'wrong-password'), AccessDenied);
     await service.accounts.setPassword(as(alice), 'alice', 'new-password-1', 'alice-password');
     await expect(authenticator.login('alice', 'new-password-1', 'a')).resolves.toMatchObject({ name: 'alice' });
-    await refused(service.accounts.setPassword(as(bob), 'alice', 'bob-owns-you'), 'DENIED');
+    await refused(service.accounts.setPassword(as(bob), 'alice', 'bob-owns-you'), AccessDenied);
     await service.accounts.setPassword(as(admin), 'alice', 'reset-by-admin');
     await service.accounts.setPassword(SYSTEM, 'bob', 'reset-by-cli');
     await expect(authenticator.login('alice', 'reset-by-admin', 'b')).resolves.toMatchObject({ name: 'alice' });
     await expect(authenticator.login('bob', 'reset-by-cli', 'c')).resolves.toMatchObject({ name: 'bob' });
-    await refused(service.accounts.setPassword(SYSTEM, 'nobody', 'whatever-password'), 'NAME_UNKNOWN');
+    await refused(service.accounts.setPassword(SYSTEM, 'nobody', 'whatever-password'), UserNotFound);
   });
 
   it('are deleted by administrators, never the last administrator', async () => {
     const admin = await user('root', true);
     const alice = await user('alice');
     await user('bob');
-    await refused(service.accounts.deleteUser(as(alice), 'bob'), 'DENIED');
+    await refused(service.accounts.deleteUser(as(alice), 'bob'), AccessDenied);
     await service.accounts.deleteUser(as(admin), 'bob');
     expect(await identities.accounts.accountByName('bob')).toBeNull();
-    await refused(service.accounts.deleteUser(as(admin), 'root'), 'CONFLICT');
+    await refused(service.accounts.deleteUser(as(admin), 'root'), StillNeeded);
     await user('second', true);
     await service.accounts.deleteUser(SYSTEM, 'root');
-    await refused(service.accounts.deleteUser(SYSTEM, 'root'), 'NAME_UNKNOWN');
+    await refused(service.accounts.deleteUser(SYSTEM, 'root'), UserNotFound);
     expect(admin.id).toBeGreaterThan(0);
   });
 
@@ -109,7 +121,7 @@ describe('users', () => {
       visibility: 'private',
       createdAt: Date.now(),
     });
-    await refused(service.accounts.deleteUser(as(admin), 'carol'), 'CONFLICT');
+    await refused(service.accounts.deleteUser(as(admin), 'carol'), StillNeeded);
     expect(await identities.accounts.accountByName('carol')).not.toBeNull();
     expect((await identities.packages.package('carol/app'))?.ownerId).toBe(carol.id);
   });
@@ -118,9 +130,9 @@ describe('users', () => {
     const alice = await user('alice');
     await user('bob');
     await expect(service.accounts.me(as(alice))).resolves.toMatchObject({ name: 'alice', admin: false, orgs: [] });
-    await refused(service.accounts.me(ANONYMOUS), 'UNAUTHORIZED');
-    await refused(service.accounts.user(as(alice), 'bob'), 'DENIED');
-    await refused(service.accounts.listUsers(as(alice)), 'DENIED');
+    await refused(service.accounts.me(ANONYMOUS), Unauthenticated);
+    await refused(service.accounts.user(as(alice), 'bob'), AccessDenied);
+    await refused(service.accounts.listUsers(as(alice)), AccessDenied);
     expect((await service.accounts.listUsers(SYSTEM)).map((u) => u.name)).toEqual(['alice', 'bob']);
   });
 });
@@ -132,11 +144,11 @@ describe('organisations', () => {
     await user('carol');
     await expect(service.accounts.createOrg(as(alice), 'acme')).resolves.toMatchObject({ members: [{ name: 'alice', role: 'owner' }] });
     await service.accounts.setMember(as(alice), 'acme', 'bob', 'member');
-    await refused(service.accounts.setMember(as(bob), 'acme', 'carol', 'member'), 'DENIED');
-    await refused(service.accounts.createOrg(as(bob), 'acme'), 'CONFLICT');
-    await refused(service.accounts.createOrg(as(bob, ['write:packages']), 'other'), 'DENIED');
+    await refused(service.accounts.setMember(as(bob), 'acme', 'carol', 'member'), AccessDenied);
+    await refused(service.accounts.createOrg(as(bob), 'acme'), NameTaken);
+    await refused(service.accounts.createOrg(as(bob, ['write:packages']), 'other'), AccessDenied);
     // Someone else as owner: administrators and the CLI only.
-    await refused(service.accounts.createOrg(as(bob), 'bobs', 'carol'), 'DENIED');
+    await refused(service.accounts.createOrg(as(bob), 'bobs', 'carol'), AccessDenied);
     await expect(service.accounts.createOrg(SYSTEM, 'carols', 'carol')).resolves.toMatchObject({ name: 'carols' });
     expect((await service.accounts.me(as(bob))).orgs).toEqual([{ name: 'acme', role: 'member' }]);
   });
@@ -145,8 +157,8 @@ describe('organisations', () => {
     const alice = await user('alice');
     await user('bob');
     await service.accounts.createOrg(as(alice), 'acme');
-    await refused(service.accounts.setMember(as(alice), 'acme', 'alice', 'member'), 'CONFLICT');
-    await refused(service.accounts.setMember(as(alice), 'acme', 'alice', null), 'CONFLICT');
+    await refused(service.accounts.setMember(as(alice), 'acme', 'alice', 'member'), StillNeeded);
+    await refused(service.accounts.setMember(as(alice), 'acme', 'alice', null), StillNeeded);
     await service.accounts.setMember(as(alice), 'acme', 'bob', 'owner');
     await service.accounts.setMember(as(alice), 'acme', 'alice', null);
     expect((await service.accounts.org(SYSTEM, 'acme')).members).toEqual([{ name: 'bob', role: 'owner' }]);
@@ -158,7 +170,7 @@ describe('organisations', () => {
     await service.accounts.createOrg(as(alice), 'acme');
     expect((await service.accounts.org(as(alice), 'acme')).members).toHaveLength(1);
     expect((await service.accounts.org(as(bob), 'acme')).members).toBeUndefined();
-    await refused(service.accounts.org(as(bob), 'alice'), 'NAME_UNKNOWN');
+    await refused(service.accounts.org(as(bob), 'alice'), OrganizationNotFound);
     expect(await service.accounts.listOrgs(as(bob))).toEqual([]);
   });
 });
@@ -175,15 +187,15 @@ describe('repositories', () => {
       visibility: 'private',
       role: 'admin',
     });
-    await refused(service.repositories.create(as(bob), { owner: 'alice', name: 'sneaky' }), 'DENIED');
-    await refused(service.repositories.create(as(bob), { owner: 'carol', name: 'sneaky' }), 'DENIED');
+    await refused(service.repositories.create(as(bob), { owner: 'alice', name: 'sneaky' }), AccessDenied);
+    await refused(service.repositories.create(as(bob), { owner: 'carol', name: 'sneaky' }), AccessDenied);
     // A member who is not an owner becomes the admin of what they create.
     await expect(service.repositories.create(as(bob), { owner: 'acme', name: 'api' })).resolves.toMatchObject({ role: 'admin' });
     expect(await service.repositories.collaborators(as(alice), 'acme', 'api')).toEqual([{ name: 'bob', role: 'admin' }]);
-    await refused(service.repositories.create(as(alice), { name: 'site' }), 'CONFLICT');
-    await refused(service.repositories.create(as(alice), { name: 'Bad Name' }), 'REQUEST_INVALID');
-    await refused(service.repositories.create(as(alice), { owner: 'ghost', name: 'x' }), 'NAME_UNKNOWN');
-    await refused(service.repositories.create(ANONYMOUS, { owner: 'alice', name: 'x' }), 'UNAUTHORIZED');
+    await refused(service.repositories.create(as(alice), { name: 'site' }), NameTaken);
+    await refused(service.repositories.create(as(alice), { name: 'Bad Name' }), InvalidRequest);
+    await refused(service.repositories.create(as(alice), { owner: 'ghost', name: 'x' }), AccountNotFound);
+    await refused(service.repositories.create(ANONYMOUS, { owner: 'alice', name: 'x' }), Unauthenticated);
   });
 
   it('hide private repositories from strangers; admins set visibility and collaborators', async () => {
@@ -191,21 +203,21 @@ describe('repositories', () => {
     const bob = await user('bob');
     const carol = await user('carol');
     await service.repositories.create(as(alice), { name: 'site' });
-    await refused(service.repositories.show(as(bob), 'alice', 'site'), 'NAME_UNKNOWN');
-    await refused(service.repositories.setVisibility(as(bob), 'alice', 'site', 'public'), 'NAME_UNKNOWN');
+    await refused(service.repositories.show(as(bob), 'alice', 'site'), RepositoryNotFound);
+    await refused(service.repositories.setVisibility(as(bob), 'alice', 'site', 'public'), RepositoryNotFound);
     expect((await service.repositories.list(as(bob))).map((r) => r.name)).toEqual([]);
 
     await service.repositories.setCollaborator(as(alice), 'alice', 'site', 'bob', 'read');
     await expect(service.repositories.show(as(bob), 'alice', 'site')).resolves.toMatchObject({ role: 'read' });
-    await refused(service.repositories.setVisibility(as(bob), 'alice', 'site', 'public'), 'DENIED');
-    await refused(service.repositories.collaborators(as(bob), 'alice', 'site'), 'DENIED');
-    await refused(service.repositories.setCollaborator(as(bob), 'alice', 'site', 'carol', 'read'), 'DENIED');
+    await refused(service.repositories.setVisibility(as(bob), 'alice', 'site', 'public'), AccessDenied);
+    await refused(service.repositories.collaborators(as(bob), 'alice', 'site'), AccessDenied);
+    await refused(service.repositories.setCollaborator(as(bob), 'alice', 'site', 'carol', 'read'), AccessDenied);
 
     await service.repositories.setCollaborator(SYSTEM, 'alice', 'site', 'bob', 'admin');
     await service.repositories.setVisibility(as(bob), 'alice', 'site', 'public');
     await expect(service.repositories.show(as(carol), 'alice', 'site')).resolves.toMatchObject({ visibility: 'public', role: 'none' });
     await expect(service.repositories.show(ANONYMOUS, 'alice', 'site')).resolves.toMatchObject({ visibility: 'public' });
-    await refused(service.repositories.setCollaborator(as(bob), 'alice', 'site', 'nobody', 'read'), 'NAME_UNKNOWN');
+    await refused(service.repositories.setCollaborator(as(bob), 'alice', 'site', 'nobody', 'read'), UserNotFound);
     await service.repositories.setCollaborator(as(bob), 'alice', 'site', 'carol', 'write');
     await service.repositories.setCollaborator(as(alice), 'alice', 'site', 'carol', null);
     expect(await service.repositories.collaborators(as(alice), 'alice', 'site')).toEqual([{ name: 'bob', role: 'admin' }]);
@@ -218,7 +230,7 @@ describe('repositories', () => {
     await service.accounts.setMember(as(alice), 'acme', 'bob', 'member');
     await service.repositories.create(as(alice), { owner: 'acme', name: 'web' });
     await expect(service.repositories.show(as(bob), 'acme', 'web')).resolves.toMatchObject({ role: 'read' });
-    await refused(service.repositories.setVisibility(as(bob), 'acme', 'web', 'public'), 'DENIED');
+    await refused(service.repositories.setVisibility(as(bob), 'acme', 'web', 'public'), AccessDenied);
     await service.repositories.setVisibility(as(alice), 'acme', 'web', 'public');
   });
 });
@@ -243,7 +255,7 @@ describe('packages', () => {
       actions: ['pull', 'push', 'delete'],
     });
     await expect(service.packages.show(as(alice, ['read:packages']), 'alice/app')).resolves.toMatchObject({ actions: ['pull'] });
-    await refused(service.packages.show(as(bob), 'alice/app'), 'NAME_UNKNOWN');
+    await refused(service.packages.show(as(bob), 'alice/app'), PackageNotFound);
   });
 
   it('are linked by package admins with write on the repository, and then follow it', async () => {
@@ -255,10 +267,10 @@ describe('packages', () => {
     await service.repositories.create(as(bob), { name: 'other', visibility: 'public' });
 
     // Write on a repository does not make one admin of someone else's package.
-    await refused(service.packages.link(as(bob), 'alice/app', 'bob/other'), 'NAME_UNKNOWN');
+    await refused(service.packages.link(as(bob), 'alice/app', 'bob/other'), PackageNotFound);
     // Admin of the package, but only read on the repository.
-    await refused(service.packages.link(as(alice), 'alice/app', 'bob/other'), 'DENIED');
-    await refused(service.packages.link(as(alice, ['write:packages']), 'alice/app', 'alice/site'), 'DENIED');
+    await refused(service.packages.link(as(alice), 'alice/app', 'bob/other'), AccessDenied);
+    await refused(service.packages.link(as(alice, ['write:packages']), 'alice/app', 'alice/site'), AccessDenied);
 
     await expect(service.packages.link(as(alice), 'alice/app', 'alice/site')).resolves.toMatchObject({
       repository: 'alice/site',
@@ -267,13 +279,13 @@ describe('packages', () => {
     // The repository's collaborators now reach the package; its visibility is the repository's.
     await service.repositories.setCollaborator(as(alice), 'alice', 'site', 'carol', 'write');
     await expect(service.packages.show(as(carol), 'alice/app')).resolves.toMatchObject({ actions: ['pull', 'push'] });
-    await refused(service.packages.setVisibility(as(alice), 'alice/app', 'public'), 'CONFLICT');
-    await refused(service.packages.unlink(as(carol), 'alice/app'), 'DENIED');
+    await refused(service.packages.setVisibility(as(alice), 'alice/app', 'public'), StillNeeded);
+    await refused(service.packages.unlink(as(carol), 'alice/app'), AccessDenied);
     await service.repositories.setVisibility(as(alice), 'alice', 'site', 'public');
     await expect(service.packages.show(as(bob), 'alice/app')).resolves.toMatchObject({ visibility: 'public', actions: ['pull'] });
 
     await expect(service.packages.unlink(as(alice), 'alice/app')).resolves.toMatchObject({ repository: null, visibility: 'private' });
-    await refused(service.packages.show(as(carol), 'alice/app'), 'NAME_UNKNOWN');
+    await refused(service.packages.show(as(carol), 'alice/app'), PackageNotFound);
     expect(carol.id).toBeGreaterThan(0);
   });
 
@@ -285,24 +297,24 @@ describe('packages', () => {
     await service.repositories.create(as(alice), { owner: 'acme', name: 'web' });
     await service.repositories.setCollaborator(as(alice), 'acme', 'web', 'bob', 'write');
     // An organisation member may push a new package there, but administering it takes an owner.
-    await refused(service.packages.link(as(bob), 'acme/web-image', 'acme/web'), 'DENIED');
+    await refused(service.packages.link(as(bob), 'acme/web-image', 'acme/web'), AccessDenied);
     await expect(service.packages.link(as(alice), 'acme/web-image', 'acme/web')).resolves.toMatchObject({
       owner: 'acme',
       repository: 'acme/web',
     });
     expect(await identities.packages.package('acme/web-image')).toMatchObject({ sourceRepositoryId: expect.any(Number) });
-    await refused(service.packages.link(SYSTEM, 'ghost/app', 'acme/web'), 'NAME_UNKNOWN');
-    await refused(service.packages.link(SYSTEM, 'acme/Bad', 'acme/web'), 'REQUEST_INVALID');
-    await refused(service.packages.unlink(SYSTEM, 'acme/never-pushed'), 'NAME_UNKNOWN');
+    await refused(service.packages.link(SYSTEM, 'ghost/app', 'acme/web'), PackageNotFound);
+    await refused(service.packages.link(SYSTEM, 'acme/Bad', 'acme/web'), InvalidRequest);
+    await refused(service.packages.unlink(SYSTEM, 'acme/never-pushed'), PackageNotFound);
   });
 
   it('have their own visibility, set by their admin, while unlinked', async () => {
     const alice = await user('alice');
     const bob = await user('bob');
     await pkg('alice/app', alice.id);
-    await refused(service.packages.setVisibility(as(bob), 'alice/app', 'public'), 'NAME_UNKNOWN');
+    await refused(service.packages.setVisibility(as(bob), 'alice/app', 'public'), PackageNotFound);
     await service.packages.setVisibility(as(alice), 'alice/app', 'public');
-    await refused(service.packages.setVisibility(as(bob), 'alice/app', 'private'), 'DENIED');
+    await refused(service.packages.setVisibility(as(bob), 'alice/app', 'private'), AccessDenied);
     await expect(service.packages.show(as(bob), 'alice/app')).resolves.toMatchObject({ visibility: 'public', actions: ['pull'] });
   });
 });
@@ -338,16 +350,13 @@ describe('personal access tokens', () => {
   it('are created by their own user with a full sign-in, never by someone else', async () => {
     const admin = await user('root', true);
     const alice = await user('alice');
-    await refused(service.tokens.createPersonal(as(admin), 'alice', { scopes: ['read:packages'] }), 'DENIED');
-    await refused(service.tokens.createPersonal(as(alice, ['write:packages']), 'alice', { scopes: ['delete:packages'] }), 'DENIED');
-    await refused(service.tokens.createPersonal(ANONYMOUS, 'alice', { scopes: ['read:packages'] }), 'UNAUTHORIZED');
-    await refused(service.tokens.createPersonal(as(alice), 'alice', { scopes: [] }), 'REQUEST_INVALID');
-    await refused(service.tokens.createPersonal(as(alice), 'alice', { scopes: ['admin:everything'] }), 'REQUEST_INVALID');
-    await refused(service.tokens.createPersonal(as(alice), 'alice', { scopes: ['read:packages'], expiresInDays: 0 }), 'REQUEST_INVALID');
-    await refused(
-      service.tokens.createPersonal(as(alice), 'alice', { scopes: ['read:packages'], expiresInDays: 100_000 }),
-      'REQUEST_INVALID',
-    );
+    await refused(service.tokens.createPersonal(as(admin), 'alice', { scopes: ['read:packages'] }), AccessDenied);
+    await refused(service.tokens.createPersonal(as(alice, ['write:packages']), 'alice', { scopes: ['delete:packages'] }), AccessDenied);
+    await refused(service.tokens.createPersonal(ANONYMOUS, 'alice', { scopes: ['read:packages'] }), Unauthenticated);
+    await refused(service.tokens.createPersonal(as(alice), 'alice', { scopes: [] }), InvalidRequest);
+    await refused(service.tokens.createPersonal(as(alice), 'alice', { scopes: ['admin:everything'] }), InvalidRequest);
+    await refused(service.tokens.createPersonal(as(alice), 'alice', { scopes: ['read:packages'], expiresInDays: 0 }), InvalidRequest);
+    await refused(service.tokens.createPersonal(as(alice), 'alice', { scopes: ['read:packages'], expiresInDays: 100_000 }), InvalidRequest);
     await expect(service.tokens.createPersonal(SYSTEM, 'alice', { scopes: ['read:packages'] })).resolves.toMatchObject({
       record: { name: 'token' },
     });
@@ -359,14 +368,14 @@ describe('personal access tokens', () => {
     const bob = await user('bob');
     const one = await service.tokens.createPersonal(as(alice), 'alice', { scopes: ['read:packages'] });
     const two = await service.tokens.createPersonal(as(alice), 'alice', { scopes: ['read:packages'] });
-    await refused(service.tokens.revoke(as(bob), one.record.id), 'NAME_UNKNOWN');
-    await refused(service.tokens.list(as(bob), 'alice'), 'DENIED');
+    await refused(service.tokens.revoke(as(bob), one.record.id), AccessTokenNotFound);
+    await refused(service.tokens.list(as(bob), 'alice'), AccessDenied);
     await expect(service.tokens.revoke(as(alice), one.record.id)).resolves.toMatchObject({ status: 'revoked' });
     await expect(service.tokens.revoke(as(admin), two.record.id)).resolves.toMatchObject({ status: 'revoked' });
     await expect(service.tokens.revoke(as(alice), one.record.id)).resolves.toMatchObject({ status: 'revoked' });
-    await refused(authenticator.login('alice', one.token, 'addr'), 'UNAUTHORIZED');
+    await refused(authenticator.login('alice', one.token, 'addr'), Unauthenticated);
     expect((await service.tokens.list(as(admin), 'alice')).map((t) => t.status)).toEqual(['revoked', 'revoked']);
-    await refused(service.tokens.revoke(SYSTEM, 999), 'NAME_UNKNOWN');
+    await refused(service.tokens.revoke(SYSTEM, 999), AccessTokenNotFound);
   });
 });
 
@@ -376,8 +385,8 @@ describe('CI tokens', () => {
     const bob = await user('bob');
     await service.repositories.create(as(alice), { name: 'site' });
     await service.repositories.setCollaborator(as(alice), 'alice', 'site', 'bob', 'write');
-    await refused(service.tokens.createCi(as(bob), { owner: 'alice', name: 'site' }), 'DENIED');
-    await refused(service.tokens.createCi(as(alice, ['write:packages']), { owner: 'alice', name: 'site' }), 'DENIED');
+    await refused(service.tokens.createCi(as(bob), { owner: 'alice', name: 'site' }), AccessDenied);
+    await refused(service.tokens.createCi(as(alice, ['write:packages']), { owner: 'alice', name: 'site' }), AccessDenied);
     const minted = await service.tokens.createCi(as(alice), { owner: 'alice', name: 'site' });
     expect(minted.token).toMatch(/^berth_ci_/);
     expect(minted.record).toMatchObject({ kind: 'ci', repository: 'alice/site' });
@@ -386,8 +395,8 @@ describe('CI tokens', () => {
     const principal = await authenticator.login('ci', minted.token, 'addr');
     expect(principal).toMatchObject({ kind: 'ci', userId: alice.id, name: 'ci:alice/site' });
     // What a CI token may do is read.
-    await refused(service.tokens.createCi(principal, { owner: 'alice', name: 'site' }), 'DENIED');
-    await refused(service.repositories.setVisibility(principal, 'alice', 'site', 'public'), 'DENIED');
+    await refused(service.tokens.createCi(principal, { owner: 'alice', name: 'site' }), AccessDenied);
+    await refused(service.repositories.setVisibility(principal, 'alice', 'site', 'public'), AccessDenied);
   });
 
   it('have a bounded lifetime, and the CLI names an admin of the repository as minter', async () => {
@@ -395,18 +404,18 @@ describe('CI tokens', () => {
     const bob = await user('bob');
     await service.accounts.createOrg(as(alice), 'acme');
     await service.repositories.create(as(alice), { owner: 'acme', name: 'web' });
-    await refused(service.tokens.createCi(as(alice), { owner: 'acme', name: 'web' }, { ttlMinutes: 0 }), 'REQUEST_INVALID');
-    await refused(service.tokens.createCi(as(alice), { owner: 'acme', name: 'web' }, { ttlMinutes: 1441 }), 'REQUEST_INVALID');
+    await refused(service.tokens.createCi(as(alice), { owner: 'acme', name: 'web' }, { ttlMinutes: 0 }), InvalidRequest);
+    await refused(service.tokens.createCi(as(alice), { owner: 'acme', name: 'web' }, { ttlMinutes: 1441 }), InvalidRequest);
     const short = await service.tokens.createCi(as(alice), { owner: 'acme', name: 'web' }, { ttlMinutes: 5 });
     expect(Date.parse(short.record.expiresAt ?? '') - Date.parse(short.record.createdAt)).toBe(5 * 60_000);
-    await refused(service.tokens.createCi(SYSTEM, { owner: 'acme', name: 'web' }, { by: 'bob' }), 'DENIED');
+    await refused(service.tokens.createCi(SYSTEM, { owner: 'acme', name: 'web' }, { by: 'bob' }), AccessDenied);
     await service.repositories.setCollaborator(SYSTEM, 'acme', 'web', 'bob', 'admin');
     const byBob = await service.tokens.createCi(SYSTEM, { owner: 'acme', name: 'web' }, { by: 'bob' });
     expect((await service.tokens.list(SYSTEM, 'bob')).map((t) => t.id)).toEqual([byBob.record.id]);
     // Without --by: the organisation's owner.
     const byDefault = await service.tokens.createCi(SYSTEM, { owner: 'acme', name: 'web' });
     expect((await service.tokens.list(SYSTEM, 'alice')).map((t) => t.id)).toContain(byDefault.record.id);
-    await refused(service.tokens.createCi(SYSTEM, { owner: 'acme', name: 'nope' }), 'NAME_UNKNOWN');
+    await refused(service.tokens.createCi(SYSTEM, { owner: 'acme', name: 'nope' }), RepositoryNotFound);
     expect(bob.id).toBeGreaterThan(0);
   });
 
@@ -430,8 +439,8 @@ describe('web sessions', () => {
       credential: { type: 'session' },
     });
     const pat = await service.tokens.createPersonal(SYSTEM, 'alice', { scopes: ['read:packages'] });
-    await refused(service.sessions.open('alice', pat.token, 'addr'), 'UNAUTHORIZED');
-    await refused(service.sessions.open('alice', 'wrong-password', 'addr'), 'UNAUTHORIZED');
+    await refused(service.sessions.open('alice', pat.token, 'addr'), Unauthenticated);
+    await refused(service.sessions.open('alice', 'wrong-password', 'addr'), Unauthenticated);
     await service.sessions.close(opened.secret);
     await expect(service.sessions.principal(opened.secret)).resolves.toBeNull();
   });

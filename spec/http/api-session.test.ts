@@ -1,5 +1,5 @@
 import { DEFAULT_CONFIG } from '../../src/config';
-import { expectOciError } from '../support/http';
+import { expectApiError } from '../support/http';
 import { startTestRegistry, type TestRegistry } from '../support/registry';
 
 /** The management API's sign-in: session cookies, credentials in headers, and what is refused. */
@@ -38,13 +38,13 @@ describe('/api/v1/session', () => {
     const out = await t.http.delete('/api/v1/session').set('Cookie', pair);
     expect(out.status).toBe(204);
     expect(sessionCookie(out.headers['set-cookie'])).toMatch(/Expires=Thu, 01 Jan 1970/);
-    expectOciError(await t.http.get('/api/v1/user').set('Cookie', pair), 401, 'UNAUTHORIZED');
+    expectApiError(await t.http.get('/api/v1/user').set('Cookie', pair), 401, 'UNAUTHORIZED');
   });
 
   it('refuses a wrong password, a token as password, and malformed bodies', async () => {
-    expectOciError(await t.http.post('/api/v1/session').send({ username: 'admin', password: 'wrong' }), 401, 'UNAUTHORIZED');
-    expectOciError(await t.http.post('/api/v1/session').send({ username: 'admin' }), 400, 'REQUEST_INVALID');
-    expectOciError(
+    expectApiError(await t.http.post('/api/v1/session').send({ username: 'admin', password: 'wrong' }), 401, 'UNAUTHORIZED');
+    expectApiError(await t.http.post('/api/v1/session').send({ username: 'admin' }), 400, 'REQUEST_INVALID');
+    expectApiError(
       await t.http.post('/api/v1/session').set('Content-Type', 'application/json').send('{"username":'),
       400,
       'REQUEST_INVALID',
@@ -58,7 +58,7 @@ describe('/api/v1/session', () => {
       .auth('admin', ADMIN_PASSWORD)
       .send({ name: 'ci', scopes: ['read:packages'] });
     expect(pat.status).toBe(201);
-    expectOciError(await t.http.post('/api/v1/session').send({ username: 'admin', password: pat.body.token }), 401, 'UNAUTHORIZED');
+    expectApiError(await t.http.post('/api/v1/session').send({ username: 'admin', password: pat.body.token }), 401, 'UNAUTHORIZED');
   });
 
   it('takes Basic credentials and a PAT as Bearer, but not a registry JWT or an unknown scheme', async () => {
@@ -72,26 +72,30 @@ describe('/api/v1/session', () => {
     expect(me.body.name).toBe('admin');
 
     const jwt = await t.http.get('/token').auth('admin', ADMIN_PASSWORD);
-    expectOciError(await t.http.get('/api/v1/user').set('Authorization', `Bearer ${jwt.body.token}`), 401, 'UNAUTHORIZED');
-    expectOciError(await t.http.get('/api/v1/user').set('Authorization', 'Bearer berth_pat_forged'), 401, 'UNAUTHORIZED');
-    expectOciError(await t.http.get('/api/v1/user').set('Authorization', 'Digest abc'), 401, 'UNAUTHORIZED');
-    expectOciError(await t.http.get('/api/v1/user').auth('admin', 'wrong-password'), 401, 'UNAUTHORIZED');
-    expectOciError(await t.http.get('/api/v1/user'), 401, 'UNAUTHORIZED');
-    expectOciError(await t.http.get('/api/v1/user').set('Cookie', 'berth_session=berth_session_forged'), 401, 'UNAUTHORIZED');
+    expectApiError(await t.http.get('/api/v1/user').set('Authorization', `Bearer ${jwt.body.token}`), 401, 'UNAUTHORIZED');
+    expectApiError(await t.http.get('/api/v1/user').set('Authorization', 'Bearer berth_pat_forged'), 401, 'UNAUTHORIZED');
+    expectApiError(await t.http.get('/api/v1/user').set('Authorization', 'Digest abc'), 401, 'UNAUTHORIZED');
+    expectApiError(await t.http.get('/api/v1/user').auth('admin', 'wrong-password'), 401, 'UNAUTHORIZED');
+    expectApiError(await t.http.get('/api/v1/user'), 401, 'UNAUTHORIZED');
+    expectApiError(await t.http.get('/api/v1/user').set('Cookie', 'berth_session=berth_session_forged'), 401, 'UNAUTHORIZED');
   });
 
   it('refuses cookie-authenticated changes from another site', async () => {
     const res = await t.http.post('/api/v1/session').send({ username: 'admin', password: ADMIN_PASSWORD });
     const pair = sessionCookie(res.headers['set-cookie']).split(';')[0] as string;
     const body = { name: 'fromelsewhere' };
-    expectOciError(await t.http.post('/api/v1/orgs').set('Cookie', pair).set('Origin', 'https://evil.example').send(body), 403, 'DENIED');
-    expectOciError(await t.http.post('/api/v1/orgs').set('Cookie', pair).set('Sec-Fetch-Site', 'cross-site').send(body), 403, 'DENIED');
+    expectApiError(
+      await t.http.post('/api/v1/orgs').set('Cookie', pair).set('Origin', 'https://evil.example').send(body),
+      403,
+      'FORBIDDEN',
+    );
+    expectApiError(await t.http.post('/api/v1/orgs').set('Cookie', pair).set('Sec-Fetch-Site', 'cross-site').send(body), 403, 'FORBIDDEN');
     const ok = await t.http.post('/api/v1/orgs').set('Cookie', pair).send(body);
     expect(ok.status).toBe(201);
   });
 
   it('answers unknown API paths with NOT_FOUND', async () => {
-    expectOciError(await t.http.get('/api/v1/nothing-here').auth('admin', ADMIN_PASSWORD), 404, 'NOT_FOUND');
+    expectApiError(await t.http.get('/api/v1/nothing-here').auth('admin', ADMIN_PASSWORD), 404, 'NOT_FOUND');
   });
 });
 
@@ -102,14 +106,14 @@ describe('/api/v1 login throttling', () => {
   });
   afterAll(() => t.close());
 
-  it('answers repeated failed sign-ins with 429 TOOMANYREQUESTS', async () => {
+  it('answers repeated failed sign-ins with 429 TOO_MANY_REQUESTS', async () => {
     const statuses: number[] = [];
     for (let i = 0; i < 12; i++) {
       statuses.push((await t.http.post('/api/v1/session').send({ username: 'mallory', password: `guess-${i}` })).status);
     }
     expect(statuses.slice(0, 10)).toEqual(Array(10).fill(401));
     const last = await t.http.post('/api/v1/session').send({ username: 'mallory', password: 'guess' });
-    expectOciError(last, 429, 'TOOMANYREQUESTS');
+    expectApiError(last, 429, 'TOO_MANY_REQUESTS');
     expect(last.headers['retry-after']).toMatch(/^\d+$/);
   });
 });
@@ -122,6 +126,6 @@ describe('/api/v1 in open mode', () => {
   afterAll(() => t.close());
 
   it('is not mounted: there is no identity model to manage', async () => {
-    expectOciError(await t.http.get('/api/v1/user'), 404, 'NOT_FOUND');
+    expectApiError(await t.http.get('/api/v1/user'), 404, 'NOT_FOUND');
   });
 });

@@ -1,14 +1,16 @@
-import { RegistryError } from '../../src/oci/errors';
+import { DomainError } from '../../src/domain-error';
+import { errorAnswer, type ErrorAnswer } from '../../src/http/error-mapping';
 import { parseByteRange, parseContentRange } from '../../src/http/range';
 
-function thrown(fn: () => unknown): RegistryError {
+/** The answer a client gets for what `fn` throws. */
+function thrown(fn: () => unknown): ErrorAnswer {
   try {
     fn();
   } catch (err) {
-    if (err instanceof RegistryError) return err;
+    if (err instanceof DomainError) return errorAnswer(err, 'registry');
     throw err;
   }
-  throw new Error('expected a RegistryError');
+  throw new Error('expected a DomainError');
 }
 
 describe('parseByteRange (GET Range)', () => {

@@ -159,6 +159,9 @@ describe('chunked upload (POST, PATCH, PUT)', () => {
     const res = await t.http.patch(location).set('Content-Type', 'application/octet-stream').set('Content-Range', '10-14').send('abcde');
     expectOciError(res, 416, 'BLOB_UPLOAD_INVALID');
     expect(res.headers.range).toBe('0-4');
+    // Where to resume, as after an accepted chunk (Docker's API; Distribution answers so too).
+    expect(res.headers.location).toBe(location);
+    expect(res.headers['docker-upload-uuid']).toBe(location.split('/').pop());
     // The refused chunk changed nothing.
     expect((await t.http.get(location)).headers.range).toBe('0-4');
   });

@@ -1,5 +1,5 @@
 import { digestOf, looksLikeDigest, parseDigest, tryParseDigest } from '../../src/oci/digest';
-import { RegistryError } from '../../src/oci/errors';
+import { DigestInvalid } from '../../src/oci/grammar-errors';
 
 const HEX64 = 'a'.repeat(64);
 const HEX128 = '0123456789abcdef'.repeat(8);
@@ -38,16 +38,15 @@ describe('parseDigest', () => {
     expect(parseDigest(`sha256:${HEX64}`).value).toBe(`sha256:${HEX64}`);
   });
 
-  it.each([undefined, '', 'sha256:abc', `sha1:${'a'.repeat(40)}`])('raises DIGEST_INVALID for %p', (input) => {
+  it.each([undefined, '', 'sha256:abc', `sha1:${'a'.repeat(40)}`])('raises DigestInvalid for %p', (input) => {
     let caught: unknown;
     try {
       parseDigest(input);
     } catch (err) {
       caught = err;
     }
-    expect(caught).toBeInstanceOf(RegistryError);
-    expect((caught as RegistryError).code).toBe('DIGEST_INVALID');
-    expect((caught as RegistryError).status).toBe(400);
+    // Grammar only: the status (400 DIGEST_INVALID) is the HTTP edge's, tested in spec/http/error-mapping.test.ts.
+    expect(caught).toBeInstanceOf(DigestInvalid);
   });
 });
 

@@ -2,7 +2,7 @@ import { databaseFault, DatabaseUnavailableError } from '../../src/persistence/d
 import { PostgresDatabase } from '../../src/persistence/postgres-database';
 import type { Request, Response } from 'express';
 import { readinessHandler } from '../../src/http/readiness';
-import { storageRegistryError } from '../../src/http/storage-fault-errors';
+import { errorAnswer } from '../../src/http/error-mapping';
 import { startOwnPostgres, type OwnPostgres } from './support/own-postgres';
 
 function withCode(message: string, code: string): Error {
@@ -36,10 +36,10 @@ describe('databaseFault', () => {
   });
 
   it('becomes 503 UNAVAILABLE with Retry-After at the HTTP edge', () => {
-    const error = storageRegistryError(new DatabaseUnavailableError(new Error('gone'), 2));
-    expect(error?.code).toBe('UNAVAILABLE');
-    expect(error?.status).toBe(503);
-    expect(error?.headers).toEqual({ 'Retry-After': '2' });
+    const error = errorAnswer(new DatabaseUnavailableError(new Error('gone'), 2), 'registry');
+    expect(error.code).toBe('UNAVAILABLE');
+    expect(error.status).toBe(503);
+    expect(error.headers).toEqual({ 'Retry-After': '2' });
   });
 });
 

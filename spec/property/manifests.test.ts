@@ -6,7 +6,8 @@
  * MANIFEST_INVALID, MANIFEST_BLOB_UNKNOWN, …), never a 5xx.
  */
 import fc from 'fast-check';
-import { RegistryError } from '../../src/oci/errors';
+import { DomainError } from '../../src/domain-error';
+import { errorAnswer } from '../../src/http/error-mapping';
 import { parseManifest } from '../../src/oci/manifest';
 import { MediaType } from '../../src/oci/media-types';
 import { ADMIN_PASSWORD, basic, startAuthRegistry, type AuthTestRegistry } from '../auth/support/auth-registry';
@@ -109,7 +110,7 @@ describe('manifest bodies never answer 5xx', () => {
     expect(stored).toBeGreaterThan(0);
   });
 
-  it('parseManifest returns or refuses with a RegistryError', async () => {
+  it('parseManifest returns or refuses with a domain error answered below 500', async () => {
     await checkProperty(
       'manifest body (parseManifest directly)',
       fc.tuple(body, contentType),
@@ -117,7 +118,7 @@ describe('manifest bodies never answer 5xx', () => {
         try {
           parseManifest(bytes, type);
         } catch (err) {
-          if (!(err instanceof RegistryError) || err.status >= 500) throw err;
+          if (!(err instanceof DomainError) || errorAnswer(err, 'registry').status >= 500) throw err;
         }
       },
       500,

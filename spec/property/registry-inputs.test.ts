@@ -11,7 +11,9 @@ import { acceptedMediaTypes } from '../../src/http/accept';
 import { parseByteRange, parseContentRange } from '../../src/http/range';
 import { isValidUploadId, matchRoute } from '../../src/http/routes';
 import { tryParseDigest } from '../../src/oci/digest';
-import { RegistryError, type ErrorCode } from '../../src/oci/errors';
+import { DomainError } from '../../src/domain-error';
+import { errorAnswer } from '../../src/http/error-mapping';
+import type { ErrorCode } from '../../src/http/registry-error';
 import { MediaType } from '../../src/oci/media-types';
 import { isValidName, isValidTag } from '../../src/oci/reference';
 import { ADMIN_PASSWORD, basic, startAuthRegistry, type AuthTestRegistry } from '../auth/support/auth-registry';
@@ -250,7 +252,7 @@ describe('registry inputs never answer 5xx', () => {
           if (r && !(Number.isSafeInteger(r.start) && r.start >= 0 && r.start <= r.end && r.end < size))
             throw new Error(`bad range ${JSON.stringify(r)} of ${size} for ${range}`);
         } catch (err) {
-          if (!(err instanceof RegistryError) || err.status !== 416) throw err;
+          if (!(err instanceof DomainError) || errorAnswer(err, 'registry').status !== 416) throw err;
         }
       },
       500,
@@ -292,7 +294,7 @@ describe('registry inputs never answer 5xx', () => {
           const r = parseContentRange(range);
           if (r && !(r.start >= 0 && r.start <= r.end)) throw new Error(`bad chunk range ${JSON.stringify(r)} for ${range}`);
         } catch (err) {
-          if (!(err instanceof RegistryError) || err.status !== 416) throw err;
+          if (!(err instanceof DomainError) || errorAnswer(err, 'registry').status !== 416) throw err;
         }
       },
       500,

@@ -1,6 +1,7 @@
 import type { Response } from 'supertest';
 import type request from 'supertest';
-import type { ErrorCode } from '../../src/oci/errors';
+import type { ManagementErrorCode } from '../../src/http/management-error-codes';
+import type { ErrorCode } from '../../src/http/registry-error';
 import { MediaType } from '../../src/oci/media-types';
 import { blob, descriptor, imageManifest, serialize, type TestBlob, type TestDescriptor } from './oci';
 
@@ -8,6 +9,13 @@ type Agent = ReturnType<typeof request>;
 
 /** Asserts an OCI error response: the status and the first error's code. */
 export function expectOciError(res: Response, status: number, code: ErrorCode): void {
+  expect({ status: res.status, code: res.body?.errors?.[0]?.code }).toEqual({ status, code });
+  expect(res.headers['content-type']).toMatch(/^application\/json/);
+  expect(res.body.errors[0].message).toEqual(expect.any(String));
+}
+
+/** Asserts a management API (/api/v1) error response: the same envelope, the management API's codes. */
+export function expectApiError(res: Response, status: number, code: ManagementErrorCode): void {
   expect({ status: res.status, code: res.body?.errors?.[0]?.code }).toEqual({ status, code });
   expect(res.headers['content-type']).toMatch(/^application\/json/);
   expect(res.body.errors[0].message).toEqual(expect.any(String));

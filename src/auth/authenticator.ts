@@ -1,17 +1,11 @@
 import { createHash } from 'node:crypto';
-import { RegistryError } from '../oci/errors';
+import { Unauthenticated } from './errors';
 import type { AccessTokenRecord } from './stores/access-token-store';
 import type { Account } from './stores/account-store';
 import type { IdentityStores } from './stores/identity-stores';
 import { LoginThrottle } from './login-throttle';
 import { actionsFromScopes, type Credential, type PackageAction, type Principal } from './principal';
 import { hashSecret, verifyPassword } from './secrets';
-
-export class AuthenticationError extends RegistryError {
-  constructor(detail: string) {
-    super('UNAUTHORIZED', detail);
-  }
-}
 
 /**
  * Turns credentials into principals: passwords, personal access tokens, CI
@@ -68,7 +62,7 @@ export class Authenticator {
     if (!principal) {
       await this.throttle.fail(userKeys);
       await this.addressThrottle.fail(addressKeys);
-      throw new AuthenticationError('invalid username, password or token');
+      throw new Unauthenticated('invalid username, password or token');
     }
     await this.throttle.succeed(userKeys);
     return principal;
@@ -91,10 +85,10 @@ export class Authenticator {
   async refresh(secret: string): Promise<Principal & { kind: 'user' }> {
     const record = await this.identities.tokens.refreshTokenBySecret(hashSecret(secret));
     if (!record || record.revokedAt !== null || record.expiresAt <= Date.now()) {
-      throw new AuthenticationError('invalid or expired refresh token');
+      throw new Unauthenticated('invalid or expired refresh token');
     }
     const principal = await this.resolve({ type: 'refresh', refreshId: record.id, tokenId: record.accessTokenId }, record.userId);
-    if (!principal || principal.kind !== 'user') throw new AuthenticationError('the refresh token no longer grants access');
+    if (!principal || principal.kind !== 'user') throw new Unauthenticated('the refresh token no longer grants access');
     return principal;
   }
 

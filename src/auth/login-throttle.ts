@@ -1,4 +1,4 @@
-import { RegistryError } from '../oci/errors';
+import { LoginThrottled } from './errors';
 
 /** Failed logins for one key (a user name or a client address) since the window opened. */
 export interface FailureWindow {
@@ -59,16 +59,14 @@ export class LoginThrottle {
     private readonly windowMs = 5 * 60_000,
   ) {}
 
-  /** Throws TOOMANYREQUESTS while any of the keys is locked out. */
+  /** Throws LoginThrottled while any of the keys is locked out. */
   async check(keys: string[], now = Date.now()): Promise<void> {
     for (const key of keys) {
       const w = await this.store.get(key);
       if (!w || now - w.startedAt >= this.windowMs) continue;
       if (w.failures >= this.maxFailures) {
         const retryAfter = Math.ceil((w.startedAt + this.windowMs - now) / 1000);
-        throw new RegistryError('TOOMANYREQUESTS', 'too many failed logins; try again later', {
-          headers: { 'Retry-After': String(retryAfter) },
-        });
+        throw new LoginThrottled(retryAfter);
       }
     }
   }

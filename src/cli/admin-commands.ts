@@ -16,7 +16,8 @@ import { connectDatabase } from '../persistence/connect-database';
 import type { Database as StoreDatabase } from '../persistence/database';
 import { migrate } from '../persistence/migration-runner';
 import { openDatabase } from '../persistence/sqlite-file';
-import { RegistryError } from '../oci/errors';
+import { DomainError } from '../domain-error';
+import { SigningKeyNotFound, StillNeeded } from '../auth/management/errors';
 
 /** What a command reads and writes, so tests can run commands without a process. */
 export interface CliIo {
@@ -256,9 +257,9 @@ const COMMANDS: Record<string, Record<string, Command>> = {
       async run({ signingKeys, io }, [kid]) {
         const keys = await signingKeys.signingKeys();
         const key = keys.find((k) => k.kid === kid);
-        if (!key) throw new RegistryError('NAME_UNKNOWN', `no signing key ${arg(kid)}`);
+        if (!key) throw new SigningKeyNotFound(`no signing key ${arg(kid)}`);
         if (key.retiredAt === null && keys.filter((k) => k.retiredAt === null).length <= 1) {
-          throw new RegistryError('CONFLICT', `${arg(kid)} is the only active key; rotate first`);
+          throw new StillNeeded(`${arg(kid)} is the only active key; rotate first`);
         }
         await signingKeys.retireSigningKey(arg(kid), Date.now());
         io.stdout(`retired key ${arg(kid)}\n`);
@@ -339,8 +340,8 @@ export async function runAdminCommand(argv: string[], io: CliIo): Promise<number
       io.stderr(`berth: ${err.message}\n`);
       return 2;
     }
-    if (err instanceof RegistryError) {
-      io.stderr(`berth: ${typeof err.detail === 'string' ? err.detail : err.message}\n`);
+    if (err instanceof DomainError) {
+      io.stderr(`berth: ${err.message}\n`);
       return 1;
     }
     throw err;

@@ -6,7 +6,7 @@ import type { ListingService } from '../registry/listing-service';
 import type { ManifestService } from '../registry/manifest-service';
 import type { ReferrerService } from '../registry/referrer-service';
 import type { UploadService } from '../registry/upload-service';
-import { RegistryError } from '../oci/errors';
+import { RouteNotFound } from './edge-errors';
 import type { RouteHandlers } from './handler';
 import { baseHandlers } from './handlers/base';
 import { blobHandlers } from './handlers/blobs';
@@ -22,6 +22,7 @@ import { v2Router, type RouteGuard } from './v2-router';
 import { authenticate, enforce, type AuthDependencies } from './middleware/authenticate';
 import { tokenRoutes, type TokenRouteDependencies } from './token-routes';
 import { apiRouter, type ApiDependencies } from './api/api-router';
+import { API_PREFIX } from './api/api-prefix';
 import { ROUTE_ACTIONS } from './routes';
 import type { AccessAction } from '../auth/access-control';
 import { ANONYMOUS } from '../auth/principal';
@@ -106,7 +107,7 @@ export function createHttpApp(deps: HttpDependencies): HttpApp {
   if (auth) {
     app.use(tokenRoutes(auth));
     // The management API: JSON bodies there only, never on the blob routes.
-    if (auth.management) app.use('/api/v1', apiRouter({ management: auth.management, authenticator: auth.authenticator }));
+    if (auth.management) app.use(API_PREFIX, apiRouter({ management: auth.management, authenticator: auth.authenticator }));
   }
   app.use(notFound);
   app.use(errors);
@@ -124,7 +125,7 @@ function isRegistryPath(url: string): boolean {
   return url.startsWith('/v2') && (url.length === 3 || url[3] === '/' || url[3] === '?');
 }
 
-const notFound = (req: Request, _res: Response, next: NextFunction): void => next(new RegistryError('NOT_FOUND', { path: req.path }));
+const notFound = (req: Request, _res: Response, next: NextFunction): void => next(new RouteNotFound({ path: req.path }));
 
 function mergeHandlers(...parts: RouteHandlers[]): RouteHandlers {
   const merged: RouteHandlers = {};

@@ -1,4 +1,4 @@
-import { RegistryError } from '../oci/errors';
+import { ContentRangeInvalid, RangeNotSatisfiable } from './edge-errors';
 import type { ByteRange } from '../storage/blob-store';
 
 /**
@@ -29,19 +29,17 @@ export function parseByteRange(header: string | undefined, size: number): ByteRa
   return { start, end };
 }
 
-function unsatisfiable(size: number): RegistryError {
-  return new RegistryError('RANGE_INVALID', `range not satisfiable for a blob of ${size} bytes`, {
-    headers: { 'Content-Range': `bytes */${size}` },
-  });
+function unsatisfiable(size: number): RangeNotSatisfiable {
+  return new RangeNotSatisfiable(size);
 }
 
 /** A chunk's position from a PATCH/PUT Content-Range (`<start>-<end>`, as the spec writes it). */
 export function parseContentRange(header: string | undefined): ByteRange | undefined {
   if (header === undefined) return undefined;
   const m = /^(?:bytes[ =])?(\d+)-(\d+)(?:\/(?:\d+|\*))?$/.exec(header.trim());
-  if (!m) throw new RegistryError('BLOB_UPLOAD_INVALID', `malformed Content-Range: ${header}`, { status: 416 });
+  if (!m) throw new ContentRangeInvalid(`malformed Content-Range: ${header}`);
   const start = Number(m[1]);
   const end = Number(m[2]);
-  if (end < start) throw new RegistryError('BLOB_UPLOAD_INVALID', `malformed Content-Range: ${header}`, { status: 416 });
+  if (end < start) throw new ContentRangeInvalid(`malformed Content-Range: ${header}`);
   return { start, end };
 }

@@ -86,3 +86,16 @@ export const locations = {
   tags: (name: string) => `/v2/${name}/tags/list`,
   catalog: () => '/v2/_catalog',
 };
+
+/**
+ * Where an upload stands, as the spec tells a client after each chunk and on
+ * a 416 it must resume from: its URL, its id, and the bytes received
+ * (`Range: 0-<last>`; `0-0` before the first byte, as Distribution answers).
+ */
+export function uploadProgressHeaders(name: string, uploadId: string, offset: number): Record<string, string> {
+  return {
+    Location: locations.upload(name, uploadId),
+    'Docker-Upload-UUID': uploadId,
+    Range: `0-${Math.max(offset - 1, 0)}`,
+  };
+}

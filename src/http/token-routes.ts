@@ -5,7 +5,9 @@ import type { IdentityStores } from '../auth/stores/identity-stores';
 import { ANONYMOUS, type Principal } from '../auth/principal';
 import type { SigningKeys } from '../auth/signing-keys';
 import type { TokenService } from '../auth/token-service';
-import { RegistryError } from '../oci/errors';
+import { RegistryError } from './registry-error';
+import { Unauthenticated } from '../auth/errors';
+import { InvalidRequest } from '../auth/management/errors';
 import { decodeBasic, parseAuthorization } from './authorization-header';
 import { bodyParserErrors } from './body-parser-errors';
 
@@ -45,10 +47,10 @@ export function tokenRoutes(deps: TokenRouteDependencies): Router {
     const params = formParams(req.body);
     let principal: Principal;
     if (params.grant_type === 'password') {
-      if (!params.username || params.password === undefined) throw new RegistryError('UNAUTHORIZED', 'username and password are required');
+      if (!params.username || params.password === undefined) throw new Unauthenticated('username and password are required');
       principal = await deps.authenticator.login(params.username, params.password, req.ip ?? '');
     } else if (params.grant_type === 'refresh_token') {
-      if (!params.refresh_token) throw new RegistryError('UNAUTHORIZED', 'refresh_token is required');
+      if (!params.refresh_token) throw new Unauthenticated('refresh_token is required');
       principal = await deps.authenticator.refresh(params.refresh_token);
     } else {
       throw new RegistryError('UNSUPPORTED', `unsupported grant_type: ${params.grant_type ?? '(none)'}`, { status: 400 });
@@ -79,9 +81,9 @@ async function basicPrincipal(req: Request, deps: TokenRouteDependencies): Promi
   const header = req.headers.authorization;
   if (!header) return ANONYMOUS;
   const { scheme, value } = parseAuthorization(header);
-  if (scheme !== 'basic') throw new RegistryError('UNAUTHORIZED', 'the token endpoint takes Basic credentials');
+  if (scheme !== 'basic') throw new Unauthenticated('the token endpoint takes Basic credentials');
   const credentials = decodeBasic(value);
-  if (!credentials) throw new RegistryError('UNAUTHORIZED', 'malformed Basic credentials');
+  if (!credentials) throw new Unauthenticated('malformed Basic credentials');
   return deps.authenticator.login(credentials.username, credentials.password, req.ip ?? '');
 }
 
@@ -102,7 +104,7 @@ function formParams(body: unknown): Record<string, string | undefined> {
   const params: Record<string, string | undefined> = {};
   if (typeof body !== 'object' || body === null) return params;
   for (const [key, value] of Object.entries(body as Record<string, unknown>)) {
-    if (typeof value !== 'string') throw new RegistryError('REQUEST_INVALID', `parameter sent more than once: ${key}`);
+    if (typeof value !== 'string') throw new InvalidRequest(`parameter sent more than once: ${key}`);
     params[key] = value;
   }
   return params;

@@ -1,5 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
-import { RegistryError } from '../oci/errors';
+import { RegistryError } from './registry-error';
+import { RouteNotFound } from './edge-errors';
+import { UploadUnknown } from '../registry/errors';
 import { assertValidName } from '../oci/reference';
 import type { RouteHandlers } from './handler';
 import { isValidUploadId, matchRoute, type RouteMatch } from './routes';
@@ -20,7 +22,7 @@ export function v2Router(handlers: RouteHandlers, guard?: RouteGuard) {
     const rest = req.path.slice('/v2/'.length);
     const match = matchRoute(rest);
     if (!match) {
-      next(new RegistryError('NOT_FOUND', { path: req.path }));
+      next(new RouteNotFound({ path: req.path }));
       return;
     }
     const handler = handlers[match.route]?.[req.method];
@@ -38,7 +40,7 @@ export function v2Router(handlers: RouteHandlers, guard?: RouteGuard) {
       .then(() => {
         // After authorization, as for any other upload the caller does not have.
         if (match.uploadId !== undefined && !isValidUploadId(match.uploadId)) {
-          throw new RegistryError('BLOB_UPLOAD_UNKNOWN', 'no upload has this id');
+          throw new UploadUnknown('no upload has this id');
         }
         return handler(req, res, match);
       })

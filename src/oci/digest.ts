@@ -1,5 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
-import { RegistryError } from './errors';
+import { DigestInvalid } from './grammar-errors';
 
 /** Algorithms Berth verifies (image-spec descriptor.md: sha256 required, sha512 optional). */
 export const DIGEST_ALGORITHMS = { sha256: 64, sha512: 128 } as const;
@@ -28,9 +28,9 @@ export function tryParseDigest(input: string): ParsedDigest | null {
 
 /** Parses a digest the client sent, raising DIGEST_INVALID (400) when it is malformed or unsupported. */
 export function parseDigest(input: string | undefined): ParsedDigest {
-  if (input === undefined || input === '') throw new RegistryError('DIGEST_INVALID', 'digest is required');
+  if (input === undefined || input === '') throw new DigestInvalid('digest is required');
   const parsed = tryParseDigest(input);
-  if (!parsed) throw new RegistryError('DIGEST_INVALID', `invalid or unsupported digest: ${input}`);
+  if (!parsed) throw new DigestInvalid(`invalid or unsupported digest: ${input}`);
   return parsed;
 }
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { RegistryError } from './errors';
+import { ManifestInvalid } from './grammar-errors';
 import { tryParseDigest } from './digest';
 import { FOREIGN_LAYER_MEDIA_TYPES, INDEX_MEDIA_TYPES, MANIFEST_MEDIA_TYPES, MediaType } from './media-types';
 
@@ -73,8 +73,8 @@ export interface ParsedManifest {
   children: Descriptor[];
 }
 
-function invalid(detail: string): RegistryError {
-  return new RegistryError('MANIFEST_INVALID', detail);
+function invalid(detail: string): ManifestInvalid {
+  return new ManifestInvalid(detail);
 }
 
 function issuesText(error: z.ZodError): string {

@@ -1,4 +1,4 @@
-import { RegistryError } from './errors';
+import { NameInvalid } from './grammar-errors';
 
 /**
  * Grammars from the distribution-spec ("Pulling manifests"): a repository
@@ -16,7 +16,7 @@ export function isValidName(name: string): boolean {
 }
 
 export function assertValidName(name: string): void {
-  if (!isValidName(name)) throw new RegistryError('NAME_INVALID', `invalid repository name: ${name}`);
+  if (!isValidName(name)) throw new NameInvalid(`invalid repository name: ${name}`);
 }
 
 export function isValidTag(tag: string): boolean {

@@ -1,5 +1,5 @@
 import type { Readable, Writable } from 'node:stream';
-import { RegistryError } from '../oci/errors';
+import { BlobUnknown, ReferencedElsewhere } from './errors';
 import { parseDigest } from '../oci/digest';
 import { BlobNotFoundError, type BlobStore, type ByteRange } from '../storage/blob-store';
 import type { MetadataIndex } from '../metadata/metadata-index';
@@ -20,7 +20,7 @@ export class BlobService {
   async stat(repository: string, digestParam: string): Promise<BlobInfo> {
     const digest = parseDigest(digestParam).value;
     const size = await this.index.linkedBlobSize(repository, digest);
-    if (size === null) throw new RegistryError('BLOB_UNKNOWN', { digest });
+    if (size === null) throw new BlobUnknown({ digest });
     return { digest, size };
   }
 
@@ -29,7 +29,7 @@ export class BlobService {
       return await this.blobs.openRead(info.digest, range);
     } catch (err) {
       // Linked but gone from storage: report it as unknown rather than a 500 mid-pull.
-      if (err instanceof BlobNotFoundError) throw new RegistryError('BLOB_UNKNOWN', { digest: info.digest });
+      if (err instanceof BlobNotFoundError) throw new BlobUnknown({ digest: info.digest });
       throw err;
     }
   }
@@ -45,7 +45,7 @@ export class BlobService {
     try {
       await this.blobs.copyTo(info.digest, destination, range);
     } catch (err) {
-      if (err instanceof BlobNotFoundError) throw new RegistryError('BLOB_UNKNOWN', { digest: info.digest });
+      if (err instanceof BlobNotFoundError) throw new BlobUnknown({ digest: info.digest });
       throw err;
     }
   }
@@ -77,9 +77,9 @@ export class BlobService {
   async delete(repository: string, digestParam: string): Promise<void> {
     const digest = parseDigest(digestParam).value;
     const outcome = await this.index.unlinkBlob(repository, digest);
-    if (outcome.status === 'unknown') throw new RegistryError('BLOB_UNKNOWN', { digest });
+    if (outcome.status === 'unknown') throw new BlobUnknown({ digest });
     if (outcome.status === 'referenced') {
-      throw new RegistryError('CONFLICT', { digest, referencedBy: outcome.by });
+      throw new ReferencedElsewhere({ digest, referencedBy: outcome.by });
     }
   }
 }

@@ -1,4 +1,4 @@
-import { RegistryError } from '../oci/errors';
+import { RepositoryUnknown, PageSizeInvalid } from './errors';
 import type { MetadataIndex } from '../metadata/metadata-index';
 
 /** A page request as the client sent it (`n`, `last`). */
@@ -34,7 +34,7 @@ export class ListingService {
   ) {}
 
   async tags(repository: string, query: PageQuery): Promise<ListPage> {
-    if (!(await this.index.repositoryExists(repository))) throw new RegistryError('NAME_UNKNOWN', { name: repository });
+    if (!(await this.index.repositoryExists(repository))) throw new RepositoryUnknown({ name: repository });
     return this.page(query, (last, limit) => this.index.listTags(repository, { last, limit }));
   }
 
@@ -88,6 +88,6 @@ export class ListingService {
 
 function parseN(n: string | undefined): number | undefined {
   if (n === undefined || n === '') return undefined;
-  if (!/^\d{1,15}$/.test(n)) throw new RegistryError('PAGINATION_NUMBER_INVALID', `n must be a non-negative integer: ${n}`);
+  if (!/^\d{1,15}$/.test(n)) throw new PageSizeInvalid(`n must be a non-negative integer: ${n}`);
   return Number(n);
 }

@@ -1,8 +1,16 @@
-import { RegistryError } from '../oci/errors';
+import {
+  DigestMismatch,
+  ManifestBlobMissing,
+  ManifestReferenceMissing,
+  ManifestTooLarge,
+  ManifestUnknown,
+  ReferencedElsewhere,
+} from './errors';
 import type { EventActor, RegistryEvents } from '../events/registry-events';
 import { digestOf, looksLikeDigest, parseDigest } from '../oci/digest';
 import { isValidTag } from '../oci/reference';
 import { MAX_MANIFEST_BYTES, parseManifest } from '../oci/manifest';
+import { ManifestInvalid } from '../oci/grammar-errors';
 import { MissingReferenceError, type ManifestRecord, type MetadataIndex, type StoredManifest } from '../metadata/metadata-index';
 
 /** A reference from a URL, split into what it is: a tag or a digest. */
@@ -19,7 +27,8 @@ export function parseReference(reference: string, intent: 'read' | 'write' = 're
     return { digest: parsed.value };
   }
   if (!isValidTag(reference)) {
-    throw new RegistryError(intent === 'write' ? 'MANIFEST_INVALID' : 'MANIFEST_UNKNOWN', `invalid tag: ${reference}`);
+    const detail = `invalid tag: ${reference}`;
+    throw intent === 'write' ? new ManifestInvalid(detail) : new ManifestUnknown(detail);
   }
   return { tag: reference };
 }
@@ -40,21 +49,21 @@ export class ManifestService {
     const ref = parseReference(reference);
     if ('digest' in ref) return ref.digest;
     const digest = await this.index.resolveTag(repository, ref.tag);
-    if (digest === null) throw new RegistryError('MANIFEST_UNKNOWN', { tag: ref.tag });
+    if (digest === null) throw new ManifestUnknown({ tag: ref.tag });
     return digest;
   }
 
   async get(repository: string, reference: string): Promise<StoredManifest> {
     const digest = await this.resolve(repository, reference);
     const manifest = await this.index.getManifest(repository, digest);
-    if (!manifest) throw new RegistryError('MANIFEST_UNKNOWN', { digest });
+    if (!manifest) throw new ManifestUnknown({ digest });
     return manifest;
   }
 
   async stat(repository: string, reference: string): Promise<ManifestRecord> {
     const digest = await this.resolve(repository, reference);
     const manifest = await this.index.statManifest(repository, digest);
-    if (!manifest) throw new RegistryError('MANIFEST_UNKNOWN', { digest });
+    if (!manifest) throw new ManifestUnknown({ digest });
     return manifest;
   }
 
@@ -66,7 +75,7 @@ export class ManifestService {
     actor: EventActor = {},
   ): Promise<PushedManifest> {
     if (content.length > MAX_MANIFEST_BYTES) {
-      throw new RegistryError('MANIFEST_INVALID', `manifests are limited to ${MAX_MANIFEST_BYTES} bytes`, { status: 413 });
+      throw new ManifestTooLarge(MAX_MANIFEST_BYTES);
     }
     const ref = parseReference(reference, 'write');
     const parsed = parseManifest(content, contentType);
@@ -74,7 +83,7 @@ export class ManifestService {
     if ('digest' in ref) {
       const algorithm = parseDigest(ref.digest).algorithm;
       digest = digestOf(content, algorithm);
-      if (digest !== ref.digest) throw new RegistryError('DIGEST_INVALID', `manifest content has digest ${digest}`);
+      if (digest !== ref.digest) throw new DigestMismatch(`manifest content has digest ${digest}`);
     } else {
       digest = digestOf(content);
     }
@@ -95,8 +104,8 @@ export class ManifestService {
       await this.index.putManifest({ record, content, references: parsed.references, tag });
     } catch (err) {
       if (err instanceof MissingReferenceError) {
-        const code = err.reference.kind === 'blob' ? 'MANIFEST_BLOB_UNKNOWN' : 'MANIFEST_UNKNOWN';
-        throw new RegistryError(code, { digest: err.reference.digest }, { status: 400 });
+        const detail = { digest: err.reference.digest };
+        throw err.reference.kind === 'blob' ? new ManifestBlobMissing(detail) : new ManifestReferenceMissing(detail);
       }
       throw err;
     }
@@ -108,14 +117,14 @@ export class ManifestService {
   async delete(repository: string, reference: string, actor: EventActor = {}): Promise<void> {
     const ref = parseReference(reference);
     if ('tag' in ref) {
-      if (!(await this.index.deleteTag(repository, ref.tag))) throw new RegistryError('MANIFEST_UNKNOWN', { tag: ref.tag });
+      if (!(await this.index.deleteTag(repository, ref.tag))) throw new ManifestUnknown({ tag: ref.tag });
       await this.events?.emit('manifest.deleted', { repository, tag: ref.tag, actor });
       return;
     }
     const outcome = await this.index.deleteManifest(repository, ref.digest);
-    if (outcome.status === 'unknown') throw new RegistryError('MANIFEST_UNKNOWN', { digest: ref.digest });
+    if (outcome.status === 'unknown') throw new ManifestUnknown({ digest: ref.digest });
     if (outcome.status === 'referenced') {
-      throw new RegistryError('CONFLICT', { digest: ref.digest, referencedBy: outcome.by });
+      throw new ReferencedElsewhere({ digest: ref.digest, referencedBy: outcome.by });
     }
     await this.events?.emit('manifest.deleted', { repository, digest: ref.digest, actor });
   }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { Transform, Writable, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { RegistryError } from '../oci/errors';
+import { DigestMismatch, UploadInvalid, UploadRangeInvalid, UploadUnknown, type UploadPosition } from './errors';
 import { newHash, parseDigest, type ParsedDigest } from '../oci/digest';
 import { UploadNotReadableError, type BlobStore } from '../storage/blob-store';
 import type { UploadSession, UploadSessionStore } from '../sessions/upload-session-store';
@@ -105,10 +105,7 @@ export class UploadService {
   async append(repository: string, id: string, body: Readable, range?: ChunkRange): Promise<UploadSession> {
     return this.withLock(repository, id, async (session) => {
       if (range && range.start !== session.offset) {
-        throw new RegistryError('BLOB_UPLOAD_INVALID', `chunk starts at ${range.start}, expected ${session.offset}`, {
-          status: 416,
-          headers: rangeHeaders(session),
-        });
+        throw new UploadRangeInvalid(`chunk starts at ${range.start}, expected ${session.offset}`, positionOf(session));
       }
       return this.write(session, body, 'more');
     });
@@ -166,7 +163,7 @@ export class UploadService {
     }
     // Idle past the TTL is over, whether or not the purge has removed it yet (the same test as the purge's).
     if (!session || session.repository !== repository || session.updatedAt < Date.now() - this.options.sessionTtlMs) {
-      throw new RegistryError('BLOB_UPLOAD_UNKNOWN', `upload ${id} is not in progress for ${repository}`);
+      throw new UploadUnknown(`upload ${id} is not in progress for ${repository}`);
     }
     return session;
   }
@@ -175,7 +172,7 @@ export class UploadService {
     const staged = await this.blobs.uploadSize(session.id);
     if (staged === null) {
       await this.sessions.delete(session.id);
-      throw new RegistryError('BLOB_UPLOAD_UNKNOWN', `upload ${session.id} has no staged data`);
+      throw new UploadUnknown(`upload ${session.id} has no staged data`);
     }
     if (staged === session.offset) return session;
     // A crash mid-chunk leaves more on disk than the session recorded; what is on disk is the truth.
@@ -206,10 +203,7 @@ export class UploadService {
     // Checked after the await, with no await before the add: two requests cannot both pass.
     if (!locked || this.writing.has(id)) {
       const current = await this.session(repository, id);
-      throw new RegistryError('BLOB_UPLOAD_INVALID', 'another request is writing to this upload', {
-        status: 416,
-        headers: rangeHeaders(current),
-      });
+      throw new UploadRangeInvalid('another request is writing to this upload', positionOf(current));
     }
     this.writing.add(id);
     let release = () => undefined as void;
@@ -287,7 +281,7 @@ export class UploadService {
     const updatedAt = Date.now();
     const hashState = await this.saveHash(hash, offset);
     if (!(await this.sessions.setOffset(session.id, offset, updatedAt, hashState))) {
-      throw new RegistryError('BLOB_UPLOAD_UNKNOWN', `upload ${session.id} was cancelled`);
+      throw new UploadUnknown(`upload ${session.id} was cancelled`);
     }
     this.hashes.put(session.id, hash, offset);
     return { ...session, offset, updatedAt, hashState };
@@ -326,7 +320,7 @@ export class UploadService {
     } catch (err) {
       if (!(err instanceof UploadNotReadableError)) throw err;
       this.log.warn({ upload: session.id }, 'upload has no hash state and its storage cannot be read back');
-      throw new RegistryError('BLOB_UPLOAD_INVALID', `upload ${session.id} cannot be verified any more; start it again`);
+      throw new UploadInvalid(`upload ${session.id} cannot be verified any more; start it again`);
     } finally {
       if (meter.bytes > 0) this.options.onRehash?.(meter.bytes);
     }
@@ -350,7 +344,7 @@ export class UploadService {
   private async verifyAndCommit(session: UploadSession, digest: ParsedDigest): Promise<void> {
     const actual = `${digest.algorithm}:${await this.digestUpTo(session, digest.algorithm)}`;
     if (actual !== digest.value) {
-      throw new RegistryError('DIGEST_INVALID', `upload content has digest ${actual}, not ${digest.value}`);
+      throw new DigestMismatch(`upload content has digest ${actual}, not ${digest.value}`);
     }
     await this.blobs.commitUpload(session.id, digest.value);
     await this.index.linkBlob(session.repository, digest.value, session.offset);
@@ -382,8 +376,8 @@ export class UploadService {
   }
 }
 
-export function rangeHeaders(session: UploadSession): Record<string, string> {
-  return { Range: `0-${Math.max(session.offset - 1, 0)}` };
+function positionOf(session: UploadSession): UploadPosition {
+  return { repository: session.repository, uploadId: session.id, offset: session.offset };
 }
 
 function devNull(): Writable {

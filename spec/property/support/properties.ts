@@ -6,7 +6,9 @@
  */
 import fc from 'fast-check';
 import type { Response } from 'supertest';
-import { ERROR_CODES, type ErrorCode } from '../../../src/oci/errors';
+import { API_PREFIX } from '../../../src/http/api/api-prefix';
+import { MANAGEMENT_ERROR_CODES, type ManagementErrorCode } from '../../../src/http/management-error-codes';
+import { ERROR_CODES, type ErrorCode } from '../../../src/http/registry-error';
 
 export const SEED = Number(process.env.BERTH_PROPERTY_SEED ?? 20_2026);
 // A few seconds per property here; ample room for a loaded 2-core machine.
@@ -56,7 +58,7 @@ export function printPropertyCounts(file: string): void {
  * spec's 416 for an out-of-order chunk, body-parser's 413/415 for a body, and
  * the token endpoint's 400 for an unsupported grant_type (RFC 6749 §5.2).
  */
-const PINNED_STATUSES: ReadonlyArray<readonly [ErrorCode, number]> = [
+const PINNED_STATUSES: ReadonlyArray<readonly [ErrorCode | ManagementErrorCode, number]> = [
   ['BLOB_UPLOAD_INVALID', 416],
   ['REQUEST_INVALID', 413],
   ['REQUEST_INVALID', 415],
@@ -65,10 +67,10 @@ const PINNED_STATUSES: ReadonlyArray<readonly [ErrorCode, number]> = [
 
 /**
  * The registry's error answer: never 5xx, the status one of `statuses`, the
- * body `{"errors":[{code,message,detail}]}` with a declared code, and a
- * 401 that carries its challenge.
+ * body `{"errors":[{code,message,detail}]}` with a declared code (the
+ * management API's own under /api/v1), and a 401 that carries its challenge.
  */
-export function expectErrorAnswer(res: Response, statuses: readonly number[], where: string): ErrorCode {
+export function expectErrorAnswer(res: Response, statuses: readonly number[], where: string): ErrorCode | ManagementErrorCode {
   const context = `${where}: ${res.status} ${res.text?.slice(0, 300)}`;
   if (res.status >= 500 || !statuses.includes(res.status)) throw new Error(`unexpected status; ${context}`);
   if (res.status === 401 && !res.headers['www-authenticate']) throw new Error(`401 without WWW-Authenticate; ${context}`);
@@ -76,15 +78,18 @@ export function expectErrorAnswer(res: Response, statuses: readonly number[], wh
   if (!/^application\/json/.test(String(res.headers['content-type']))) throw new Error(`not JSON; ${context}`);
   const body = JSON.parse(res.text) as unknown;
   const errors = (body as { errors?: unknown }).errors;
+  const declared: Record<string, { status: number }> = new URL(res.request.url).pathname.startsWith(API_PREFIX)
+    ? MANAGEMENT_ERROR_CODES
+    : ERROR_CODES;
   if (!Array.isArray(errors) || errors.length === 0) throw new Error(`no errors array; ${context}`);
   for (const e of errors as Array<Record<string, unknown>>) {
     const keys = Object.keys(e).sort().join(',');
-    if (keys !== 'code,detail,message' || typeof e.message !== 'string' || !(String(e.code) in ERROR_CODES)) {
+    if (keys !== 'code,detail,message' || typeof e.message !== 'string' || !(String(e.code) in declared)) {
       throw new Error(`malformed error entry; ${context}`);
     }
   }
-  const code = String((errors[0] as { code: string }).code) as ErrorCode;
-  if (ERROR_CODES[code].status !== res.status && !PINNED_STATUSES.some(([c, s]) => c === code && s === res.status)) {
+  const code = String((errors[0] as { code: string }).code) as ErrorCode | ManagementErrorCode;
+  if (declared[code]!.status !== res.status && !PINNED_STATUSES.some(([c, s]) => c === code && s === res.status)) {
     throw new Error(`status does not match ${code}; ${context}`);
   }
   return code;
@@ -96,7 +101,7 @@ export function expectAnswer(
   ok: readonly number[],
   errors: readonly number[],
   where: string,
-  codes?: readonly ErrorCode[],
+  codes?: ReadonlyArray<ErrorCode | ManagementErrorCode>,
 ): void {
   if (res.status < 400) {
     if (!ok.includes(res.status)) throw new Error(`${where}: unexpected ${res.status} ${res.text?.slice(0, 300)}`);

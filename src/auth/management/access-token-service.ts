@@ -5,7 +5,8 @@ import type { IdentityStores } from '../stores/identity-stores';
 import { isTokenScope, type TokenScope } from '../principal';
 import { hashSecret, newSecret } from '../secrets';
 import { type Actor, isSiteAdmin, requireManager } from './actor';
-import { denied, invalid, unknownName } from './errors';
+import { UserNotFound, AccessTokenNotFound, InvalidRequest } from './errors';
+import { AccessDenied } from '../errors';
 import { atLeast, type RepositoryService } from './repository-service';
 
 export interface AccessTokenView {
@@ -59,12 +60,13 @@ export class AccessTokenService {
   ): Promise<MintedToken> {
     const manager = requireManager(actor, 'create access tokens');
     const user = await this.user(userName);
-    if (manager.kind === 'user' && manager.userId !== user.id) throw denied('access tokens are created by their own user');
+    if (manager.kind === 'user' && manager.userId !== user.id) throw new AccessDenied('access tokens are created by their own user');
     const scopes = parseScopes(input.scopes);
     const days = input.expiresInDays ?? DEFAULT_PAT_DAYS;
-    if (!Number.isInteger(days) || days < 1 || days > MAX_PAT_DAYS) throw invalid(`a token expires after 1 to ${MAX_PAT_DAYS} days`);
+    if (!Number.isInteger(days) || days < 1 || days > MAX_PAT_DAYS)
+      throw new InvalidRequest(`a token expires after 1 to ${MAX_PAT_DAYS} days`);
     const name = (input.name ?? 'token').trim();
-    if (name.length < 1 || name.length > 100) throw invalid('a token name has 1 to 100 characters');
+    if (name.length < 1 || name.length > 100) throw new InvalidRequest('a token name has 1 to 100 characters');
     const now = Date.now();
     return this.mint('berth_pat', {
       kind: 'pat',
@@ -81,7 +83,7 @@ export class AccessTokenService {
   async list(actor: Actor, userName: string): Promise<AccessTokenView[]> {
     const user = await this.user(userName);
     if (!isSiteAdmin(actor) && !(actor.kind === 'user' && actor.userId === user.id))
-      throw denied("only administrators see other users' tokens");
+      throw new AccessDenied("only administrators see other users' tokens");
     return Promise.all((await this.identities.tokens.listAccessTokens(user.id)).map((t) => this.view(t)));
   }
 
@@ -90,7 +92,7 @@ export class AccessTokenService {
     const manager = requireManager(actor, 'revoke tokens');
     const token = await this.identities.tokens.accessToken(id);
     const mine = token !== null && manager.kind === 'user' && token.userId === manager.userId;
-    if (!token || (!mine && !isSiteAdmin(manager))) throw unknownName(`no token ${id}`);
+    if (!token || (!mine && !isSiteAdmin(manager))) throw new AccessTokenNotFound(`no token ${id}`);
     const at = Date.now();
     await this.identities.tokens.revokeAccessToken(id, at);
     return this.view({ ...token, revokedAt: token.revokedAt ?? at });
@@ -110,16 +112,16 @@ export class AccessTokenService {
     const { repository } = await this.repositories.locate(actor, repositoryPath.owner, repositoryPath.name, 'admin');
     const minutes = input.ttlMinutes ?? this.options.ciTokenTtlMinutes;
     if (!Number.isInteger(minutes) || minutes < 1 || minutes > MAX_CI_TOKEN_MINUTES) {
-      throw invalid(`a CI token lives 1 to ${MAX_CI_TOKEN_MINUTES} minutes`);
+      throw new InvalidRequest(`a CI token lives 1 to ${MAX_CI_TOKEN_MINUTES} minutes`);
     }
     let minter: Account;
     if (manager.kind === 'user') {
-      if (input.by !== undefined && input.by !== manager.name) throw denied('a CI token is minted by the signed-in user');
+      if (input.by !== undefined && input.by !== manager.name) throw new AccessDenied('a CI token is minted by the signed-in user');
       minter = await this.user(manager.name);
     } else if (input.by !== undefined) {
       minter = await this.user(input.by);
       if (!atLeast(await this.authorizer.repositoryRole(minter.id, repository), 'admin'))
-        throw denied(`${minter.name} is not an admin of ${repository.ownerName}/${repository.name}`);
+        throw new AccessDenied(`${minter.name} is not an admin of ${repository.ownerName}/${repository.name}`);
     } else {
       minter = await this.defaultMinter(repository.ownerId, `${repository.ownerName}/${repository.name}`);
     }
@@ -140,7 +142,7 @@ export class AccessTokenService {
     if (owner?.kind === 'user') return owner;
     const owners = (await this.identities.accounts.orgMembers(ownerId)).filter((m) => m.role === 'owner');
     const first = owners[0] ? await this.identities.accounts.accountById(owners[0].userId) : null;
-    if (!first) throw invalid(`${repositoryName} has no owner to mint for; name an admin with --by`);
+    if (!first) throw new InvalidRequest(`${repositoryName} has no owner to mint for; name an admin with --by`);
     return first;
   }
 
@@ -155,7 +157,7 @@ export class AccessTokenService {
 
   private async user(name: string): Promise<Account> {
     const account = await this.identities.accounts.accountByName(name);
-    if (!account || account.kind !== 'user') throw unknownName(`no user "${name}"`);
+    if (!account || account.kind !== 'user') throw new UserNotFound(`no user "${name}"`);
     return account;
   }
 
@@ -181,8 +183,9 @@ export class AccessTokenService {
 /** PAT scopes: at least one, each known; duplicates dropped. */
 export function parseScopes(scopes: string[]): TokenScope[] {
   const cleaned = scopes.map((s) => s.trim()).filter(Boolean);
-  if (cleaned.length === 0) throw invalid('a token needs at least one scope: read:packages, write:packages, delete:packages');
+  if (cleaned.length === 0) throw new InvalidRequest('a token needs at least one scope: read:packages, write:packages, delete:packages');
   const unknown = cleaned.filter((s) => !isTokenScope(s));
-  if (unknown.length > 0) throw invalid(`unknown scope ${unknown.join(', ')}; known: read:packages, write:packages, delete:packages`);
+  if (unknown.length > 0)
+    throw new InvalidRequest(`unknown scope ${unknown.join(', ')}; known: read:packages, write:packages, delete:packages`);
   return [...new Set(cleaned as TokenScope[])];
 }

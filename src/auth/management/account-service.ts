@@ -3,7 +3,8 @@ import type { IdentityStores } from '../stores/identity-stores';
 import { NameTakenError } from '../../persistence/unique-violation';
 import { hashPassword, verifyPassword } from '../secrets';
 import { type Actor, isSiteAdmin, requireManager } from './actor';
-import { conflict, denied, invalid, signInRequired, unknownName } from './errors';
+import { UserNotFound, OrganizationNotFound, NameTaken, StillNeeded, InvalidRequest } from './errors';
+import { AccessDenied, Unauthenticated } from '../errors';
 import { assertAccountName, assertPassword } from './names';
 
 export interface UserView {
@@ -29,24 +30,25 @@ export class AccountService {
   constructor(private readonly identities: Pick<IdentityStores, 'accounts' | 'packages'>) {}
 
   async me(actor: Actor): Promise<UserView> {
-    if (actor.kind !== 'user') throw signInRequired('no user is signed in');
+    if (actor.kind !== 'user') throw new Unauthenticated('no user is signed in');
     return this.view(await this.existingUser(actor.name));
   }
 
   async listUsers(actor: Actor): Promise<UserView[]> {
-    if (!isSiteAdmin(actor)) throw denied('only administrators list users');
+    if (!isSiteAdmin(actor)) throw new AccessDenied('only administrators list users');
     return Promise.all((await this.identities.accounts.listAccounts('user')).map((u) => this.view(u)));
   }
 
   async user(actor: Actor, name: string): Promise<UserView> {
     const user = await this.existingUser(name);
-    if (!isSiteAdmin(actor) && !(actor.kind === 'user' && actor.userId === user.id)) throw denied('only administrators see other users');
+    if (!isSiteAdmin(actor) && !(actor.kind === 'user' && actor.userId === user.id))
+      throw new AccessDenied('only administrators see other users');
     return this.view(user);
   }
 
   async createUser(actor: Actor, input: { name: string; password: string; admin?: boolean }): Promise<UserView> {
     requireManager(actor, 'create users');
-    if (!isSiteAdmin(actor)) throw denied('only administrators create users');
+    if (!isSiteAdmin(actor)) throw new AccessDenied('only administrators create users');
     assertAccountName(input.name);
     assertPassword(input.password);
     await this.assertNameFree(input.name);
@@ -54,7 +56,7 @@ export class AccountService {
     try {
       return this.view(await this.identities.accounts.createAccount(input.name, 'user', hash, input.admin === true));
     } catch (err) {
-      if (err instanceof NameTakenError) throw conflict(`the name "${input.name}" is taken`);
+      if (err instanceof NameTakenError) throw new NameTaken(`the name "${input.name}" is taken`);
       throw err;
     }
   }
@@ -67,10 +69,10 @@ export class AccountService {
     const manager = requireManager(actor, 'change passwords');
     const user = await this.existingUser(name);
     const self = manager.kind === 'user' && manager.userId === user.id;
-    if (!self && !isSiteAdmin(manager)) throw denied("only administrators change other users' passwords");
+    if (!self && !isSiteAdmin(manager)) throw new AccessDenied("only administrators change other users' passwords");
     if (self) {
       if (currentPassword === undefined || !user.passwordHash || !(await verifyPassword(currentPassword, user.passwordHash))) {
-        throw denied('the current password is wrong');
+        throw new AccessDenied('the current password is wrong');
       }
     }
     assertPassword(password);
@@ -85,15 +87,15 @@ export class AccountService {
    */
   async deleteUser(actor: Actor, name: string): Promise<void> {
     requireManager(actor, 'delete users');
-    if (!isSiteAdmin(actor)) throw denied('only administrators delete users');
+    if (!isSiteAdmin(actor)) throw new AccessDenied('only administrators delete users');
     const user = await this.existingUser(name);
     const owned = await this.identities.packages.listPackages({ ownerId: user.id });
     if (owned.length > 0) {
-      throw conflict(`"${name}" still owns ${owned.length} package(s), e.g. ${owned[0]!.name}; delete or move them first`);
+      throw new StillNeeded(`"${name}" still owns ${owned.length} package(s), e.g. ${owned[0]!.name}; delete or move them first`);
     }
     if (user.isAdmin) {
       const admins = (await this.identities.accounts.listAccounts('user')).filter((u) => u.isAdmin);
-      if (admins.length <= 1) throw conflict(`"${name}" is the last administrator`);
+      if (admins.length <= 1) throw new StillNeeded(`"${name}" is the last administrator`);
     }
     await this.identities.accounts.deleteAccount(user.id);
   }
@@ -105,10 +107,10 @@ export class AccountService {
     let ownerId: number;
     if (manager.kind === 'user' && ownerName === undefined) ownerId = manager.userId;
     else {
-      if (ownerName === undefined) throw invalid('an organisation needs an owner');
+      if (ownerName === undefined) throw new InvalidRequest('an organisation needs an owner');
       const owner = await this.existingUser(ownerName);
       if (manager.kind === 'user' && owner.id !== manager.userId && !manager.isAdmin) {
-        throw denied('only administrators create organisations owned by someone else');
+        throw new AccessDenied('only administrators create organisations owned by someone else');
       }
       ownerId = owner.id;
     }
@@ -117,7 +119,7 @@ export class AccountService {
     try {
       org = await this.identities.accounts.createAccount(name, 'org', null, false);
     } catch (err) {
-      if (err instanceof NameTakenError) throw conflict(`the name "${name}" is taken`);
+      if (err instanceof NameTakenError) throw new NameTaken(`the name "${name}" is taken`);
       throw err;
     }
     await this.identities.accounts.setOrgMember(org.id, ownerId, 'owner');
@@ -129,7 +131,7 @@ export class AccountService {
     if (isSiteAdmin(actor)) {
       return Promise.all((await this.identities.accounts.listAccounts('org')).map((o) => this.orgView(o, false)));
     }
-    if (actor.kind !== 'user') throw signInRequired('sign in to list organisations');
+    if (actor.kind !== 'user') throw new Unauthenticated('sign in to list organisations');
     const mine = await this.identities.accounts.orgsOf(actor.userId);
     const orgs = await Promise.all(mine.map((m) => this.identities.accounts.accountById(m.orgId)));
     return Promise.all(orgs.filter((o): o is Account => o !== null).map((o) => this.orgView(o, false)));
@@ -146,13 +148,13 @@ export class AccountService {
     const manager = requireManager(actor, 'manage organisation members');
     const org = await this.existingOrg(orgName);
     if (manager.kind === 'user' && !manager.isAdmin && (await this.identities.accounts.orgRole(org.id, manager.userId)) !== 'owner') {
-      throw denied(`only owners of "${orgName}" manage its members`);
+      throw new AccessDenied(`only owners of "${orgName}" manage its members`);
     }
     const user = await this.existingUser(userName);
     const current = await this.identities.accounts.orgRole(org.id, user.id);
     if (current === 'owner' && role !== 'owner') {
       const owners = (await this.identities.accounts.orgMembers(org.id)).filter((m) => m.role === 'owner');
-      if (owners.length <= 1) throw conflict(`"${userName}" is the last owner of "${orgName}"`);
+      if (owners.length <= 1) throw new StillNeeded(`"${userName}" is the last owner of "${orgName}"`);
     }
     await this.identities.accounts.setOrgMember(org.id, user.id, role);
     return this.orgView(org, true);
@@ -160,18 +162,18 @@ export class AccountService {
 
   async existingUser(name: string): Promise<Account> {
     const account = await this.identities.accounts.accountByName(name);
-    if (!account || account.kind !== 'user') throw unknownName(`no user "${name}"`);
+    if (!account || account.kind !== 'user') throw new UserNotFound(`no user "${name}"`);
     return account;
   }
 
   private async existingOrg(name: string): Promise<Account> {
     const account = await this.identities.accounts.accountByName(name);
-    if (!account || account.kind !== 'org') throw unknownName(`no organisation "${name}"`);
+    if (!account || account.kind !== 'org') throw new OrganizationNotFound(`no organisation "${name}"`);
     return account;
   }
 
   private async assertNameFree(name: string): Promise<void> {
-    if (await this.identities.accounts.accountByName(name)) throw conflict(`the name "${name}" is taken`);
+    if (await this.identities.accounts.accountByName(name)) throw new NameTaken(`the name "${name}" is taken`);
   }
 
   private async view(user: Account): Promise<UserView> {

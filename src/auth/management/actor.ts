@@ -1,5 +1,6 @@
 import type { Principal } from '../principal';
-import { denied, signInRequired } from './errors';
+
+import { AccessDenied, Unauthenticated } from '../errors';
 
 /**
  * The CLI's actor: whoever can open the data directory already controls
@@ -24,9 +25,9 @@ export type Manager = UserPrincipal | SystemActor;
  */
 export function requireManager(actor: Actor, what: string): Manager {
   if (actor.kind === 'system') return actor;
-  if (actor.kind === 'anonymous') throw signInRequired(`sign in to ${what}`);
-  if (actor.kind === 'ci') throw denied(`a CI token cannot ${what}`);
-  if (actor.allowed !== null) throw denied(`an access token cannot ${what}; sign in with a password`);
+  if (actor.kind === 'anonymous') throw new Unauthenticated(`sign in to ${what}`);
+  if (actor.kind === 'ci') throw new AccessDenied(`a CI token cannot ${what}`);
+  if (actor.allowed !== null) throw new AccessDenied(`an access token cannot ${what}; sign in with a password`);
   return actor;
 }
 

@@ -1,27 +1,30 @@
-import { RegistryError } from '../../oci/errors';
+import { DomainError } from '../../domain-error';
 
 /**
- * The management layer's refusals, as the registry's error codes so one
- * renderer answers them: who may not (DENIED), what is not there or not
- * visible (NAME_UNKNOWN), what already exists or must stay (CONFLICT), and
- * malformed input (REQUEST_INVALID).
+ * The management layer's refusals. What the caller may not see is reported
+ * as not found, like what does not exist. Who is not signed in or may not act
+ * is Unauthenticated or AccessDenied (src/auth/errors.ts).
  */
-export function denied(detail: string): RegistryError {
-  return new RegistryError('DENIED', detail);
-}
+export class UserNotFound extends DomainError {}
 
-export function unknownName(detail: string): RegistryError {
-  return new RegistryError('NAME_UNKNOWN', detail);
-}
+export class OrganizationNotFound extends DomainError {}
 
-export function conflict(detail: string): RegistryError {
-  return new RegistryError('CONFLICT', detail);
-}
+/** Neither a user nor an organisation has the name. */
+export class AccountNotFound extends DomainError {}
 
-export function invalid(detail: string): RegistryError {
-  return new RegistryError('REQUEST_INVALID', detail);
-}
+export class RepositoryNotFound extends DomainError {}
 
-export function signInRequired(detail = 'sign in first'): RegistryError {
-  return new RegistryError('UNAUTHORIZED', detail);
-}
+export class PackageNotFound extends DomainError {}
+
+export class AccessTokenNotFound extends DomainError {}
+
+export class SigningKeyNotFound extends DomainError {}
+
+/** A user, organisation or repository name that is already taken. */
+export class NameTaken extends DomainError {}
+
+/** Something that must stay: the last administrator or owner, a package still owned, a linked package's visibility. */
+export class StillNeeded extends DomainError {}
+
+/** Malformed input: a bad name, body, scope or lifetime. */
+export class InvalidRequest extends DomainError {}

@@ -1,4 +1,4 @@
-import { invalid } from './errors';
+import { InvalidRequest } from './errors';
 
 /**
  * Account (user and organisation) names are the first component of package
@@ -11,7 +11,7 @@ export const MAX_REPOSITORY_NAME = 100;
 
 export function assertAccountName(name: string): void {
   if (name.length > MAX_ACCOUNT_NAME || !COMPONENT.test(name)) {
-    throw invalid(
+    throw new InvalidRequest(
       `invalid name "${name}": lowercase letters and digits, separated by ".", "_", "__" or "-", at most ${MAX_ACCOUNT_NAME} characters`,
     );
   }
@@ -19,7 +19,7 @@ export function assertAccountName(name: string): void {
 
 export function assertRepositoryName(name: string): void {
   if (name.length > MAX_REPOSITORY_NAME || !COMPONENT.test(name)) {
-    throw invalid(
+    throw new InvalidRequest(
       `invalid repository name "${name}": lowercase letters and digits, separated by ".", "_", "__" or "-", at most ${MAX_REPOSITORY_NAME} characters`,
     );
   }
@@ -28,7 +28,7 @@ export function assertRepositoryName(name: string): void {
 /** `OWNER/NAME` → its parts; anything else is invalid input. */
 export function parseRepositoryPath(path: string): { owner: string; name: string } {
   const parts = path.split('/');
-  if (parts.length !== 2 || !parts[0] || !parts[1]) throw invalid(`expected OWNER/NAME, got "${path}"`);
+  if (parts.length !== 2 || !parts[0] || !parts[1]) throw new InvalidRequest(`expected OWNER/NAME, got "${path}"`);
   return { owner: parts[0], name: parts[1] };
 }
 
@@ -37,6 +37,6 @@ export const MAX_PASSWORD = 1024;
 
 export function assertPassword(password: string): void {
   if (password.length < MIN_PASSWORD || password.length > MAX_PASSWORD) {
-    throw invalid(`a password must have ${MIN_PASSWORD} to ${MAX_PASSWORD} characters`);
+    throw new InvalidRequest(`a password must have ${MIN_PASSWORD} to ${MAX_PASSWORD} characters`);
   }
 }

@@ -5,7 +5,8 @@ import type { PackageRecord } from '../stores/package-store';
 import type { SourceRepository, Visibility } from '../stores/source-repository-store';
 import { ALL_ACTIONS, type PackageAction } from '../principal';
 import { type Actor, isSiteAdmin, requireManager } from './actor';
-import { conflict, denied, invalid, unknownName } from './errors';
+import { PackageNotFound, StillNeeded, InvalidRequest } from './errors';
+import { AccessDenied } from '../errors';
 import { parseRepositoryPath } from './names';
 import { atLeast, type RepositoryService } from './repository-service';
 
@@ -45,9 +46,9 @@ export class PackageService {
 
   async show(actor: Actor, name: string): Promise<PackageView> {
     const pkg = await this.identities.packages.package(name);
-    if (!pkg) throw unknownName(`no package ${name}`);
+    if (!pkg) throw new PackageNotFound(`no package ${name}`);
     const view = await this.view(actor, pkg);
-    if (!view.actions.includes('pull') && (await this.roleOf(actor, pkg)) === 'none') throw unknownName(`no package ${name}`);
+    if (!view.actions.includes('pull') && (await this.roleOf(actor, pkg)) === 'none') throw new PackageNotFound(`no package ${name}`);
     return view;
   }
 
@@ -80,7 +81,7 @@ export class PackageService {
     const pkg = await this.administered(actor, name, false);
     if (pkg.sourceRepositoryId !== null) {
       const repository = await this.identities.repositories.repositoryById(pkg.sourceRepositoryId);
-      throw conflict(
+      throw new StillNeeded(
         `${name} is linked to ${repository ? `${repository.ownerName}/${repository.name}` : 'a repository'}, whose visibility it follows; unlink it first`,
       );
     }
@@ -95,16 +96,16 @@ export class PackageService {
   private async administered(actor: Actor, name: string, orNew: boolean): Promise<PackageRecord> {
     let pkg = await this.identities.packages.package(name);
     if (!pkg) {
-      if (!isValidName(name)) throw invalid(`invalid package name: ${name}`);
+      if (!isValidName(name)) throw new InvalidRequest(`invalid package name: ${name}`);
       const namespace = await this.identities.accounts.accountByName(name.split('/')[0] ?? '');
-      if (!orNew || !namespace || !name.includes('/')) throw unknownName(`no package ${name}`);
+      if (!orNew || !namespace || !name.includes('/')) throw new PackageNotFound(`no package ${name}`);
       pkg = { name, ownerId: namespace.id, sourceRepositoryId: null, visibility: 'private', createdAt: Date.now() };
     }
     const role = await this.roleOf(actor, pkg);
     if (atLeast(role, 'admin')) return pkg;
     const view = await this.view(actor, pkg);
-    if (role === 'none' && !view.actions.includes('pull')) throw unknownName(`no package ${name}`);
-    throw denied(`this needs the admin role on ${name}`);
+    if (role === 'none' && !view.actions.includes('pull')) throw new PackageNotFound(`no package ${name}`);
+    throw new AccessDenied(`this needs the admin role on ${name}`);
   }
 
   private async roleOf(actor: Actor, pkg: PackageRecord): Promise<Role> {

@@ -3,7 +3,8 @@ import type { IdentityStores } from '../stores/identity-stores';
 import { NameTakenError } from '../../persistence/unique-violation';
 import type { RepositoryRole, SourceRepository, Visibility } from '../stores/source-repository-store';
 import { type Actor, isSiteAdmin, requireManager } from './actor';
-import { conflict, denied, invalid, unknownName } from './errors';
+import { UserNotFound, AccountNotFound, RepositoryNotFound, NameTaken, InvalidRequest } from './errors';
+import { AccessDenied } from '../errors';
 import { assertRepositoryName } from './names';
 
 export interface RepositoryView {
@@ -41,20 +42,20 @@ export class RepositoryService {
     const manager = requireManager(actor, 'create repositories');
     assertRepositoryName(input.name);
     const ownerName = input.owner ?? (manager.kind === 'user' ? manager.name : undefined);
-    if (ownerName === undefined) throw invalid('a repository needs an owner');
+    if (ownerName === undefined) throw new InvalidRequest('a repository needs an owner');
     const owner = await this.identities.accounts.accountByName(ownerName);
-    if (!owner) throw unknownName(`no user or organisation "${ownerName}"`);
+    if (!owner) throw new AccountNotFound(`no user or organisation "${ownerName}"`);
     if (manager.kind === 'user' && !manager.isAdmin && owner.id !== manager.userId) {
       const member = owner.kind === 'org' && (await this.identities.accounts.orgRole(owner.id, manager.userId)) !== null;
-      if (!member) throw denied(`you cannot create repositories under "${ownerName}"`);
+      if (!member) throw new AccessDenied(`you cannot create repositories under "${ownerName}"`);
     }
     if (await this.identities.repositories.repository(owner.name, input.name))
-      throw conflict(`the repository ${owner.name}/${input.name} exists`);
+      throw new NameTaken(`the repository ${owner.name}/${input.name} exists`);
     let repository: SourceRepository;
     try {
       repository = await this.identities.repositories.createRepository(owner.id, input.name, input.visibility ?? 'private');
     } catch (err) {
-      if (err instanceof NameTakenError) throw conflict(`the repository ${owner.name}/${input.name} exists`);
+      if (err instanceof NameTakenError) throw new NameTaken(`the repository ${owner.name}/${input.name} exists`);
       throw err;
     }
     if (manager.kind === 'user' && RANK[await this.authorizer.repositoryRole(manager.userId, repository)] < RANK.admin) {
@@ -103,7 +104,7 @@ export class RepositoryService {
     requireManager(actor, 'manage collaborators');
     const { repository } = await this.locate(actor, owner, name, 'admin');
     const user = await this.identities.accounts.accountByName(userName);
-    if (!user || user.kind !== 'user') throw unknownName(`no user "${userName}"`);
+    if (!user || user.kind !== 'user') throw new UserNotFound(`no user "${userName}"`);
     await this.identities.repositories.setCollaborator(repository.id, user.id, role);
     return (await this.identities.repositories.collaborators(repository.id)).map((c) => ({ name: c.name, role: c.role }));
   }
@@ -114,13 +115,13 @@ export class RepositoryService {
    */
   async locate(actor: Actor, owner: string, name: string, needed: Role): Promise<{ repository: SourceRepository; role: Role }> {
     const repository = await this.identities.repositories.repository(owner, name);
-    if (!repository) throw unknownName(`no repository ${owner}/${name}`);
+    if (!repository) throw new RepositoryNotFound(`no repository ${owner}/${name}`);
     const role = await this.roleOf(actor, repository);
     const visible = repository.visibility === 'public' || role !== 'none';
-    if (!visible) throw unknownName(`no repository ${owner}/${name}`);
+    if (!visible) throw new RepositoryNotFound(`no repository ${owner}/${name}`);
     // A public repository is readable by everyone.
     const effective: Role = repository.visibility === 'public' && role === 'none' ? 'read' : role;
-    if (RANK[effective] < RANK[needed]) throw denied(`this needs the ${needed} role on ${owner}/${name}`);
+    if (RANK[effective] < RANK[needed]) throw new AccessDenied(`this needs the ${needed} role on ${owner}/${name}`);
     return { repository, role };
   }
 

@@ -2,7 +2,8 @@ import type { Authenticator } from '../authenticator';
 import type { WebSessionStore } from '../stores/web-session-store';
 import type { Principal } from '../principal';
 import { hashSecret, newSecret } from '../secrets';
-import { signInRequired } from './errors';
+
+import { Unauthenticated } from '../errors';
 
 /**
  * Browser sessions for the management API: opened with a password (never
@@ -24,7 +25,7 @@ export class WebSessions {
   ): Promise<{ secret: string; principal: Principal & { kind: 'user' }; expiresAt: number }> {
     const principal = await this.authenticator.login(username, password, clientAddress);
     if (principal.kind !== 'user' || principal.credential.type !== 'password') {
-      throw signInRequired('sessions are opened with a password, not a token');
+      throw new Unauthenticated('sessions are opened with a password, not a token');
     }
     const secret = newSecret('berth_session');
     const expiresAt = Date.now() + this.ttlMs;

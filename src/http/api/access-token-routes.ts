@@ -1,7 +1,8 @@
 import express, { type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
 import type { IdentityService } from '../../auth/identity-service';
-import { RegistryError } from '../../oci/errors';
+import { InvalidRequest } from '../../auth/management/errors';
+import { AccessDenied, Unauthenticated } from '../../auth/errors';
 import { actorOf, param, parseBody } from './body';
 
 const newToken = z.strictObject({
@@ -27,7 +28,7 @@ export function accessTokenRoutes(service: IdentityService): Router {
   });
   router.delete('/tokens/:id', async (req: Request, res: Response) => {
     const id = Number(param(req, 'id'));
-    if (!Number.isSafeInteger(id) || id < 1) throw new RegistryError('REQUEST_INVALID', 'a token id is a positive integer');
+    if (!Number.isSafeInteger(id) || id < 1) throw new InvalidRequest('a token id is a positive integer');
     await tokens.revoke(actorOf(req), id);
     res.status(204).end();
   });
@@ -36,7 +37,7 @@ export function accessTokenRoutes(service: IdentityService): Router {
 
 function signedInName(req: Request): string {
   const actor = actorOf(req);
-  if (actor.kind === 'anonymous') throw new RegistryError('UNAUTHORIZED', 'sign in to manage tokens');
-  if (actor.kind === 'ci') throw new RegistryError('DENIED', 'a CI token has no tokens of its own');
+  if (actor.kind === 'anonymous') throw new Unauthenticated('sign in to manage tokens');
+  if (actor.kind === 'ci') throw new AccessDenied('a CI token has no tokens of its own');
   return actor.name;
 }

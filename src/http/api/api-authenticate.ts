@@ -4,7 +4,7 @@ import type { Authenticator } from '../../auth/authenticator';
 import type { WebSessions } from '../../auth/management/web-sessions';
 import { ANONYMOUS } from '../../auth/principal';
 import { hashSecret } from '../../auth/secrets';
-import { RegistryError } from '../../oci/errors';
+import { AccessDenied, Unauthenticated } from '../../auth/errors';
 import { decodeBasic, parseAuthorization } from '../authorization-header';
 
 export const SESSION_COOKIE = 'berth_session';
@@ -32,7 +32,7 @@ async function identify(req: Request, authenticator: Authenticator, sessions: We
     const { scheme, value } = parseAuthorization(header);
     if (scheme === 'bearer') {
       if (!value.startsWith('berth_pat_') && !value.startsWith('berth_ci_')) {
-        throw new RegistryError('UNAUTHORIZED', 'the API takes a personal access token as Bearer');
+        throw new Unauthenticated('the API takes a personal access token as Bearer');
       }
       // Throttled per address and per token: a shared empty user name would let anyone lock every token out.
       const throttleName = `bearer:${hashSecret(value).slice(0, 16)}`;
@@ -40,15 +40,15 @@ async function identify(req: Request, authenticator: Authenticator, sessions: We
     }
     if (scheme === 'basic') {
       const credentials = decodeBasic(value);
-      if (!credentials) throw new RegistryError('UNAUTHORIZED', 'malformed Basic credentials');
+      if (!credentials) throw new Unauthenticated('malformed Basic credentials');
       return { principal: await authenticator.login(credentials.username, credentials.password, req.ip ?? ''), via: 'basic' };
     }
-    throw new RegistryError('UNAUTHORIZED', `unsupported authorization scheme: ${scheme}`);
+    throw new Unauthenticated(`unsupported authorization scheme: ${scheme}`);
   }
   const secret = sessionSecret(req);
   if (secret) {
     const principal = await sessions.principal(secret);
-    if (!principal) throw new RegistryError('UNAUTHORIZED', 'the session has ended; sign in again');
+    if (!principal) throw new Unauthenticated('the session has ended; sign in again');
     return { principal, via: 'session' };
   }
   return { principal: ANONYMOUS, via: 'none' };
@@ -64,7 +64,7 @@ export function sessionSecret(req: Request): string | undefined {
 }
 
 function refuseCrossSite(req: Request): void {
-  if (req.headers['sec-fetch-site'] === 'cross-site') throw new RegistryError('DENIED', 'cross-site request refused');
+  if (req.headers['sec-fetch-site'] === 'cross-site') throw new AccessDenied('cross-site request refused');
   const origin = req.headers.origin;
   if (origin === undefined) return;
   let host: string | null;
@@ -73,5 +73,5 @@ function refuseCrossSite(req: Request): void {
   } catch {
     host = null;
   }
-  if (host !== req.headers.host) throw new RegistryError('DENIED', 'cross-origin request refused');
+  if (host !== req.headers.host) throw new AccessDenied('cross-origin request refused');
 }

@@ -1,7 +1,7 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { Authenticator } from '../../auth/authenticator';
 import type { IdentityService } from '../../auth/identity-service';
-import { RegistryError } from '../../oci/errors';
+import { RouteNotFound } from '../edge-errors';
 import { accessTokenRoutes } from './access-token-routes';
 import { accountRoutes } from './account-routes';
 import { apiAuthenticate } from './api-authenticate';
@@ -32,9 +32,7 @@ export function apiRouter(deps: ApiDependencies): Router {
     packageRoutes(deps.management),
     accessTokenRoutes(deps.management),
   );
-  router.use((req: Request, _res: Response, next: NextFunction) =>
-    next(new RegistryError('NOT_FOUND', { path: req.originalUrl.split('?')[0] })),
-  );
+  router.use((req: Request, _res: Response, next: NextFunction) => next(new RouteNotFound({ path: req.originalUrl.split('?')[0] })));
   router.use(bodyParserErrors);
   return router;
 }

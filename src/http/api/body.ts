@@ -1,14 +1,14 @@
 import type { Request } from 'express';
 import type { z } from 'zod';
-import { RegistryError } from '../../oci/errors';
+import { InvalidRequest } from '../../auth/management/errors';
 import { ANONYMOUS, type Principal } from '../../auth/principal';
 
-/** A JSON body checked against its schema; anything else is REQUEST_INVALID naming the fields. */
+/** A JSON body checked against its schema; anything else is InvalidRequest naming the fields. */
 export function parseBody<S extends z.ZodType>(schema: S, req: Request): z.infer<S> {
   const result = schema.safeParse(req.body ?? {});
   if (result.success) return result.data;
   const problems = result.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`);
-  throw new RegistryError('REQUEST_INVALID', problems.join('; '));
+  throw new InvalidRequest(problems.join('; '));
 }
 
 /** The caller as the API's authentication resolved them. */
@@ -20,6 +20,6 @@ export function actorOf(req: Request): Principal {
 export function param(req: Request, key: string): string {
   const value = (req.params as Record<string, string | string[] | undefined>)[key];
   if (Array.isArray(value)) return value.join('/');
-  if (value === undefined) throw new RegistryError('REQUEST_INVALID', `missing ${key}`);
+  if (value === undefined) throw new InvalidRequest(`missing ${key}`);
   return value;
 }

@@ -1,5 +1,5 @@
 import type { Response } from 'express';
-import { RegistryError } from '../../oci/errors';
+import { ManifestTooLarge, ManifestUnknown } from '../../registry/errors';
 import { looksLikeDigest } from '../../oci/digest';
 import { MAX_MANIFEST_BYTES } from '../../oci/manifest';
 import { INDEX_MEDIA_TYPES } from '../../oci/media-types';
@@ -59,7 +59,7 @@ export function manifestHandlers(manifests: ManifestService): RouteHandlers {
       );
       if (child) return manifests.get(name, child.digest);
     }
-    throw new RegistryError('MANIFEST_UNKNOWN', {
+    throw new ManifestUnknown({
       digest: found.digest,
       mediaType: found.mediaType,
       reason: 'the manifest exists, but the Accept header does not allow its media type',
@@ -71,11 +71,7 @@ export function manifestHandlers(manifests: ManifestService): RouteHandlers {
       GET: get,
       HEAD: get,
       PUT: async (req, res, { name, reference }) => {
-        const body = await readLimitedBody(
-          req,
-          MAX_MANIFEST_BYTES,
-          () => new RegistryError('MANIFEST_INVALID', `manifests are limited to ${MAX_MANIFEST_BYTES} bytes`, { status: 413 }),
-        );
+        const body = await readLimitedBody(req, MAX_MANIFEST_BYTES, () => new ManifestTooLarge(MAX_MANIFEST_BYTES));
         const pushed = await manifests.put(name!, reference!, body, req.headers['content-type'], actorOf(req));
         res.status(201).set({
           Location: locations.manifest(name!, pushed.digest),

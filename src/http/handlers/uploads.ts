@@ -1,13 +1,13 @@
 import type { Request, Response } from 'express';
 import { tryParseDigest } from '../../oci/digest';
-import { RegistryError } from '../../oci/errors';
+import { ContentRangeInvalid } from '../edge-errors';
 import { assertValidName } from '../../oci/reference';
 import type { BlobService } from '../../registry/blob-service';
-import { rangeHeaders, type UploadService } from '../../registry/upload-service';
+import type { UploadService } from '../../registry/upload-service';
 import type { UploadSession } from '../../sessions/upload-session-store';
 import { hasBody, queryParam, type RouteHandlers } from '../handler';
 import { parseContentRange } from '../range';
-import { locations } from '../routes';
+import { locations, uploadProgressHeaders } from '../routes';
 
 /** POST /v2/<name>/blobs/uploads/ and GET/PATCH/PUT/DELETE /v2/<name>/blobs/uploads/<id> */
 export function uploadHandlers(
@@ -20,9 +20,7 @@ export function uploadHandlers(
     res
       .status(status)
       .set({
-        Location: locations.upload(name, session.id),
-        'Docker-Upload-UUID': session.id,
-        ...rangeHeaders(session),
+        ...uploadProgressHeaders(name, session.id, session.offset),
         'Content-Length': '0',
       })
       .end();
@@ -90,7 +88,7 @@ function chunkRange(req: Request) {
   const range = parseContentRange(req.headers['content-range']);
   const length = req.headers['content-length'];
   if (range && length !== undefined && Number(length) !== range.end - range.start + 1) {
-    throw new RegistryError('BLOB_UPLOAD_INVALID', 'Content-Range does not match Content-Length', { status: 416 });
+    throw new ContentRangeInvalid('Content-Range does not match Content-Length');
   }
   return range;
 }

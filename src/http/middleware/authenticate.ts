@@ -4,7 +4,8 @@ import type { Authenticator } from '../../auth/authenticator';
 import { ANONYMOUS } from '../../auth/principal';
 import { formatScope } from '../../auth/scope';
 import { InvalidTokenError, type TokenService } from '../../auth/token-service';
-import { RegistryError } from '../../oci/errors';
+import { RegistryError } from '../registry-error';
+import { Unauthenticated } from '../../auth/errors';
 import { decodeBasic, parseAuthorization } from '../authorization-header';
 
 declare module 'express-serve-static-core' {
@@ -58,7 +59,7 @@ async function identify(req: Request, deps: AuthDependencies): Promise<AuthConte
       return { principal, via: 'basic' };
     } catch (err) {
       // A 401 must carry a challenge (RFC 7235), also when the Basic credentials were wrong.
-      if (err instanceof RegistryError && err.code === 'UNAUTHORIZED') throw unauthorized(req, deps, 'invalid username, password or token');
+      if (err instanceof Unauthenticated) throw unauthorized(req, deps, 'invalid username, password or token');
       throw err;
     }
   }

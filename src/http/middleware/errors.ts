@@ -1,26 +1,33 @@
 import type { NextFunction, Request, Response } from 'express';
-import { RegistryError } from '../../oci/errors';
-import { storageRegistryError } from '../storage-fault-errors';
+import { DomainError } from '../../domain-error';
+import { API_PREFIX } from '../api/api-prefix';
+import { errorAnswer } from '../error-mapping';
+import { RegistryError } from '../registry-error';
 
 /** Errors of clients that went away mid-request: nothing to answer, nothing to alarm anyone about. */
 const CLIENT_GONE = new Set(['ECONNRESET', 'ERR_STREAM_PREMATURE_CLOSE', 'ECONNABORTED', 'EPIPE']);
 
 const BASIC_CHALLENGE = 'Basic realm="Berth", charset="UTF-8"';
 
-/** The one place an error becomes a response: the OCI error JSON with the code's status. */
+/**
+ * The one place an error becomes a response: the error JSON with the status,
+ * code and headers error-mapping.ts gives it (OCI codes, or the management
+ * API's own under /api/v1).
+ */
 export function renderErrors() {
   // Express recognises error middleware by its four parameters.
   return (err: unknown, req: Request, res: Response, _next: NextFunction): void => {
     const code = (err as NodeJS.ErrnoException | null)?.code;
-    if (typeof code === 'string' && CLIENT_GONE.has(code) && !(err instanceof RegistryError)) {
+    if (typeof code === 'string' && CLIENT_GONE.has(code) && !(err instanceof RegistryError || err instanceof DomainError)) {
       req.log.info({ code }, 'client went away');
       if (!res.headersSent) res.destroy();
       return;
     }
-    const storage = err instanceof RegistryError ? null : storageRegistryError(err);
-    const error = err instanceof RegistryError ? err : (storage ?? new RegistryError('UNKNOWN'));
-    if (error.code === 'UNKNOWN') req.log.error({ err }, 'request failed');
-    else if (error.code === 'STORAGE_FULL' || error.code === 'UNAVAILABLE') req.log.warn({ err }, 'storage fault');
+    // The /v2 chain runs without Express's app, which is what sets originalUrl: typed string, there undefined.
+    const url = (req.originalUrl as string | undefined) ?? req.url;
+    const error = errorAnswer(err, isManagementPath(url) ? 'management' : 'registry');
+    if (error.log === 'error') req.log.error({ err }, 'request failed');
+    else if (error.log === 'warn') req.log.warn({ err }, 'storage fault');
     if (res.headersSent) {
       res.destroy();
       return;
@@ -34,8 +41,13 @@ export function renderErrors() {
       res.end();
       return;
     }
-    res.type('application/json').send(Buffer.from(JSON.stringify(error.toJSON())));
+    const body = { errors: [{ code: error.code, message: error.message, detail: error.detail ?? null }] };
+    res.type('application/json').send(Buffer.from(JSON.stringify(body)));
   };
+}
+
+function isManagementPath(url: string): boolean {
+  return url === API_PREFIX || url.startsWith(`${API_PREFIX}/`) || url.startsWith(`${API_PREFIX}?`);
 }
 
 /** How long a refused request's remaining body may keep its connection open. */

@@ -1,7 +1,9 @@
 /**
- * Every error Berth can answer with, declared once: the OCI distribution-spec
- * codes (spec.md, "Error Codes") plus the few Berth needs for routes and
- * internal failures. Handlers never choose a status; they raise a code.
+ * Every code the registry API (/v2 and /token) answers with, declared once:
+ * the OCI distribution-spec codes (spec.md, "Error Codes") plus the few Berth
+ * needs for routes and internal failures. The domain raises typed errors
+ * (src/domain-error.ts); error-mapping.ts gives each its code here. The
+ * management API's codes are in management-error-codes.ts.
  */
 export const ERROR_CODES = Object.freeze({
   BLOB_UNKNOWN: { status: 404, message: 'blob unknown to registry' },
@@ -44,6 +46,11 @@ export interface RegistryErrorOptions {
   status?: number;
 }
 
+/**
+ * An answer only the HTTP edge can phrase: an auth challenge with its
+ * WWW-Authenticate, an unsupported method or grant type. Nothing below
+ * src/http raises it.
+ */
 export class RegistryError extends Error {
   readonly status: number;
   readonly headers: Record<string, string>;

@@ -1,4 +1,4 @@
-import { ERROR_CODES, isRegistryError, RegistryError } from '../../src/oci/errors';
+import { ERROR_CODES, isRegistryError, RegistryError } from '../../src/http/registry-error';
 
 describe('RegistryError', () => {
   it('serializes to the OCI error envelope with the table message and the detail', () => {
