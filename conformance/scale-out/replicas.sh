@@ -20,7 +20,8 @@
 # SQLite rows), no staged multipart uploads or upload objects in S3, no staged upload files.
 #
 #   conformance/scale-out/replicas.sh     (uses REDIS_URL / S3_* when set, else starts both;
-#                                          REPLICAS_VARIANTS="scaled_out on_postgres embedded" picks variants)
+#                                          REPLICAS_VARIANTS="scaled_out on_postgres embedded" picks variants;
+#                                          KEEP_WORK=1 keeps the work directory, logs included)
 set -uo pipefail
 REPO_ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 HERE=$REPO_ROOT/conformance/scale-out
@@ -45,7 +46,7 @@ stop_replicas() {
 cleanup() {
   stop_replicas
   if [ "$own_services" = 1 ]; then s3_stop; redis_stop; fi
-  rm -rf "$work"
+  [ -n "${KEEP_WORK:-}" ] || rm -rf "$work"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
