@@ -1,24 +1,22 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { Authenticator } from '../src/auth/authenticator';
 import { Unauthenticated } from '../src/auth/errors';
 import type { IdentityStores } from '../src/auth/stores/identity-stores';
 import { runAdminCommand } from '../src/cli/admin-commands';
-import { openIdentityStores } from './auth/support/identity-stores';
+import { openRegistryIdentityStores } from './auth/support/identity-stores';
+import { prepareTestConfig, type TestSetup } from './support/registry';
 
 /** The management commands (`berth user add` …) over a data directory, as the CLI runs them. */
-let dataDir: string;
-beforeEach(() => {
-  dataDir = mkdtempSync(path.join(os.tmpdir(), 'berth-cli-'));
+let setup: TestSetup;
+beforeEach(async () => {
+  setup = await prepareTestConfig({}, 'berth-cli-');
 });
-afterEach(() => rmSync(dataDir, { recursive: true, force: true }));
+afterEach(() => setup.dispose());
 
 async function berth(args: string, stdin = ''): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
   const code = await runAdminCommand(args.split(' ').filter(Boolean), {
-    env: { BERTH_DATA: dataDir, BERTH_LOG_LEVEL: 'silent' },
+    env: { ...setup.env, BERTH_LOG_LEVEL: 'silent' },
     stdout: (text) => (stdout += text),
     stderr: (text) => (stderr += text),
     readStdin: async () => stdin,
@@ -32,13 +30,13 @@ async function ok(args: string, stdin?: string): Promise<string> {
   return r.stdout;
 }
 
-/** A look at the data directory as a server would see it. */
+/** A look at the stores as a server would see them. */
 async function inspect<T>(fn: (store: IdentityStores) => Promise<T>): Promise<T> {
-  const opened = await openIdentityStores(path.join(dataDir, 'berth.db'));
+  const opened = await openRegistryIdentityStores(setup.config);
   try {
     return await fn(opened.identities);
   } finally {
-    opened.close();
+    await opened.close();
   }
 }
 
@@ -204,7 +202,7 @@ describe('berth with a bad configuration', () => {
   it('exits 2 naming the setting', async () => {
     let stderr = '';
     const code = await runAdminCommand(['user', 'add', 'x'], {
-      env: { BERTH_DATA: dataDir, BERTH_MAX_PAGE_SIZE: 'lots' },
+      env: { ...setup.env, BERTH_MAX_PAGE_SIZE: 'lots' },
       stdout: () => undefined,
       stderr: (text) => (stderr += text),
       readStdin: async () => '',

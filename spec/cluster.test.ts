@@ -3,8 +3,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
+import { prepareTestConfig, type TestSetup } from './support/registry';
 
 /**
  * `berth serve` as a Node cluster (BERTH_WORKERS > 1), run for real from
@@ -301,8 +301,8 @@ class Cluster {
 }
 
 describe('berth serve as a cluster (BERTH_WORKERS > 1)', () => {
-  let workDir: string;
   let clusters: Cluster[];
+  let setups: TestSetup[];
   let servers: net.Server[];
 
   beforeAll(() => {
@@ -311,8 +311,8 @@ describe('berth serve as a cluster (BERTH_WORKERS > 1)', () => {
   });
 
   beforeEach(() => {
-    workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-cluster-'));
     clusters = [];
+    setups = [];
     servers = [];
   });
 
@@ -332,7 +332,7 @@ describe('berth serve as a cluster (BERTH_WORKERS > 1)', () => {
       }
     }
     await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-    fs.rmSync(workDir, { recursive: true, force: true });
+    for (const setup of setups) await setup.dispose();
   });
 
   /** A cluster on a fresh data dir and free port, started and serving. */
@@ -340,7 +340,7 @@ describe('berth serve as a cluster (BERTH_WORKERS > 1)', () => {
     let last: unknown;
     // A port found free can be taken before the cluster binds it: then try another one.
     for (let attempt = 0; attempt < 3; attempt++) {
-      const c = launch(await freePort(), env);
+      const c = await launch(await freePort(), env);
       try {
         await c.ready();
         return c;
@@ -354,10 +354,11 @@ describe('berth serve as a cluster (BERTH_WORKERS > 1)', () => {
     throw last;
   }
 
-  /** A cluster on a fresh data dir and the given port, not waited for. */
-  function launch(port: number, env: Record<string, string> = {}): Cluster {
-    const dataDir = fs.mkdtempSync(path.join(workDir, 'data-'));
-    const c = new Cluster(`http://127.0.0.1:${port}`, dataDir, { BERTH_WORKERS: '2', BERTH_AUTH: 'none', ...env });
+  /** A cluster on a fresh data dir (and place on the jest project's backend) and the given port, not waited for. */
+  async function launch(port: number, env: Record<string, string> = {}): Promise<Cluster> {
+    const setup = await prepareTestConfig({}, 'berth-cluster-data-');
+    setups.push(setup);
+    const c = new Cluster(`http://127.0.0.1:${port}`, setup.dataDir, { ...setup.env, BERTH_WORKERS: '2', BERTH_AUTH: 'none', ...env });
     clusters.push(c);
     return c;
   }
@@ -712,7 +713,7 @@ describe('berth serve as a cluster (BERTH_WORKERS > 1)', () => {
     });
     const port = (taken.address() as net.AddressInfo).port;
 
-    const c = launch(port);
+    const c = await launch(port);
     const exit = await c.waitExit(WAIT_MS);
     expect({ exit, output: exit ? '' : c.describe() }).toEqual({ exit: { code: 1, signal: null }, output: '' });
     // The workers failed (the primary itself binds nothing), and the primary stopped instead of restarting them.

@@ -1,12 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
-import os from 'node:os';
-import path from 'node:path';
 import { Writable } from 'node:stream';
 import { createLogger } from '../src/log';
 import { startServer, type RunningServer } from '../src/server';
-import { testConfig } from './support/registry';
+import { prepareTestConfig, type TestSetup } from './support/registry';
 
 /**
  * Graceful shutdown (what SIGTERM runs): the listener closes at once, so new
@@ -63,7 +60,7 @@ function streamingPatch(base: string, location: string, total: number, offset = 
 const stagedEnd = (a: Answer) => Number(/^0-(\d+)$/.exec(String(a.headers.range))?.[1] ?? -1) + 1;
 
 describe('graceful shutdown', () => {
-  let dataDir: string;
+  let setup: TestSetup;
   let lines: Array<{ level: number; msg: string }>;
   const running: RunningServer[] = [];
   const start = (graceSeconds: number) => {
@@ -73,7 +70,7 @@ describe('graceful shutdown', () => {
         done();
       },
     });
-    return startServer(testConfig(dataDir, { addr: '127.0.0.1:0', shutdownGraceSeconds: graceSeconds }), createLogger('warn', sink)).then(
+    return startServer({ ...setup.config, addr: '127.0.0.1:0', shutdownGraceSeconds: graceSeconds }, createLogger('warn', sink)).then(
       (s) => {
         running.push(s);
         return s;
@@ -81,13 +78,13 @@ describe('graceful shutdown', () => {
     );
   };
 
-  beforeEach(() => {
-    dataDir = mkdtempSync(path.join(os.tmpdir(), 'berth-shutdown-'));
+  beforeEach(async () => {
+    setup = await prepareTestConfig({}, 'berth-shutdown-');
     lines = [];
   });
   afterEach(async () => {
     await Promise.all(running.splice(0).map((s) => s.stop()));
-    rmSync(dataDir, { recursive: true, force: true });
+    await setup.dispose();
   });
 
   it('refuses new connections once stopping and finishes a PATCH that completes within the grace bound', async () => {

@@ -132,7 +132,7 @@ export async function createRegistry(config: Config, log: Logger, options: Regis
 const READINESS_DIGEST = `sha256:${'0'.repeat(64)}`;
 
 /** Blobs on S3 when `s3` is configured, else on the filesystem under the data directory. */
-async function openBlobStore(config: Config): Promise<{ store: BlobStore; close(): void }> {
+export async function openBlobStore(config: Config): Promise<{ store: BlobStore; close(): void }> {
   if (config.s3) {
     // Loaded only when configured: the AWS SDK and ioredis cost ~40 MiB of RSS the embedded default never needs.
     const { S3BlobStore } = await import('./storage/s3/s3-blob-store');
@@ -155,7 +155,7 @@ export const STORE_MIGRATIONS: readonly StoreMigrations[] = [
 ];
 
 /** Upload sessions in Redis when `redis` is configured, else in the database (PostgreSQL or the SQLite file). */
-async function openSessionStore(
+export async function openSessionStore(
   config: Config,
   database: StoreDatabase,
 ): Promise<{ store: UploadSessionStore; close(): Promise<void>; ping?(): Promise<void> }> {

@@ -122,7 +122,7 @@ describe('access after permissions change', () => {
       const alice = await t.identities.accounts.accountByName('alice');
       if (!alice) throw new Error('no alice');
       const { secret, record } = await addCiToken(t.identities, alice, privRepo);
-      t.db.prepare('UPDATE access_tokens SET expires_at = ? WHERE id = ?').run(Date.now() + expiresInMs, record.id);
+      await t.db.run('UPDATE access_tokens SET expires_at = ? WHERE id = ?', [Date.now() + expiresInMs, record.id]);
       const jwt = `Bearer ${await fetchToken(t.http, { username: 'ci', password: secret }, ['repository:alice/priv-img:pull,push'])}`;
       return { record, basicAuth: basic('ci', secret), jwt };
     }

@@ -1,4 +1,4 @@
-import type Database from 'better-sqlite3';
+import type { Database } from '../../src/persistence/database';
 import { Authenticator } from '../../src/auth/authenticator';
 import { Authorizer } from '../../src/auth/authorizer';
 import { IdentityService, SYSTEM } from '../../src/auth/identity-service';
@@ -22,17 +22,18 @@ import type { DomainError } from '../../src/domain-error';
 import { openIdentityStores } from './support/identity-stores';
 
 /** The management rules, one actor at a time: who may do what, and what each refusal is. */
-let db: Database.Database;
+let db: Database;
+let close: () => Promise<void>;
 let identities: IdentityStores;
 let authenticator: Authenticator;
 let service: IdentityService;
 
 beforeEach(async () => {
-  ({ identities, connection: db } = await openIdentityStores());
+  ({ identities, db, close } = await openIdentityStores());
   authenticator = new Authenticator(identities);
   service = new IdentityService(identities, new Authorizer(identities), authenticator, { ciTokenTtlMinutes: 60 });
 });
-afterEach(() => db.close());
+afterEach(() => close());
 
 function as(account: Account, scopes?: string[]): Principal {
   return {
@@ -336,7 +337,7 @@ describe('personal access tokens', () => {
       lastUsedAt: null,
     });
     expect(Date.parse(minted.record.expiresAt ?? '') - Date.now()).toBeGreaterThan(29 * 86_400_000);
-    const rows = db.prepare('SELECT * FROM access_tokens').all();
+    const rows = await db.all('SELECT * FROM access_tokens');
     expect(JSON.stringify(rows)).not.toContain(minted.token);
     expect(await identities.tokens.accessTokenBySecret(hashSecret(minted.token))).toMatchObject({ id: minted.record.id });
 

@@ -5,8 +5,7 @@ import type { IdentityStores } from '../../src/auth/stores/identity-stores';
 import { MediaType } from '../../src/oci/media-types';
 import { blob, descriptor, imageManifest, serialize, type TestBlob } from '../support/oci';
 import { startTestRegistry, type TestRegistry } from '../support/registry';
-import { openIdentityStores, type OpenedIdentityStores } from './support/identity-stores';
-import path from 'node:path';
+import { openRegistryIdentityStores, type OpenedIdentityStores } from './support/identity-stores';
 
 /**
  * Automatic linking: a pushed image whose org.opencontainers.image.source
@@ -25,8 +24,8 @@ describe('package linking on push', () => {
       publicUrl: PUBLIC_URL,
       auth: { ...DEFAULT_CONFIG.auth, mode: 'token', adminPassword: 'admin-password' },
     });
-    // A second handle on the same WAL file, as the CLI would use.
-    opened = await openIdentityStores(path.join(t.dataDir, 'berth.db'));
+    // A second handle on the same database, as the CLI would use.
+    opened = await openRegistryIdentityStores(t.config);
     identities = opened.identities;
     const alice = await identities.accounts.createAccount('alice', 'user', await hashPassword('alice-password'), false);
     const bob = await identities.accounts.createAccount('bob', 'user', await hashPassword('bob-password'), false);
@@ -36,7 +35,7 @@ describe('package linking on push', () => {
     await identities.repositories.setCollaborator(repo.id, bob.id, 'read');
   });
   afterAll(async () => {
-    opened.close();
+    await opened.close();
     await t.close();
   });
 

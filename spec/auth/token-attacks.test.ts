@@ -213,7 +213,7 @@ describe('token attacks', () => {
   describe('revocation', () => {
     beforeAll(async () => {
       await t.restart();
-      t.forgetFailedLogins();
+      await t.forgetFailedLogins();
     });
 
     test('an old password stops working as soon as it is changed', async () => {
@@ -262,7 +262,7 @@ describe('token attacks', () => {
       // Revoked directly (the store has no revoke call yet; the column is what the authenticator reads).
       const direct = await offline('alice-password');
       expect((await refresh(direct)).status).toBe(200);
-      t.db.prepare('UPDATE refresh_tokens SET revoked_at = ? WHERE revoked_at IS NULL AND access_token_id IS NULL').run(Date.now());
+      await t.db.run('UPDATE refresh_tokens SET revoked_at = ? WHERE revoked_at IS NULL AND access_token_id IS NULL', [Date.now()]);
       expectUnauthorized(await refresh(direct));
 
       // Minted from a PAT login: revoking the PAT ends the refresh token and JWTs minted from it.
@@ -470,7 +470,7 @@ describe('failed-login throttling', () => {
   });
 
   test('a few failures by others at the same address do not lock a user out; a flood from it does', async () => {
-    t.forgetFailedLogins();
+    await t.forgetFailedLogins();
     await addUser(t.identities, 'bob');
     // Typos by many users behind one address (NAT, CI fleet, proxy): bob still gets in.
     for (let i = 0; i < 12; i++) expectUnauthorized(await tokenRequest(t.http, { username: `user${i}`, password: 'typo' }, []));
@@ -485,7 +485,7 @@ describe('failed-login throttling', () => {
   });
 
   test('the lockout holds across a restart and for every process on the database (workers, replicas)', async () => {
-    t.forgetFailedLogins();
+    await t.forgetFailedLogins();
     await addUser(t.identities, 'carol');
     let status = 401;
     for (let i = 0; i < 50 && status === 401; i++)
@@ -501,7 +501,7 @@ describe('failed-login throttling', () => {
     }
     await t.restart();
     expect((await tokenRequest(t.http, { username: 'carol', password: 'carol-password' }, [])).status).toBe(429);
-    t.forgetFailedLogins();
+    await t.forgetFailedLogins();
     expect((await tokenRequest(t.http, { username: 'carol', password: 'carol-password' }, [])).status).toBe(200);
   });
 });

@@ -4,7 +4,6 @@
  * still be checked on every use: expiry, the signing key still being
  * active, and the credential behind the token.
  */
-import type Database from 'better-sqlite3';
 import jwt from 'jsonwebtoken';
 import { Authenticator } from '../../src/auth/authenticator';
 import { Authorizer } from '../../src/auth/authorizer';
@@ -18,7 +17,7 @@ import { openIdentityStores } from './support/identity-stores';
 
 const SCOPES = ['repository:alice/app:pull', 'registry:catalog:*'];
 
-let db: Database.Database;
+let close: () => Promise<void>;
 let identities: IdentityStores;
 let keys: SigningKeys;
 let authenticator: Authenticator;
@@ -62,7 +61,7 @@ function shiftClock(ms: number): void {
 }
 
 beforeEach(async () => {
-  ({ identities, connection: db } = await openIdentityStores());
+  ({ identities, close } = await openIdentityStores());
   keys = new SigningKeys(identities.signingKeys);
   await keys.init();
   authenticator = new Authenticator(identities);
@@ -71,9 +70,9 @@ beforeEach(async () => {
   verifySpy = jest.spyOn(jwt, 'verify');
 });
 
-afterEach(() => {
+afterEach(async () => {
   jest.restoreAllMocks();
-  db.close();
+  await close();
 });
 
 describe('TokenService verified-token cache', () => {

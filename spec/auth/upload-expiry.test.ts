@@ -2,8 +2,9 @@
  * An upload idle past its TTL is over even before the purge removes it
  * (issue 20): GET, PATCH, PUT and DELETE answer 404 BLOB_UPLOAD_UNKNOWN once
  * the session's last activity is older than `uploads.sessionTtlSeconds`.
- * The session's age is set in its SQLite row (the embedded store) rather
- * than waited for; the purge runs every 10 minutes, so it has not run.
+ * The session's age is set through its store (the registry's database, or
+ * Redis) rather than waited for; the purge runs every 10 minutes, so it has
+ * not run.
  */
 import { ADMIN_PASSWORD, basic, startAuthRegistry, type AuthTestRegistry } from './support/auth-registry';
 import { blob } from '../support/oci';
@@ -38,9 +39,10 @@ describe('an upload idle past its TTL, not yet purged', () => {
   }
 
   /** Moves the session's last activity `ageMs` into the past. */
-  function age(id: string, ageMs: number): void {
-    const changed = t.db.prepare('UPDATE upload_sessions SET updated_at = ? WHERE id = ?').run(Date.now() - ageMs, id).changes;
-    expect(changed).toBe(1);
+  async function age(id: string, ageMs: number): Promise<void> {
+    const session = await t.sessions.get(id);
+    if (!session) throw new Error(`no upload session ${id}`);
+    expect(await t.sessions.setOffset(id, session.offset, Date.now() - ageMs, session.hashState)).toBe(true);
   }
 
   const requests = (location: string) => ({
@@ -59,9 +61,9 @@ describe('an upload idle past its TTL, not yet purged', () => {
   test.each(['GET', 'PATCH', 'PUT', 'DELETE'] as const)('%s answers 404 BLOB_UPLOAD_UNKNOWN past the TTL', async (method) => {
     const ttlMs = t.config.uploads.sessionTtlSeconds * 1000;
     const { location, id } = await openUpload(`expiry/${method.toLowerCase()}`);
-    age(id, ttlMs + 60_000);
-    // Not purged: the row is still there.
-    expect(t.db.prepare('SELECT 1 FROM upload_sessions WHERE id = ?').get(id)).toBeDefined();
+    await age(id, ttlMs + 60_000);
+    // Not purged: the session is still stored.
+    expect(await t.sessions.get(id)).not.toBeNull();
     const res = await requests(location)[method]();
     expect({ status: res.status, code: res.body?.errors?.[0]?.code }).toEqual({ status: 404, code: 'BLOB_UPLOAD_UNKNOWN' });
     // Nothing was committed.
@@ -72,7 +74,7 @@ describe('an upload idle past its TTL, not yet purged', () => {
   test('an upload idle for a little less than the TTL goes on and completes', async () => {
     const ttlMs = t.config.uploads.sessionTtlSeconds * 1000;
     const { location, id } = await openUpload('expiry/alive');
-    age(id, ttlMs - 60_000);
+    await age(id, ttlMs - 60_000);
     const ops = requests(location);
     expect((await ops.GET()).status).toBe(204);
     expect((await ops.PATCH()).status).toBe(202);

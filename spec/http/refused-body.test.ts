@@ -1,11 +1,8 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { promisify } from 'node:util';
 import { createLogger } from '../../src/log';
 import { startServer, type RunningServer } from '../../src/server';
-import { testConfig } from '../support/registry';
+import { prepareTestConfig, type TestSetup } from '../support/registry';
 
 /**
  * A chunk refused before its body is read (416) must reach a client that is still
@@ -13,20 +10,20 @@ import { testConfig } from '../support/registry';
  * close in src/http/middleware/errors.ts, 10 of 100 such 8 MiB chunks here ended in
  * EPIPE/ECONNRESET instead of the 416; 60 tries make a pass by luck about 1 in 500.
  */
-let dataDir: string;
+let setup: TestSetup;
 let running: RunningServer;
 let base: string;
 
 // The server as `berth serve` runs it (src/server.ts): its options decide how a connection ends.
 beforeAll(async () => {
-  dataDir = mkdtempSync(path.join(os.tmpdir(), 'berth-refused-'));
-  running = await startServer(testConfig(dataDir, { addr: '127.0.0.1:0' }), createLogger('silent'));
+  setup = await prepareTestConfig({ addr: '127.0.0.1:0' }, 'berth-refused-');
+  running = await startServer(setup.config, createLogger('silent'));
   base = running.url;
 });
 
 afterAll(async () => {
   await running.stop();
-  rmSync(dataDir, { recursive: true, force: true });
+  await setup.dispose();
 });
 
 /**

@@ -128,7 +128,7 @@ describe('management API bodies never answer 5xx', () => {
       `body: ${method.toUpperCase()} ${path}`,
       bodyFor(fields),
       async ({ type, body }) => {
-        t.forgetFailedLogins();
+        await t.forgetFailedLogins();
         const res = await call(method, path).set('Content-Type', type).send(body);
         statuses.add(res.status);
         expectAnswer(

@@ -103,7 +103,7 @@ describe('credential parsers never answer 5xx', () => {
       `Authorization header, ${where}`,
       authorization,
       async (header) => {
-        t.forgetFailedLogins();
+        await t.forgetFailedLogins();
         const res = await send(header);
         // Only an absent credential may pass (anonymous): every generated one is invalid.
         expectAnswer(res, header === '' ? ok : [], errors, `${where} with Authorization: ${header.slice(0, 80)}`);

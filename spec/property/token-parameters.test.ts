@@ -121,7 +121,7 @@ describe('token endpoint parameters never answer 5xx', () => {
       'POST /token form parameters',
       fc.tuple(formBody, contentType),
       async ([body, type]) => {
-        t.forgetFailedLogins();
+        await t.forgetFailedLogins();
         const res = await t.http.post('/token').set('Content-Type', type).send(body);
         expectAnswer(res, [200], [400, 401, 413, 415, 429], `POST /token (${type}) ${body.slice(0, 200)}`);
       },
@@ -134,7 +134,7 @@ describe('token endpoint parameters never answer 5xx', () => {
       'GET /token Authorization value',
       headerValue(100),
       async (value) => {
-        t.forgetFailedLogins();
+        await t.forgetFailedLogins();
         const res = await t.http.get(`/token?service=${SERVICE}`).set('Authorization', `Basic ${value}`);
         expectAnswer(res, [], [401, 429], `GET /token with Basic ${value}`);
       },

@@ -1,14 +1,11 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { Readable } from 'node:stream';
 import { createLogger } from '../../src/log';
-import { openSqliteStores } from '../support/sqlite-stores';
+import { openTestStores, type TestStores } from '../support/test-stores';
 import type { UploadSessionStore } from '../../src/sessions/upload-session-store';
 import { UploadService } from '../../src/registry/upload-service';
 import type { HashingMode } from '../../src/registry/upload-hasher';
-import { FsBlobStore } from '../../src/storage/fs/fs-blob-store';
+import type { BlobStore } from '../../src/storage/blob-store';
 import { DigestMismatch } from '../../src/registry/errors';
 
 function sha256(data: Buffer): string {
@@ -17,28 +14,22 @@ function sha256(data: Buffer): string {
 
 /** Each `replica()` is a new UploadService: nothing of the others' process-local state survives. */
 describe('UploadService hash state kept with the session', () => {
-  let dir: string;
-  let sqlite: Awaited<ReturnType<typeof openSqliteStores>>;
-  let blobs: FsBlobStore;
+  let stores: TestStores;
+  let blobs: BlobStore;
   let sessions: UploadSessionStore;
   let rereads: jest.SpyInstance;
   const replica = (hashing: HashingMode) =>
-    new UploadService(blobs, sessions, sqlite.index, createLogger('silent'), { sessionTtlMs: 60_000, hashing });
+    new UploadService(blobs, sessions, stores.index, createLogger('silent'), { sessionTtlMs: 60_000, hashing });
   const data = Buffer.from(Array.from({ length: 300_000 }, (_, i) => (i * 7919) % 251));
   const chunk = (from: number, to: number) => Readable.from([data.subarray(from, to)]);
 
   beforeEach(async () => {
-    dir = mkdtempSync(path.join(os.tmpdir(), 'berth-hash-state-'));
-    sqlite = await openSqliteStores(path.join(dir, 'berth.db'));
-    blobs = new FsBlobStore(path.join(dir, 'storage'));
-    await blobs.init();
-    sessions = sqlite.sessions;
+    // Blobs on the filesystem whatever the backend: process mode reads staged bytes back, which S3 parts cannot give.
+    stores = await openTestStores({ s3: undefined }, 'berth-hash-state-');
+    ({ blobs, sessions } = stores);
     rereads = jest.spyOn(blobs, 'readUpload');
   });
-  afterEach(async () => {
-    await sqlite.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterEach(() => stores.close());
 
   it('session mode: chunks continued and completed by other replicas never re-read staged bytes', async () => {
     const s = await replica('session').start('r/x');
@@ -70,7 +61,7 @@ describe('UploadService hash state kept with the session', () => {
   it('reports the staged bytes it reads back through onRehash, and none when the saved state continues', async () => {
     const counted: number[] = [];
     const counting = (hashing: HashingMode) =>
-      new UploadService(blobs, sessions, sqlite.index, createLogger('silent'), {
+      new UploadService(blobs, sessions, stores.index, createLogger('silent'), {
         sessionTtlMs: 60_000,
         hashing,
         onRehash: (bytes) => counted.push(bytes),

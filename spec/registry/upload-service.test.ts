@@ -1,15 +1,12 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { Readable } from 'node:stream';
 import { createLogger } from '../../src/log';
-import { openSqliteStores } from '../support/sqlite-stores';
+import { openTestStores, type TestStores } from '../support/test-stores';
 import type { MetadataIndex } from '../../src/metadata/metadata-index';
 import type { UploadSessionStore } from '../../src/sessions/upload-session-store';
 import { DigestMismatch, UploadRangeInvalid, UploadUnknown } from '../../src/registry/errors';
 import { UploadService } from '../../src/registry/upload-service';
-import { FsBlobStore } from '../../src/storage/fs/fs-blob-store';
+import type { BlobStore } from '../../src/storage/blob-store';
 
 function sha256(data: Buffer): string {
   return `sha256:${createHash('sha256').update(data).digest('hex')}`;
@@ -31,24 +28,17 @@ function cutOff(good: Buffer): Readable {
 }
 
 describe('UploadService', () => {
-  let dir: string;
-  let sqlite: Awaited<ReturnType<typeof openSqliteStores>>;
-  let blobs: FsBlobStore;
+  let stores: TestStores;
+  let blobs: BlobStore;
   let index: MetadataIndex;
   let sessions: UploadSessionStore;
   const make = () => new UploadService(blobs, sessions, index, createLogger('silent'), { sessionTtlMs: 60_000 });
 
   beforeEach(async () => {
-    dir = mkdtempSync(path.join(os.tmpdir(), 'berth-uploads-'));
-    sqlite = await openSqliteStores(path.join(dir, 'berth.db'));
-    blobs = new FsBlobStore(path.join(dir, 'storage'));
-    await blobs.init();
-    ({ index, sessions } = sqlite);
+    stores = await openTestStores({}, 'berth-uploads-');
+    ({ blobs, index, sessions } = stores);
   });
-  afterEach(async () => {
-    await sqlite.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterEach(() => stores.close());
 
   it('keeps the bytes of an interrupted chunk and resumes from them', async () => {
     const uploads = make();

@@ -1,6 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdtempSync, promises as fs, rmSync } from 'node:fs';
-import os from 'node:os';
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import request from 'supertest';
 import { createHttpApp } from '../../src/http/app';
@@ -11,12 +10,12 @@ import { ListingService } from '../../src/registry/listing-service';
 import { ManifestService } from '../../src/registry/manifest-service';
 import { ReferrerService } from '../../src/registry/referrer-service';
 import { UploadService } from '../../src/registry/upload-service';
-import { openSqliteStores } from './sqlite-stores';
+import { removeS3Prefix } from './test-backend';
+import { openTestStores } from './test-stores';
 import type { UploadSessionStore } from '../../src/sessions/upload-session-store';
 import type { BlobStore } from '../../src/storage/blob-store';
-import { FsBlobStore } from '../../src/storage/fs/fs-blob-store';
 import { S3BlobStore, S3_MIN_PART_SIZE } from '../../src/storage/s3/s3-blob-store';
-import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { FaultSwitch, withFaults, type Vanisher } from './fault-injection';
 import { faultyS3Client } from './s3-fault-injection';
 import { requiredEnv } from './scale-out';
@@ -44,15 +43,15 @@ export interface FaultRegistry {
 }
 
 /**
- * Berth's services and HTTP app, composed as src/composition-root.ts does for the
- * embedded default (fs blobs, SQLite sessions and index, open mode), with each
- * store behind a fault-injecting wrapper.
+ * Berth's services and HTTP app, composed as src/composition-root.ts does (open
+ * mode), with each store behind a fault-injecting wrapper: the index and the
+ * sessions on the jest project's backend (spec/support/test-stores.ts), the
+ * blobs where `storage` says.
  */
 export async function startFaultRegistry(storage: FaultStorage = 'fs'): Promise<FaultRegistry> {
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'berth-faults-'));
-  const storageRoot = path.join(dataDir, 'storage');
-  const sqlite = await openSqliteStores(path.join(dataDir, 'berth.db'));
-  const { index, sessions } = sqlite;
+  const stores = await openTestStores({ s3: undefined }, 'berth-faults-');
+  const storageRoot = path.join(stores.config.dataDir, 'storage');
+  const { index, sessions } = stores;
   const log = createLogger('silent');
   const faults = new FaultSwitch();
   let blobs: BlobStore;
@@ -64,13 +63,11 @@ export async function startFaultRegistry(storage: FaultStorage = 'fs'): Promise<
     blobs = new S3BlobStore(client, { bucket: requiredEnv('S3_BUCKET'), prefix, partSize: S3_MIN_PART_SIZE });
     brokenBlob = () => brokenS3Blob(client, prefix);
     closeStorage = async () => {
-      await removeS3Prefix(client, prefix);
+      await removeS3Prefix(prefix);
       client.destroy();
     };
   } else {
-    const fsBlobs = new FsBlobStore(storageRoot);
-    await fsBlobs.init();
-    blobs = fsBlobs;
+    blobs = stores.blobs;
     brokenBlob = () => brokenFsBlob(storageRoot);
     closeStorage = async () => undefined;
   }
@@ -121,10 +118,8 @@ export async function startFaultRegistry(storage: FaultStorage = 'fs'): Promise<
     brokenBlob,
     async close() {
       await uploads.settle(5_000);
-      await index.close();
-      await sqlite.close();
       await closeStorage();
-      rmSync(dataDir, { recursive: true, force: true });
+      await stores.close();
     },
   };
 }
@@ -156,10 +151,4 @@ async function brokenS3Blob(client: S3Client, prefix: string): Promise<string | 
     if (sha256Hex(content) !== hex) return `sha256:${hex}`;
   }
   return null;
-}
-
-async function removeS3Prefix(client: S3Client, prefix: string): Promise<void> {
-  for (const key of await s3Keys(client, prefix)) {
-    await client.send(new DeleteObjectCommand({ Bucket: requiredEnv('S3_BUCKET'), Key: key }));
-  }
 }

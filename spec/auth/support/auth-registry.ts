@@ -1,7 +1,3 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import type Database from 'better-sqlite3';
 import request, { type Response } from 'supertest';
 import type { Config } from '../../../src/config';
 import type { AccessTokenRecord } from '../../../src/auth/stores/access-token-store';
@@ -10,8 +6,11 @@ import type { IdentityStores } from '../../../src/auth/stores/identity-stores';
 import { hashPassword, hashSecret, newSecret } from '../../../src/auth/secrets';
 import { createLogger } from '../../../src/log';
 import { createRegistry, type Registry } from '../../../src/composition-root';
-import { testConfig } from '../../support/registry';
-import { openIdentityStores } from './identity-stores';
+import type { Database } from '../../../src/persistence/database';
+import type { UploadSessionStore } from '../../../src/sessions/upload-session-store';
+import { prepareTestConfig } from '../../support/registry';
+import { openSessionStoreOf } from '../../support/test-backend';
+import { openRegistryIdentityStores } from './identity-stores';
 
 type Agent = ReturnType<typeof request>;
 
@@ -20,40 +19,46 @@ export const SERVICE = 'berth-spec';
 export const ISSUER = 'berth-spec-issuer';
 
 /**
- * A registry with token auth on, plus a second connection to its SQLite file
- * through which the spec builds fixtures with the identity store directly
- * (users, orgs, repositories, packages, tokens) — no management API involved.
+ * A registry with token auth on, plus a second connection to its database
+ * (and its upload session store) through which the spec builds fixtures with
+ * the stores directly (users, orgs, repositories, packages, tokens) — no
+ * management API involved.
  */
 export interface AuthTestRegistry {
   registry: Registry;
   http: Agent;
   dataDir: string;
-  db: Database.Database;
+  /** The registry's database, to inspect or age rows directly. */
+  db: Database;
   identities: IdentityStores;
+  /** The registry's upload sessions, wherever the configuration keeps them. */
+  sessions: UploadSessionStore;
   config: Config;
-  /** Closes the registry and reopens it on the same data directory (a restart). */
+  /** Closes the registry and reopens it on the same data (a restart). */
   restart(): Promise<void>;
   /** Forgets every failed-login window; they are kept in the database, across restarts. */
-  forgetFailedLogins(): void;
+  forgetFailedLogins(): Promise<void>;
   close(): Promise<void>;
 }
 
 export async function startAuthRegistry(overrides: Partial<Config['auth']> = {}): Promise<AuthTestRegistry> {
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'berth-auth-spec-'));
-  const base = testConfig(dataDir);
+  const setup = await prepareTestConfig({}, 'berth-auth-spec-');
+  const base = setup.config;
   const config: Config = {
     ...base,
     auth: { ...base.auth, mode: 'token', service: SERVICE, issuer: ISSUER, adminPassword: ADMIN_PASSWORD, ...overrides },
   };
   const log = createLogger('silent');
   let registry = await createRegistry(config, log);
-  const { connection: db, identities } = await openIdentityStores(path.join(dataDir, 'berth.db'));
+  const { db, identities, close: closeIdentities } = await openRegistryIdentityStores(config);
+  const sessions = await openSessionStoreOf(config);
   const t: AuthTestRegistry = {
     registry,
     http: request(registry.app),
-    dataDir,
+    dataDir: setup.dataDir,
     db,
     identities,
+    sessions: sessions.store,
     config,
     async restart() {
       await registry.close();
@@ -61,13 +66,17 @@ export async function startAuthRegistry(overrides: Partial<Config['auth']> = {})
       t.registry = registry;
       t.http = request(registry.app);
     },
-    forgetFailedLogins() {
-      db.prepare('DELETE FROM login_failures').run();
+    async forgetFailedLogins() {
+      await db.run('DELETE FROM login_failures');
     },
     async close() {
-      db.close();
-      await registry.close();
-      rmSync(dataDir, { recursive: true, force: true });
+      try {
+        await sessions.close();
+        await closeIdentities();
+        await registry.close();
+      } finally {
+        await setup.dispose();
+      }
     },
   };
   return t;

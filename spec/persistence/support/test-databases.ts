@@ -4,6 +4,7 @@ import { Pool } from 'pg';
 import type { Database, Dialect } from '../../../src/persistence/database';
 import { PostgresDatabase } from '../../../src/persistence/postgres-database';
 import { SqliteDatabase } from '../../../src/persistence/sqlite-database';
+import { scopedUrl } from '../../support/test-backend';
 
 /**
  * Fresh, empty databases of each dialect for a test. SQLite: an in-memory
@@ -56,7 +57,7 @@ async function postgresDatabase(): Promise<TestDatabase> {
   const schema = `spec_${randomBytes(6).toString('hex')}`;
   const admin = new Pool({ connectionString: url, max: 1 });
   await admin.query(`CREATE SCHEMA ${schema}`);
-  const scoped = `${url}${url.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+  const scoped = scopedUrl(url, schema);
   const opened: Database[] = [new PostgresDatabase({ url: scoped, maxConnections: 4 })];
   return {
     db: opened[0]!,
