@@ -200,12 +200,7 @@ pg_frozen_under_load() {
 }
 
 # Nothing of the registry's under a replica's BERTH_DATA: its log only (no SQLite file, no blob files).
-nothing_on_local_disk() {
-  local data=$1 files
-  files=$(find "$data" -type f ! -name berth.log)
-  [ -z "$files" ] || { echo "[postgres] files under BERTH_DATA: $(echo "$files" | head -n 5)"; return 1; }
-  echo "[postgres] under the replicas' BERTH_DATA: logs only"
-}
+nothing_on_local_disk() { only_logs_under "$1" | sed 's/^/[postgres] /'; }
 
 on_postgres() {
   local data=$work/postgres
