@@ -79,9 +79,16 @@ export function metadataIndexContract(kind: string, harness: MetadataIndexHarnes
       expect(stored?.annotations).toEqual({ k: 'v' });
       expect(await index.statManifest('a/one', m1.digest)).toMatchObject({ digest: m1.digest, size: m1.size });
       expect(await index.resolveTag('a/one', 'latest')).toBe(m1.digest);
+      const tagged = await index.getTaggedManifest('a/one', 'latest');
+      expect(tagged?.content.toString()).toBe('m1');
+      expect(tagged).toMatchObject({ repository: 'a/one', digest: m1.digest, mediaType: m1.mediaType, size: m1.size });
+      expect(tagged?.annotations).toEqual({ k: 'v' });
       const m2 = await pushImage('a/one', 'm2', 'latest');
       expect(await index.resolveTag('a/one', 'latest')).toBe(m2.digest);
+      expect((await index.getTaggedManifest('a/one', 'latest'))?.content.toString()).toBe('m2');
       expect(await index.getManifest('a/two', m1.digest)).toBeNull();
+      expect(await index.getTaggedManifest('a/two', 'latest')).toBeNull();
+      expect(await index.getTaggedManifest('a/one', 'nope')).toBeNull();
     });
 
     it('refuses to unlink a blob a manifest still references, then allows it', async () => {

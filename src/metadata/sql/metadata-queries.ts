@@ -39,6 +39,12 @@ export const METADATA_QUERIES = {
      ON CONFLICT (repository_id, name) DO UPDATE SET manifest_digest = excluded.manifest_digest, updated_at = excluded.updated_at`,
   getManifest: `SELECT ${MANIFEST_COLUMNS}, c.content FROM repositories r JOIN manifests m ON m.repository_id = r.id
      JOIN manifest_contents c ON c.digest = m.digest WHERE r.name = ? AND m.digest = ?`,
+  // Tag, manifest and content in one query: a manifest GET by tag is one round trip (on PostgreSQL, on a
+  // loaded 2-core machine, each round trip is a wake-up of the backend; see conformance/bench/README.md).
+  // Never cached in-process: another replica may move the tag at any time.
+  getTaggedManifest: `SELECT ${MANIFEST_COLUMNS}, c.content FROM repositories r JOIN tags t ON t.repository_id = r.id
+     JOIN manifests m ON m.repository_id = t.repository_id AND m.digest = t.manifest_digest
+     JOIN manifest_contents c ON c.digest = m.digest WHERE r.name = ? AND t.name = ?`,
   statManifest: `SELECT ${MANIFEST_COLUMNS} FROM repositories r JOIN manifests m ON m.repository_id = r.id
      WHERE r.name = ? AND m.digest = ?`,
   resolveTag: 'SELECT t.manifest_digest FROM repositories r JOIN tags t ON t.repository_id = r.id WHERE r.name = ? AND t.name = ?',

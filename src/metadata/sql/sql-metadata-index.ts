@@ -86,6 +86,11 @@ export class SqlMetadataIndex implements MetadataIndex {
     return row ? { ...toRecord(repository, row), content: row.content } : null;
   }
 
+  async getTaggedManifest(repository: string, tag: string): Promise<StoredManifest | null> {
+    const row = await this.db.get<ManifestRow & { content: Buffer }>(Q.getTaggedManifest, [repository, tag]);
+    return row ? { ...toRecord(repository, row), content: row.content } : null;
+  }
+
   async statManifest(repository: string, digest: string): Promise<ManifestRecord | null> {
     const row = await this.db.get<ManifestRow>(Q.statManifest, [repository, digest]);
     return row ? toRecord(repository, row) : null;
