@@ -10,7 +10,7 @@ import {
   type ReferrerRecord,
   type StoredManifest,
 } from '../metadata-index';
-import { METADATA_QUERIES as Q } from './metadata-queries';
+import { METADATA_QUERIES as Q, PUT_MANIFEST_ON_POSTGRES } from './metadata-queries';
 
 interface ManifestRow {
   digest: string;
@@ -60,6 +60,7 @@ export class SqlMetadataIndex implements MetadataIndex {
 
   async putManifest(input: PutManifestInput): Promise<void> {
     const { record, content, references, tag } = input;
+    if (this.db.dialect === 'postgres') return this.putManifestOnPostgres(input);
     await this.db.transaction(async (tx) => {
       const repoId = await ensureRepository(tx, record.repository, record.createdAt);
       for (const ref of references) await assertPresent(tx, repoId, ref);
@@ -78,6 +79,30 @@ export class SqlMetadataIndex implements MetadataIndex {
       ]);
       for (const ref of references) await tx.run(Q.insertReference, [repoId, record.digest, ref.kind, ref.digest]);
       if (tag !== undefined) await tx.run(Q.upsertTag, [repoId, tag, record.digest, record.createdAt]);
+    });
+  }
+
+  /** putManifest in one statement (PUT_MANIFEST_ON_POSTGRES): 3 round trips with BEGIN and COMMIT, not 11. */
+  private async putManifestOnPostgres({ record, content, references, tag }: PutManifestInput): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      const missing = await tx.all<{ kind: string; digest: string }>(PUT_MANIFEST_ON_POSTGRES, [
+        record.repository,
+        record.createdAt,
+        JSON.stringify(references.map(({ kind, digest }) => ({ kind, digest }))),
+        record.digest,
+        content,
+        record.mediaType,
+        record.size,
+        record.artifactType,
+        record.configDigest,
+        record.configMediaType,
+        record.subject,
+        record.annotations ? JSON.stringify(record.annotations) : null,
+        tag ?? null,
+      ]);
+      // The first missing one in the manifest's order, as the portable path reports it.
+      const first = references.find((ref) => missing.some((m) => m.kind === ref.kind && m.digest === ref.digest));
+      if (first) throw new MissingReferenceError(first);
     });
   }
 
