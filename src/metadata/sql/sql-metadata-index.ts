@@ -1,4 +1,4 @@
-import type { Database, Queryable } from '../../persistence/database';
+import type { Database, Queryable, SqlValue } from '../../persistence/database';
 import type { ManifestReference } from '../../oci/manifest';
 import {
   MissingReferenceError,
@@ -65,18 +65,7 @@ export class SqlMetadataIndex implements MetadataIndex {
       const repoId = await ensureRepository(tx, record.repository, record.createdAt);
       for (const ref of references) await assertPresent(tx, repoId, ref);
       await tx.run(Q.insertContent, [record.digest, content]);
-      await tx.run(Q.insertManifest, [
-        repoId,
-        record.digest,
-        record.mediaType,
-        record.size,
-        record.artifactType,
-        record.configDigest,
-        record.configMediaType,
-        record.subject,
-        record.annotations ? JSON.stringify(record.annotations) : null,
-        record.createdAt,
-      ]);
+      await tx.run(Q.insertManifest, [repoId, record.digest, ...describedBy(record), record.createdAt]);
       for (const ref of references) await tx.run(Q.insertReference, [repoId, record.digest, ref.kind, ref.digest]);
       if (tag !== undefined) await tx.run(Q.upsertTag, [repoId, tag, record.digest, record.createdAt]);
     });
@@ -91,13 +80,7 @@ export class SqlMetadataIndex implements MetadataIndex {
         JSON.stringify(references.map(({ kind, digest }) => ({ kind, digest }))),
         record.digest,
         content,
-        record.mediaType,
-        record.size,
-        record.artifactType,
-        record.configDigest,
-        record.configMediaType,
-        record.subject,
-        record.annotations ? JSON.stringify(record.annotations) : null,
+        ...describedBy(record),
         tag ?? null,
       ]);
       // The first missing one in the manifest's order, as the portable path reports it.
@@ -197,6 +180,19 @@ async function referrersOf(tx: Queryable, sql: string, repoId: number, digest: s
 
 function parseAnnotations(text: string | null): Record<string, string> | null {
   return text ? (JSON.parse(text) as Record<string, string>) : null;
+}
+
+/** The manifests columns from media_type to annotations, in their order in both insert statements. */
+function describedBy(record: ManifestRecord): SqlValue[] {
+  return [
+    record.mediaType,
+    record.size,
+    record.artifactType,
+    record.configDigest,
+    record.configMediaType,
+    record.subject,
+    record.annotations ? JSON.stringify(record.annotations) : null,
+  ];
 }
 
 function toRecord(repository: string, row: ManifestRow): ManifestRecord {
