@@ -267,7 +267,13 @@ function authHeaders(server) {
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
 
-function request(base, method, p, headers = {}, body) {
+/**
+ * One request on a kept-alive connection. A connection idle through the load-generator runs (a minute and
+ * more) may be closed by the server just as it is reused: the request fails with ECONNRESET ("socket hang
+ * up", seen at the first tag push after the blob HEAD runs) and is sent again once on a new connection,
+ * as Node's documentation advises (`request.reusedSocket`). Bodies here are buffers or restartable writers.
+ */
+function request(base, method, p, headers = {}, body, retried = false) {
   const u = new URL(p, base);
   return new Promise((resolve, reject) => {
     const req = http.request({ host: u.hostname, port: u.port, method, path: u.pathname + u.search, headers, agent }, (res) => {
@@ -276,7 +282,10 @@ function request(base, method, p, headers = {}, body) {
       res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
       res.on('error', reject);
     });
-    req.on('error', reject);
+    req.on('error', (err) => {
+      if (!retried && req.reusedSocket && err.code === 'ECONNRESET') resolve(request(base, method, p, headers, body, true));
+      else reject(err);
+    });
     if (typeof body === 'function') body(req);
     else req.end(body);
   });
