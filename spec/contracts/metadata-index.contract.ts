@@ -137,6 +137,26 @@ export function metadataIndexContract(kind: string, harness: MetadataIndexHarnes
       expect(await index.repositoryExists('a/none')).toBe(false);
     });
 
+    it('takes a manifest that names the same blob twice (config and layer), and reports the first missing reference', async () => {
+      await index.linkBlob('a/one', config, 10);
+      const twice = manifest('a/one', 'twice');
+      const same: ManifestReference[] = [
+        { digest: config, kind: 'blob' },
+        { digest: config, kind: 'blob' },
+      ];
+      await index.putManifest({ record: twice, content: Buffer.from('twice'), references: same, tag: 't' });
+      expect(await index.resolveTag('a/one', 't')).toBe(twice.digest);
+      expect(await index.unlinkBlob('a/one', config)).toEqual({ status: 'referenced', by: [twice.digest] });
+      const missing: ManifestReference[] = [
+        { digest: config, kind: 'blob' },
+        { digest: digest('gone-1'), kind: 'blob' },
+        { digest: digest('gone-2'), kind: 'manifest' },
+      ];
+      await expect(index.putManifest({ record: manifest('a/one', 'm3'), content: Buffer.from('m3'), references: missing })).rejects.toEqual(
+        new MissingReferenceError(missing[1]!),
+      );
+    });
+
     it('lists repositories that hold content, paginated', async () => {
       for (const r of ['z/last', 'a/first', 'm/middle']) await index.linkBlob(r, config, 10);
       expect(await index.listRepositories({ limit: 10 })).toEqual(['a/first', 'm/middle', 'z/last']);
