@@ -173,15 +173,43 @@ export class PostgresDatabase implements Database {
   }
 }
 
-type Send = (text: string, params: SqlValue[] | undefined, timeoutMs?: number) => Promise<{ rows: unknown[]; rowCount: number | null }>;
+type Send = (
+  statement: string | PreparedStatement,
+  params: SqlValue[] | undefined,
+  timeoutMs?: number,
+) => Promise<{ rows: unknown[]; rowCount: number | null }>;
+
+/** A query text in PostgreSQL's form and the name it is prepared under on each connection. */
+interface PreparedStatement {
+  text: string;
+  name: string;
+}
+
+/** Stores pass constant SQL, so this holds one entry per query text in the code. */
+const preparedStatements = new Map<string, PreparedStatement>();
+
+/**
+ * Every store query as a named prepared statement: each connection parses and plans it once, then only
+ * binds and executes it, where an unnamed statement is parsed and planned again on every call.
+ * (A server-side pooler must then keep prepared statements per client: PgBouncer ≥ 1.21 with
+ * max_prepared_statements, in transaction mode.)
+ */
+function prepared(sql: string): PreparedStatement {
+  let statement = preparedStatements.get(sql);
+  if (!statement) {
+    statement = { text: numberedPlaceholders(sql), name: `berth_${preparedStatements.size + 1}` };
+    preparedStatements.set(sql, statement);
+  }
+  return statement;
+}
 
 function queryable(send: Send, timeouts: PostgresTimeouts): Queryable {
   return {
     all: async <Row extends object>(sql: string, params: readonly SqlValue[] = []) =>
-      (await send(numberedPlaceholders(sql), [...params])).rows as Row[],
+      (await send(prepared(sql), [...params])).rows as Row[],
     get: async <Row extends object>(sql: string, params: readonly SqlValue[] = []) =>
-      (await send(numberedPlaceholders(sql), [...params])).rows[0] as Row | undefined,
-    run: async (sql, params = []) => ({ changes: (await send(numberedPlaceholders(sql), [...params])).rowCount ?? 0 }),
+      (await send(prepared(sql), [...params])).rows[0] as Row | undefined,
+    run: async (sql, params = []) => ({ changes: (await send(prepared(sql), [...params])).rowCount ?? 0 }),
     // No parameters: the simple query protocol, which takes several statements at once. Only migrations
     // use it (DDL may rewrite a big table): the migration bound, SET LOCAL to these statements' transaction.
     exec: async (sql) =>
@@ -198,8 +226,9 @@ interface TimedQueryConfig extends QueryConfig<SqlValue[]> {
   query_timeout?: number;
 }
 
-function timed(text: string, values: SqlValue[] | undefined, timeoutMs: number | undefined): TimedQueryConfig {
-  return timeoutMs === undefined ? { text, values } : { text, values, query_timeout: timeoutMs };
+function timed(statement: string | PreparedStatement, values: SqlValue[] | undefined, timeoutMs: number | undefined): TimedQueryConfig {
+  const config: TimedQueryConfig = typeof statement === 'string' ? { text: statement, values } : { ...statement, values };
+  return timeoutMs === undefined ? config : { ...config, query_timeout: timeoutMs };
 }
 
 /** A connection-level failure becomes a DatabaseUnavailableError (503 at the edge); any other error stays as it is. */
