@@ -52,5 +52,11 @@ test-s3-large: deps
 bench: build
 	bash conformance/bench/run.sh
 
+# Opt-in, not part of `make test`: cost as the registry grows (issue #18), 1k to 100k repositories, 100k
+# tags in one, 1M blobs, on SQLite and on a PostgreSQL it starts; writes conformance/bench/results/growth.md.
+.PHONY: bench-growth
+bench-growth: build
+	bash conformance/bench/growth.sh
+
 clean:
 	rm -rf dist node_modules

@@ -36,7 +36,16 @@ berth_stop() {
   BERTH_PID=
 }
 
-# part NAME CMD...: runs one part of a conformance run, counting it in $passed / $failed.
+# only_logs_under DATA: true when nothing but berth.log files is under a Berth's data directory (every
+# store on PostgreSQL, blobs in S3: no SQLite file, no blob files); prints what else it finds.
+only_logs_under() {
+  local files
+  files=$(find "$1" -type f ! -name berth.log)
+  [ -z "$files" ] || { echo "files under $1: $(echo "$files" | head -n 5 | tr '\n' ' ')"; return 1; }
+  echo "under $1: $(find "$1" -type f | wc -l) log file(s), nothing else"
+}
+
+# part NAME CMD...: runs one part of a conformance run, counting it in $passed / $failed, and prints its wall time.
 # A part whose script is missing fails like any other (bash and npx exit non-zero): never guard
 # a `part` with `if [ -f ... ]`, the closing count would silently shrink.
 passed=0 failed=0 parts_ran=0
@@ -44,8 +53,10 @@ part() {
   local name=$1; shift
   parts_ran=$((parts_ran + 1))
   echo "=== $name"
-  if "$@"; then passed=$((passed + 1)); echo "=== $name: ok"
-  else failed=$((failed + 1)); echo "=== $name: FAILED"; fi
+  # Each part's wall time, so what a part adds to the whole CI run (bounded at 45 min) stays visible.
+  local started=$SECONDS
+  if "$@"; then passed=$((passed + 1)); echo "=== $name: ok ($((SECONDS - started)) s)"
+  else failed=$((failed + 1)); echo "=== $name: FAILED ($((SECONDS - started)) s)"; fi
 }
 
 # parts_summary LABEL EXPECTED: the closing `LABEL: N passed, N failed` line. Succeeds only when

@@ -3,7 +3,6 @@ import { workerCount, type Config } from './config';
 import type { Logger } from './log';
 import { createHttpApp, type HttpApp } from './http/app';
 import { createHttpMetrics, type HttpMetrics } from './http/metrics';
-import { openDatabase } from './persistence/sqlite-file';
 import { METADATA_MIGRATIONS } from './metadata/sql/metadata-migrations';
 import { SqlMetadataIndex } from './metadata/sql/sql-metadata-index';
 import { SqlUploadSessionStore } from './sessions/sql/sql-upload-session-store';
@@ -55,11 +54,10 @@ export interface RegistryOptions {
 }
 
 export async function createRegistry(config: Config, log: Logger, options: RegistryOptions = {}): Promise<Registry> {
-  const db = openDatabase(path.join(config.dataDir, 'berth.db'));
-  // The stores moved onto src/persistence: on PostgreSQL when DATABASE_URL is set, else on the file above.
+  // Every store on PostgreSQL when DATABASE_URL is set, else on the SQLite file in the data directory.
   const database = await connectDatabase({
     url: config.database?.url,
-    sqlite: db,
+    sqliteFile: path.join(config.dataDir, 'berth.db'),
     onIdleError: (err) => log.warn({ err }, 'a pooled database connection failed'),
   });
   // Every store's tables, the session store's too when Redis holds the sessions: one schema per deployment.
@@ -122,7 +120,6 @@ export async function createRegistry(config: Config, log: Logger, options: Regis
       await sessionStore.close();
       await index.close();
       await database.close();
-      db.close();
       storage.close();
     },
   };

@@ -5,13 +5,17 @@
 //   node conformance/bench/bench.mjs          (make bench: installs the servers and wrk, builds Berth, runs this)
 //
 // Environment: D2=PATH D3=PATH (the Distribution binaries; conformance/bench/install.sh prints them),
-// BENCH_SERVERS=berth,berth-1,berth-auth,d2,d3 (a subset to run; berth-1 is Berth as one process), BENCH_SECONDS=10 (each load-generator run),
+// BENCH_SERVERS=berth,berth-1,berth-auth,berth-pg,d2,d3 (a subset to run; berth-1 is Berth as one process,
+// berth-pg Berth on PostgreSQL), BENCH_DATABASE_URL=postgres://… (the PostgreSQL berth-pg uses: run.sh starts
+// one when unset; each berth-pg start gets a fresh database on it), BENCH_SECONDS=10 (each load-generator run),
 // BENCH_ROUNDS=3 (push and one-stream GET rounds; the median is reported), BENCH_LARGE_MIB=2048 (0 skips
 // the large push), BENCH_OUT=FILE (the table's file), BENCH_KEEP=1 (keep data directories and logs),
 // BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR" (passed to Berth's node, for profiling),
 // BENCH_PHASES=standard,fresh (a subset: `standard` is the workload below with its churn rows, `fresh`
 // the pushes by a new curl process per request, curl-pushes.mjs), BENCH_CHURN=0 (skip the no-keep-alive
-// load rows), BENCH_FRESH_MIB=256,1024,2048 and BENCH_FRESH_CHUNKS_MIB=8,1 (sizes of the `fresh` pushes).
+// load rows), BENCH_FRESH_MIB=256,1024,2048 and BENCH_FRESH_CHUNKS_MIB=8,1 (sizes of the `fresh` pushes),
+// BENCH_STEPS=pushes,blob-get,manifest,head,tags,large (a subset of the `standard` phase's steps, to repeat a
+// doubtful row without the rest: e.g. BENCH_STEPS=manifest,tags BENCH_SERVERS=berth,berth-pg).
 //
 // Load generator: Debian's wrk (C, epoll, 2 threads): on a 2-core machine a client that costs little
 // CPU is what keeps the figures about the servers; Debian's hey (Go) for blob HEAD, which wrk cannot do. Everything else (pushes, the 1000-tag push) is this
@@ -55,7 +59,9 @@ const CURL_MODES = [
   ['upload-no-expect', "curl -T file -H 'Expect:'"],
   ['data', 'curl --data-binary @file'],
 ];
-const wanted = (process.env.BENCH_SERVERS ?? 'berth,berth-1,berth-auth,d2,d3')
+const STEPS = new Set(list(process.env.BENCH_STEPS ?? 'pushes,blob-get,manifest,head,tags,large'));
+const DATABASE_URL = process.env.BENCH_DATABASE_URL;
+const wanted = (process.env.BENCH_SERVERS ?? 'berth,berth-1,berth-auth,berth-pg,d2,d3')
   .split(',')
   .map((s) => s.trim())
   .filter(Boolean);
@@ -126,6 +132,12 @@ const SERVERS = {
     auth: false,
     command: (dir, port) => berthCommand(dir, port, { BERTH_AUTH: 'none', BERTH_WORKERS: '1' }),
   },
+  'berth-pg': {
+    label: 'Berth on PostgreSQL',
+    auth: false,
+    database: true,
+    command: (dir, port, databaseUrl) => berthCommand(dir, port, { BERTH_AUTH: 'none', BERTH_WORKERS: 'auto', DATABASE_URL: databaseUrl }),
+  },
   'berth-auth': {
     label: 'Berth+auth',
     auth: true,
@@ -162,10 +174,13 @@ async function startServer(key, name) {
   const dir = path.join(work, name);
   mkdirSync(dir, { recursive: true });
   const port = await freePort();
-  const { cmd, args, env } = spec.command(dir, port);
+  const database = spec.database ? await freshDatabase(name) : null;
+  const { cmd, args, env } = spec.command(dir, port, database?.url);
   const out = path.join(dir, 'server.log');
   const fd = (await import('node:fs')).openSync(out, 'a');
-  const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', fd, fd], cwd: dir });
+  // Only berth-pg gets a DATABASE_URL: one in the bench's own environment must not move the others off SQLite.
+  const { DATABASE_URL: _ignored, ...inherited } = process.env;
+  const child = spawn(cmd, args, { env: { ...inherited, ...env }, stdio: ['ignore', fd, fd], cwd: dir });
   children.add(child);
   const exited = new Promise((resolve) => child.on('exit', resolve));
   const base = `http://127.0.0.1:${port}`;
@@ -195,8 +210,33 @@ async function startServer(key, name) {
       }
     }
     children.delete(child);
+    await database?.drop();
   };
   return server;
+}
+
+/**
+ * A new, empty database on BENCH_DATABASE_URL's server for one start of berth-pg, so each start begins with
+ * no tables, as each other server begins with an empty data directory; dropped when that server stops.
+ */
+let databaseCounter = 0;
+async function freshDatabase(name) {
+  if (!DATABASE_URL) throw new Error('berth-pg needs BENCH_DATABASE_URL (run.sh starts a PostgreSQL and sets it)');
+  const { default: pg } = await import('pg');
+  const db = `berth_bench_${process.pid}_${databaseCounter++}_${name.replace(/[^a-z0-9]/g, '_')}`;
+  const admin = async (sql) => {
+    const client = new pg.Client({ connectionString: DATABASE_URL });
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
+  await admin(`CREATE DATABASE ${db}`);
+  const url = new URL(DATABASE_URL);
+  url.pathname = `/${db}`;
+  return { url: url.toString(), drop: () => admin(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`) };
 }
 
 /** Peak RSS of the server: the sum over its processes (Berth's cluster primary and workers; one for Distribution). */
@@ -227,7 +267,13 @@ function authHeaders(server) {
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
 
-function request(base, method, p, headers = {}, body) {
+/**
+ * One request on a kept-alive connection. A connection idle through the load-generator runs (a minute and
+ * more) may be closed by the server just as it is reused: the request fails with ECONNRESET ("socket hang
+ * up", seen at the first tag push after the blob HEAD runs) and is sent again once on a new connection,
+ * as Node's documentation advises (`request.reusedSocket`). Bodies here are buffers or restartable writers.
+ */
+function request(base, method, p, headers = {}, body, retried = false) {
   const u = new URL(p, base);
   return new Promise((resolve, reject) => {
     const req = http.request({ host: u.hostname, port: u.port, method, path: u.pathname + u.search, headers, agent }, (res) => {
@@ -236,7 +282,10 @@ function request(base, method, p, headers = {}, body) {
       res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
       res.on('error', reject);
     });
-    req.on('error', reject);
+    req.on('error', (err) => {
+      if (!retried && req.reusedSocket && err.code === 'ECONNRESET') resolve(request(base, method, p, headers, body, true));
+      else reject(err);
+    });
     if (typeof body === 'function') body(req);
     else req.end(body);
   });
@@ -548,20 +597,22 @@ async function standardWorkload(key) {
     log(`${server.label}: pid ${server.pid} at ${server.base}`);
     await refreshToken(server);
 
-    const mono = [];
-    for (let i = 0; i < ROUNDS; i++) mono.push(await pushMonolithic(server, blobVariant()));
-    r.pushMono = median(mono);
-    log(`  monolithic push ${mono.map((x) => x.toFixed(0)).join(', ')} MiB/s; ${rssSoFar(server)}`);
-
-    await refreshToken(server);
-    const chunked = [];
     let last;
-    for (let i = 0; i < ROUNDS; i++) {
-      last = blobVariant();
-      chunked.push(await pushChunked(server, last));
+    if (STEPS.has('pushes')) {
+      const mono = [];
+      for (let i = 0; i < ROUNDS; i++) mono.push(await pushMonolithic(server, blobVariant()));
+      r.pushMono = median(mono);
+      log(`  monolithic push ${mono.map((x) => x.toFixed(0)).join(', ')} MiB/s; ${rssSoFar(server)}`);
+
+      await refreshToken(server);
+      const chunked = [];
+      for (let i = 0; i < ROUNDS; i++) {
+        last = blobVariant();
+        chunked.push(await pushChunked(server, last));
+      }
+      r.pushChunked = median(chunked);
+      log(`  chunked push ${chunked.map((x) => x.toFixed(0)).join(', ')} MiB/s; ${rssSoFar(server)}`);
     }
-    r.pushChunked = median(chunked);
-    log(`  chunked push ${chunked.map((x) => x.toFixed(0)).join(', ')} MiB/s; ${rssSoFar(server)}`);
 
     // The content the read phases use: the last 256 MiB blob, a 4 MiB blob, a config, a tagged manifest.
     await refreshToken(server);
@@ -569,74 +620,84 @@ async function standardWorkload(key) {
     await pushSmall(server, config, configDigest);
     await putManifest(server, REPO, 'latest', manifest({ digest: smallDigest, size: small.length }));
 
-    const gets = [];
-    for (let i = 0; i < ROUNDS; i++) {
-      const g = curlGet(server, `/v2/${REPO}/blobs/${last.digest}`);
-      if (g.size !== last.size) throw new Error(`GET of the 256 MiB blob returned ${g.size} bytes`);
-      gets.push(g.mibps);
-    }
-    r.getOne = median(gets);
-    log(`  one-stream GET ${gets.map((x) => x.toFixed(0)).join(', ')} MiB/s; ${rssSoFar(server)}`);
-
-    await refreshToken(server);
-    const blobGets = wrk(server, `/v2/${REPO}/blobs/${smallDigest}`, { connections: 32 });
-    r.get4Rps = blobGets.rps;
-    r.get4Mibps = blobGets.rps * 4;
-    log(`  4 MiB GET x32: ${blobGets.rps} req/s ${blobGets.socketErrors}; ${rssSoFar(server)}`);
-    if (CHURN) {
-      r.get4ChurnRps = wrk(server, `/v2/${REPO}/blobs/${smallDigest}`, { connections: 32, headers: CLOSE }).rps;
-      log(`  4 MiB GET x32, no keep-alive: ${r.get4ChurnRps} req/s`);
+    if (last) {
+      const gets = [];
+      for (let i = 0; i < ROUNDS; i++) {
+        const g = curlGet(server, `/v2/${REPO}/blobs/${last.digest}`);
+        if (g.size !== last.size) throw new Error(`GET of the 256 MiB blob returned ${g.size} bytes`);
+        gets.push(g.mibps);
+      }
+      r.getOne = median(gets);
+      log(`  one-stream GET ${gets.map((x) => x.toFixed(0)).join(', ')} MiB/s; ${rssSoFar(server)}`);
     }
 
-    await refreshToken(server);
-    const mf = wrk(server, `/v2/${REPO}/manifests/latest`, {
-      connections: 64,
-      headers: { Accept: 'application/vnd.oci.image.manifest.v1+json' },
-    });
-    Object.assign(r, { manifestRps: mf.rps, manifestP50: mf.p50, manifestP99: mf.p99 });
-    log(`  manifest GET x64: ${mf.rps} req/s p50 ${mf.p50} ms p99 ${mf.p99} ms ${mf.socketErrors}; ${rssSoFar(server)}`);
-    if (CHURN) {
-      const c = wrk(server, `/v2/${REPO}/manifests/latest`, {
+    if (STEPS.has('blob-get')) {
+      await refreshToken(server);
+      const blobGets = wrk(server, `/v2/${REPO}/blobs/${smallDigest}`, { connections: 32 });
+      r.get4Rps = blobGets.rps;
+      r.get4Mibps = blobGets.rps * 4;
+      log(`  4 MiB GET x32: ${blobGets.rps} req/s ${blobGets.socketErrors}; ${rssSoFar(server)}`);
+      if (CHURN) {
+        r.get4ChurnRps = wrk(server, `/v2/${REPO}/blobs/${smallDigest}`, { connections: 32, headers: CLOSE }).rps;
+        log(`  4 MiB GET x32, no keep-alive: ${r.get4ChurnRps} req/s`);
+      }
+    }
+
+    if (STEPS.has('manifest')) {
+      await refreshToken(server);
+      const mf = wrk(server, `/v2/${REPO}/manifests/latest`, {
         connections: 64,
-        headers: { Accept: 'application/vnd.oci.image.manifest.v1+json', ...CLOSE },
+        headers: { Accept: 'application/vnd.oci.image.manifest.v1+json' },
       });
-      Object.assign(r, { manifestChurnRps: c.rps, manifestChurnP99: c.p99 });
-      log(`  manifest GET x64, no keep-alive: ${c.rps} req/s p99 ${c.p99} ms ${c.socketErrors}`);
+      Object.assign(r, { manifestRps: mf.rps, manifestP50: mf.p50, manifestP99: mf.p99 });
+      log(`  manifest GET x64: ${mf.rps} req/s p50 ${mf.p50} ms p99 ${mf.p99} ms ${mf.socketErrors}; ${rssSoFar(server)}`);
+      if (CHURN) {
+        const c = wrk(server, `/v2/${REPO}/manifests/latest`, {
+          connections: 64,
+          headers: { Accept: 'application/vnd.oci.image.manifest.v1+json', ...CLOSE },
+        });
+        Object.assign(r, { manifestChurnRps: c.rps, manifestChurnP99: c.p99 });
+        log(`  manifest GET x64, no keep-alive: ${c.rps} req/s p99 ${c.p99} ms ${c.socketErrors}`);
+      }
     }
 
-    await refreshToken(server);
-    const head = hey(server, `/v2/${REPO}/blobs/${smallDigest}`, { connections: 64, method: 'HEAD' });
-    r.headRps = head.rps;
-    log(`  blob HEAD x64: ${head.rps} req/s ${head.socketErrors}; ${rssSoFar(server)}`);
-    if (CHURN) {
-      r.headChurnRps = hey(server, `/v2/${REPO}/blobs/${smallDigest}`, { connections: 64, method: 'HEAD', churn: true }).rps;
-      log(`  blob HEAD x64, no keep-alive: ${r.headChurnRps} req/s`);
+    if (STEPS.has('head')) {
+      await refreshToken(server);
+      const head = hey(server, `/v2/${REPO}/blobs/${smallDigest}`, { connections: 64, method: 'HEAD' });
+      r.headRps = head.rps;
+      log(`  blob HEAD x64: ${head.rps} req/s ${head.socketErrors}; ${rssSoFar(server)}`);
+      if (CHURN) {
+        r.headChurnRps = hey(server, `/v2/${REPO}/blobs/${smallDigest}`, { connections: 64, method: 'HEAD', churn: true }).rps;
+        log(`  blob HEAD x64, no keep-alive: ${r.headChurnRps} req/s`);
+      }
     }
 
     // 1000 tags, each a distinct manifest, pushed one after another as a client would.
-    await refreshToken(server);
-    const tagsRepo = `${REPO}-tags`;
-    for (const d of [smallDigest, configDigest]) {
-      const mount = await request(server.base, 'POST', `/v2/${tagsRepo}/blobs/uploads/?mount=${d}&from=${REPO}`, {
-        ...authHeaders(server),
-        'Content-Length': '0',
-      });
-      expect(mount, 201, `mount ${d} into ${tagsRepo}`);
-    }
-    const t0 = process.hrtime.bigint();
-    for (let i = 0; i < TAGS; i++)
-      await putManifest(server, tagsRepo, `t${String(i).padStart(4, '0')}`, manifest({ digest: smallDigest, size: small.length }, i));
-    r.tagPushSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
-    log(`  ${TAGS} tags pushed in ${r.tagPushSeconds.toFixed(2)} s; ${rssSoFar(server)}`);
-    const list = await request(server.base, 'GET', `/v2/${tagsRepo}/tags/list`, authHeaders(server));
-    const count = JSON.parse(list.body).tags?.length;
-    if (count !== TAGS) throw new Error(`tags list of ${tagsRepo} has ${count} tags, expected ${TAGS}`);
-    const tl = wrk(server, `/v2/${tagsRepo}/tags/list`, { connections: 32 });
-    r.tagsListRps = tl.rps;
-    log(`  tags list x32: ${tl.rps} req/s ${tl.socketErrors}; ${rssSoFar(server)}`);
-    if (CHURN) {
-      r.tagsListChurnRps = wrk(server, `/v2/${tagsRepo}/tags/list`, { connections: 32, headers: CLOSE }).rps;
-      log(`  tags list x32, no keep-alive: ${r.tagsListChurnRps} req/s`);
+    if (STEPS.has('tags')) {
+      await refreshToken(server);
+      const tagsRepo = `${REPO}-tags`;
+      for (const d of [smallDigest, configDigest]) {
+        const mount = await request(server.base, 'POST', `/v2/${tagsRepo}/blobs/uploads/?mount=${d}&from=${REPO}`, {
+          ...authHeaders(server),
+          'Content-Length': '0',
+        });
+        expect(mount, 201, `mount ${d} into ${tagsRepo}`);
+      }
+      const t0 = process.hrtime.bigint();
+      for (let i = 0; i < TAGS; i++)
+        await putManifest(server, tagsRepo, `t${String(i).padStart(4, '0')}`, manifest({ digest: smallDigest, size: small.length }, i));
+      r.tagPushSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
+      log(`  ${TAGS} tags pushed in ${r.tagPushSeconds.toFixed(2)} s; ${rssSoFar(server)}`);
+      const list = await request(server.base, 'GET', `/v2/${tagsRepo}/tags/list`, authHeaders(server));
+      const count = JSON.parse(list.body).tags?.length;
+      if (count !== TAGS) throw new Error(`tags list of ${tagsRepo} has ${count} tags, expected ${TAGS}`);
+      const tl = wrk(server, `/v2/${tagsRepo}/tags/list`, { connections: 32 });
+      r.tagsListRps = tl.rps;
+      log(`  tags list x32: ${tl.rps} req/s ${tl.socketErrors}; ${rssSoFar(server)}`);
+      if (CHURN) {
+        r.tagsListChurnRps = wrk(server, `/v2/${tagsRepo}/tags/list`, { connections: 32, headers: CLOSE }).rps;
+        log(`  tags list x32, no keep-alive: ${r.tagsListChurnRps} req/s`);
+      }
     }
 
     r.rss = peakRssMiB(server.pid);
@@ -649,7 +710,7 @@ async function standardWorkload(key) {
     await server.stop();
     settleDisk(server);
   }
-  if (LARGE_MIB > 0 && !r.error) Object.assign(r, await largePush(key));
+  if (LARGE_MIB > 0 && STEPS.has('large') && !r.error) Object.assign(r, await largePush(key));
   return r;
 }
 
@@ -786,8 +847,16 @@ function valueOf(result, key) {
   return key.split('.').reduce((v, k) => (v === undefined ? undefined : v[k]), result);
 }
 
+/**
+ * Issue #18's goals for Berth on PostgreSQL, per row: within 1.5× of Berth on SQLite (so PG÷SQLite, oriented
+ * like every ratio here, ≥ 1/1.5) and still ahead of Distribution 3 (PG÷D3 ≥ 1).
+ */
+const PG_GOALS = { manifestRps: true, manifestP99: true, tagPushSeconds: true };
+const PG_VS_SQLITE_GOAL = 1 / 1.5;
+const PG_VS_D3_GOAL = 1;
+
 function table(results, m) {
-  const cols = ['berth', 'berth-1', 'berth-auth', 'd2', 'd3'].filter((k) => results[k]);
+  const cols = ['berth', 'berth-1', 'berth-auth', 'berth-pg', 'd2', 'd3'].filter((k) => results[k]);
   const fmt = (v, d) => (v === undefined || Number.isNaN(v) ? '–' : v.toFixed(d));
   // Ratio written so that ≥ 1.0 always means Berth is at least as good.
   const ratio = (b, o, dir) => (b === undefined || o === undefined || !b || !o ? '–' : (dir === 'higher' ? b / o : o / b).toFixed(2));
@@ -796,17 +865,31 @@ function table(results, m) {
   const hasD3 = results.berth && results.d3;
   if (hasD2) head.push('Berth/D2.8.2');
   if (hasD3) head.push('Berth/D3');
+  const hasPgSqlite = results['berth-pg'] && results.berth;
+  const hasPgD3 = results['berth-pg'] && results.d3;
+  if (hasPgSqlite) head.push('PG/SQLite');
+  if (hasPgD3) head.push('PG/D3');
+  // A goal row's ratio carries ✓ or ✗; the others are for information.
+  const goal = (key, text, threshold) => (!PG_GOALS[key] || text === '–' ? text : `${text} ${Number(text) >= threshold ? '✓' : '✗'}`);
   const lines = [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`];
   const rows = [...(PHASES.has('standard') ? ROWS : []), ...(PHASES.has('standard') && CHURN ? CHURN_ROWS : []), ...freshRows()];
   for (const [key, name, dir, d] of rows) {
     const v = (k) => valueOf(results[k], key);
+    if (cols.every((k) => v(k) === undefined)) continue; // a step BENCH_STEPS left out
     const row = [name, ...cols.map((k) => fmt(v(k), d))];
     if (hasD2) row.push(ratio(v('berth'), v('d2'), dir));
     if (hasD3) row.push(ratio(v('berth'), v('d3'), dir));
+    if (hasPgSqlite) row.push(goal(key, ratio(v('berth-pg'), v('berth'), dir), PG_VS_SQLITE_GOAL));
+    if (hasPgD3) row.push(goal(key, ratio(v('berth-pg'), v('d3'), dir), PG_VS_D3_GOAL));
     lines.push(`| ${row.join(' | ')} |`);
   }
   const notes = [
     `Ratios are oriented so that ≥ 1.00 means Berth is at least as good: throughput ratios are Berth ÷ Distribution; for rows marked "lower is better" (latency, time, RSS) they are Distribution ÷ Berth.`,
+    ...(hasPgSqlite || hasPgD3
+      ? [
+          `Berth on PostgreSQL: as Berth, with DATABASE_URL on a PostgreSQL on the same machine (run.sh starts one: conformance/services.sh pg_start, fsync and synchronous_commit off, as Berth's SQLite file (WAL, synchronous=NORMAL) does not fsync each commit either; or BENCH_DATABASE_URL), a fresh database per server start; PostgreSQL's processes compete for the same 2 cores but are not in its RSS rows. PG/SQLite is Berth on PostgreSQL against Berth (SQLite), PG/D3 against Distribution 3, oriented the same way; ✓/✗ on issue #18's goals: manifest GET req/s and p99 and the 1000-tag push within 1.5× of SQLite (≥ ${PG_VS_SQLITE_GOAL.toFixed(2)}) and ahead of Distribution 3 (≥ 1.00).`,
+        ]
+      : []),
     `Machine: ${m.cpus} × ${m.model}; single-core SHA-256: openssl ${fmt(m.openssl, 0)} MiB/s, Node crypto ${fmt(m.node, 0)} MiB/s; load average at start ${m.load.map((x) => x.toFixed(2)).join(' ')}, at end ${os
       .loadavg()
       .map((x) => x.toFixed(2))

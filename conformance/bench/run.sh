@@ -13,9 +13,32 @@ if ! command -v wrk >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk >&2 \
     || { apt-get update -q >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk >&2; }
 fi
+if ! command -v hey >/dev/null 2>&1; then
+  echo "bench: installing hey with apt" >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q hey >&2 \
+    || { apt-get update -q >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q hey >&2; }
+fi
 command -v curl >/dev/null 2>&1 || { echo "bench: curl is needed" >&2; exit 1; }
-# bench.mjs kills the servers it started (by PID) on exit; this trap stops it if we are interrupted.
+pid=
+# Stops what this script started, by PID: bench.mjs (which kills its servers on exit), then PostgreSQL.
+stop_all() {
+  if [ -n "$pid" ]; then kill -TERM "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
+  if [ -n "${PG_PID:-}" ]; then pg_stop; fi
+}
+trap stop_all EXIT
+trap 'exit 130' INT TERM
+# Berth on PostgreSQL (berth-pg, in the default server list) needs a PostgreSQL: one of our own, unless
+# BENCH_DATABASE_URL names one. bench.mjs creates a fresh database on it for each server start.
+if [[ ",${BENCH_SERVERS:-berth-pg}," == *,berth-pg,* && -z "${BENCH_DATABASE_URL:-}" ]]; then
+  # shellcheck source=../services.sh
+  source "$REPO_ROOT/conformance/services.sh"
+  pg_start
+  export BENCH_DATABASE_URL=$DATABASE_URL
+  unset DATABASE_URL
+fi
 node "$REPO_ROOT/conformance/bench/bench.mjs" &
 pid=$!
-trap 'kill -TERM $pid 2>/dev/null || true' INT TERM
-wait $pid
+status=0
+wait "$pid" || status=$?
+pid=
+exit "$status"

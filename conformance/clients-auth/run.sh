@@ -7,7 +7,8 @@
 #   conformance/clients-auth/run.sh 127.0.0.1:5000 ADMIN_PASSWORD DATA_DIR
 #
 # DATA_DIR is the running Berth's data directory: fixtures (users, an org, a source repository,
-# a PAT, a CI token, package visibility) are made with the `berth` CLI on the same SQLite file.
+# a PAT, a CI token, package visibility) are made with the `berth` CLI on the same database (the
+# SQLite file there, or the PostgreSQL of DATABASE_URL when the caller sets it as the Berth's).
 # Prints `ok - NAME` / `not ok - NAME` per check (diagnostics on `#` lines) and ends with exactly
 # `N passed, N failed`. Exit status 0 only when nothing failed.
 #

@@ -199,23 +199,8 @@ pg_frozen_under_load() {
   wait "$client"
 }
 
-# Nothing of the registry's under a replica's BERTH_DATA: its log, and at most an SQLite file without rows.
-nothing_on_local_disk() {
-  local data=$1 files rows
-  files=$(find "$data" -type f ! -name berth.log ! -name 'berth.db' ! -name 'berth.db-wal' ! -name 'berth.db-shm')
-  [ -z "$files" ] || { echo "[postgres] files under BERTH_DATA: $(echo "$files" | head -n 5)"; return 1; }
-  for db in "$data"/replica-*/berth.db; do
-    [ -f "$db" ] || continue
-    rows=$(cd "$REPO_ROOT" && node -e '
-      const db = new (require("better-sqlite3"))(process.argv[1], { readonly: true });
-      const skip = new Set(["schema_migrations", "persistence_migrations", "sqlite_sequence"]);
-      const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = ?").all("table").map((t) => t.name);
-      const counts = tables.filter((t) => !skip.has(t)).map((t) => [t, db.prepare(`SELECT count(*) AS n FROM "${t}"`).get().n]);
-      console.log(counts.filter(([, n]) => n > 0).map(([t, n]) => `${t}=${n}`).join(" "));' "$db") || return 1
-    [ -z "$rows" ] || { echo "[postgres] rows in $db: $rows"; return 1; }
-  done
-  echo "[postgres] under the replicas' BERTH_DATA: logs only, no rows, no blob files"
-}
+# Nothing of the registry's under a replica's BERTH_DATA: its log only (no SQLite file, no blob files).
+nothing_on_local_disk() { only_logs_under "$1" | sed 's/^/[postgres] /'; }
 
 on_postgres() {
   local data=$work/postgres

@@ -79,9 +79,16 @@ export function metadataIndexContract(kind: string, harness: MetadataIndexHarnes
       expect(stored?.annotations).toEqual({ k: 'v' });
       expect(await index.statManifest('a/one', m1.digest)).toMatchObject({ digest: m1.digest, size: m1.size });
       expect(await index.resolveTag('a/one', 'latest')).toBe(m1.digest);
+      const tagged = await index.getTaggedManifest('a/one', 'latest');
+      expect(tagged?.content.toString()).toBe('m1');
+      expect(tagged).toMatchObject({ repository: 'a/one', digest: m1.digest, mediaType: m1.mediaType, size: m1.size });
+      expect(tagged?.annotations).toEqual({ k: 'v' });
       const m2 = await pushImage('a/one', 'm2', 'latest');
       expect(await index.resolveTag('a/one', 'latest')).toBe(m2.digest);
+      expect((await index.getTaggedManifest('a/one', 'latest'))?.content.toString()).toBe('m2');
       expect(await index.getManifest('a/two', m1.digest)).toBeNull();
+      expect(await index.getTaggedManifest('a/two', 'latest')).toBeNull();
+      expect(await index.getTaggedManifest('a/one', 'nope')).toBeNull();
     });
 
     it('refuses to unlink a blob a manifest still references, then allows it', async () => {
@@ -128,6 +135,26 @@ export function metadataIndexContract(kind: string, harness: MetadataIndexHarnes
       expect(await index.listTags('a/none', { limit: 10 })).toEqual([]);
       expect(await index.repositoryExists('a/one')).toBe(true);
       expect(await index.repositoryExists('a/none')).toBe(false);
+    });
+
+    it('takes a manifest that names the same blob twice (config and layer), and reports the first missing reference', async () => {
+      await index.linkBlob('a/one', config, 10);
+      const twice = manifest('a/one', 'twice');
+      const same: ManifestReference[] = [
+        { digest: config, kind: 'blob' },
+        { digest: config, kind: 'blob' },
+      ];
+      await index.putManifest({ record: twice, content: Buffer.from('twice'), references: same, tag: 't' });
+      expect(await index.resolveTag('a/one', 't')).toBe(twice.digest);
+      expect(await index.unlinkBlob('a/one', config)).toEqual({ status: 'referenced', by: [twice.digest] });
+      const missing: ManifestReference[] = [
+        { digest: config, kind: 'blob' },
+        { digest: digest('gone-1'), kind: 'blob' },
+        { digest: digest('gone-2'), kind: 'manifest' },
+      ];
+      await expect(index.putManifest({ record: manifest('a/one', 'm3'), content: Buffer.from('m3'), references: missing })).rejects.toEqual(
+        new MissingReferenceError(missing[1]!),
+      );
     });
 
     it('lists repositories that hold content, paginated', async () => {

@@ -32,7 +32,7 @@ import {
   UploadRangeInvalid,
   UploadUnknown,
 } from '../../src/registry/errors';
-import { DatabaseUnavailableError } from '../../src/persistence/database-faults';
+import { DatabaseContendedError, DatabaseUnavailableError } from '../../src/persistence/database-faults';
 import { BlobNotFoundError, UploadNotFoundError } from '../../src/storage/blob-store';
 import { StorageFullError, StorageUnavailableError } from '../../src/storage/storage-faults';
 
@@ -180,6 +180,15 @@ describe('errors that are not domain errors', () => {
       'UNAVAILABLE',
       'UNAVAILABLE',
       { 'Retry-After': '3' },
+      'warn',
+    ],
+    [
+      'a transaction that kept conflicting',
+      new DatabaseContendedError(Object.assign(new Error('could not serialize access'), { code: '40001' }), 20),
+      503,
+      'UNAVAILABLE',
+      'UNAVAILABLE',
+      { 'Retry-After': '1' },
       'warn',
     ],
     ['a vanished upload', new UploadNotFoundError('u-1'), 404, 'BLOB_UPLOAD_UNKNOWN', 'NOT_FOUND', {}, null],

@@ -39,7 +39,8 @@ const FILL: Record<Dialect, string> = {
 
 /** The requests whose cost must not grow with the registry, and the queries each runs. */
 const HOT_QUERIES: Array<[string, string, SqlValue[]]> = [
-  ['manifest GET by tag: resolve the tag', Q.resolveTag, ['repo1500', 'latest']],
+  ['manifest GET by tag (one query)', Q.getTaggedManifest, ['repo1500', 'latest']],
+  ['tag resolution (HEAD by tag)', Q.resolveTag, ['repo1500', 'latest']],
   ['manifest GET by digest (and by tag, once resolved)', Q.getManifest, ['repo1500', 'sha256:m1500']],
   ['manifest HEAD', Q.statManifest, ['repo1500', 'sha256:m1500']],
   ['tags-list page', Q.listTags, ['repo1', 'v2500', 100]],
@@ -85,6 +86,7 @@ for (const dialect of DIALECTS) {
 
     it('answers them right on the filled tables (the plans above are of working queries)', async () => {
       expect(await t.db.get(Q.resolveTag, ['repo1500', 'latest'])).toEqual({ manifest_digest: 'sha256:m1500' });
+      expect(await t.db.get(Q.getTaggedManifest, ['repo1500', 'latest'])).toMatchObject({ digest: 'sha256:m1500' });
       const page = await t.db.all<{ name: string }>(Q.listTags, ['repo1', 'v2500', 3]);
       expect(page.map((r) => r.name)).toEqual(['v2501', 'v2502', 'v2503']);
       const catalog = await t.db.all<{ name: string }>(Q.listRepositories, ['repo1500', 2]);

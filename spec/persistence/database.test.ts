@@ -1,4 +1,5 @@
-import { PostgresDatabase } from '../../src/persistence/postgres-database';
+import { DatabaseContendedError } from '../../src/persistence/database-faults';
+import { PostgresDatabase, TIMEOUTS } from '../../src/persistence/postgres-database';
 import { numberedPlaceholders } from '../../src/persistence/placeholders';
 import { createTestDatabase, DIALECTS, type TestDatabase } from './support/test-databases';
 
@@ -114,6 +115,49 @@ describe('PostgresDatabase', () => {
       hold.open();
       await Promise.all([first, second]);
       expect(order).toEqual(['first in', 'first out', 'second in']);
+    } finally {
+      await t.dispose();
+    }
+  });
+
+  // Write skew on purpose: each transaction reads the whole table, then inserts into it. Under
+  // SERIALIZABLE most of them conflict; retried at once, 5 attempts left 500s behind (concurrent
+  // manifest PUTs into different repositories did so through the registry).
+  it('commits every one of 24 conflicting transactions, retrying its serialization failures', async () => {
+    const t = await createTestDatabase('postgres');
+    try {
+      await t.db.exec('CREATE TABLE entries (n INTEGER PRIMARY KEY)');
+      const pools = [t.db, await t.another(), await t.another()];
+      const outcomes = await Promise.allSettled(
+        Array.from({ length: 24 }, (_, i) =>
+          pools[i % pools.length]!.transaction(async (tx) => {
+            const row = await tx.get<{ n: number }>('SELECT count(*) AS n FROM entries');
+            await new Promise((resolve) => setTimeout(resolve, 2));
+            await tx.run('INSERT INTO entries (n) VALUES (?)', [i + 1000 * row!.n]);
+          }),
+        ),
+      );
+      expect(outcomes.filter((o) => o.status === 'rejected')).toEqual([]);
+      expect(await t.db.get('SELECT count(*) AS n FROM entries')).toEqual({ n: 24 });
+    } finally {
+      await t.dispose();
+    }
+  });
+
+  it('gives up on a transaction that keeps conflicting with a DatabaseContendedError, within its bound', async () => {
+    const t = await createTestDatabase('postgres');
+    try {
+      let attempts = 0;
+      const started = Date.now();
+      const conflict = Object.assign(new Error('could not serialize access'), { code: '40001' });
+      const outcome = t.db.transaction(async () => {
+        attempts++;
+        throw conflict;
+      });
+      await expect(outcome).rejects.toBeInstanceOf(DatabaseContendedError);
+      await expect(outcome).rejects.toMatchObject({ cause: conflict });
+      expect(attempts).toBeGreaterThan(5);
+      expect(Date.now() - started).toBeLessThan(TIMEOUTS.queryMs + 1000);
     } finally {
       await t.dispose();
     }

@@ -155,12 +155,13 @@ describe('S3BlobStore on a real S3 server', () => {
 
   it('aborts the multipart upload when the session expires', async () => {
     const sessions = new MemoryUploadSessionStore();
-    const uploads = service(sessions, 1_000);
+    // The TTL's passing is given to the purge as its clock: a short real TTL expired mid-append under load.
+    const uploads = service(sessions, 60_000);
     const s = await uploads.start('r/s3');
     await uploads.append('r/s3', s.id, Readable.from([pattern(6 * MiB, 2)]));
     expect(await uploads.purgeStale(Date.now())).toBe(0); // not idle long enough yet
     expect(await multipartUploads()).toHaveLength(1);
-    expect(await uploads.purgeStale(Date.now() + 5_000)).toBe(1);
+    expect(await uploads.purgeStale(Date.now() + 120_000)).toBe(1);
     expect(await sessions.get(s.id)).toBeNull();
     expect(await multipartUploads()).toEqual([]);
     expect(await stagedKeys()).toEqual([]);
@@ -168,12 +169,12 @@ describe('S3BlobStore on a real S3 server', () => {
 
   it('aborts a multipart upload left without its session or state (a crash) as an orphan', async () => {
     const sessions = new MemoryUploadSessionStore();
-    const uploads = service(sessions, 1_000);
+    const uploads = service(sessions, 60_000);
     const s = await uploads.start('r/s3');
     await uploads.append('r/s3', s.id, Readable.from([pattern(6 * MiB, 4)]));
     await sessions.delete(s.id); // the session is gone; staged data and the multipart upload are not
     expect(await multipartUploads()).toHaveLength(1);
-    expect(await uploads.purgeStale(Date.now() + 5_000)).toBe(1);
+    expect(await uploads.purgeStale(Date.now() + 120_000)).toBe(1);
     expect(await multipartUploads()).toEqual([]);
     expect(await stagedKeys()).toEqual([]);
   });

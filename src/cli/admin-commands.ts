@@ -1,7 +1,6 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
-import type Database from 'better-sqlite3';
 import { Authenticator } from '../auth/authenticator';
 import { Authorizer } from '../auth/authorizer';
 import { DEFAULT_CI_TOKEN_TTL_MINUTES, IdentityService, SYSTEM } from '../auth/identity-service';
@@ -15,7 +14,6 @@ import { ConfigError, loadConfig } from '../config';
 import { connectDatabase } from '../persistence/connect-database';
 import type { Database as StoreDatabase } from '../persistence/database';
 import { migrate } from '../persistence/migration-runner';
-import { openDatabase } from '../persistence/sqlite-file';
 import { DomainError } from '../domain-error';
 import { SigningKeyNotFound, StillNeeded } from '../auth/management/errors';
 
@@ -303,7 +301,6 @@ const COMMANDS: Record<string, Record<string, Command>> = {
  * Returns the exit code: 0, 1 for a refused operation, 2 for wrong usage.
  */
 export async function runAdminCommand(argv: string[], io: CliIo): Promise<number> {
-  let db: Database.Database | undefined;
   let database: StoreDatabase | undefined;
   try {
     const [group = '', sub = '', ...rest] = argv;
@@ -324,9 +321,8 @@ export async function runAdminCommand(argv: string[], io: CliIo): Promise<number
     }
     if (parsed.positionals.length !== command.positionals) throw new UsageError(`usage: ${command.usage}`);
     const config = loadConfig(io.env);
-    db = openDatabase(path.join(config.dataDir, 'berth.db'));
     // The server's database (PostgreSQL when DATABASE_URL is set), migrated as at its start, so a command may run first.
-    database = await connectDatabase({ url: config.database?.url, sqlite: db });
+    database = await connectDatabase({ url: config.database?.url, sqliteFile: path.join(config.dataDir, 'berth.db') });
     await migrate(database, IDENTITY_MIGRATIONS);
     const identities = sqlIdentityStores(database);
     const authorizer = new Authorizer(identities);
@@ -346,9 +342,7 @@ export async function runAdminCommand(argv: string[], io: CliIo): Promise<number
     }
     throw err;
   } finally {
-    // The SQLite Database wraps `db` without owning it; a PostgreSQL one owns its pool.
-    if (database?.dialect === 'postgres') await database.close();
-    db?.close();
+    await database?.close();
   }
 }
 

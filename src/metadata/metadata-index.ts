@@ -56,6 +56,8 @@ export interface MetadataIndex {
   /** Throws MissingReferenceError when a referenced blob or manifest is not in the repository. */
   putManifest(input: PutManifestInput): Promise<void>;
   getManifest(repository: string, digest: string): Promise<StoredManifest | null>;
+  /** The manifest a tag names, resolved and read at once (one query: what a pull by tag does first). */
+  getTaggedManifest(repository: string, tag: string): Promise<StoredManifest | null>;
   /** The manifest record without its content (HEAD, listings). */
   statManifest(repository: string, digest: string): Promise<ManifestRecord | null>;
   resolveTag(repository: string, tag: string): Promise<string | null>;

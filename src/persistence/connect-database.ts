@@ -1,19 +1,22 @@
-import type BetterSqlite3 from 'better-sqlite3';
 import type { Database } from './database';
 import { SqliteDatabase } from './sqlite-database';
+import { openDatabase } from './sqlite-file';
 
 export interface DatabaseOptions {
   /** `postgres://…` (DATABASE_URL): PostgreSQL; unset: the embedded SQLite file. */
   url?: string;
-  /** The embedded SQLite connection (the file in BERTH_DATA), used when no `url` is given. */
-  sqlite: BetterSqlite3.Database;
+  /**
+   * The embedded SQLite file (`berth.db` in BERTH_DATA), opened only when no `url` is given: a host
+   * of a PostgreSQL deployment keeps no database file of its own.
+   */
+  sqliteFile: string;
   /** A pooled PostgreSQL connection failed while idle; the pool replaces it. */
   onIdleError?(err: Error): void;
 }
 
-/** The database the configuration names. */
+/** The database the configuration names; closing it closes its connections (the SQLite file's too). */
 export async function connectDatabase(options: DatabaseOptions): Promise<Database> {
-  if (!options.url) return new SqliteDatabase(options.sqlite);
+  if (!options.url) return new SqliteDatabase(openDatabase(options.sqliteFile));
   // Loaded only when configured: the embedded default never needs the driver.
   const { PostgresDatabase } = await import('./postgres-database');
   const db = new PostgresDatabase({ url: options.url, onIdleError: (err) => options.onIdleError?.(err) });

@@ -16,6 +16,18 @@ export class DatabaseUnavailableError extends Error {
   }
 }
 
+/**
+ * A transaction that kept failing to serialize against concurrent ones, past its retries: the
+ * data is fine and nothing was written, so it is a wait too (503, Retry-After), not a bug.
+ */
+export class DatabaseContendedError extends DatabaseUnavailableError {
+  constructor(cause: unknown, attempts: number) {
+    super(cause);
+    this.name = 'DatabaseContendedError';
+    this.message = `a transaction conflicted with concurrent ones ${attempts} times${describe(cause)}`;
+  }
+}
+
 /** Socket errors of the connection to the database (never of a client's request: only this driver sees them). */
 const CONNECTION_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
 

@@ -1,6 +1,6 @@
 import { Pool, TypeOverrides, type PoolClient, type QueryConfig } from 'pg';
 import type { Database, Queryable, SqlValue } from './database';
-import { databaseFault } from './database-faults';
+import { DatabaseContendedError, databaseFault } from './database-faults';
 import { numberedPlaceholders } from './placeholders';
 
 export interface PostgresOptions {
@@ -36,7 +36,14 @@ const CLIENT_GRACE_MS = 1_000;
 
 /** SQLSTATEs after which a transaction is retried from the start: serialization_failure, deadlock_detected. */
 const RETRYABLE = new Set(['40001', '40P01']);
-const MAX_ATTEMPTS = 5;
+/**
+ * Retries of a conflicting transaction: after a random pause that doubles up to a cap, so the
+ * transactions that collided do not collide again in lockstep. Measured with 24 write-skewed
+ * transactions on 3 pools (spec/persistence/database.test.ts): retried at once, 5 attempts left
+ * several failed; with these pauses all 144 of 6 runs committed, the unluckiest on its 9th attempt
+ * after 0.97 s. Bounded in attempts and in time (the query bound), then DatabaseContendedError, a 503.
+ */
+const RETRY = { maxAttempts: 20, firstPauseMs: 2, maxPauseMs: 250 };
 
 /**
  * The Database interface over a node-postgres pool. Stores write `?`
@@ -93,6 +100,7 @@ export class PostgresDatabase implements Database {
   private inTransaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
     return this.withClient(async (client) => {
       const tx = queryable((text, params, timeoutMs) => client.query(timed(text, params, timeoutMs)), this.timeouts);
+      const started = Date.now();
       for (let attempt = 1; ; attempt++) {
         await client.query('BEGIN ISOLATION LEVEL SERIALIZABLE');
         try {
@@ -102,7 +110,12 @@ export class PostgresDatabase implements Database {
         } catch (err) {
           if (databaseFault(err)) throw err; // the connection is discarded: nothing to roll back on it
           await client.query('ROLLBACK').catch(() => undefined);
-          if (attempt >= MAX_ATTEMPTS || !RETRYABLE.has(sqlState(err))) throw err;
+          if (!RETRYABLE.has(sqlState(err))) throw err;
+          const pause = retryPauseMs(attempt);
+          if (attempt >= RETRY.maxAttempts || Date.now() - started + pause > this.timeouts.queryMs) {
+            throw new DatabaseContendedError(err, attempt);
+          }
+          await new Promise((resolve) => setTimeout(resolve, pause));
         }
       }
     });
@@ -160,15 +173,43 @@ export class PostgresDatabase implements Database {
   }
 }
 
-type Send = (text: string, params: SqlValue[] | undefined, timeoutMs?: number) => Promise<{ rows: unknown[]; rowCount: number | null }>;
+type Send = (
+  statement: string | PreparedStatement,
+  params: SqlValue[] | undefined,
+  timeoutMs?: number,
+) => Promise<{ rows: unknown[]; rowCount: number | null }>;
+
+/** A query text in PostgreSQL's form and the name it is prepared under on each connection. */
+interface PreparedStatement {
+  text: string;
+  name: string;
+}
+
+/** Stores pass constant SQL, so this holds one entry per query text in the code. */
+const preparedStatements = new Map<string, PreparedStatement>();
+
+/**
+ * Every store query as a named prepared statement: each connection parses and plans it once, then only
+ * binds and executes it, where an unnamed statement is parsed and planned again on every call.
+ * (A server-side pooler must then keep prepared statements per client: PgBouncer ≥ 1.21 with
+ * max_prepared_statements, in transaction mode.)
+ */
+function prepared(sql: string): PreparedStatement {
+  let statement = preparedStatements.get(sql);
+  if (!statement) {
+    statement = { text: numberedPlaceholders(sql), name: `berth_${preparedStatements.size + 1}` };
+    preparedStatements.set(sql, statement);
+  }
+  return statement;
+}
 
 function queryable(send: Send, timeouts: PostgresTimeouts): Queryable {
   return {
     all: async <Row extends object>(sql: string, params: readonly SqlValue[] = []) =>
-      (await send(numberedPlaceholders(sql), [...params])).rows as Row[],
+      (await send(prepared(sql), [...params])).rows as Row[],
     get: async <Row extends object>(sql: string, params: readonly SqlValue[] = []) =>
-      (await send(numberedPlaceholders(sql), [...params])).rows[0] as Row | undefined,
-    run: async (sql, params = []) => ({ changes: (await send(numberedPlaceholders(sql), [...params])).rowCount ?? 0 }),
+      (await send(prepared(sql), [...params])).rows[0] as Row | undefined,
+    run: async (sql, params = []) => ({ changes: (await send(prepared(sql), [...params])).rowCount ?? 0 }),
     // No parameters: the simple query protocol, which takes several statements at once. Only migrations
     // use it (DDL may rewrite a big table): the migration bound, SET LOCAL to these statements' transaction.
     exec: async (sql) =>
@@ -185,8 +226,9 @@ interface TimedQueryConfig extends QueryConfig<SqlValue[]> {
   query_timeout?: number;
 }
 
-function timed(text: string, values: SqlValue[] | undefined, timeoutMs: number | undefined): TimedQueryConfig {
-  return timeoutMs === undefined ? { text, values } : { text, values, query_timeout: timeoutMs };
+function timed(statement: string | PreparedStatement, values: SqlValue[] | undefined, timeoutMs: number | undefined): TimedQueryConfig {
+  const config: TimedQueryConfig = typeof statement === 'string' ? { text: statement, values } : { ...statement, values };
+  return timeoutMs === undefined ? config : { ...config, query_timeout: timeoutMs };
 }
 
 /** A connection-level failure becomes a DatabaseUnavailableError (503 at the edge); any other error stays as it is. */
@@ -207,4 +249,10 @@ function parseInt8(text: string): number {
 
 function sqlState(err: unknown): string {
   return typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string' ? err.code : '';
+}
+
+/** A random pause before retry `attempt` (1, 2, …): "full jitter" over a doubling window, capped. */
+function retryPauseMs(attempt: number): number {
+  const window = Math.min(RETRY.maxPauseMs, RETRY.firstPauseMs * 2 ** attempt);
+  return Math.random() * window;
 }

@@ -62,9 +62,10 @@ const DRAIN_MS = 10_000;
  */
 function drainBriefly(req: Request, res: Response): void {
   // Taken now: by the time the response has finished, the request may be detached from it.
-  const socket = req.socket;
+  // Null once the request was destroyed (a failed pipeline does that): typed non-null, not always so.
+  const socket = req.socket as Socket | null;
   req.resume();
-  lingerOnClose(socket);
+  if (socket) lingerOnClose(socket);
   res.once('finish', () => {
     if (req.complete || !socket) return;
     const timer = setTimeout(() => socket.destroy(), DRAIN_MS);

@@ -1,4 +1,4 @@
-import type { Database, Queryable } from '../../persistence/database';
+import type { Database, Queryable, SqlValue } from '../../persistence/database';
 import type { ManifestReference } from '../../oci/manifest';
 import {
   MissingReferenceError,
@@ -10,7 +10,7 @@ import {
   type ReferrerRecord,
   type StoredManifest,
 } from '../metadata-index';
-import { METADATA_QUERIES as Q } from './metadata-queries';
+import { METADATA_QUERIES as Q, PUT_MANIFEST_ON_POSTGRES } from './metadata-queries';
 
 interface ManifestRow {
   digest: string;
@@ -60,29 +60,42 @@ export class SqlMetadataIndex implements MetadataIndex {
 
   async putManifest(input: PutManifestInput): Promise<void> {
     const { record, content, references, tag } = input;
+    if (this.db.dialect === 'postgres') return this.putManifestOnPostgres(input);
     await this.db.transaction(async (tx) => {
       const repoId = await ensureRepository(tx, record.repository, record.createdAt);
       for (const ref of references) await assertPresent(tx, repoId, ref);
       await tx.run(Q.insertContent, [record.digest, content]);
-      await tx.run(Q.insertManifest, [
-        repoId,
-        record.digest,
-        record.mediaType,
-        record.size,
-        record.artifactType,
-        record.configDigest,
-        record.configMediaType,
-        record.subject,
-        record.annotations ? JSON.stringify(record.annotations) : null,
-        record.createdAt,
-      ]);
+      await tx.run(Q.insertManifest, [repoId, record.digest, ...describedBy(record), record.createdAt]);
       for (const ref of references) await tx.run(Q.insertReference, [repoId, record.digest, ref.kind, ref.digest]);
       if (tag !== undefined) await tx.run(Q.upsertTag, [repoId, tag, record.digest, record.createdAt]);
     });
   }
 
+  /** putManifest in one statement (PUT_MANIFEST_ON_POSTGRES): 3 round trips with BEGIN and COMMIT, not 11. */
+  private async putManifestOnPostgres({ record, content, references, tag }: PutManifestInput): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      const missing = await tx.all<{ kind: string; digest: string }>(PUT_MANIFEST_ON_POSTGRES, [
+        record.repository,
+        record.createdAt,
+        JSON.stringify(references.map(({ kind, digest }) => ({ kind, digest }))),
+        record.digest,
+        content,
+        ...describedBy(record),
+        tag ?? null,
+      ]);
+      // The first missing one in the manifest's order, as the portable path reports it.
+      const first = references.find((ref) => missing.some((m) => m.kind === ref.kind && m.digest === ref.digest));
+      if (first) throw new MissingReferenceError(first);
+    });
+  }
+
   async getManifest(repository: string, digest: string): Promise<StoredManifest | null> {
     const row = await this.db.get<ManifestRow & { content: Buffer }>(Q.getManifest, [repository, digest]);
+    return row ? { ...toRecord(repository, row), content: row.content } : null;
+  }
+
+  async getTaggedManifest(repository: string, tag: string): Promise<StoredManifest | null> {
+    const row = await this.db.get<ManifestRow & { content: Buffer }>(Q.getTaggedManifest, [repository, tag]);
     return row ? { ...toRecord(repository, row), content: row.content } : null;
   }
 
@@ -167,6 +180,19 @@ async function referrersOf(tx: Queryable, sql: string, repoId: number, digest: s
 
 function parseAnnotations(text: string | null): Record<string, string> | null {
   return text ? (JSON.parse(text) as Record<string, string>) : null;
+}
+
+/** The manifests columns from media_type to annotations, in their order in both insert statements. */
+function describedBy(record: ManifestRecord): SqlValue[] {
+  return [
+    record.mediaType,
+    record.size,
+    record.artifactType,
+    record.configDigest,
+    record.configMediaType,
+    record.subject,
+    record.annotations ? JSON.stringify(record.annotations) : null,
+  ];
 }
 
 function toRecord(repository: string, row: ManifestRow): ManifestRecord {
