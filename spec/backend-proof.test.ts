@@ -39,6 +39,7 @@ interface Place {
 const sqliteFile = (config: Config) => path.join(config.dataDir, 'berth.db');
 
 function fileManifests(config: Config): string[] {
+  if (!existsSync(sqliteFile(config))) return [];
   const file = new BetterSqlite3(sqliteFile(config), { readonly: true });
   try {
     const table = file.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'manifests'").get();

@@ -8,7 +8,6 @@ import type { Config } from '../../src/config';
 import { connectDatabase } from '../../src/persistence/connect-database';
 import type { Database } from '../../src/persistence/database';
 import type { UploadSessionStore } from '../../src/sessions/upload-session-store';
-import { openDatabase } from '../../src/persistence/sqlite-file';
 import { requiredEnv, testS3Client, testS3Settings } from './scale-out';
 
 /**
@@ -80,11 +79,7 @@ export function scopedUrl(url: string, schema: string): string {
  * second process would open it: to build fixtures or inspect rows directly.
  */
 export async function openStoreDatabase(config: Config): Promise<Database> {
-  const sqlite = openDatabase(path.join(config.dataDir, 'berth.db'));
-  const db = await connectDatabase({ url: config.database?.url, sqlite });
-  // On PostgreSQL the file above is only opened, as the composition root opens it; close it now.
-  if (db.dialect !== 'sqlite') sqlite.close();
-  return db;
+  return connectDatabase({ url: config.database?.url, sqliteFile: path.join(config.dataDir, 'berth.db') });
 }
 
 /** The upload session store a registry of `config` keeps its sessions in (Redis or its database), opened beside it. */
