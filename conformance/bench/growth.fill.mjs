@@ -84,12 +84,10 @@ function idCache(db, query) {
  * serves them on the pool's connections (10), SQLite serialises its writers anyway.
  */
 export async function openFill({ dataDir, databaseUrl, concurrency }) {
-  const { openDatabase } = dist('persistence/sqlite-file.js');
   const { connectDatabase } = dist('persistence/connect-database.js');
   const { SqlMetadataIndex } = dist('metadata/sql/sql-metadata-index.js');
   const { ManifestService } = dist('registry/manifest-service.js');
-  const sqlite = openDatabase(path.join(dataDir, 'berth.db'));
-  const database = await connectDatabase({ url: databaseUrl, sqlite });
+  const database = await connectDatabase({ url: databaseUrl, sqliteFile: path.join(dataDir, 'berth.db') });
   const index = new SqlMetadataIndex(database);
   const manifests = new ManifestService(index);
   const { METADATA_QUERIES: Q } = dist('metadata/sql/metadata-queries.js');
@@ -171,7 +169,6 @@ export async function openFill({ dataDir, databaseUrl, concurrency }) {
       }),
     async close() {
       await database.close();
-      sqlite.close();
     },
   };
 }
