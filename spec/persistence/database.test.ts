@@ -120,6 +120,25 @@ describe('PostgresDatabase', () => {
     }
   });
 
+  // Read coalescing (src/persistence/coalesced-reads.ts) on a real server: txid_current() numbers each execution.
+  it('shares one execution among identical SELECTs waiting for a turn, and never among INSERT … RETURNING', async () => {
+    const t = await createTestDatabase('postgres');
+    const db = new PostgresDatabase({ url: t.url!, maxConnections: 4, maxReadsInFlight: 1 });
+    try {
+      await t.db.exec('CREATE TABLE seq (id SERIAL PRIMARY KEY, v TEXT NOT NULL)');
+      const executions = await Promise.all(Array.from({ length: 40 }, () => db.get<{ x: string }>('SELECT txid_current()::text AS x')));
+      // The first went at once; the 39 that waited behind it went as one.
+      expect(new Set(executions.map((row) => row!.x)).size).toBe(2);
+      const inserted = await Promise.all(
+        Array.from({ length: 20 }, () => db.get<{ id: number }>('INSERT INTO seq (v) VALUES (?) RETURNING id', ['same'])),
+      );
+      expect(new Set(inserted.map((row) => row!.id)).size).toBe(20);
+    } finally {
+      await db.close();
+      await t.dispose();
+    }
+  });
+
   // Write skew on purpose: each transaction reads the whole table, then inserts into it. Under
   // SERIALIZABLE most of them conflict; retried at once, 5 attempts left 500s behind (concurrent
   // manifest PUTs into different repositories did so through the registry).

@@ -16,6 +16,8 @@ export const DIALECTS: readonly Dialect[] = ['sqlite', 'postgres'];
 
 export interface TestDatabase {
   db: Database;
+  /** PostgreSQL: a URL to this database (its schema), for a pool with options of the test's own. */
+  url?: string;
   /** Another connection (pool) to the same database, as a second replica would have. */
   another(): Promise<Database>;
   dispose(): Promise<void>;
@@ -61,6 +63,7 @@ async function postgresDatabase(): Promise<TestDatabase> {
   const opened: Database[] = [new PostgresDatabase({ url: scoped, maxConnections: 4 })];
   return {
     db: opened[0]!,
+    url: scoped,
     async another() {
       const db = new PostgresDatabase({ url: scoped, maxConnections: 4 });
       opened.push(db);
