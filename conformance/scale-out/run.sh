@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # The live conformance with Berth scaled out: every store in PostgreSQL, upload sessions
 # in Redis, blobs on a real S3 server (versitygw), all three started here on free loopback
-# ports (conformance/services.sh). Runs the official OCI suite and the real clients
-# (skopeo, podman/buildah, docker) against that Berth in open mode, then the official suite
-# and the authenticated clients (clients-auth: users, tokens, packages in PostgreSQL) against
-# one in token auth mode; checks the data went where it should and that a 2 GiB push keeps
+# ports (conformance/services.sh). Runs the official OCI suite, the real clients
+# (skopeo, podman/buildah, docker) and Berth's end-to-end checks against that Berth in open mode, then
+# the official suite, the authenticated clients (clients-auth: users, tokens, packages in PostgreSQL)
+# and the ecosystem's clients (clients/: crane, oras, helm, cosign…) against one in token auth mode; checks the data went where it should and that a 2 GiB push keeps
 # memory flat, runs three replicas through a kill -9 mid-upload and a PostgreSQL restart and
 # freeze (replicas.sh), and stops everything on exit, failure included.
 #
@@ -47,6 +47,11 @@ echo "Berth under test: $BERTH_URL (pid $BERTH_PID), stores in $open_db, session
 
 part "official OCI conformance suites (current generation; v1.1.1 where ../shared has it), PostgreSQL + Redis + S3" bash "$REPO_ROOT/conformance/official/run.sh" scale-out "$BERTH_URL"
 part "real clients: skopeo, podman, docker (PostgreSQL + Redis + S3)" bash "$REPO_ROOT/conformance/clients-core/run.sh" "$BERTH_HOSTPORT"
+# The checks that need a Berth of their own (kill -9 and restart, shutdown) spawn one on the embedded default, as
+# in conformance/run.sh: a killed replica's upload lock in Redis only expires (replicas.sh covers that layout).
+part "Berth end-to-end checks (PostgreSQL + Redis + S3)" \
+  env -u REDIS_URL -u S3_BUCKET -u S3_ENDPOINT -u S3_REGION -u S3_ACCESS_KEY_ID -u S3_SECRET_ACCESS_KEY -u S3_FORCE_PATH_STYLE \
+  BERTH_E2E_URL="$BERTH_URL" npx --no-install jest -c "$REPO_ROOT/conformance/e2e/jest.config.js"
 
 # The configuration really was the scaled-out one: the index in PostgreSQL, blobs in the bucket,
 # Redis holding the upload sessions, and under BERTH_DATA only the log (no SQLite file).
@@ -79,6 +84,8 @@ part "official OCI conformance suites, token auth (admin credentials), PostgreSQ
 # The same script as conformance/run.sh's; its berth CLI makes the fixtures in PostgreSQL through DATABASE_URL.
 part "real clients through token auth (docker login, skopeo, podman; official suite as a non-admin user), PostgreSQL + Redis + S3" \
   env DATABASE_URL="$auth_db" bash "$REPO_ROOT/conformance/clients-auth/run.sh" "$BERTH_HOSTPORT" "$admin_password" "$work/auth"
+part "ecosystem clients through token auth (crane, regctl, oras, notation, helm, cosign, dev container CLI), PostgreSQL + Redis + S3" \
+  env DATABASE_URL="$auth_db" bash "$REPO_ROOT/conformance/clients/run.sh" "$BERTH_HOSTPORT" "$admin_password" "$work/auth"
 
 # What clients-auth made (users, an org and its member, a source repository, a PAT and a CI token,
 # packages, tags) is in PostgreSQL, and nothing of it under BERTH_DATA.
@@ -105,4 +112,4 @@ part "three replicas: chunked upload round-robin, one killed mid-PATCH and resta
 
 still_alive "$work/auth"
 # Every `part` above, counted: one more or one fewer part means this number changes with it.
-parts_summary "scale-out conformance" 8
+parts_summary "scale-out conformance" 10
