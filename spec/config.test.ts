@@ -58,6 +58,8 @@ describe('loadConfig', () => {
       BERTH_ADMIN_PASSWORD: 'correct horse',
       BERTH_TOKEN_TTL_SECONDS: '120',
       BERTH_WORKERS: '3',
+      BERTH_DOWNLOADS_RETENTION_DAYS: '45',
+      BERTH_AUDIT_RETENTION_DAYS: '7',
     });
     expect(config).toEqual({
       addr: '0.0.0.0:6000',
@@ -65,6 +67,8 @@ describe('loadConfig', () => {
       logLevel: 'debug',
       uploads: { sessionTtlSeconds: 60, purgeIntervalSeconds: DEFAULT_CONFIG.uploads.purgeIntervalSeconds },
       maxPageSize: 50,
+      downloads: { flushIntervalSeconds: DEFAULT_CONFIG.downloads.flushIntervalSeconds, retentionDays: 45 },
+      audit: { retentionDays: 7 },
       workers: 3,
       shutdownGraceSeconds: 0,
       publicUrl: 'https://registry.example',
@@ -125,6 +129,10 @@ describe('loadConfig', () => {
     ['BERTH_WORKERS', '0', 'workers'],
     ['BERTH_WORKERS', '65', 'workers'],
     ['BERTH_WORKERS', 'many', 'workers'],
+    // The API shows 30 days of daily counts: fewer kept would show gaps.
+    ['BERTH_DOWNLOADS_RETENTION_DAYS', '29', 'downloads.retentionDays'],
+    ['BERTH_AUDIT_RETENTION_DAYS', '0', 'audit.retentionDays'],
+    ['BERTH_AUDIT_RETENTION_DAYS', 'forever', 'audit.retentionDays'],
   ])('refuses %s=%p, naming %s', (variable, value, setting) => {
     const err = configError({ [variable]: value });
     expect(err.name).toBe('ConfigError');

@@ -37,10 +37,24 @@ import { TokenService } from './auth/token-service';
 import { DEFAULT_CI_TOKEN_TTL_MINUTES, IdentityService } from './auth/identity-service';
 import { PackageLinker } from './auth/package-linker';
 import { RegistryEvents } from './events/registry-events';
+import type { Actor } from './auth/management/actor';
+import { AUDIT_MIGRATIONS } from './audit/sql/audit-migrations';
+import { SqlAuditStore } from './audit/sql/sql-audit-store';
+import { StoredAuditLog } from './audit/stored-audit-log';
+import { AuditService } from './audit/audit-service';
+import { auditRegistryEvents } from './audit/registry-audit';
+import { DOWNLOAD_MIGRATIONS } from './downloads/sql/download-migrations';
+import { SqlDownloadStore } from './downloads/sql/sql-download-store';
+import { DownloadCounter } from './downloads/download-counter';
+import { DownloadService } from './downloads/download-service';
+import { utcDay } from './downloads/download-store';
+import { pruneInBatches, schedulePrune } from './persistence/batched-prune';
 
 export interface Registry {
   app: HttpApp;
   uploads: UploadService;
+  /** Manifest downloads counted in this process and not yet written; `flush()` writes them now. */
+  downloads: DownloadCounter;
   close(): Promise<void>;
 }
 
@@ -83,8 +97,27 @@ export async function createRegistry(config: Config, log: Logger, options: Regis
   });
   const blobs = new BlobService(blobStore, index);
   const events = new RegistryEvents(log);
-  const auth = config.auth.mode === 'token' ? await buildAuth(database, config, log) : undefined;
+  const downloadStore = new SqlDownloadStore(database);
+  const downloads = new DownloadCounter(downloadStore, log, {
+    flushIntervalMs: config.downloads.flushIntervalSeconds * 1000,
+    // ~200 bytes a key: at most ~20 MiB held while the database is unreachable.
+    maxPendingKeys: 100_000,
+  });
+  events.on('manifest.pulled', (event) => downloads.count(event.repository, event.digest));
+  downloads.start();
+  const pruning = [
+    schedulePrune(
+      'daily download counts',
+      PRUNE_INTERVAL_MS,
+      () => pruneInBatches((limit) => downloadStore.pruneDaily(utcDay(Date.now()) - config.downloads.retentionDays, limit)),
+      log,
+    ),
+  ];
+  const auth = config.auth.mode === 'token' ? await buildAuth(database, config, log, downloadStore) : undefined;
   if (auth) {
+    auditRegistryEvents(events, auth.auditLog);
+    const audit = auth.audit;
+    pruning.push(schedulePrune('audit log entries', PRUNE_INTERVAL_MS, () => audit.prune(), log));
     const linker = new PackageLinker(
       auth.identities,
       auth.authorizer,
@@ -113,7 +146,11 @@ export async function createRegistry(config: Config, log: Logger, options: Regis
   return {
     app,
     uploads,
+    downloads,
     async close() {
+      for (const p of pruning) p.stop();
+      // The last pulls' counts reach the database before it closes.
+      await downloads.close();
       // Chunks cut off by shutdown still save their offset and release their lock: let them.
       if (!(await uploads.settle(5_000))) log.warn('closing with upload writes still in progress');
       await uploads.close();
@@ -149,7 +186,12 @@ export const STORE_MIGRATIONS: readonly StoreMigrations[] = [
   UPLOAD_SESSION_MIGRATIONS,
   LOGIN_FAILURE_MIGRATIONS,
   ...IDENTITY_MIGRATIONS,
+  DOWNLOAD_MIGRATIONS,
+  AUDIT_MIGRATIONS,
 ];
+
+/** How often each process prunes expired daily download counts and audit entries. */
+const PRUNE_INTERVAL_MS = 3_600_000;
 
 /** Upload sessions in Redis when `redis` is configured, else in the database (PostgreSQL or the SQLite file). */
 export async function openSessionStore(
@@ -181,7 +223,7 @@ export async function openSessionStore(
 }
 
 /** The identity model, token service and access control over the configured database. */
-async function buildAuth(database: StoreDatabase, config: Config, log: Logger) {
+async function buildAuth(database: StoreDatabase, config: Config, log: Logger, downloadStore: SqlDownloadStore) {
   const identities = sqlIdentityStores(database);
   await ensureAdmin(identities.accounts, config, log);
   const keys = new SigningKeys(identities.signingKeys);
@@ -189,7 +231,13 @@ async function buildAuth(database: StoreDatabase, config: Config, log: Logger) {
   const authorizer = new Authorizer(identities);
   // Failed logins are counted in the shared database, so every worker and replica throttles together.
   const failures = new SqlLoginFailureStore(database);
-  const authenticator = new Authenticator(identities, new LoginThrottle(failures), new LoginThrottle(failures, 100));
+  const auditStore = new SqlAuditStore(database);
+  const auditLog = new StoredAuditLog(auditStore, identities.accounts, log);
+  const authenticator = new Authenticator(identities, new LoginThrottle(failures), new LoginThrottle(failures, 100), auditLog);
+  const management = new IdentityService(identities, authorizer, authenticator, {
+    ciTokenTtlMinutes: config.auth.ciTokenTtlMinutes ?? DEFAULT_CI_TOKEN_TTL_MINUTES,
+    audit: auditLog,
+  });
   const tokens = new TokenService(keys, authorizer, authenticator, {
     issuer: config.auth.issuer,
     service: config.auth.service,
@@ -202,8 +250,12 @@ async function buildAuth(database: StoreDatabase, config: Config, log: Logger) {
     authenticator,
     tokens,
     access: new AccessControl(authorizer, identities.packages),
-    management: new IdentityService(identities, authorizer, authenticator, {
-      ciTokenTtlMinutes: config.auth.ciTokenTtlMinutes ?? DEFAULT_CI_TOKEN_TTL_MINUTES,
+    management,
+    auditLog,
+    audit: new AuditService(auditStore, identities.accounts, { retentionDays: config.audit.retentionDays }),
+    // Counts are read by whoever may see the package: the rule of showing it.
+    downloads: new DownloadService<Actor>(downloadStore, async (actor, name) => {
+      await management.packages.show(actor, name);
     }),
     realm: config.publicUrl ? new URL('/token', config.publicUrl).toString() : undefined,
     refreshTokenTtlMs: config.auth.refreshTokenTtlDays * 86_400_000,

@@ -52,6 +52,20 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     apply: (c, v) => (c.maxPageSize = numberOrText(v)),
   },
   {
+    name: 'BERTH_DOWNLOADS_RETENTION_DAYS',
+    group: 'server',
+    shown: (d) => String(d.downloads.retentionDays),
+    help: 'daily download counts are kept this long (30-36500); totals are kept for good',
+    apply: (c, v) => (section(c, 'downloads').retentionDays = numberOrText(v)),
+  },
+  {
+    name: 'BERTH_AUDIT_RETENTION_DAYS',
+    group: 'auth',
+    shown: (d) => String(d.audit.retentionDays),
+    help: 'audit log entries are kept this long (1-36500)',
+    apply: (c, v) => (section(c, 'audit').retentionDays = numberOrText(v)),
+  },
+  {
     name: 'BERTH_WORKERS',
     group: 'server',
     shown: (d) => String(d.workers),

@@ -18,6 +18,14 @@ const configSchema = z.object({
     sessionTtlSeconds: z.number().int().positive(),
     purgeIntervalSeconds: z.number().int().positive(),
   }),
+  /** Manifest download counts: counted in memory, written every `flushIntervalSeconds`. */
+  downloads: z.strictObject({
+    flushIntervalSeconds: z.number().int().min(1).max(300),
+    /** Daily counts older than this are pruned (totals are kept for good); the API shows the last 30 days. */
+    retentionDays: z.number().int().min(30).max(36_500),
+  }),
+  /** The audit log keeps entries this long. */
+  audit: z.strictObject({ retentionDays: z.number().int().min(1).max(36_500) }),
   /** The most entries one tags-list or catalog page may hold, whatever `n` asks for. */
   maxPageSize: z.number().int().min(1).max(100_000),
   /**
@@ -91,6 +99,8 @@ export const DEFAULT_CONFIG: Config = {
   logLevel: 'info',
   uploads: { sessionTtlSeconds: 24 * 3600, purgeIntervalSeconds: 600 },
   maxPageSize: 10_000,
+  downloads: { flushIntervalSeconds: 5, retentionDays: 90 },
+  audit: { retentionDays: 90 },
   workers: 'auto',
   shutdownGraceSeconds: 25,
   auth: {

@@ -8,11 +8,23 @@ export type Logger = pino.Logger;
  * (services, event listeners, lock refreshes) by loggers that were not
  * derived from `req.log`. Set by the request-context middleware.
  */
-const requestScope = new AsyncLocalStorage<{ requestId: string }>();
+const requestScope = new AsyncLocalStorage<RequestScope>();
+
+/** The request being served, as far as code below the HTTP layer may know it. */
+export interface RequestScope {
+  requestId: string;
+  /** The client's address (Express's req.ip), for the audit log; computed only when asked, off the pull path. */
+  clientAddress?: () => string | undefined;
+}
 
 /** Runs `fn` (and everything it starts) as part of the request `requestId`. */
-export function inRequestScope<T>(requestId: string, fn: () => T): T {
-  return requestScope.run({ requestId }, fn);
+export function inRequestScope<T>(requestId: string, fn: () => T, clientAddress?: () => string | undefined): T {
+  return requestScope.run({ requestId, clientAddress }, fn);
+}
+
+/** The request the caller runs for, if any (undefined in the CLI and in timers). */
+export function currentRequest(): RequestScope | undefined {
+  return requestScope.getStore();
 }
 
 /** JSON lines on stdout; `silent` for tests. Every line written while serving a request carries its `requestId`. */

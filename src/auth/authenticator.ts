@@ -4,8 +4,9 @@ import type { AccessTokenRecord } from './stores/access-token-store';
 import type { Account } from './stores/account-store';
 import type { IdentityStores } from './stores/identity-stores';
 import { LoginThrottle } from './login-throttle';
-import { actionsFromScopes, type Credential, type PackageAction, type Principal } from './principal';
+import { ANONYMOUS, actionsFromScopes, type Credential, type PackageAction, type Principal } from './principal';
 import { hashSecret, verifyPassword } from './secrets';
+import { NO_AUDIT_LOG, type AuditLog } from '../audit/audit-log';
 
 /**
  * Turns credentials into principals: passwords, personal access tokens, CI
@@ -25,6 +26,7 @@ export class Authenticator {
     private readonly identities: Pick<IdentityStores, 'accounts' | 'repositories' | 'tokens'>,
     throttle?: LoginThrottle,
     addressThrottle?: LoginThrottle,
+    private readonly audit: AuditLog = NO_AUDIT_LOG,
   ) {
     this.throttle = throttle ?? new LoginThrottle();
     // One address may carry many users (NAT, a CI fleet, a reverse proxy): a few typos there
@@ -62,6 +64,14 @@ export class Authenticator {
     if (!principal) {
       await this.throttle.fail(userKeys);
       await this.addressThrottle.fail(addressKeys);
+      // The name as tried lands in that user's log when it names one; a token's secret is never recorded.
+      const tokenLogin = username.startsWith('bearer:');
+      await this.audit.record({
+        action: 'signin.failed',
+        actor: ANONYMOUS,
+        target: tokenLogin ? {} : { owner: username },
+        details: { username: tokenLogin ? null : username, credential: secret.startsWith('berth_') ? 'token' : 'password' },
+      });
       throw new Unauthenticated('invalid username, password or token');
     }
     await this.throttle.succeed(userKeys);

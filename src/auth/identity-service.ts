@@ -6,6 +6,7 @@ import { AccountService } from './management/account-service';
 import { PackageService } from './management/package-service';
 import { RepositoryService } from './management/repository-service';
 import { WebSessions } from './management/web-sessions';
+import type { AuditLog } from '../audit/audit-log';
 
 export { SYSTEM, type Actor } from './management/actor';
 
@@ -17,6 +18,8 @@ export interface IdentityServiceOptions {
   ciTokenTtlMinutes: number;
   /** How long a browser session lasts. */
   sessionTtlMs?: number;
+  /** Where changes are recorded; none when not given. */
+  audit?: AuditLog;
 }
 
 /**
@@ -32,10 +35,16 @@ export class IdentityService {
   readonly sessions: WebSessions;
 
   constructor(identities: IdentityStores, authorizer: Authorizer, authenticator: Authenticator, options: IdentityServiceOptions) {
-    this.accounts = new AccountService(identities);
-    this.repositories = new RepositoryService(identities, authorizer);
-    this.packages = new PackageService(identities, authorizer, this.repositories);
-    this.tokens = new AccessTokenService(identities, authorizer, this.repositories, { ciTokenTtlMinutes: options.ciTokenTtlMinutes });
+    this.accounts = new AccountService(identities, options.audit);
+    this.repositories = new RepositoryService(identities, authorizer, options.audit);
+    this.packages = new PackageService(identities, authorizer, this.repositories, options.audit);
+    this.tokens = new AccessTokenService(
+      identities,
+      authorizer,
+      this.repositories,
+      { ciTokenTtlMinutes: options.ciTokenTtlMinutes },
+      options.audit,
+    );
     this.sessions = new WebSessions(identities.webSessions, authenticator, options.sessionTtlMs);
   }
 }

@@ -14,6 +14,8 @@ export interface ManifestPushedEvent {
   mediaType: string;
   size: number;
   tag?: string;
+  /** What `tag` pointed at before this push (null: a new tag); absent for a push by digest. */
+  previousDigest?: string | null;
   artifactType: string | null;
   configDigest: string | null;
   configMediaType: string | null;
@@ -29,9 +31,20 @@ export interface ManifestDeletedEvent {
   actor: EventActor;
 }
 
+/**
+ * A manifest served by a GET (by tag or digest): one download of `digest`,
+ * the manifest actually sent. Emitted after the response, never awaited:
+ * listeners must be cheap and synchronous (an in-memory count).
+ */
+export interface ManifestPulledEvent {
+  repository: string;
+  digest: string;
+}
+
 export interface RegistryEventMap {
   'manifest.pushed': ManifestPushedEvent;
   'manifest.deleted': ManifestDeletedEvent;
+  'manifest.pulled': ManifestPulledEvent;
 }
 
 type Listener<E> = (event: E) => Promise<void> | void;
@@ -45,6 +58,7 @@ export class RegistryEvents {
   private readonly listeners: { [K in keyof RegistryEventMap]: Array<Listener<RegistryEventMap[K]>> } = {
     'manifest.pushed': [],
     'manifest.deleted': [],
+    'manifest.pulled': [],
   };
 
   constructor(private readonly log: Logger) {}

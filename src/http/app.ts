@@ -37,7 +37,7 @@ export interface HttpDependencies {
   listing: ListingService;
   referrers: ReferrerService;
   /** Absent in open mode: then every request may do everything. */
-  auth?: AuthDependencies & TokenRouteDependencies & { management?: ApiDependencies['management'] };
+  auth?: AuthDependencies & TokenRouteDependencies & Partial<Pick<ApiDependencies, 'management' | 'downloads' | 'audit'>>;
   /** What /readyz probes (Redis, blob storage, the metadata database); none means always ready. */
   readiness?: ReadonlyArray<ReadinessCheck>;
   /** Served at /metrics; a fresh set (with process metrics) when not given. */
@@ -107,7 +107,10 @@ export function createHttpApp(deps: HttpDependencies): HttpApp {
   if (auth) {
     app.use(tokenRoutes(auth));
     // The management API: JSON bodies there only, never on the blob routes.
-    if (auth.management) app.use(API_PREFIX, apiRouter({ management: auth.management, authenticator: auth.authenticator }));
+    if (auth.management) {
+      const { management, authenticator, downloads, audit } = auth;
+      app.use(API_PREFIX, apiRouter({ management, authenticator, downloads, audit }));
+    }
   }
   app.use(notFound);
   app.use(errors);

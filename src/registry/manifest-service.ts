@@ -66,6 +66,14 @@ export class ManifestService {
     return manifest;
   }
 
+  /**
+   * Tells listeners a manifest was downloaded (see ManifestPulledEvent). Not
+   * awaited: the pull path never waits on what listeners do with it.
+   */
+  pulled(repository: string, digest: string): void {
+    if (this.events) void this.events.emit('manifest.pulled', { repository, digest });
+  }
+
   async stat(repository: string, reference: string): Promise<ManifestRecord> {
     const digest = await this.resolve(repository, reference);
     const manifest = await this.index.statManifest(repository, digest);
@@ -106,6 +114,9 @@ export class ManifestService {
       createdAt: Date.now(),
     };
     const tag = 'tag' in ref ? ref.tag : undefined;
+    // Where the tag pointed, so listeners (the audit log) can tell a tag move: read before the write,
+    // so a concurrent push of the same tag may be missed as a move, never invented.
+    const previousDigest = tag !== undefined && this.events ? await this.index.resolveTag(repository, tag) : undefined;
     try {
       await this.index.putManifest({ record, content, references: parsed.references, tag });
     } catch (err) {
@@ -115,7 +126,7 @@ export class ManifestService {
       }
       throw err;
     }
-    await this.events?.emit('manifest.pushed', { ...record, tag, actor });
+    await this.events?.emit('manifest.pushed', { ...record, tag, previousDigest, actor });
     return { digest, subject: parsed.subject };
   }
 

@@ -41,8 +41,11 @@ export interface AuthTestRegistry {
   close(): Promise<void>;
 }
 
-export async function startAuthRegistry(overrides: Partial<Config['auth']> = {}): Promise<AuthTestRegistry> {
-  const setup = await prepareTestConfig({}, 'berth-auth-spec-');
+export async function startAuthRegistry(
+  overrides: Partial<Config['auth']> = {},
+  configOverrides: Partial<Omit<Config, 'auth'>> = {},
+): Promise<AuthTestRegistry> {
+  const setup = await prepareTestConfig(configOverrides, 'berth-auth-spec-');
   const base = setup.config;
   const config: Config = {
     ...base,

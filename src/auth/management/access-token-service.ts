@@ -8,6 +8,7 @@ import { type Actor, isSiteAdmin, requireManager } from './actor';
 import { UserNotFound, AccessTokenNotFound, InvalidRequest } from './errors';
 import { AccessDenied } from '../errors';
 import { atLeast, type RepositoryService } from './repository-service';
+import { NO_AUDIT_LOG, type AuditLog, type AuditTarget } from '../../audit/audit-log';
 
 export interface AccessTokenView {
   id: number;
@@ -50,6 +51,7 @@ export class AccessTokenService {
     private readonly authorizer: Authorizer,
     private readonly repositories: RepositoryService,
     private readonly options: AccessTokenServiceOptions,
+    private readonly audit: AuditLog = NO_AUDIT_LOG,
   ) {}
 
   /** A user mints their own tokens; the CLI mints for anyone. Administrators do not mint for others. */
@@ -68,7 +70,7 @@ export class AccessTokenService {
     const name = (input.name ?? 'token').trim();
     if (name.length < 1 || name.length > 100) throw new InvalidRequest('a token name has 1 to 100 characters');
     const now = Date.now();
-    return this.mint('berth_pat', {
+    return this.mint(actor, { owner: user.name }, 'berth_pat', {
       kind: 'pat',
       userId: user.id,
       repositoryId: null,
@@ -94,7 +96,15 @@ export class AccessTokenService {
     const mine = token !== null && manager.kind === 'user' && token.userId === manager.userId;
     if (!token || (!mine && !isSiteAdmin(manager))) throw new AccessTokenNotFound(`no token ${id}`);
     const at = Date.now();
-    await this.identities.tokens.revokeAccessToken(id, at);
+    if (await this.identities.tokens.revokeAccessToken(id, at)) {
+      const owner = await this.identities.accounts.accountById(token.userId);
+      await this.audit.record({
+        action: 'token.revoke',
+        actor,
+        target: { owner: owner?.name },
+        details: { tokenId: token.id, kind: token.kind, name: token.name },
+      });
+    }
     return this.view({ ...token, revokedAt: token.revokedAt ?? at });
   }
 
@@ -126,7 +136,8 @@ export class AccessTokenService {
       minter = await this.defaultMinter(repository.ownerId, `${repository.ownerName}/${repository.name}`);
     }
     const now = Date.now();
-    return this.mint('berth_ci', {
+    const target = { owner: repository.ownerName, repository: `${repository.ownerName}/${repository.name}` };
+    return this.mint(actor, target, 'berth_ci', {
       kind: 'ci',
       userId: minter.id,
       repositoryId: repository.id,
@@ -147,11 +158,19 @@ export class AccessTokenService {
   }
 
   private async mint(
+    actor: Actor,
+    target: AuditTarget,
     prefix: 'berth_pat' | 'berth_ci',
     record: Omit<AccessTokenRecord, 'id' | 'lastUsedAt' | 'revokedAt'>,
   ): Promise<MintedToken> {
     const token = newSecret(prefix);
     const stored = await this.identities.tokens.createAccessToken({ ...record, secretHash: hashSecret(token) });
+    await this.audit.record({
+      action: 'token.create',
+      actor,
+      target,
+      details: { tokenId: stored.id, kind: stored.kind, name: stored.name, scopes: stored.scopes, expiresAt: stored.expiresAt },
+    });
     return { token, record: await this.view(stored) };
   }
 

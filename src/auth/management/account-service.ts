@@ -6,6 +6,7 @@ import { type Actor, isSiteAdmin, requireManager } from './actor';
 import { UserNotFound, OrganizationNotFound, NameTaken, StillNeeded, InvalidRequest } from './errors';
 import { AccessDenied, Unauthenticated } from '../errors';
 import { assertAccountName, assertPassword } from './names';
+import { NO_AUDIT_LOG, type AuditLog } from '../../audit/audit-log';
 
 export interface UserView {
   name: string;
@@ -27,7 +28,10 @@ export interface OrgView {
  * owns them), organisation owners manage members.
  */
 export class AccountService {
-  constructor(private readonly identities: Pick<IdentityStores, 'accounts' | 'packages'>) {}
+  constructor(
+    private readonly identities: Pick<IdentityStores, 'accounts' | 'packages'>,
+    private readonly audit: AuditLog = NO_AUDIT_LOG,
+  ) {}
 
   async me(actor: Actor): Promise<UserView> {
     if (actor.kind !== 'user') throw new Unauthenticated('no user is signed in');
@@ -157,6 +161,12 @@ export class AccountService {
       if (owners.length <= 1) throw new StillNeeded(`"${userName}" is the last owner of "${orgName}"`);
     }
     await this.identities.accounts.setOrgMember(org.id, user.id, role);
+    await this.audit.record({
+      action: 'org.member',
+      actor,
+      target: { owner: org.name },
+      details: { user: user.name, from: current, to: role },
+    });
     return this.orgView(org, true);
   }
 

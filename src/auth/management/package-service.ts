@@ -9,6 +9,7 @@ import { PackageNotFound, StillNeeded, InvalidRequest } from './errors';
 import { AccessDenied } from '../errors';
 import { parseRepositoryPath } from './names';
 import { atLeast, type RepositoryService } from './repository-service';
+import { NO_AUDIT_LOG, type AuditLog } from '../../audit/audit-log';
 
 export interface PackageView {
   name: string;
@@ -33,6 +34,7 @@ export class PackageService {
     private readonly identities: Pick<IdentityStores, 'accounts' | 'packages' | 'repositories'>,
     private readonly authorizer: Authorizer,
     private readonly repositories: RepositoryService,
+    private readonly audit: AuditLog = NO_AUDIT_LOG,
   ) {}
 
   async list(actor: Actor): Promise<PackageView[]> {
@@ -64,6 +66,8 @@ export class PackageService {
     const { repository } = await this.repositories.locate(actor, owner, repoName, 'write');
     const stored = await this.identities.packages.ensurePackage(pkg);
     await this.identities.packages.linkPackage(stored.name, repository.id);
+    const target = { owner: ownerName(stored.name), package: stored.name, repository: `${repository.ownerName}/${repository.name}` };
+    await this.audit.record({ action: 'package.link', actor, target });
     return this.view(actor, { ...stored, sourceRepositoryId: repository.id });
   }
 
@@ -72,6 +76,9 @@ export class PackageService {
     requireManager(actor, 'unlink packages');
     const pkg = await this.administered(actor, name, false);
     await this.identities.packages.linkPackage(pkg.name, null);
+    const from = pkg.sourceRepositoryId === null ? null : await this.identities.repositories.repositoryById(pkg.sourceRepositoryId);
+    const repository = from ? `${from.ownerName}/${from.name}` : undefined;
+    await this.audit.record({ action: 'package.unlink', actor, target: { owner: ownerName(pkg.name), package: pkg.name, repository } });
     return this.view(actor, { ...pkg, sourceRepositoryId: null });
   }
 
@@ -86,6 +93,8 @@ export class PackageService {
       );
     }
     await this.identities.packages.setPackageVisibility(pkg.name, visibility);
+    const target = { owner: ownerName(pkg.name), package: pkg.name };
+    await this.audit.record({ action: 'package.visibility', actor, target, details: { from: pkg.visibility, to: visibility } });
     return this.view(actor, { ...pkg, visibility });
   }
 
@@ -128,4 +137,9 @@ export class PackageService {
       actions: (['pull', 'push', 'delete'] as const).filter((a) => actions.has(a)),
     };
   }
+}
+
+/** The user or organisation whose namespace a package is in. */
+function ownerName(pkg: string): string {
+  return pkg.split('/')[0] ?? pkg;
 }

@@ -6,6 +6,7 @@ import { type Actor, isSiteAdmin, requireManager } from './actor';
 import { UserNotFound, AccountNotFound, RepositoryNotFound, NameTaken, InvalidRequest } from './errors';
 import { AccessDenied } from '../errors';
 import { assertRepositoryName } from './names';
+import { NO_AUDIT_LOG, type AuditLog } from '../../audit/audit-log';
 
 export interface RepositoryView {
   owner: string;
@@ -32,6 +33,7 @@ export class RepositoryService {
   constructor(
     private readonly identities: Pick<IdentityStores, 'accounts' | 'repositories'>,
     private readonly authorizer: Authorizer,
+    private readonly audit: AuditLog = NO_AUDIT_LOG,
   ) {}
 
   /**
@@ -86,6 +88,12 @@ export class RepositoryService {
     requireManager(actor, 'change visibility');
     const { repository } = await this.locate(actor, owner, name, 'admin');
     await this.identities.repositories.setRepositoryVisibility(repository.id, visibility);
+    await this.audit.record({
+      action: 'repository.visibility',
+      actor,
+      target: { owner: repository.ownerName, repository: `${repository.ownerName}/${repository.name}` },
+      details: { from: repository.visibility, to: visibility },
+    });
     return this.view(actor, { ...repository, visibility });
   }
 
@@ -106,6 +114,12 @@ export class RepositoryService {
     const user = await this.identities.accounts.accountByName(userName);
     if (!user || user.kind !== 'user') throw new UserNotFound(`no user "${userName}"`);
     await this.identities.repositories.setCollaborator(repository.id, user.id, role);
+    await this.audit.record({
+      action: 'repository.collaborator',
+      actor,
+      target: { owner: repository.ownerName, repository: `${repository.ownerName}/${repository.name}` },
+      details: { user: user.name, role },
+    });
     return (await this.identities.repositories.collaborators(repository.id)).map((c) => ({ name: c.name, role: c.role }));
   }
 

@@ -9,10 +9,19 @@ import { packageRoutes } from './package-routes';
 import { repositoryRoutes } from './repository-routes';
 import { sessionRoutes } from './session-routes';
 import { bodyParserErrors } from '../body-parser-errors';
+import type { Actor } from '../../auth/management/actor';
+import type { AuditService } from '../../audit/audit-service';
+import type { DownloadService } from '../../downloads/download-service';
+import { auditRoutes } from './audit-routes';
+import { downloadRoutes } from './download-routes';
 
 export interface ApiDependencies {
   management: IdentityService;
   authenticator: Authenticator;
+  /** Download counts of packages; no route without it. */
+  downloads?: DownloadService<Actor>;
+  /** The audit log; no route without it. */
+  audit?: AuditService;
 }
 
 /**
@@ -25,6 +34,9 @@ export function apiRouter(deps: ApiDependencies): Router {
   const router = express.Router();
   router.use(express.json({ limit: '64kb' }));
   router.use(apiAuthenticate(deps.authenticator, deps.management.sessions));
+  // Before the package routes, whose `/packages/*name` would take `…/downloads` as part of a name.
+  if (deps.downloads) router.use(downloadRoutes(deps.downloads));
+  if (deps.audit) router.use(auditRoutes(deps.audit));
   router.use(
     sessionRoutes(deps.management),
     accountRoutes(deps.management),

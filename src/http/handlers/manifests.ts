@@ -40,8 +40,15 @@ export function manifestHandlers(manifests: ManifestService): RouteHandlers {
       res.status(304).end();
       return;
     }
-    if (head) res.status(200).end();
-    else res.status(200).end((chosen as StoredManifest).content);
+    if (head) {
+      res.status(200).end();
+      return;
+    }
+    res.status(200).end((chosen as StoredManifest).content);
+    // A download is a manifest sent: not a HEAD (update checkers poll with those) nor a 304,
+    // which only confirm what the client has. Each GET counts for the digest it served, so a
+    // platform image fetched through an index counts for itself as well as the index.
+    manifests.pulled(name!, chosen.digest);
   };
 
   /**

@@ -37,6 +37,6 @@ export function requestContext(log: Logger) {
       );
     });
     // Log lines written further down (services, event listeners) carry the id too.
-    inRequestScope(req.id, next);
+    inRequestScope(req.id, next, () => req.ip ?? req.socket.remoteAddress);
   };
 }
