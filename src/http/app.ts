@@ -23,6 +23,8 @@ import { authenticate, enforce, type AuthDependencies } from './middleware/authe
 import { tokenRoutes, type TokenRouteDependencies } from './token-routes';
 import { apiRouter, type ApiDependencies } from './api/api-router';
 import { API_PREFIX } from './api/api-prefix';
+import { GITHUB_API_PREFIX, githubRouter } from './github/github-router';
+import type { PackageVersionService } from '../auth/management/package-version-service';
 import { ROUTE_ACTIONS } from './routes';
 import type { AccessAction } from '../auth/access-control';
 import { ANONYMOUS } from '../auth/principal';
@@ -37,7 +39,12 @@ export interface HttpDependencies {
   listing: ListingService;
   referrers: ReferrerService;
   /** Absent in open mode: then every request may do everything. */
-  auth?: AuthDependencies & TokenRouteDependencies & { management?: ApiDependencies['management'] };
+  auth?: AuthDependencies &
+    TokenRouteDependencies & {
+      management?: ApiDependencies['management'];
+      /** GitHub's packages API at /api/v3 (issue #15); absent, /api/v3 is not served. */
+      packageVersions?: PackageVersionService;
+    };
   /** What /readyz probes (Redis, blob storage, the metadata database); none means always ready. */
   readiness?: ReadonlyArray<ReadinessCheck>;
   /** Served at /metrics; a fresh set (with process metrics) when not given. */
@@ -108,6 +115,10 @@ export function createHttpApp(deps: HttpDependencies): HttpApp {
     app.use(tokenRoutes(auth));
     // The management API: JSON bodies there only, never on the blob routes.
     if (auth.management) app.use(API_PREFIX, apiRouter({ management: auth.management, authenticator: auth.authenticator }));
+    if (auth.management && auth.packageVersions) {
+      const github = { packages: auth.packageVersions, authenticator: auth.authenticator, sessions: auth.management.sessions };
+      app.use(GITHUB_API_PREFIX, githubRouter(github));
+    }
   }
   app.use(notFound);
   app.use(errors);

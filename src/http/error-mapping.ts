@@ -28,6 +28,7 @@ import {
   UploadUnknown,
 } from '../registry/errors';
 import { DatabaseUnavailableError } from '../persistence/database-faults';
+import { VersionInUse, VersionRestoreBlocked } from '../metadata/versions';
 import { BlobNotFoundError, UploadNotFoundError } from '../storage/blob-store';
 import { localStorageFault, StorageFullError, StorageUnavailableError } from '../storage/storage-faults';
 import { ContentRangeInvalid, RangeNotSatisfiable, RequestBodyRefused, RouteNotFound } from './edge-errors';
@@ -90,6 +91,10 @@ rule(ManifestReferenceMissing, { registry: 'MANIFEST_UNKNOWN', management: 'REQU
 rule(ReferencedElsewhere, { registry: 'CONFLICT', management: 'CONFLICT' });
 rule(RepositoryUnknown, { registry: 'NAME_UNKNOWN', management: 'REPOSITORY_NOT_FOUND' });
 rule(PageSizeInvalid, { registry: 'PAGINATION_NUMBER_INVALID', management: 'REQUEST_INVALID' });
+
+// src/metadata: versions (issue #15), refused while something needs them or is gone.
+rule(VersionInUse, { registry: 'CONFLICT', management: 'CONFLICT' });
+rule(VersionRestoreBlocked, { registry: 'CONFLICT', management: 'CONFLICT' });
 
 // src/auth.
 rule(Unauthenticated, { registry: 'UNAUTHORIZED', management: 'UNAUTHORIZED' });
