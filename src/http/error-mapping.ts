@@ -35,6 +35,7 @@ import { ContentRangeInvalid, RangeNotSatisfiable, RequestBodyRefused, RouteNotF
 import { MANAGEMENT_ERROR_CODES, type ManagementErrorCode } from './management-error-codes';
 import { ERROR_CODES, RegistryError, type ErrorCode } from './registry-error';
 import { uploadProgressHeaders } from './routes';
+import { GitHubBadRequest, GitHubValidationFailed } from './github/github-edge-errors';
 
 /** Which API answers: the registry (/v2 and /token, OCI codes) or the management API (/api/v1, its own codes). */
 export type ErrorDialect = 'registry' | 'management';
@@ -125,6 +126,9 @@ rule(RangeNotSatisfiable, {
   management: 'REQUEST_INVALID',
   headers: ({ blobSize }) => ({ 'Content-Range': `bytes */${blobSize}` }),
 });
+// src/http/github: GitHub's statuses for these (400 and 422) are github-errors.ts's to give.
+rule(GitHubBadRequest, { registry: 'REQUEST_INVALID', management: 'REQUEST_INVALID' });
+rule(GitHubValidationFailed, { registry: 'REQUEST_INVALID', management: 'REQUEST_INVALID' });
 rule(RequestBodyRefused, { registry: 'REQUEST_INVALID', management: 'REQUEST_INVALID', status: (err) => err.parserStatus });
 
 /** The rule for a domain error's class (or the nearest mapped ancestor), or undefined when none is declared. */

@@ -1,15 +1,10 @@
 import type { NextFunction, Request, Response } from 'express';
 import { DomainError } from '../../domain-error';
 import { errorAnswer } from '../error-mapping';
+import { GitHubBadRequest } from './github-edge-errors';
 
 /** GitHub's documentation root: every error names it, as GitHub's do. */
 export const DOCUMENTATION_URL = 'https://docs.github.com/rest/packages/packages';
-
-/** A request GitHub answers 400 (a list without `package_type`): not a validation failure (422). */
-export class GitHubBadRequest extends DomainError {}
-
-/** A query or path parameter out of its range (`per_page=0`, an id that is not an integer, `state=gone`). */
-export class GitHubValidationFailed extends DomainError {}
 
 /**
  * The status GitHub gives what error-mapping.ts decided: its 4xx stand, except
@@ -18,7 +13,6 @@ export class GitHubValidationFailed extends DomainError {}
  */
 export function githubStatus(err: unknown): { status: number; headers: Record<string, string>; log: 'error' | 'warn' | null } {
   if (err instanceof GitHubBadRequest) return { status: 400, headers: {}, log: null };
-  if (err instanceof GitHubValidationFailed) return { status: 422, headers: {}, log: null };
   const answer = errorAnswer(err, 'management');
   const status = answer.status === 409 || answer.code === 'REQUEST_INVALID' ? 422 : answer.status;
   return { status, headers: answer.headers, log: answer.log };

@@ -1,5 +1,5 @@
 import type { Request } from 'express';
-import { GitHubValidationFailed } from './github-errors';
+import { GitHubValidationFailed } from './github-edge-errors';
 
 export const DEFAULT_PER_PAGE = 30;
 export const MAX_PER_PAGE = 100;

@@ -11,7 +11,8 @@ import { RouteNotFound } from '../edge-errors';
 import { apiAuthenticate } from '../api/api-authenticate';
 import { actorOf, parseBody } from '../api/body';
 import { bodyParserErrors } from '../body-parser-errors';
-import { GitHubBadRequest, GitHubValidationFailed, renderGitHubErrors } from './github-errors';
+import { GitHubBadRequest, GitHubValidationFailed } from './github-edge-errors';
+import { renderGitHubErrors } from './github-errors';
 import { linkHeader, pageRequest } from './github-paging';
 import { ownerJson, packageJson, versionJson } from './github-shapes';
 
