@@ -36,6 +36,7 @@ import type { AccountStore } from './auth/stores/account-store';
 import { TokenService } from './auth/token-service';
 import { DEFAULT_CI_TOKEN_TTL_MINUTES, IdentityService } from './auth/identity-service';
 import { PackageLinker } from './auth/package-linker';
+import { PackageVersionService } from './auth/management/package-version-service';
 import { RegistryEvents } from './events/registry-events';
 import type { Actor } from './auth/management/actor';
 import { AUDIT_MIGRATIONS } from './audit/sql/audit-migrations';
@@ -113,7 +114,9 @@ export async function createRegistry(config: Config, log: Logger, options: Regis
       log,
     ),
   ];
-  const auth = config.auth.mode === 'token' ? await buildAuth(database, config, log, downloadStore) : undefined;
+  const built = config.auth.mode === 'token' ? await buildAuth(database, config, log, downloadStore) : undefined;
+  // GitHub's packages API reads versions from the metadata index and packages from the identity model.
+  const auth = built && { ...built, packageVersions: new PackageVersionService(built.identities, built.authorizer, index, built.auditLog) };
   if (auth) {
     auditRegistryEvents(events, auth.auditLog);
     const audit = auth.audit;

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { MissingReferenceError, type ManifestRecord, type MetadataIndex } from '../../src/metadata/metadata-index';
 import type { ManifestReference } from '../../src/oci/manifest';
+import { VersionInUse, VersionRestoreBlocked } from '../../src/metadata/versions';
 
 export interface MetadataIndexHarness {
   create(): Promise<MetadataIndex>;
@@ -174,6 +175,180 @@ export function metadataIndexContract(kind: string, harness: MetadataIndexHarnes
       expect((await index.listReferrers('a/one', subject, 'application/spdx+json')).map((r) => r.digest)).toEqual([sbom.digest]);
       expect((await index.listReferrers('a/one', subject, 'application/vnd.example.sig')).map((r) => r.digest)).toEqual([sig.digest]);
       expect(await index.listReferrers('a/one', digest('nothing'))).toEqual([]);
+    });
+    describe('versions', () => {
+      const INDEX = 'application/vnd.oci.image.index.v1+json';
+
+      /** A two-platform index over two images, tagged `multi`, with a signature on the index. */
+      async function pushTree(repository: string) {
+        const amd = await pushImage(repository, 'amd64');
+        const arm = await pushImage(repository, 'arm64');
+        const content = Buffer.from(
+          JSON.stringify({
+            schemaVersion: 2,
+            mediaType: INDEX,
+            manifests: [
+              { mediaType: amd.mediaType, digest: amd.digest, size: 1, platform: { os: 'linux', architecture: 'amd64' } },
+              { mediaType: arm.mediaType, digest: arm.digest, size: 1, platform: { os: 'linux', architecture: 'arm64', variant: 'v8' } },
+            ],
+          }),
+        );
+        const parent = manifest(repository, 'index', { mediaType: INDEX, configMediaType: null, size: content.length });
+        const children: ManifestReference[] = [amd, arm].map((m) => ({ digest: m.digest, kind: 'manifest' }));
+        await index.putManifest({ record: parent, content, references: children, tag: 'multi' });
+        const sig = await pushImage(repository, 'sig', undefined, { subject: parent.digest, artifactType: 'application/vnd.dev.cosign' });
+        const id = async (d: string) => (await index.listVersions(repository, { state: 'active', digest: d, limit: 1 })).versions[0]!.id;
+        return {
+          amd,
+          arm,
+          parent,
+          sig,
+          ids: { amd: await id(amd.digest), arm: await id(arm.digest), parent: await id(parent.digest), sig: await id(sig.digest) },
+        };
+      }
+
+      it('gives each manifest an integer id, unique across repositories, newest first, paged with a total', async () => {
+        const a = await pushImage('a/one', 'm1', 'v1');
+        const b = await pushImage('a/one', 'm2');
+        await pushImage('a/two', 'm1', 'v1');
+        const listed = await index.listVersions('a/one', { state: 'active', limit: 10 });
+        expect(listed.total).toBe(2);
+        expect(listed.versions.map((v) => v.digest)).toEqual([b.digest, a.digest]);
+        expect(listed.versions[1]).toMatchObject({ repository: 'a/one', tags: ['v1'], deletedAt: null, mediaType: a.mediaType });
+        const other = await index.listVersions('a/two', { state: 'active', limit: 10 });
+        const ids = [...listed.versions, ...other.versions].map((v) => v.id);
+        expect(new Set(ids).size).toBe(3);
+        ids.forEach((id) => expect(Number.isInteger(id)).toBe(true));
+        expect(await index.getVersion('a/one', listed.versions[0]!.id)).toMatchObject({ digest: b.digest });
+        expect(await index.getVersion('a/two', listed.versions[0]!.id)).toBeNull();
+        const second = await index.listVersions('a/one', { state: 'active', limit: 1, offset: 1 });
+        expect(second).toMatchObject({ total: 2, versions: [{ digest: a.digest }] });
+        const keyset = await index.listVersions('a/one', { state: 'active', limit: 5, beforeId: listed.versions[0]!.id });
+        expect(keyset.versions.map((v) => v.digest)).toEqual([a.digest]);
+        expect((await index.listVersions('a/one', { state: 'active', tagged: true, limit: 5 })).versions.map((v) => v.digest)).toEqual([
+          a.digest,
+        ]);
+        expect((await index.listVersions('a/one', { state: 'active', tagged: false, limit: 5 })).versions.map((v) => v.digest)).toEqual([
+          b.digest,
+        ]);
+        expect(await index.listVersions('a/none', { state: 'active', limit: 5 })).toEqual({ versions: [], total: 0 });
+      });
+
+      it('a soft-deleted manifest stops resolving and leaves the listings; a restore brings it and its tags back', async () => {
+        const subject = await pushImage('a/one', 'm1', 'v1');
+        await index.putManifest({ record: { ...subject, createdAt: Date.now() }, content: Buffer.from('m1'), references: refs, tag: 'v2' });
+        const sbom = await pushImage('a/one', 'sbom', undefined, { subject: subject.digest, artifactType: 'application/spdx+json' });
+        const [sbomVersion] = (await index.listVersions('a/one', { state: 'active', digest: sbom.digest, limit: 1 })).versions;
+        expect(await index.deleteVersion('a/one', sbomVersion!.id, { tree: false, now: Date.now() })).toEqual([sbomVersion!.id]);
+        expect(await index.listReferrers('a/one', subject.digest)).toEqual([]);
+        expect(await index.deleteManifest('a/one', subject.digest)).toEqual({ status: 'deleted' });
+        expect(await index.getManifest('a/one', subject.digest)).toBeNull();
+        expect(await index.statManifest('a/one', subject.digest)).toBeNull();
+        expect(await index.getTaggedManifest('a/one', 'v1')).toBeNull();
+        expect(await index.resolveTag('a/one', 'v2')).toBeNull();
+        expect(await index.listTags('a/one', { limit: 10 })).toEqual([]);
+        const deleted = await index.listVersions('a/one', { state: 'deleted', limit: 10 });
+        expect(deleted.total).toBe(2);
+        const version = deleted.versions.find((v) => v.digest === subject.digest)!;
+        expect(version.tags).toEqual(['v1', 'v2']);
+        expect(version.deletedAt).toEqual(expect.any(Number));
+        expect((await index.listVersions('a/one', { state: 'active', limit: 10 })).total).toBe(0);
+        // v2 moves on while the version is deleted: the restore keeps the newer target and says so.
+        const other = await pushImage('a/one', 'm2', 'v2');
+        const restored = await index.restoreVersion('a/one', version.id, Date.now());
+        expect(restored).toEqual({ restored: [version.id], tagsRestored: ['v1'], tagsMoved: [{ tag: 'v2', digest: other.digest }] });
+        expect(await index.resolveTag('a/one', 'v1')).toBe(subject.digest);
+        expect(await index.resolveTag('a/one', 'v2')).toBe(other.digest);
+        expect((await index.getManifest('a/one', subject.digest))?.content.toString()).toBe('m1');
+        expect(await index.getVersion('a/one', version.id)).toMatchObject({ deletedAt: null, tags: ['v1'] });
+        expect(await index.restoreVersion('a/one', version.id, Date.now())).toEqual({ restored: [], tagsRestored: [], tagsMoved: [] });
+        expect(await index.restoreVersion('a/one', 999_999, Date.now())).toBeNull();
+      });
+
+      it('pushing a deleted digest again revives the same version id', async () => {
+        const m = await pushImage('a/one', 'm1', 'v1');
+        const [before] = (await index.listVersions('a/one', { state: 'active', limit: 1 })).versions;
+        expect(await index.deleteManifest('a/one', m.digest)).toEqual({ status: 'deleted' });
+        expect(await index.deleteManifest('a/one', m.digest)).toEqual({ status: 'unknown' });
+        await pushImage('a/one', 'm1', 'v3');
+        const [after] = (await index.listVersions('a/one', { state: 'active', limit: 1 })).versions;
+        expect(after).toMatchObject({ id: before!.id, deletedAt: null, tags: ['v3'] });
+        expect(await index.resolveTag('a/one', 'v3')).toBe(m.digest);
+      });
+
+      it('an OCI delete frees the blobs for unlinking; a restore after that is refused, naming them', async () => {
+        const m = await pushImage('a/one', 'm1', 'v1');
+        const [version] = (await index.listVersions('a/one', { state: 'active', limit: 1 })).versions;
+        expect(await index.deleteManifest('a/one', m.digest)).toEqual({ status: 'deleted' });
+        expect(await index.unlinkBlob('a/one', layer)).toEqual({ status: 'deleted' });
+        const refused = index.restoreVersion('a/one', version!.id, Date.now());
+        await expect(refused).rejects.toBeInstanceOf(VersionRestoreBlocked);
+        await expect(refused).rejects.toMatchObject({ digest: m.digest, missing: [layer] });
+        expect(await index.getManifest('a/one', m.digest)).toBeNull();
+      });
+
+      it('refuses to delete a child of a live index or a subject of live referrers, naming them, unless the whole tree goes', async () => {
+        const { amd, parent, sig, ids } = await pushTree('a/one');
+        const child = index.deleteVersion('a/one', ids.amd, { tree: false, now: Date.now() });
+        await expect(child).rejects.toBeInstanceOf(VersionInUse);
+        await expect(child).rejects.toMatchObject({ digest: amd.digest, parents: [parent.digest] });
+        // Even as a tree: the index above it is not part of its tree.
+        await expect(index.deleteVersion('a/one', ids.amd, { tree: true, now: Date.now() })).rejects.toBeInstanceOf(VersionInUse);
+        await expect(index.deleteVersion('a/one', ids.parent, { tree: false, now: Date.now() })).rejects.toMatchObject({
+          digest: parent.digest,
+          referrers: [sig.digest],
+        });
+        expect(await index.getManifest('a/one', amd.digest)).not.toBeNull();
+        const deleted = await index.deleteVersion('a/one', ids.parent, { tree: true, now: Date.now() });
+        expect(deleted).toEqual([ids.amd, ids.arm, ids.parent, ids.sig].sort((x, y) => x - y));
+        expect(await index.resolveTag('a/one', 'multi')).toBeNull();
+        expect((await index.listVersions('a/one', { state: 'active', limit: 10 })).total).toBe(0);
+        expect(await index.deleteVersion('a/one', ids.parent, { tree: true, now: Date.now() })).toBeNull();
+        const restored = await index.restoreVersion('a/one', ids.parent, Date.now());
+        expect(restored?.restored).toEqual(deleted);
+        expect(restored?.tagsRestored).toEqual(['multi']);
+        expect(await index.resolveTag('a/one', 'multi')).toBe(parent.digest);
+        expect((await index.listReferrers('a/one', parent.digest)).map((r) => r.digest)).toEqual([sig.digest]);
+      });
+
+      it('states each version: size, platform from its parent, parents, referrers by artifact type; finds orphans', async () => {
+        const { amd, arm, parent, sig, ids } = await pushTree('a/one');
+        const loose = await pushImage('a/one', 'loose');
+        const amdFacts = await index.versionFacts((await index.getVersion('a/one', ids.amd))!);
+        expect(amdFacts).toEqual({
+          size: amd.size + 10 + 20,
+          platform: { os: 'linux', architecture: 'amd64' },
+          parents: [{ id: ids.parent, digest: parent.digest }],
+          referrers: {},
+        });
+        const armFacts = await index.versionFacts((await index.getVersion('a/one', ids.arm))!);
+        expect(armFacts.platform).toEqual({ os: 'linux', architecture: 'arm64', variant: 'v8' });
+        const parentFacts = await index.versionFacts((await index.getVersion('a/one', ids.parent))!);
+        expect(parentFacts).toEqual({
+          size: parent.size,
+          platform: null,
+          parents: [],
+          referrers: { 'application/vnd.dev.cosign': [{ id: ids.sig, digest: sig.digest }] },
+        });
+        const orphans = await index.listVersions('a/one', { state: 'active', orphaned: true, limit: 10 });
+        expect(orphans.versions.map((v) => v.digest)).toEqual([loose.digest]);
+        const untagged = await index.listVersions('a/one', { state: 'active', tagged: false, limit: 10 });
+        expect(untagged.versions.map((v) => v.digest).sort()).toEqual([amd.digest, arm.digest, sig.digest, loose.digest].sort());
+      });
+
+      it('deletes every version of a repository at once and restores those deleted then', async () => {
+        await pushTree('a/one');
+        const loose = await pushImage('a/one', 'loose');
+        const [looseVersion] = (await index.listVersions('a/one', { state: 'active', digest: loose.digest, limit: 1 })).versions;
+        await index.deleteVersion('a/one', looseVersion!.id, { tree: false, now: 1000 });
+        expect(await index.deleteAllVersions('a/one', 2000)).toBe(4);
+        expect(await index.repositoryExists('a/one')).toBe(true); // its blobs are still linked
+        expect(await index.resolveTag('a/one', 'multi')).toBeNull();
+        const restored = await index.restoreVersionsDeletedAt('a/one', 2000, 3000);
+        expect(restored.restored).toHaveLength(4);
+        expect(restored.tagsRestored).toEqual(['multi']);
+        expect((await index.listVersions('a/one', { state: 'deleted', limit: 10 })).versions.map((v) => v.digest)).toEqual([loose.digest]);
+      });
     });
   });
 }

@@ -70,5 +70,21 @@ export function packageStoreContract(name: string, harness: IdentityStoresHarnes
       await stores().accounts.deleteAccount(alice.id);
       expect(await packages().package('alice/app')).toBeNull();
     });
+    it('gives each package a stable integer id and keeps it through a soft delete and restore', async () => {
+      const alice = await user('alice');
+      await packages().ensurePackage(record({ name: 'alice/app', ownerId: alice.id }));
+      await packages().ensurePackage(record({ name: 'alice/other', ownerId: alice.id }));
+      const app = await packages().packageState('alice/app');
+      const other = await packages().packageState('alice/other');
+      expect(app).toEqual({ id: expect.any(Number), deletedAt: null });
+      expect(Number.isInteger(app?.id)).toBe(true);
+      expect(other?.id).not.toBe(app?.id);
+      await packages().ensurePackage(record({ name: 'alice/app', ownerId: alice.id }));
+      await packages().setPackageDeletedAt('alice/app', 1234);
+      expect(await packages().packageState('alice/app')).toEqual({ id: app?.id, deletedAt: 1234 });
+      await packages().setPackageDeletedAt('alice/app', null);
+      expect(await packages().packageState('alice/app')).toEqual({ id: app?.id, deletedAt: null });
+      expect(await packages().packageState('alice/none')).toBeNull();
+    });
   });
 }

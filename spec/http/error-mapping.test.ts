@@ -1,4 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { VersionInUse, VersionRestoreBlocked } from '../../src/metadata/versions';
+import { GitHubBadRequest, GitHubValidationFailed } from '../../src/http/github/github-edge-errors';
 import path from 'node:path';
 import { AccessDenied, LoginThrottled, Unauthenticated } from '../../src/auth/errors';
 import {
@@ -132,6 +134,10 @@ const TABLE: Array<[DomainError, number, string, Record<string, string>, string]
   [new AccessDenied('x'), 403, 'DENIED', {}, 'FORBIDDEN'],
   [new LoginThrottled(42), 429, 'TOOMANYREQUESTS', { 'Retry-After': '42' }, 'TOO_MANY_REQUESTS'],
   [new UserNotFound('x'), 404, 'NAME_UNKNOWN', {}, 'USER_NOT_FOUND'],
+  [new VersionInUse('sha256:a', ['sha256:b'], []), 409, 'CONFLICT', {}, 'CONFLICT'],
+  [new VersionRestoreBlocked('sha256:a', ['sha256:b']), 409, 'CONFLICT', {}, 'CONFLICT'],
+  [new GitHubBadRequest('x'), 400, 'REQUEST_INVALID', {}, 'REQUEST_INVALID'],
+  [new GitHubValidationFailed('x'), 400, 'REQUEST_INVALID', {}, 'REQUEST_INVALID'],
   [new OrganizationNotFound('x'), 404, 'NAME_UNKNOWN', {}, 'ORGANIZATION_NOT_FOUND'],
   [new AccountNotFound('x'), 404, 'NAME_UNKNOWN', {}, 'ACCOUNT_NOT_FOUND'],
   [new RepositoryNotFound('x'), 404, 'NAME_UNKNOWN', {}, 'REPOSITORY_NOT_FOUND'],

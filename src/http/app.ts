@@ -23,6 +23,8 @@ import { authenticate, enforce, type AuthDependencies } from './middleware/authe
 import { tokenRoutes, type TokenRouteDependencies } from './token-routes';
 import { apiRouter, type ApiDependencies } from './api/api-router';
 import { API_PREFIX } from './api/api-prefix';
+import { GITHUB_API_PREFIX, githubRouter } from './github/github-router';
+import type { PackageVersionService } from '../auth/management/package-version-service';
 import { ROUTE_ACTIONS } from './routes';
 import type { AccessAction } from '../auth/access-control';
 import { ANONYMOUS } from '../auth/principal';
@@ -37,7 +39,12 @@ export interface HttpDependencies {
   listing: ListingService;
   referrers: ReferrerService;
   /** Absent in open mode: then every request may do everything. */
-  auth?: AuthDependencies & TokenRouteDependencies & Partial<Pick<ApiDependencies, 'management' | 'downloads' | 'audit'>>;
+  auth?: AuthDependencies &
+    TokenRouteDependencies &
+    Partial<Pick<ApiDependencies, 'management' | 'downloads' | 'audit'>> & {
+      /** GitHub's packages API at /api/v3 (issue #15); absent, /api/v3 is not served. */
+      packageVersions?: PackageVersionService;
+    };
   /** What /readyz probes (Redis, blob storage, the metadata database); none means always ready. */
   readiness?: ReadonlyArray<ReadinessCheck>;
   /** Served at /metrics; a fresh set (with process metrics) when not given. */
@@ -110,6 +117,10 @@ export function createHttpApp(deps: HttpDependencies): HttpApp {
     if (auth.management) {
       const { management, authenticator, downloads, audit } = auth;
       app.use(API_PREFIX, apiRouter({ management, authenticator, downloads, audit }));
+    }
+    if (auth.management && auth.packageVersions) {
+      const github = { packages: auth.packageVersions, authenticator: auth.authenticator, sessions: auth.management.sessions };
+      app.use(GITHUB_API_PREFIX, githubRouter(github));
     }
   }
   app.use(notFound);

@@ -28,12 +28,14 @@ import {
   UploadUnknown,
 } from '../registry/errors';
 import { DatabaseUnavailableError } from '../persistence/database-faults';
+import { VersionInUse, VersionRestoreBlocked } from '../metadata/versions';
 import { BlobNotFoundError, UploadNotFoundError } from '../storage/blob-store';
 import { localStorageFault, StorageFullError, StorageUnavailableError } from '../storage/storage-faults';
 import { ContentRangeInvalid, RangeNotSatisfiable, RequestBodyRefused, RouteNotFound } from './edge-errors';
 import { MANAGEMENT_ERROR_CODES, type ManagementErrorCode } from './management-error-codes';
 import { ERROR_CODES, RegistryError, type ErrorCode } from './registry-error';
 import { uploadProgressHeaders } from './routes';
+import { GitHubBadRequest, GitHubValidationFailed } from './github/github-edge-errors';
 
 /** Which API answers: the registry (/v2 and /token, OCI codes) or the management API (/api/v1, its own codes). */
 export type ErrorDialect = 'registry' | 'management';
@@ -91,6 +93,10 @@ rule(ReferencedElsewhere, { registry: 'CONFLICT', management: 'CONFLICT' });
 rule(RepositoryUnknown, { registry: 'NAME_UNKNOWN', management: 'REPOSITORY_NOT_FOUND' });
 rule(PageSizeInvalid, { registry: 'PAGINATION_NUMBER_INVALID', management: 'REQUEST_INVALID' });
 
+// src/metadata: versions (issue #15), refused while something needs them or is gone.
+rule(VersionInUse, { registry: 'CONFLICT', management: 'CONFLICT' });
+rule(VersionRestoreBlocked, { registry: 'CONFLICT', management: 'CONFLICT' });
+
 // src/auth.
 rule(Unauthenticated, { registry: 'UNAUTHORIZED', management: 'UNAUTHORIZED' });
 rule(AccessDenied, { registry: 'DENIED', management: 'FORBIDDEN' });
@@ -120,6 +126,9 @@ rule(RangeNotSatisfiable, {
   management: 'REQUEST_INVALID',
   headers: ({ blobSize }) => ({ 'Content-Range': `bytes */${blobSize}` }),
 });
+// src/http/github: GitHub's statuses for these (400 and 422) are github-errors.ts's to give.
+rule(GitHubBadRequest, { registry: 'REQUEST_INVALID', management: 'REQUEST_INVALID' });
+rule(GitHubValidationFailed, { registry: 'REQUEST_INVALID', management: 'REQUEST_INVALID' });
 rule(RequestBodyRefused, { registry: 'REQUEST_INVALID', management: 'REQUEST_INVALID', status: (err) => err.parserStatus });
 
 /** The rule for a domain error's class (or the nearest mapped ancestor), or undefined when none is declared. */

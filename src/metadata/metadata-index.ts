@@ -1,4 +1,5 @@
 import type { ManifestReference } from '../oci/manifest';
+import type { VersionFacts, VersionList, VersionQuery, VersionRecord, VersionRestoration } from './versions';
 
 export interface ManifestRecord {
   repository: string;
@@ -61,6 +62,7 @@ export interface MetadataIndex {
   /** The manifest record without its content (HEAD, listings). */
   statManifest(repository: string, digest: string): Promise<ManifestRecord | null>;
   resolveTag(repository: string, tag: string): Promise<string | null>;
+  /** Soft: the manifest stops resolving and its tags are remembered (a version restore brings them back). */
   deleteManifest(repository: string, digest: string): Promise<DeleteOutcome>;
   deleteTag(repository: string, tag: string): Promise<boolean>;
 
@@ -68,6 +70,29 @@ export interface MetadataIndex {
   listTags(repository: string, page: Page): Promise<string[]>;
   listRepositories(page: Page): Promise<string[]>;
   listReferrers(repository: string, subject: string, artifactType?: string): Promise<ReferrerRecord[]>;
+
+  /** Versions (src/metadata/versions.ts): newest first, filtered, a page and the total. */
+  listVersions(repository: string, query: VersionQuery): Promise<VersionList>;
+  /** A version by its id, active or deleted; null when the repository has none with that id. */
+  getVersion(repository: string, id: number): Promise<VersionRecord | null>;
+  versionFacts(version: VersionRecord): Promise<VersionFacts>;
+  /**
+   * Soft-deletes an active version; with `tree`, also its children no other live index
+   * contains and the referrers of all of them. Throws VersionInUse when a live index
+   * outside what is deleted contains one of them, or live referrers outside it name one.
+   * Null when no active version has the id. Returns the ids deleted.
+   */
+  deleteVersion(repository: string, id: number, options: { tree: boolean; now: number }): Promise<number[] | null>;
+  /**
+   * Restores a deleted version, its deleted children and the referrers deleted with it.
+   * Throws VersionRestoreBlocked when something they reference has been unlinked since.
+   * Null when no version has the id; an active version restores nothing.
+   */
+  restoreVersion(repository: string, id: number, now: number): Promise<VersionRestoration | null>;
+  /** Soft-deletes every active version of the repository at `now` (a package delete); returns how many. */
+  deleteAllVersions(repository: string, now: number): Promise<number>;
+  /** Restores the versions deleted at `deletedAt` (a package restore). */
+  restoreVersionsDeletedAt(repository: string, deletedAt: number, now: number): Promise<VersionRestoration>;
   close(): Promise<void>;
 }
 

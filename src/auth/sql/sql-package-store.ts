@@ -1,5 +1,5 @@
 import type { Database } from '../../persistence/database';
-import type { PackageRecord, PackageStore } from '../stores/package-store';
+import type { PackageRecord, PackageState, PackageStore } from '../stores/package-store';
 import type { Visibility } from '../stores/source-repository-store';
 
 interface PackageRow {
@@ -20,6 +20,8 @@ const toPackage = (r: PackageRow): PackageRecord => ({
   createdAt: r.created_at,
 });
 
+const INSERT_STATE = 'INSERT INTO package_states (name) VALUES (?) ON CONFLICT (name) DO NOTHING';
+
 /** Packages on SQLite or PostgreSQL; table from PACKAGE_MIGRATIONS. */
 export class SqlPackageStore implements PackageStore {
   constructor(private readonly db: Database) {}
@@ -37,6 +39,7 @@ export class SqlPackageStore implements PackageStore {
     );
     const stored = await this.package(record.name);
     if (!stored) throw new Error(`package ${record.name} vanished after insert`);
+    await this.db.run(INSERT_STATE, [record.name]);
     return stored;
   }
 
@@ -56,5 +59,21 @@ export class SqlPackageStore implements PackageStore {
           ? await this.db.all<PackageRow>(`${PACKAGE_SELECT} WHERE owner_id = ? ORDER BY name`, [filter.ownerId])
           : await this.db.all<PackageRow>(`${PACKAGE_SELECT} ORDER BY name`);
     return rows.map(toPackage);
+  }
+
+  async packageState(name: string): Promise<PackageState | null> {
+    const read = () =>
+      this.db.get<{ id: number; deleted_at: number | null }>('SELECT id, deleted_at FROM package_states WHERE name = ?', [name]);
+    let row = await read();
+    // A package stored by a process that predates its state row (a rolling upgrade) gets one now.
+    if (!row && (await this.package(name))) {
+      await this.db.run(INSERT_STATE, [name]);
+      row = await read();
+    }
+    return row ? { id: row.id, deletedAt: row.deleted_at } : null;
+  }
+
+  async setPackageDeletedAt(name: string, deletedAt: number | null): Promise<void> {
+    await this.db.run('UPDATE package_states SET deleted_at = ? WHERE name = ?', [deletedAt, name]);
   }
 }

@@ -9,6 +9,12 @@ export interface PackageRecord {
   createdAt: number;
 }
 
+/** What GitHub's packages API adds to a package: its integer id, and when it was (softly) deleted. */
+export interface PackageState {
+  id: number;
+  deletedAt: number | null;
+}
+
 /** Packages (OCI repositories) and the source repository each is linked to. */
 export interface PackageStore {
   package(name: string): Promise<PackageRecord | null>;
@@ -18,4 +24,8 @@ export interface PackageStore {
   setPackageVisibility(name: string, visibility: Visibility): Promise<void>;
   /** Ordered by name; by repository when both filters are given, every package when none is. */
   listPackages(filter: { ownerId?: number; repositoryId?: number }): Promise<PackageRecord[]>;
+  /** The package's id and deletion; null when there is no such package. */
+  packageState(name: string): Promise<PackageState | null>;
+  /** Marks the package deleted at that time, or (null) restored. */
+  setPackageDeletedAt(name: string, deletedAt: number | null): Promise<void>;
 }

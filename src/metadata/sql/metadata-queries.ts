@@ -13,7 +13,7 @@ const MANIFEST_COLUMNS =
  * stays a per-repository primary-key probe on both databases (spec/metadata/metadata-query-plans.test.ts).
  */
 const HAS_CONTENT =
-  'EXISTS (SELECT 1 FROM manifests m WHERE m.repository_id = r.id UNION ALL SELECT 1 FROM repository_blobs l WHERE l.repository_id = r.id)';
+  'EXISTS (SELECT 1 FROM manifests m WHERE m.repository_id = r.id AND m.deleted_at IS NULL UNION ALL SELECT 1 FROM repository_blobs l WHERE l.repository_id = r.id)';
 
 export const METADATA_QUERIES = {
   repositoryId: 'SELECT id FROM repositories WHERE name = ?',
@@ -25,32 +25,38 @@ export const METADATA_QUERIES = {
      JOIN blobs b ON b.digest = l.digest WHERE r.name = ? AND l.digest = ?`,
   isLinked: 'SELECT 1 AS one FROM repository_blobs WHERE repository_id = ? AND digest = ?',
   deleteLink: 'DELETE FROM repository_blobs WHERE repository_id = ? AND digest = ?',
-  blobReferrers: "SELECT manifest_digest FROM manifest_references WHERE repository_id = ? AND kind = 'blob' AND digest = ? LIMIT 10",
-  manifestReferrers:
-    "SELECT manifest_digest FROM manifest_references WHERE repository_id = ? AND kind = 'manifest' AND digest = ? LIMIT 10",
-  hasManifest: 'SELECT 1 AS one FROM manifests WHERE repository_id = ? AND digest = ?',
+  // What still needs a blob or a manifest: live manifests only (a soft-deleted one holds nothing back;
+  // its restore checks its references again).
+  blobReferrers: `SELECT r.manifest_digest FROM manifest_references r JOIN manifests m
+     ON m.repository_id = r.repository_id AND m.digest = r.manifest_digest
+     WHERE r.repository_id = ? AND r.kind = 'blob' AND r.digest = ? AND m.deleted_at IS NULL LIMIT 10`,
+  manifestReferrers: `SELECT r.manifest_digest FROM manifest_references r JOIN manifests m
+     ON m.repository_id = r.repository_id AND m.digest = r.manifest_digest
+     WHERE r.repository_id = ? AND r.kind = 'manifest' AND r.digest = ? AND m.deleted_at IS NULL LIMIT 10`,
+  hasManifest: 'SELECT 1 AS one FROM manifests WHERE repository_id = ? AND digest = ? AND deleted_at IS NULL',
   insertContent: 'INSERT INTO manifest_contents (digest, content) VALUES (?, ?) ON CONFLICT (digest) DO NOTHING',
+  // A push of a soft-deleted digest revives it (same version id); a push with a tag touches updated_at.
+  // Parameters: repository, digest, the described columns, created_at, updated_at, and 1 when tagged else 0.
   insertManifest: `INSERT INTO manifests (repository_id, digest, media_type, size, artifact_type, config_digest,
-     config_media_type, subject, annotations, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-     ON CONFLICT (repository_id, digest) DO NOTHING`,
+     config_media_type, subject, annotations, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (repository_id, digest) DO UPDATE SET deleted_at = NULL, updated_at = excluded.updated_at
+     WHERE manifests.deleted_at IS NOT NULL OR ? = 1`,
+  insertVersion: 'INSERT INTO manifest_versions (repository_id, digest) VALUES (?, ?) ON CONFLICT (repository_id, digest) DO NOTHING',
   insertReference: `INSERT INTO manifest_references (repository_id, manifest_digest, kind, digest) VALUES (?, ?, ?, ?)
      ON CONFLICT (repository_id, manifest_digest, kind, digest) DO NOTHING`,
   upsertTag: `INSERT INTO tags (repository_id, name, manifest_digest, updated_at) VALUES (?, ?, ?, ?)
      ON CONFLICT (repository_id, name) DO UPDATE SET manifest_digest = excluded.manifest_digest, updated_at = excluded.updated_at`,
   getManifest: `SELECT ${MANIFEST_COLUMNS}, c.content FROM repositories r JOIN manifests m ON m.repository_id = r.id
-     JOIN manifest_contents c ON c.digest = m.digest WHERE r.name = ? AND m.digest = ?`,
+     JOIN manifest_contents c ON c.digest = m.digest WHERE r.name = ? AND m.digest = ? AND m.deleted_at IS NULL`,
   // Tag, manifest and content in one query: a manifest GET by tag is one round trip (on PostgreSQL, on a
   // loaded 2-core machine, each round trip is a wake-up of the backend; see conformance/bench/README.md).
   // Never cached in-process: another replica may move the tag at any time.
   getTaggedManifest: `SELECT ${MANIFEST_COLUMNS}, c.content FROM repositories r JOIN tags t ON t.repository_id = r.id
      JOIN manifests m ON m.repository_id = t.repository_id AND m.digest = t.manifest_digest
-     JOIN manifest_contents c ON c.digest = m.digest WHERE r.name = ? AND t.name = ?`,
+     JOIN manifest_contents c ON c.digest = m.digest WHERE r.name = ? AND t.name = ? AND m.deleted_at IS NULL`,
   statManifest: `SELECT ${MANIFEST_COLUMNS} FROM repositories r JOIN manifests m ON m.repository_id = r.id
-     WHERE r.name = ? AND m.digest = ?`,
+     WHERE r.name = ? AND m.digest = ? AND m.deleted_at IS NULL`,
   resolveTag: 'SELECT t.manifest_digest FROM repositories r JOIN tags t ON t.repository_id = r.id WHERE r.name = ? AND t.name = ?',
-  deleteManifest: 'DELETE FROM manifests WHERE repository_id = ? AND digest = ?',
-  contentInUse: 'SELECT 1 AS one FROM manifests WHERE digest = ? LIMIT 1',
-  deleteContent: 'DELETE FROM manifest_contents WHERE digest = ?',
   deleteTag: 'DELETE FROM tags WHERE repository_id = (SELECT id FROM repositories WHERE name = ?) AND name = ?',
   // The repository as a scalar subquery, not a join: PostgreSQL then reads the tags in primary-key order
   // from \`last\` on, instead of sorting every tag of the repository (a join loses the order).
@@ -58,7 +64,7 @@ export const METADATA_QUERIES = {
   hasContent: `SELECT 1 AS one FROM repositories r WHERE r.name = ? AND ${HAS_CONTENT}`,
   listRepositories: `SELECT r.name FROM repositories r WHERE r.name > ? AND ${HAS_CONTENT} ORDER BY r.name LIMIT ?`,
   referrers: `SELECT ${MANIFEST_COLUMNS} FROM repositories r JOIN manifests m ON m.repository_id = r.id
-     WHERE r.name = ? AND m.subject = ? ORDER BY m.created_at, m.digest`,
+     WHERE r.name = ? AND m.subject = ? AND m.deleted_at IS NULL ORDER BY m.created_at, m.digest`,
 } as const;
 
 /**
@@ -71,7 +77,7 @@ export const METADATA_QUERIES = {
  * the foreign keys at the end of the statement, so the rows this statement inserts satisfy them.
  * Parameters: $1 repository, $2 created_at, $3 the references as JSON [{kind, digest}], $4 digest, $5 content,
  * $6 media_type, $7 size, $8 artifact_type, $9 config_digest, $10 config_media_type, $11 subject,
- * $12 annotations, $13 tag or null.
+ * $12 annotations, $13 tag or null. A soft-deleted manifest pushed again is revived with its version id.
  */
 export const PUT_MANIFEST_ON_POSTGRES = `
 WITH new_repository AS (
@@ -83,15 +89,20 @@ WITH new_repository AS (
 ), missing AS (
   SELECT w.kind, w.digest FROM wanted w, repository r WHERE NOT CASE w.kind
     WHEN 'blob' THEN EXISTS (SELECT 1 FROM repository_blobs l WHERE l.repository_id = r.id AND l.digest = w.digest)
-    ELSE EXISTS (SELECT 1 FROM manifests m WHERE m.repository_id = r.id AND m.digest = w.digest) END
+    ELSE EXISTS (SELECT 1 FROM manifests m WHERE m.repository_id = r.id AND m.digest = w.digest AND m.deleted_at IS NULL) END
 ), content AS (
   INSERT INTO manifest_contents (digest, content) SELECT $4::text, $5::bytea WHERE NOT EXISTS (SELECT 1 FROM missing)
   ON CONFLICT (digest) DO NOTHING
 ), manifest AS (
   INSERT INTO manifests (repository_id, digest, media_type, size, artifact_type, config_digest, config_media_type, subject,
-    annotations, created_at)
-  SELECT r.id, $4::text, $6::text, $7::bigint, $8::text, $9::text, $10::text, $11::text, $12::text, $2::bigint
+    annotations, created_at, updated_at)
+  SELECT r.id, $4::text, $6::text, $7::bigint, $8::text, $9::text, $10::text, $11::text, $12::text, $2::bigint, $2::bigint
   FROM repository r WHERE NOT EXISTS (SELECT 1 FROM missing)
+  ON CONFLICT (repository_id, digest) DO UPDATE SET deleted_at = NULL, updated_at = excluded.updated_at
+  WHERE manifests.deleted_at IS NOT NULL OR $13::text IS NOT NULL
+), version AS (
+  INSERT INTO manifest_versions (repository_id, digest)
+  SELECT r.id, $4::text FROM repository r WHERE NOT EXISTS (SELECT 1 FROM missing)
   ON CONFLICT (repository_id, digest) DO NOTHING
 ), reference AS (
   INSERT INTO manifest_references (repository_id, manifest_digest, kind, digest)

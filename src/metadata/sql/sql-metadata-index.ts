@@ -10,7 +10,9 @@ import {
   type ReferrerRecord,
   type StoredManifest,
 } from '../metadata-index';
+import type { VersionFacts, VersionList, VersionQuery, VersionRecord, VersionRestoration } from '../versions';
 import { METADATA_QUERIES as Q, PUT_MANIFEST_ON_POSTGRES } from './metadata-queries';
+import { softDelete, SqlVersions } from './sql-versions';
 
 interface ManifestRow {
   digest: string;
@@ -32,7 +34,11 @@ interface ManifestRow {
  * writers, PostgreSQL runs them SERIALIZABLE and retries the loser.
  */
 export class SqlMetadataIndex implements MetadataIndex {
-  constructor(private readonly db: Database) {}
+  private readonly versions: SqlVersions;
+
+  constructor(private readonly db: Database) {
+    this.versions = new SqlVersions(db);
+  }
 
   async linkBlob(repository: string, digest: string, size: number): Promise<void> {
     const now = Date.now();
@@ -65,7 +71,9 @@ export class SqlMetadataIndex implements MetadataIndex {
       const repoId = await ensureRepository(tx, record.repository, record.createdAt);
       for (const ref of references) await assertPresent(tx, repoId, ref);
       await tx.run(Q.insertContent, [record.digest, content]);
-      await tx.run(Q.insertManifest, [repoId, record.digest, ...describedBy(record), record.createdAt]);
+      const tagged = tag !== undefined ? 1 : 0;
+      await tx.run(Q.insertManifest, [repoId, record.digest, ...describedBy(record), record.createdAt, record.createdAt, tagged]);
+      await tx.run(Q.insertVersion, [repoId, record.digest]);
       for (const ref of references) await tx.run(Q.insertReference, [repoId, record.digest, ref.kind, ref.digest]);
       if (tag !== undefined) await tx.run(Q.upsertTag, [repoId, tag, record.digest, record.createdAt]);
     });
@@ -114,9 +122,8 @@ export class SqlMetadataIndex implements MetadataIndex {
       if (repoId === null || !(await tx.get(Q.hasManifest, [repoId, digest]))) return { status: 'unknown' };
       const by = await referrersOf(tx, Q.manifestReferrers, repoId, digest);
       if (by.length > 0) return { status: 'referenced', by };
-      // Tags and outgoing references go with it (ON DELETE CASCADE).
-      await tx.run(Q.deleteManifest, [repoId, digest]);
-      if (!(await tx.get(Q.contentInUse, [digest]))) await tx.run(Q.deleteContent, [digest]);
+      // Soft (issue #15): the version can be restored until GC purges it; its references stay for that.
+      await softDelete(tx, repoId, digest, Date.now());
       return { status: 'deleted' };
     });
   }
@@ -151,6 +158,34 @@ export class SqlMetadataIndex implements MetadataIndex {
     }));
     if (artifactType === undefined) return records;
     return records.filter((r) => (r.artifactType ?? r.configMediaType) === artifactType);
+  }
+
+  listVersions(repository: string, query: VersionQuery): Promise<VersionList> {
+    return this.versions.list(repository, query);
+  }
+
+  getVersion(repository: string, id: number): Promise<VersionRecord | null> {
+    return this.versions.get(repository, id);
+  }
+
+  versionFacts(version: VersionRecord): Promise<VersionFacts> {
+    return this.versions.facts(version);
+  }
+
+  deleteVersion(repository: string, id: number, options: { tree: boolean; now: number }): Promise<number[] | null> {
+    return this.versions.delete(repository, id, options);
+  }
+
+  restoreVersion(repository: string, id: number, now: number): Promise<VersionRestoration | null> {
+    return this.versions.restore(repository, id, now);
+  }
+
+  deleteAllVersions(repository: string, now: number): Promise<number> {
+    return this.versions.deleteAll(repository, now);
+  }
+
+  restoreVersionsDeletedAt(repository: string, deletedAt: number, now: number): Promise<VersionRestoration> {
+    return this.versions.restoreDeletedAt(repository, deletedAt, now);
   }
 
   async close(): Promise<void> {

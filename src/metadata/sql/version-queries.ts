@@ -1,0 +1,68 @@
+/**
+ * The SQL of versions and soft deletes, one text for both dialects. Each
+ * lookup has an index (spec/metadata/metadata-query-plans.test.ts):
+ * manifest_versions_by_repository for pages, the primary keys, tags_by_manifest,
+ * manifest_references_by_target for parents and manifests_by_subject for referrers.
+ */
+const VERSION_COLUMNS = `v.id, v.digest, m.media_type, m.artifact_type, m.config_media_type, m.subject, m.created_at,
+  m.updated_at, m.deleted_at`;
+
+const VERSION_FROM = 'manifest_versions v JOIN manifests m ON m.repository_id = v.repository_id AND m.digest = v.digest';
+
+/** Conditions a version list may add, each over `v` and `m`, each with its parameters. */
+export const VERSION_FILTERS = {
+  active: 'm.deleted_at IS NULL',
+  // Unary plus: not a lookup in manifests_deleted (GC's index, across repositories), which would then sort
+  // the repository's deleted versions; the page walks manifest_versions_by_repository newest first instead.
+  deleted: '+m.deleted_at IS NOT NULL',
+  digest: 'v.digest = ?',
+  olderThan: 'v.id < ?',
+  hasTags: 'EXISTS (SELECT 1 FROM tags t WHERE t.repository_id = v.repository_id AND t.manifest_digest = v.digest)',
+  hadTags: 'EXISTS (SELECT 1 FROM deleted_tags t WHERE t.repository_id = v.repository_id AND t.manifest_digest = v.digest)',
+  inLiveIndex: `EXISTS (SELECT 1 FROM manifest_references r JOIN manifests p ON p.repository_id = r.repository_id
+     AND p.digest = r.manifest_digest WHERE r.repository_id = v.repository_id AND r.kind = 'manifest' AND r.digest = v.digest
+     AND p.deleted_at IS NULL)`,
+  hasLiveReferrers: `EXISTS (SELECT 1 FROM manifests s WHERE s.repository_id = v.repository_id AND s.subject = v.digest
+     AND s.deleted_at IS NULL)`,
+  hasLiveSubject: `(m.subject IS NOT NULL AND EXISTS (SELECT 1 FROM manifests j WHERE j.repository_id = v.repository_id
+     AND j.digest = m.subject AND j.deleted_at IS NULL))`,
+} as const;
+
+export const VERSION_QUERIES = {
+  /**
+   * Parameters: repository id, the filters' parameters, limit, offset. Unordered when a digest picks the
+   * one row (PostgreSQL would add a sort step even for the one row a unique key finds).
+   */
+  page: (where: string, ordered = true) =>
+    `SELECT ${VERSION_COLUMNS} FROM ${VERSION_FROM} WHERE v.repository_id = ?${where}${ordered ? ' ORDER BY v.id DESC' : ''} LIMIT ? OFFSET ?`,
+  count: (where: string) => `SELECT COUNT(*) AS total FROM ${VERSION_FROM} WHERE v.repository_id = ?${where}`,
+  byId: `SELECT ${VERSION_COLUMNS} FROM ${VERSION_FROM} WHERE v.id = ? AND v.repository_id = ?`,
+  byDigest: `SELECT ${VERSION_COLUMNS} FROM ${VERSION_FROM} WHERE v.repository_id = ? AND v.digest = ?`,
+  tags: 'SELECT name FROM tags WHERE repository_id = ? AND manifest_digest = ?',
+  rememberedTags: 'SELECT name FROM deleted_tags WHERE repository_id = ? AND manifest_digest = ?',
+  blobsSize: `SELECT COALESCE(SUM(b.size), 0) AS size FROM manifest_references r JOIN blobs b ON b.digest = r.digest
+     WHERE r.repository_id = ? AND r.manifest_digest = ? AND r.kind = 'blob'`,
+  liveParents: `SELECT v.id, p.digest, c.content FROM manifest_references r
+     JOIN manifests p ON p.repository_id = r.repository_id AND p.digest = r.manifest_digest
+     JOIN manifest_versions v ON v.repository_id = p.repository_id AND v.digest = p.digest
+     JOIN manifest_contents c ON c.digest = p.digest
+     WHERE r.repository_id = ? AND r.kind = 'manifest' AND r.digest = ? AND p.deleted_at IS NULL`,
+  liveReferrers: `SELECT v.id, m.digest, m.artifact_type, m.config_media_type FROM manifests m
+     JOIN manifest_versions v ON v.repository_id = m.repository_id AND v.digest = m.digest
+     WHERE m.repository_id = ? AND m.subject = ? AND m.deleted_at IS NULL`,
+  /** Referrers deleted in the same operation (same instant) as their subject: a tree restore brings them back. */
+  referrersDeletedAt: `SELECT m.digest FROM manifests m WHERE m.repository_id = ? AND m.subject = ? AND m.deleted_at = ?`,
+  references: 'SELECT kind, digest FROM manifest_references WHERE repository_id = ? AND manifest_digest = ?',
+  manifestState: 'SELECT deleted_at FROM manifests WHERE repository_id = ? AND digest = ?',
+  liveDigests: 'SELECT digest FROM manifests WHERE repository_id = ? AND deleted_at IS NULL',
+  digestsDeletedAt: 'SELECT digest FROM manifests WHERE repository_id = ? AND deleted_at = ?',
+  forgetTags: 'DELETE FROM deleted_tags WHERE repository_id = ? AND manifest_digest = ?',
+  rememberTags: `INSERT INTO deleted_tags (repository_id, manifest_digest, name, deleted_at)
+     SELECT repository_id, manifest_digest, name, ? FROM tags WHERE repository_id = ? AND manifest_digest = ?`,
+  dropTags: 'DELETE FROM tags WHERE repository_id = ? AND manifest_digest = ?',
+  markDeleted: 'UPDATE manifests SET deleted_at = ?, updated_at = ? WHERE repository_id = ? AND digest = ?',
+  markRestored: 'UPDATE manifests SET deleted_at = NULL, updated_at = ? WHERE repository_id = ? AND digest = ?',
+  tagTarget: 'SELECT manifest_digest FROM tags WHERE repository_id = ? AND name = ?',
+  insertTag: 'INSERT INTO tags (repository_id, name, manifest_digest, updated_at) VALUES (?, ?, ?, ?)',
+  versionId: 'SELECT id FROM manifest_versions WHERE repository_id = ? AND digest = ?',
+} as const;
