@@ -263,6 +263,22 @@ describe('deletes and restores', () => {
     expect((await as('alice').get('/v2/acme/tools/app/manifests/v1')).status).toBe(200);
     expectGitHubError(await as('alice').post(`${path}/restore`), 404);
   });
+
+  it('records every delete and restore above in the organisation’s audit log, with who did it', async () => {
+    const log = (await as('alice').get('/api/v1/orgs/acme/audit-log?per_page=100')).body as Array<{
+      action: string;
+      actor: { name?: string };
+      target: { package?: string };
+      details?: Record<string, unknown>;
+    }>;
+    const about = (action: string) => log.filter((e) => e.action === action && e.target.package === 'acme/tools/app');
+    expect(about('version.delete').length).toBeGreaterThanOrEqual(2);
+    expect(about('version.delete').find((e) => e.details?.tree === true)!.details!.versions).toHaveLength(4);
+    expect(about('version.restore')).toHaveLength(1);
+    expect(about('package.delete')).toHaveLength(1);
+    expect(about('package.restore')).toHaveLength(1);
+    expect(about('package.delete')[0]!.actor).toMatchObject({ name: 'alice' });
+  });
 });
 
 describe('bad input gets GitHub’s error JSON, never a 500', () => {
