@@ -1,6 +1,7 @@
 import { DownloadCounter } from '../../src/downloads/download-counter';
 import type { DownloadIncrement, DownloadStore } from '../../src/downloads/download-store';
 import { createLogger } from '../../src/log';
+import { DatabaseUnavailableError } from '../../src/persistence/database-faults';
 
 const DAY = 86_400_000;
 
@@ -56,6 +57,25 @@ describe('DownloadCounter', () => {
     await counter.flush();
     expect(store.batches).toEqual([[{ repository: 'me/app', digest: 'sha256:a', day: 1, count: 2 }]]);
     expect(counter.pendingCount).toBe(0);
+  });
+
+  it('warns of a failed flush while the database is unavailable (it comes back), and reports any other failure as an error', async () => {
+    const log = createLogger('silent');
+    const warn = jest.spyOn(log, 'warn');
+    const error = jest.spyOn(log, 'error');
+    let failure: Error = new DatabaseUnavailableError(new Error('Connection terminated unexpectedly'));
+    const store = { add: () => Promise.reject(failure) };
+    const counter = new DownloadCounter(store as unknown as DownloadStore, log, {
+      flushIntervalMs: 60_000,
+      maxPendingKeys: 10,
+      now: () => DAY,
+    });
+    counter.count('me/app', 'sha256:a');
+    await counter.flush();
+    expect([warn.mock.calls.length, error.mock.calls.length]).toEqual([1, 0]);
+    failure = new Error('column "count" does not exist');
+    await counter.flush();
+    expect([warn.mock.calls.length, error.mock.calls.length]).toEqual([1, 1]);
   });
 
   it('holds at most maxPendingKeys keys while flushes fail, still counting keys it holds', async () => {

@@ -1,5 +1,6 @@
 import type { Logger } from '../log';
 import { utcDay, type DownloadIncrement, type DownloadStore } from './download-store';
+import { databaseFault } from '../persistence/database-faults';
 
 export interface DownloadCounterOptions {
   /** How often pending counts are written. */
@@ -81,7 +82,10 @@ export class DownloadCounter {
     try {
       await this.store.add(batch);
     } catch (err) {
-      this.log.error({ err, pending: batch.length }, 'writing download counts failed; retrying at the next flush');
+      // A database that is down or restarting is expected now and then (the counts wait for it): a warning.
+      // Anything else is a fault to look into, though the counts still wait.
+      const level = databaseFault(err) ? 'warn' : 'error';
+      this.log[level]({ err, pending: batch.length }, 'writing download counts failed; retrying at the next flush');
       for (const increment of batch) this.add(increment);
     }
   }

@@ -1,4 +1,5 @@
 import type { Logger } from '../log';
+import { databaseFault } from './database-faults';
 
 /** Rows one prune statement deletes at most: short transactions, so writers never wait long behind a prune. */
 export const PRUNE_BATCH_ROWS = 1000;
@@ -28,7 +29,10 @@ export function schedulePrune(what: string, intervalMs: number, prune: () => Pro
     running = true;
     prune()
       .then((n) => n > 0 && log.info({ pruned: n }, `pruned expired ${what}`))
-      .catch((err: unknown) => log.error({ err }, `pruning ${what} failed`))
+      // Retried at the next tick: a database that is down for a while is a warning, anything else an error.
+      .catch((err: unknown) =>
+        databaseFault(err) ? log.warn({ err }, `pruning ${what} failed`) : log.error({ err }, `pruning ${what} failed`),
+      )
       .finally(() => (running = false));
   };
   const first = setTimeout(tick, Math.min(intervalMs, 60_000));
