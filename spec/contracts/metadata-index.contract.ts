@@ -70,6 +70,13 @@ export function metadataIndexContract(kind: string, harness: MetadataIndexHarnes
       );
       expect(await index.statManifest('a/one', record.digest)).toBeNull();
       expect(await index.resolveTag('a/one', 'v1')).toBeNull();
+      // In a repository nothing was ever pushed to: refused, and no repository is left behind.
+      const elsewhere = manifest('a/new', 'm1');
+      await expect(
+        index.putManifest({ record: elsewhere, content: Buffer.from('m1'), references: refs, tag: 'v1' }),
+      ).rejects.toBeInstanceOf(MissingReferenceError);
+      expect(await index.repositoryExists('a/new')).toBe(false);
+      expect(await index.listRepositories({ limit: 10 })).not.toContain('a/new');
     });
 
     it('stores manifests with their content, resolves and moves tags', async () => {
@@ -90,6 +97,18 @@ export function metadataIndexContract(kind: string, harness: MetadataIndexHarnes
       expect(await index.getManifest('a/two', m1.digest)).toBeNull();
       expect(await index.getTaggedManifest('a/two', 'latest')).toBeNull();
       expect(await index.getTaggedManifest('a/one', 'nope')).toBeNull();
+    });
+
+    it('tells a push what its tag named before: null for a new tag or none, the old digest for a moved one', async () => {
+      await index.linkBlob('a/one', config, 10);
+      await index.linkBlob('a/one', layer, 20);
+      const put = (seed: string, tag?: string) =>
+        index.putManifest({ record: manifest('a/one', seed), content: Buffer.from(seed), references: refs, tag });
+      expect(await put('p1', 'v1')).toEqual({ previousTagDigest: null });
+      expect(await put('p2', 'v1')).toEqual({ previousTagDigest: manifest('a/one', 'p1').digest });
+      expect(await put('p2', 'v1')).toEqual({ previousTagDigest: manifest('a/one', 'p2').digest });
+      expect(await put('p3')).toEqual({ previousTagDigest: null });
+      expect(await put('p3', 'v2')).toEqual({ previousTagDigest: null });
     });
 
     it('refuses to unlink a blob a manifest still references, then allows it', async () => {
@@ -239,7 +258,8 @@ export function metadataIndexContract(kind: string, harness: MetadataIndexHarnes
         await index.putManifest({ record: { ...subject, createdAt: Date.now() }, content: Buffer.from('m1'), references: refs, tag: 'v2' });
         const sbom = await pushImage('a/one', 'sbom', undefined, { subject: subject.digest, artifactType: 'application/spdx+json' });
         const [sbomVersion] = (await index.listVersions('a/one', { state: 'active', digest: sbom.digest, limit: 1 })).versions;
-        expect(await index.deleteVersion('a/one', sbomVersion!.id, { tree: false, now: Date.now() })).toEqual([sbomVersion!.id]);
+        // A second earlier than the subject's delete below: a restore brings back only what went at the same instant.
+        expect(await index.deleteVersion('a/one', sbomVersion!.id, { tree: false, now: Date.now() - 1000 })).toEqual([sbomVersion!.id]);
         expect(await index.listReferrers('a/one', subject.digest)).toEqual([]);
         expect(await index.deleteManifest('a/one', subject.digest)).toEqual({ status: 'deleted' });
         expect(await index.getManifest('a/one', subject.digest)).toBeNull();

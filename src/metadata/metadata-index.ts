@@ -25,6 +25,11 @@ export interface PutManifestInput {
   tag?: string;
 }
 
+export interface PutManifestOutcome {
+  /** What the tag named before this push, read in the same transaction (null: a new tag, or no tag given). */
+  previousTagDigest: string | null;
+}
+
 export interface Page {
   /** Return entries strictly after this one, in lexical order. */
   last?: string;
@@ -55,7 +60,7 @@ export interface MetadataIndex {
   unlinkBlob(repository: string, digest: string): Promise<DeleteOutcome>;
 
   /** Throws MissingReferenceError when a referenced blob or manifest is not in the repository. */
-  putManifest(input: PutManifestInput): Promise<void>;
+  putManifest(input: PutManifestInput): Promise<PutManifestOutcome>;
   getManifest(repository: string, digest: string): Promise<StoredManifest | null>;
   /** The manifest a tag names, resolved and read at once (one query: what a pull by tag does first). */
   getTaggedManifest(repository: string, tag: string): Promise<StoredManifest | null>;

@@ -51,6 +51,11 @@ export interface Database extends Queryable {
    */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   /**
+   * One statement as a transaction of its own, with `transaction`'s isolation and retries, in one
+   * round trip (no BEGIN and COMMIT on PostgreSQL): for a write a store has folded into one statement.
+   */
+  allInOwnTransaction<Row extends object>(sql: string, params?: readonly SqlValue[]): Promise<Row[]>;
+  /**
    * Runs `fn` holding a lock every process on this database respects
    * (PostgreSQL: a session advisory lock on `key`). On SQLite there is no
    * session lock: callers make each step one transaction, and SQLite's

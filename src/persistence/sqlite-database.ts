@@ -45,6 +45,10 @@ export class SqliteDatabase implements Database {
     return this.direct.exec(sql);
   }
 
+  allInOwnTransaction<Row extends object>(sql: string, params?: readonly SqlValue[]): Promise<Row[]> {
+    return this.transaction((tx) => tx.all<Row>(sql, params));
+  }
+
   async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
     while (this.busy) await this.busy;
     let done!: () => void;

@@ -114,11 +114,11 @@ export class ManifestService {
       createdAt: Date.now(),
     };
     const tag = 'tag' in ref ? ref.tag : undefined;
-    // Where the tag pointed, so listeners (the audit log) can tell a tag move: read before the write,
-    // so a concurrent push of the same tag may be missed as a move, never invented.
-    const previousDigest = tag !== undefined && this.events ? await this.index.resolveTag(repository, tag) : undefined;
+    let previousDigest: string | null | undefined;
     try {
-      await this.index.putManifest({ record, content, references: parsed.references, tag });
+      // Where the tag pointed, read in the push's own transaction, so listeners (the audit log) can tell a tag move.
+      const outcome = await this.index.putManifest({ record, content, references: parsed.references, tag });
+      if (tag !== undefined) previousDigest = outcome.previousTagDigest;
     } catch (err) {
       if (err instanceof MissingReferenceError) {
         const detail = { digest: err.reference.digest };

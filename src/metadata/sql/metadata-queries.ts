@@ -56,6 +56,7 @@ export const METADATA_QUERIES = {
      JOIN manifest_contents c ON c.digest = m.digest WHERE r.name = ? AND t.name = ? AND m.deleted_at IS NULL`,
   statManifest: `SELECT ${MANIFEST_COLUMNS} FROM repositories r JOIN manifests m ON m.repository_id = r.id
      WHERE r.name = ? AND m.digest = ? AND m.deleted_at IS NULL`,
+  taggedDigest: 'SELECT manifest_digest FROM tags WHERE repository_id = ? AND name = ?',
   resolveTag: 'SELECT t.manifest_digest FROM repositories r JOIN tags t ON t.repository_id = r.id WHERE r.name = ? AND t.name = ?',
   deleteTag: 'DELETE FROM tags WHERE repository_id = (SELECT id FROM repositories WHERE name = ?) AND name = ?',
   // The repository as a scalar subquery, not a join: PostgreSQL then reads the tags in primary-key order
@@ -80,14 +81,17 @@ export const METADATA_QUERIES = {
  * $12 annotations, $13 tag or null. A soft-deleted manifest pushed again is revived with its version id.
  */
 export const PUT_MANIFEST_ON_POSTGRES = `
-WITH new_repository AS (
-  INSERT INTO repositories (name, created_at) VALUES ($1::text, $2::bigint) ON CONFLICT (name) DO NOTHING RETURNING id
+WITH wanted AS (
+  SELECT w.kind, w.digest FROM json_to_recordset($3::json) AS w(kind text, digest text)
+), new_repository AS (
+  -- Only for a manifest that references nothing: in a repository that does not exist yet nothing is linked,
+  -- so any reference is missing, nothing is written, and no empty repository may be left behind.
+  INSERT INTO repositories (name, created_at) SELECT $1::text, $2::bigint WHERE NOT EXISTS (SELECT 1 FROM wanted)
+  ON CONFLICT (name) DO NOTHING RETURNING id
 ), repository AS (
   SELECT id FROM new_repository UNION ALL SELECT id FROM repositories WHERE name = $1::text
-), wanted AS (
-  SELECT w.kind, w.digest FROM json_to_recordset($3::json) AS w(kind text, digest text)
 ), missing AS (
-  SELECT w.kind, w.digest FROM wanted w, repository r WHERE NOT CASE w.kind
+  SELECT w.kind, w.digest FROM wanted w LEFT JOIN repository r ON true WHERE r.id IS NULL OR NOT CASE w.kind
     WHEN 'blob' THEN EXISTS (SELECT 1 FROM repository_blobs l WHERE l.repository_id = r.id AND l.digest = w.digest)
     ELSE EXISTS (SELECT 1 FROM manifests m WHERE m.repository_id = r.id AND m.digest = w.digest AND m.deleted_at IS NULL) END
 ), content AS (
@@ -108,9 +112,14 @@ WITH new_repository AS (
   INSERT INTO manifest_references (repository_id, manifest_digest, kind, digest)
   SELECT r.id, $4::text, w.kind, w.digest FROM repository r, wanted w WHERE NOT EXISTS (SELECT 1 FROM missing)
   ON CONFLICT (repository_id, manifest_digest, kind, digest) DO NOTHING
+), previous AS (
+  SELECT t.manifest_digest FROM tags t, repository r WHERE t.repository_id = r.id AND t.name = $13::text
 ), tag AS (
   INSERT INTO tags (repository_id, name, manifest_digest, updated_at)
   SELECT r.id, $13::text, $4::text, $2::bigint FROM repository r WHERE $13::text IS NOT NULL AND NOT EXISTS (SELECT 1 FROM missing)
   ON CONFLICT (repository_id, name) DO UPDATE SET manifest_digest = excluded.manifest_digest, updated_at = excluded.updated_at
 )
-SELECT kind, digest FROM missing`;
+-- The references missing (then nothing was written), else one row naming what the tag pointed at before
+-- (every part of one statement reads the same snapshot: previous sees the tag as it was).
+SELECT kind, digest, NULL::text AS previous FROM missing
+UNION ALL SELECT NULL, NULL, (SELECT manifest_digest FROM previous) WHERE NOT EXISTS (SELECT 1 FROM missing)`;

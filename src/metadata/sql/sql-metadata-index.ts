@@ -7,6 +7,7 @@ import {
   type MetadataIndex,
   type Page,
   type PutManifestInput,
+  type PutManifestOutcome,
   type ReferrerRecord,
   type StoredManifest,
 } from '../metadata-index';
@@ -64,10 +65,10 @@ export class SqlMetadataIndex implements MetadataIndex {
     });
   }
 
-  async putManifest(input: PutManifestInput): Promise<void> {
+  async putManifest(input: PutManifestInput): Promise<PutManifestOutcome> {
     const { record, content, references, tag } = input;
     if (this.db.dialect === 'postgres') return this.putManifestOnPostgres(input);
-    await this.db.transaction(async (tx) => {
+    return this.db.transaction(async (tx): Promise<PutManifestOutcome> => {
       const repoId = await ensureRepository(tx, record.repository, record.createdAt);
       for (const ref of references) await assertPresent(tx, repoId, ref);
       await tx.run(Q.insertContent, [record.digest, content]);
@@ -75,14 +76,18 @@ export class SqlMetadataIndex implements MetadataIndex {
       await tx.run(Q.insertManifest, [repoId, record.digest, ...describedBy(record), record.createdAt, record.createdAt, tagged]);
       await tx.run(Q.insertVersion, [repoId, record.digest]);
       for (const ref of references) await tx.run(Q.insertReference, [repoId, record.digest, ref.kind, ref.digest]);
-      if (tag !== undefined) await tx.run(Q.upsertTag, [repoId, tag, record.digest, record.createdAt]);
+      if (tag === undefined) return { previousTagDigest: null };
+      const previous = await tx.get<{ manifest_digest: string }>(Q.taggedDigest, [repoId, tag]);
+      await tx.run(Q.upsertTag, [repoId, tag, record.digest, record.createdAt]);
+      return { previousTagDigest: previous?.manifest_digest ?? null };
     });
   }
 
-  /** putManifest in one statement (PUT_MANIFEST_ON_POSTGRES): 3 round trips with BEGIN and COMMIT, not 11. */
-  private async putManifestOnPostgres({ record, content, references, tag }: PutManifestInput): Promise<void> {
-    await this.db.transaction(async (tx) => {
-      const missing = await tx.all<{ kind: string; digest: string }>(PUT_MANIFEST_ON_POSTGRES, [
+  /** putManifest in one statement (PUT_MANIFEST_ON_POSTGRES), its own transaction: 1 round trip, not 11. */
+  private async putManifestOnPostgres({ record, content, references, tag }: PutManifestInput): Promise<PutManifestOutcome> {
+    const rows = await this.db.allInOwnTransaction<{ kind: string | null; digest: string | null; previous: string | null }>(
+      PUT_MANIFEST_ON_POSTGRES,
+      [
         record.repository,
         record.createdAt,
         JSON.stringify(references.map(({ kind, digest }) => ({ kind, digest }))),
@@ -90,11 +95,12 @@ export class SqlMetadataIndex implements MetadataIndex {
         content,
         ...describedBy(record),
         tag ?? null,
-      ]);
-      // The first missing one in the manifest's order, as the portable path reports it.
-      const first = references.find((ref) => missing.some((m) => m.kind === ref.kind && m.digest === ref.digest));
-      if (first) throw new MissingReferenceError(first);
-    });
+      ],
+    );
+    // The first missing one in the manifest's order, as the portable path reports it.
+    const first = references.find((ref) => rows.some((m) => m.kind === ref.kind && m.digest === ref.digest));
+    if (first) throw new MissingReferenceError(first);
+    return { previousTagDigest: rows.find((row) => row.kind === null)?.previous ?? null };
   }
 
   async getManifest(repository: string, digest: string): Promise<StoredManifest | null> {
