@@ -40,7 +40,7 @@ export const METADATA_QUERIES = {
   insertManifest: `INSERT INTO manifests (repository_id, digest, media_type, size, artifact_type, config_digest,
      config_media_type, subject, annotations, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (repository_id, digest) DO UPDATE SET deleted_at = NULL, updated_at = excluded.updated_at
-     WHERE manifests.deleted_at IS NOT NULL OR ? = 1`,
+     WHERE manifests.deleted_at IS NOT NULL`,
   insertVersion: 'INSERT INTO manifest_versions (repository_id, digest) VALUES (?, ?) ON CONFLICT (repository_id, digest) DO NOTHING',
   insertReference: `INSERT INTO manifest_references (repository_id, manifest_digest, kind, digest) VALUES (?, ?, ?, ?)
      ON CONFLICT (repository_id, manifest_digest, kind, digest) DO NOTHING`,
@@ -102,8 +102,10 @@ WITH wanted AS (
     annotations, created_at, updated_at)
   SELECT r.id, $4::text, $6::text, $7::bigint, $8::text, $9::text, $10::text, $11::text, $12::text, $2::bigint, $2::bigint
   FROM repository r WHERE NOT EXISTS (SELECT 1 FROM missing)
+  -- Only a revive writes the row: a tag push of a live manifest leaves it alone, or concurrent pushes of one
+  -- image under many tags all update one row and fail to serialize (10,010 tags pushed 8 at a time got 503s).
   ON CONFLICT (repository_id, digest) DO UPDATE SET deleted_at = NULL, updated_at = excluded.updated_at
-  WHERE manifests.deleted_at IS NOT NULL OR $13::text IS NOT NULL
+  WHERE manifests.deleted_at IS NOT NULL
 ), version AS (
   INSERT INTO manifest_versions (repository_id, digest)
   SELECT r.id, $4::text FROM repository r WHERE NOT EXISTS (SELECT 1 FROM missing)

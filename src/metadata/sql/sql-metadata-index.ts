@@ -72,8 +72,7 @@ export class SqlMetadataIndex implements MetadataIndex {
       const repoId = await ensureRepository(tx, record.repository, record.createdAt);
       for (const ref of references) await assertPresent(tx, repoId, ref);
       await tx.run(Q.insertContent, [record.digest, content]);
-      const tagged = tag !== undefined ? 1 : 0;
-      await tx.run(Q.insertManifest, [repoId, record.digest, ...describedBy(record), record.createdAt, record.createdAt, tagged]);
+      await tx.run(Q.insertManifest, [repoId, record.digest, ...describedBy(record), record.createdAt, record.createdAt]);
       await tx.run(Q.insertVersion, [repoId, record.digest]);
       for (const ref of references) await tx.run(Q.insertReference, [repoId, record.digest, ref.kind, ref.digest]);
       if (tag === undefined) return { previousTagDigest: null };
