@@ -259,7 +259,7 @@ export function metadataIndexContract(kind: string, harness: MetadataIndexHarnes
         const sbom = await pushImage('a/one', 'sbom', undefined, { subject: subject.digest, artifactType: 'application/spdx+json' });
         const [sbomVersion] = (await index.listVersions('a/one', { state: 'active', digest: sbom.digest, limit: 1 })).versions;
         // A second earlier than the subject's delete below: a restore brings back only what went at the same instant.
-        expect(await index.deleteVersion('a/one', sbomVersion!.id, { tree: false, now: Date.now() - 1000 })).toEqual([sbomVersion!.id]);
+        expect(await index.deleteVersion('a/one', sbomVersion!.id, { tree: false, detach: true, now: Date.now() - 1000 })).toEqual([sbomVersion!.id]);
         expect(await index.listReferrers('a/one', subject.digest)).toEqual([]);
         expect(await index.deleteManifest('a/one', subject.digest)).toEqual({ status: 'deleted' });
         expect(await index.getManifest('a/one', subject.digest)).toBeNull();
@@ -309,26 +309,40 @@ export function metadataIndexContract(kind: string, harness: MetadataIndexHarnes
 
       it('refuses to delete a child of a live index or a subject of live referrers, naming them, unless the whole tree goes', async () => {
         const { amd, parent, sig, ids } = await pushTree('a/one');
-        const child = index.deleteVersion('a/one', ids.amd, { tree: false, now: Date.now() });
+        const child = index.deleteVersion('a/one', ids.amd, { tree: false, detach: false, now: Date.now() });
         await expect(child).rejects.toBeInstanceOf(VersionInUse);
         await expect(child).rejects.toMatchObject({ digest: amd.digest, parents: [parent.digest] });
         // Even as a tree: the index above it is not part of its tree.
-        await expect(index.deleteVersion('a/one', ids.amd, { tree: true, now: Date.now() })).rejects.toBeInstanceOf(VersionInUse);
-        await expect(index.deleteVersion('a/one', ids.parent, { tree: false, now: Date.now() })).rejects.toMatchObject({
+        await expect(index.deleteVersion('a/one', ids.amd, { tree: true, detach: false, now: Date.now() })).rejects.toBeInstanceOf(VersionInUse);
+        await expect(index.deleteVersion('a/one', ids.parent, { tree: false, detach: false, now: Date.now() })).rejects.toMatchObject({
           digest: parent.digest,
           referrers: [sig.digest],
         });
         expect(await index.getManifest('a/one', amd.digest)).not.toBeNull();
-        const deleted = await index.deleteVersion('a/one', ids.parent, { tree: true, now: Date.now() });
+        const deleted = await index.deleteVersion('a/one', ids.parent, { tree: true, detach: false, now: Date.now() });
         expect(deleted).toEqual([ids.amd, ids.arm, ids.parent, ids.sig].sort((x, y) => x - y));
         expect(await index.resolveTag('a/one', 'multi')).toBeNull();
         expect((await index.listVersions('a/one', { state: 'active', limit: 10 })).total).toBe(0);
-        expect(await index.deleteVersion('a/one', ids.parent, { tree: true, now: Date.now() })).toBeNull();
+        expect(await index.deleteVersion('a/one', ids.parent, { tree: true, detach: false, now: Date.now() })).toBeNull();
         const restored = await index.restoreVersion('a/one', ids.parent, Date.now());
         expect(restored?.restored).toEqual(deleted);
         expect(restored?.tagsRestored).toEqual(['multi']);
         expect(await index.resolveTag('a/one', 'multi')).toBe(parent.digest);
         expect((await index.listReferrers('a/one', parent.digest)).map((r) => r.digest)).toEqual([sig.digest]);
+      });
+
+      it('keeps a signature of a live manifest from a delete of untagged versions unless asked to detach it', async () => {
+        const { parent, sig, ids } = await pushTree('a/one');
+        const alone = index.deleteVersion('a/one', ids.sig, { tree: false, detach: false, now: Date.now() });
+        await expect(alone).rejects.toBeInstanceOf(VersionInUse);
+        await expect(alone).rejects.toMatchObject({ digest: sig.digest, parents: [], referrers: [], subject: parent.digest });
+        // Its own tree is itself: no way around the subject.
+        await expect(index.deleteVersion('a/one', ids.sig, { tree: true, detach: false, now: Date.now() })).rejects.toBeInstanceOf(
+          VersionInUse,
+        );
+        expect((await index.listReferrers('a/one', parent.digest)).map((r) => r.digest)).toEqual([sig.digest]);
+        expect(await index.deleteVersion('a/one', ids.sig, { tree: false, detach: true, now: Date.now() })).toEqual([ids.sig]);
+        expect(await index.listReferrers('a/one', parent.digest)).toEqual([]);
       });
 
       it('states each version: size, platform from its parent, parents, referrers by artifact type; finds orphans', async () => {
@@ -360,7 +374,7 @@ export function metadataIndexContract(kind: string, harness: MetadataIndexHarnes
         await pushTree('a/one');
         const loose = await pushImage('a/one', 'loose');
         const [looseVersion] = (await index.listVersions('a/one', { state: 'active', digest: loose.digest, limit: 1 })).versions;
-        await index.deleteVersion('a/one', looseVersion!.id, { tree: false, now: 1000 });
+        await index.deleteVersion('a/one', looseVersion!.id, { tree: false, detach: false, now: 1000 });
         expect(await index.deleteAllVersions('a/one', 2000)).toBe(4);
         expect(await index.repositoryExists('a/one')).toBe(true); // its blobs are still linked
         expect(await index.resolveTag('a/one', 'multi')).toBeNull();

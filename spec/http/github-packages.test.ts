@@ -239,6 +239,27 @@ describe('deletes and restores', () => {
     expect((await as('alice').get(`/v2/acme/tools/app/manifests/${child.name}`)).status).toBe(200);
   });
 
+  it("keeps a live image's signature from a cleanup of untagged versions (422 naming the image) unless asked to detach it", async () => {
+    const versions = (await as('alice').get(`${versionsOf('acme', 'tools/app')}?tagged=false`)).body as Array<{
+      id: number;
+      name: string;
+      metadata: { container: { berth: { subject: string | null } } };
+    }>;
+    const signature = versions.find((v) => v.metadata.container.berth.subject !== null)!;
+    const subject = signature.metadata.container.berth.subject!;
+    const refused = await as('alice').delete(`${versionsOf('acme', 'tools/app')}/${signature.id}`);
+    expectGitHubError(refused, 422);
+    expect(refused.body.message).toContain(subject);
+    const bulk = await as('alice').post(`${versionsOf('acme', 'tools/app')}/delete`).send({ ids: [signature.id] });
+    expectGitHubError(bulk, 422);
+    const referrers = `/v2/acme/tools/app/referrers/${subject}`;
+    expect((await as('alice').get(referrers)).body.manifests).toHaveLength(1);
+    expect((await as('alice').delete(`${versionsOf('acme', 'tools/app')}/${signature.id}?detach=true`)).status).toBe(204);
+    expect((await as('alice').get(referrers)).body.manifests).toHaveLength(0);
+    expect((await as('alice').post(`${versionsOf('acme', 'tools/app')}/${signature.id}/restore`)).status).toBe(204);
+    expect((await as('alice').get(referrers)).body.manifests).toHaveLength(1);
+  });
+
   it('deletes many versions in one request, and the last tagged version too', async () => {
     const untagged = (await as('alice').get(`${versionsOf('acme', 'tools/app')}?orphaned=true`)).body as Array<{ id: number }>;
     const tagged = (await as('alice').get(`/api/v3/user/packages/container/own/versions`)).body as Array<{ id: number }>;
@@ -274,7 +295,8 @@ describe('deletes and restores', () => {
     const about = (action: string) => log.filter((e) => e.action === action && e.target.package === 'acme/tools/app');
     expect(about('version.delete').length).toBeGreaterThanOrEqual(2);
     expect(about('version.delete').find((e) => e.details?.tree === true)!.details!.versions).toHaveLength(4);
-    expect(about('version.restore')).toHaveLength(1);
+    expect(about('version.delete').find((e) => e.details?.detach === true)!.details!.versions).toHaveLength(1);
+    expect(about('version.restore')).toHaveLength(2); // the tree, and the detached signature
     expect(about('package.delete')).toHaveLength(1);
     expect(about('package.restore')).toHaveLength(1);
     expect(about('package.delete')[0]!.actor).toMatchObject({ name: 'alice' });

@@ -1,5 +1,5 @@
 import type { ManifestReference } from '../oci/manifest';
-import type { VersionFacts, VersionList, VersionQuery, VersionRecord, VersionRestoration } from './versions';
+import type { VersionDeleteScope, VersionFacts, VersionList, VersionQuery, VersionRecord, VersionRestoration } from './versions';
 
 export interface ManifestRecord {
   repository: string;
@@ -84,10 +84,11 @@ export interface MetadataIndex {
   /**
    * Soft-deletes an active version; with `tree`, also its children no other live index
    * contains and the referrers of all of them. Throws VersionInUse when a live index
-   * outside what is deleted contains one of them, or live referrers outside it name one.
+   * outside what is deleted contains one of them, live referrers outside it name one,
+   * or (unless `detach`) one is a referrer of a live manifest outside it.
    * Null when no active version has the id. Returns the ids deleted.
    */
-  deleteVersion(repository: string, id: number, options: { tree: boolean; now: number }): Promise<number[] | null>;
+  deleteVersion(repository: string, id: number, options: VersionDeleteScope & { now: number }): Promise<number[] | null>;
   /**
    * Restores a deleted version, its deleted children and the referrers deleted with it.
    * Throws VersionRestoreBlocked when something they reference has been unlinked since.

@@ -70,6 +70,14 @@ export interface VersionFacts {
   referrers: Record<string, VersionLink[]>;
 }
 
+/** How far a version delete reaches. */
+export interface VersionDeleteScope {
+  /** Also the children no other live index contains, and the referrers of all. */
+  tree: boolean;
+  /** A referrer (signature, SBOM) goes although its subject is live. */
+  detach: boolean;
+}
+
 export interface VersionRestoration {
   /** Ids brought back: the version, its deleted children, and referrers deleted with it. */
   restored: number[];
@@ -78,21 +86,28 @@ export interface VersionRestoration {
   tagsMoved: Array<{ tag: string; digest: string }>;
 }
 
-/** A version a live index contains, or that live referrers name as subject: deleting it alone would break them. */
+/**
+ * A version a live index contains, that live referrers name as subject, or that is a referrer (signature,
+ * SBOM) of a live manifest: deleting it alone would break them.
+ */
 export class VersionInUse extends DomainError {
   constructor(
     readonly digest: string,
     readonly parents: string[],
     readonly referrers: string[],
+    readonly subject: string | null = null,
   ) {
     super({
       digest,
       parents,
       referrers,
+      ...(subject !== null ? { subject } : {}),
       reason:
         parents.length > 0
           ? `${digest} is contained in ${parents.join(', ')}; delete the index, or ask for the whole tree`
-          : `${digest} is the subject of ${referrers.join(', ')}; ask for the whole tree to delete them too`,
+          : referrers.length > 0
+            ? `${digest} is the subject of ${referrers.join(', ')}; ask for the whole tree to delete them too`
+            : `${digest} is attached to ${subject ?? ''}, which is live; ask to detach it, or delete that manifest's tree`,
     });
   }
 }

@@ -1,6 +1,6 @@
 import { NO_AUDIT_LOG, type AuditDetails, type AuditLog } from '../../audit/audit-log';
 import type { MetadataIndex } from '../../metadata/metadata-index';
-import type { VersionFacts, VersionQuery, VersionRecord, VersionRestoration } from '../../metadata/versions';
+import type { VersionDeleteScope, VersionFacts, VersionQuery, VersionRecord, VersionRestoration } from '../../metadata/versions';
 import { isValidName } from '../../oci/reference';
 import type { Authorizer } from '../authorizer';
 import { AccessDenied, Unauthenticated } from '../errors';
@@ -126,7 +126,7 @@ export class PackageVersionService {
   }
 
   /** Deletes versions (one, or many in one request); all are checked before any goes, one at a time after. */
-  async deleteVersions(actor: Actor, at: PackageAddress, ids: number[], tree: boolean): Promise<number[]> {
+  async deleteVersions(actor: Actor, at: PackageAddress, ids: number[], scope: VersionDeleteScope): Promise<number[]> {
     const { pkg } = await this.managed(actor, at, 'active');
     for (const id of ids) {
       const version = await this.index.getVersion(pkg.name, id);
@@ -137,7 +137,7 @@ export class PackageVersionService {
     for (const id of ids) {
       // A version an earlier tree delete of this request took along is already gone.
       if (deleted.has(id)) continue;
-      const gone = await this.index.deleteVersion(pkg.name, id, { tree, now });
+      const gone = await this.index.deleteVersion(pkg.name, id, { ...scope, now });
       if (gone === null && ids.length === 1) throw new PackageNotFound(`version ${id} of ${pkg.name} is already deleted`);
       for (const d of gone ?? []) deleted.add(d);
     }
@@ -147,7 +147,7 @@ export class PackageVersionService {
         action: 'version.delete',
         actor,
         target: { owner: at.owner.name, package: pkg.name },
-        details: { versions: ordered.map(String), tree },
+        details: { versions: ordered.map(String), tree: scope.tree, ...(scope.detach ? { detach: true } : {}) },
       });
     }
     return ordered;

@@ -31,7 +31,11 @@ const OWNERS: ReadonlyArray<[string, (service: PackageVersionService, req: Reque
   ['/user', (service, req) => service.self(actorOf(req))],
 ];
 
-const bulkDelete = z.strictObject({ ids: z.array(z.number().int().positive()).min(1).max(100), tree: z.boolean().optional() });
+const bulkDelete = z.strictObject({
+  ids: z.array(z.number().int().positive()).min(1).max(100),
+  tree: z.boolean().optional(),
+  detach: z.boolean().optional(),
+});
 
 /**
  * GitHub's packages REST API (issue #15), mounted at /api/v3 where GitHub
@@ -103,7 +107,8 @@ export function githubRouter(deps: GitHubApiDependencies): Router {
     // Berth's own: many versions in one request (GitHub's rate limit makes people delete 180 a minute).
     router.post(`${pkgPath}/versions/delete`, async (req: Request, res: Response) => {
       const body = parseBody(bulkDelete, req);
-      const deleted = await service.deleteVersions(actorOf(req), await address(req), body.ids, body.tree ?? false);
+      const scope = { tree: body.tree ?? false, detach: body.detach ?? false };
+      const deleted = await service.deleteVersions(actorOf(req), await address(req), body.ids, scope);
       res.json({ deleted });
     });
     router.get(`${pkgPath}/versions/:id`, async (req: Request, res: Response) => {
@@ -111,8 +116,11 @@ export function githubRouter(deps: GitHubApiDependencies): Router {
       res.json(versionJson(req, at.owner, at.name, await service.getVersion(actorOf(req), at, versionId(req))));
     });
     router.delete(`${pkgPath}/versions/:id`, async (req: Request, res: Response) => {
-      const tree = optionalEnum(req, 'tree', ['true', 'false'] as const) === 'true';
-      await service.deleteVersions(actorOf(req), await address(req), [versionId(req)], tree);
+      const scope = {
+        tree: optionalEnum(req, 'tree', ['true', 'false'] as const) === 'true',
+        detach: optionalEnum(req, 'detach', ['true', 'false'] as const) === 'true',
+      };
+      await service.deleteVersions(actorOf(req), await address(req), [versionId(req)], scope);
       res.status(204).end();
     });
     router.post(`${pkgPath}/versions/:id/restore`, async (req: Request, res: Response) => {

@@ -11,7 +11,7 @@ import {
   type ReferrerRecord,
   type StoredManifest,
 } from '../metadata-index';
-import type { VersionFacts, VersionList, VersionQuery, VersionRecord, VersionRestoration } from '../versions';
+import type { VersionDeleteScope, VersionFacts, VersionList, VersionQuery, VersionRecord, VersionRestoration } from '../versions';
 import { METADATA_QUERIES as Q, PUT_MANIFEST_ON_POSTGRES } from './metadata-queries';
 import { softDelete, SqlVersions } from './sql-versions';
 
@@ -177,7 +177,7 @@ export class SqlMetadataIndex implements MetadataIndex {
     return this.versions.facts(version);
   }
 
-  deleteVersion(repository: string, id: number, options: { tree: boolean; now: number }): Promise<number[] | null> {
+  deleteVersion(repository: string, id: number, options: VersionDeleteScope & { now: number }): Promise<number[] | null> {
     return this.versions.delete(repository, id, options);
   }
 

@@ -6,6 +6,7 @@ import {
   type VersionFacts,
   type VersionLink,
   type VersionList,
+  type VersionDeleteScope,
   type VersionQuery,
   type VersionRecord,
   type VersionRestoration,
@@ -94,7 +95,7 @@ export class SqlVersions {
     return { size: (own?.size ?? 0) + Number(blobs?.size ?? 0), platform, parents, referrers };
   }
 
-  async delete(repository: string, id: number, options: { tree: boolean; now: number }): Promise<number[] | null> {
+  async delete(repository: string, id: number, options: VersionDeleteScope & { now: number }): Promise<number[] | null> {
     return this.db.transaction(async (tx) => {
       const repoId = await repositoryId(tx, repository);
       if (repoId === null) return null;
@@ -104,7 +105,13 @@ export class SqlVersions {
       for (const digest of doomed) {
         const parents = (await liveParentDigests(tx, repoId, digest)).filter((d) => !doomed.has(d));
         const referrers = (await liveReferrerDigests(tx, repoId, digest)).filter((d) => !doomed.has(d));
-        if (parents.length > 0 || referrers.length > 0) throw new VersionInUse(digest, parents, referrers);
+        // A signature or SBOM of a live image is untagged, yet part of that image: a cleanup job that deletes
+        // every untagged version must not strip it (GHCR loses signatures this way). Asked for by name, it goes.
+        const subject = options.detach ? undefined : (await tx.get<{ digest: string }>(V.liveSubject, [repoId, digest]))?.digest;
+        const attachedTo = subject !== undefined && !doomed.has(subject) ? subject : null;
+        if (parents.length > 0 || referrers.length > 0 || attachedTo !== null) {
+          throw new VersionInUse(digest, parents, referrers, attachedTo);
+        }
       }
       const ids: number[] = [];
       for (const digest of doomed) {

@@ -54,6 +54,9 @@ export const VERSION_QUERIES = {
   referrersDeletedAt: `SELECT m.digest FROM manifests m WHERE m.repository_id = ? AND m.subject = ? AND m.deleted_at = ?`,
   references: 'SELECT kind, digest FROM manifest_references WHERE repository_id = ? AND manifest_digest = ?',
   manifestState: 'SELECT deleted_at FROM manifests WHERE repository_id = ? AND digest = ?',
+  /** The manifest's subject, when that subject is live: a signature or SBOM still attached to its image. */
+  liveSubject: `SELECT m.subject AS digest FROM manifests m JOIN manifests j ON j.repository_id = m.repository_id AND j.digest = m.subject
+     WHERE m.repository_id = ? AND m.digest = ? AND j.deleted_at IS NULL`,
   liveDigests: 'SELECT digest FROM manifests WHERE repository_id = ? AND deleted_at IS NULL',
   digestsDeletedAt: 'SELECT digest FROM manifests WHERE repository_id = ? AND deleted_at = ?',
   forgetTags: 'DELETE FROM deleted_tags WHERE repository_id = ? AND manifest_digest = ?',
