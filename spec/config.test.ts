@@ -59,6 +59,8 @@ describe('loadConfig', () => {
       BERTH_TOKEN_TTL_SECONDS: '120',
       BERTH_WORKERS: '3',
       BERTH_DOWNLOADS_RETENTION_DAYS: '45',
+      BERTH_DOWNLOAD_COUNTS: 'false',
+      BERTH_RESTORE_WINDOW_DAYS: '14',
       BERTH_AUDIT_RETENTION_DAYS: '7',
     });
     expect(config).toEqual({
@@ -67,7 +69,8 @@ describe('loadConfig', () => {
       logLevel: 'debug',
       uploads: { sessionTtlSeconds: 60, purgeIntervalSeconds: DEFAULT_CONFIG.uploads.purgeIntervalSeconds },
       maxPageSize: 50,
-      downloads: { flushIntervalSeconds: DEFAULT_CONFIG.downloads.flushIntervalSeconds, retentionDays: 45 },
+      downloads: { counting: false, flushIntervalSeconds: DEFAULT_CONFIG.downloads.flushIntervalSeconds, retentionDays: 45 },
+      versions: { restoreWindowDays: 14 },
       audit: { retentionDays: 7 },
       workers: 3,
       shutdownGraceSeconds: 0,

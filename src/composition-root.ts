@@ -104,7 +104,7 @@ export async function createRegistry(config: Config, log: Logger, options: Regis
     // ~200 bytes a key: at most ~20 MiB held while the database is unreachable.
     maxPendingKeys: 100_000,
   });
-  events.on('manifest.pulled', (event) => downloads.count(event.repository, event.digest));
+  if (config.downloads.counting) events.on('manifest.pulled', (event) => downloads.count(event.repository, event.digest));
   downloads.start();
   const pruning = [
     schedulePrune(
@@ -116,8 +116,13 @@ export async function createRegistry(config: Config, log: Logger, options: Regis
   ];
   const built = config.auth.mode === 'token' ? await buildAuth(database, config, log, downloadStore) : undefined;
   // GitHub's packages API reads versions from the metadata index and packages from the identity model.
-  const auth = built && { ...built, packageVersions: new PackageVersionService(built.identities, built.authorizer, index, built.auditLog) };
+  const auth = built && {
+    ...built,
+    packageVersions: new PackageVersionService(built.identities, built.authorizer, index, built.auditLog, config.versions),
+  };
   if (auth) {
+    const packageVersions = auth.packageVersions;
+    events.on('manifest.pushed', (event) => packageVersions.onManifestPushed(event));
     auditRegistryEvents(events, auth.auditLog);
     const audit = auth.audit;
     pruning.push(schedulePrune('audit log entries', PRUNE_INTERVAL_MS, () => audit.prune(), log));

@@ -59,6 +59,20 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     apply: (c, v) => (section(c, 'downloads').retentionDays = numberOrText(v)),
   },
   {
+    name: 'BERTH_DOWNLOAD_COUNTS',
+    group: 'server',
+    shown: (d) => String(d.downloads.counting),
+    help: 'count manifest downloads per version and day (false: pulls count nothing)',
+    apply: (c, v) => (section(c, 'downloads').counting = booleanOrText(v)),
+  },
+  {
+    name: 'BERTH_RESTORE_WINDOW_DAYS',
+    group: 'auth',
+    shown: (d) => String(d.versions.restoreWindowDays),
+    help: 'deleted versions and packages can be restored this long (1-36500); then they wait for garbage collection',
+    apply: (c, v) => (section(c, 'versions').restoreWindowDays = numberOrText(v)),
+  },
+  {
     name: 'BERTH_AUDIT_RETENTION_DAYS',
     group: 'auth',
     shown: (d) => String(d.audit.retentionDays),

@@ -20,10 +20,14 @@ const configSchema = z.object({
   }),
   /** Manifest download counts: counted in memory, written every `flushIntervalSeconds`. */
   downloads: z.strictObject({
+    /** Off: pulls count nothing (the download API answers zeros); for a bench of the pull path without it. */
+    counting: z.boolean(),
     flushIntervalSeconds: z.number().int().min(1).max(300),
     /** Daily counts older than this are pruned (totals are kept for good); the API shows the last 30 days. */
     retentionDays: z.number().int().min(30).max(36_500),
   }),
+  /** Deleted versions and packages can be restored this long (GitHub: 30 days). */
+  versions: z.strictObject({ restoreWindowDays: z.number().int().min(1).max(36_500) }),
   /** The audit log keeps entries this long. */
   audit: z.strictObject({ retentionDays: z.number().int().min(1).max(36_500) }),
   /** The most entries one tags-list or catalog page may hold, whatever `n` asks for. */
@@ -99,7 +103,8 @@ export const DEFAULT_CONFIG: Config = {
   logLevel: 'info',
   uploads: { sessionTtlSeconds: 24 * 3600, purgeIntervalSeconds: 600 },
   maxPageSize: 10_000,
-  downloads: { flushIntervalSeconds: 5, retentionDays: 90 },
+  downloads: { counting: true, flushIntervalSeconds: 5, retentionDays: 90 },
+  versions: { restoreWindowDays: 30 },
   audit: { retentionDays: 90 },
   workers: 'auto',
   shutdownGraceSeconds: 25,

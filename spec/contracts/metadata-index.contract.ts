@@ -259,7 +259,9 @@ export function metadataIndexContract(kind: string, harness: MetadataIndexHarnes
         const sbom = await pushImage('a/one', 'sbom', undefined, { subject: subject.digest, artifactType: 'application/spdx+json' });
         const [sbomVersion] = (await index.listVersions('a/one', { state: 'active', digest: sbom.digest, limit: 1 })).versions;
         // A second earlier than the subject's delete below: a restore brings back only what went at the same instant.
-        expect(await index.deleteVersion('a/one', sbomVersion!.id, { tree: false, detach: true, now: Date.now() - 1000 })).toEqual([sbomVersion!.id]);
+        expect(await index.deleteVersion('a/one', sbomVersion!.id, { tree: false, detach: true, now: Date.now() - 1000 })).toEqual([
+          sbomVersion!.id,
+        ]);
         expect(await index.listReferrers('a/one', subject.digest)).toEqual([]);
         expect(await index.deleteManifest('a/one', subject.digest)).toEqual({ status: 'deleted' });
         expect(await index.getManifest('a/one', subject.digest)).toBeNull();
@@ -313,7 +315,9 @@ export function metadataIndexContract(kind: string, harness: MetadataIndexHarnes
         await expect(child).rejects.toBeInstanceOf(VersionInUse);
         await expect(child).rejects.toMatchObject({ digest: amd.digest, parents: [parent.digest] });
         // Even as a tree: the index above it is not part of its tree.
-        await expect(index.deleteVersion('a/one', ids.amd, { tree: true, detach: false, now: Date.now() })).rejects.toBeInstanceOf(VersionInUse);
+        await expect(index.deleteVersion('a/one', ids.amd, { tree: true, detach: false, now: Date.now() })).rejects.toBeInstanceOf(
+          VersionInUse,
+        );
         await expect(index.deleteVersion('a/one', ids.parent, { tree: false, detach: false, now: Date.now() })).rejects.toMatchObject({
           digest: parent.digest,
           referrers: [sig.digest],

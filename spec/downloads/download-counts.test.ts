@@ -17,7 +17,7 @@ const image = manifestFor(packageContent('alice/app'), 'one');
 
 beforeAll(async () => {
   // No timed flush during a test: flushes happen when the test asks (or at close).
-  t = await startAuthRegistry({}, { downloads: { flushIntervalSeconds: 300, retentionDays: 90 } });
+  t = await startAuthRegistry({}, { downloads: { counting: true, flushIntervalSeconds: 300, retentionDays: 90 } });
   await addUser(t.identities, 'alice');
   await addUser(t.identities, 'bob');
   const content = packageContent('alice/app');
@@ -107,5 +107,17 @@ describe('download counts', () => {
     await getManifest(request(other.app), alice, 'alice/app', 'v1').expect(200);
     await other.close();
     expect((await downloads(alice).expect(200)).body.total).toBe(before + 1);
+  });
+
+  it('count nothing on a registry configured not to (BERTH_DOWNLOAD_COUNTS=false)', async () => {
+    const before = (await downloads(alice).expect(200)).body.total as number;
+    const quiet = await createRegistry({ ...t.config, downloads: { ...t.config.downloads, counting: false } }, createLogger('silent'));
+    try {
+      for (let i = 0; i < 3; i++) await getManifest(request(quiet.app), alice, 'alice/app', 'v1').expect(200);
+      expect(quiet.downloads.pendingCount).toBe(0);
+    } finally {
+      await quiet.close();
+    }
+    expect((await downloads(alice).expect(200)).body.total).toBe(before);
   });
 });

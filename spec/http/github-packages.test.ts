@@ -56,7 +56,11 @@ const portless = (body: unknown): unknown => JSON.parse(JSON.stringify(body).rep
 const versionsOf = (owner: string, name: string) => `/api/v3/orgs/${owner}/packages/container/${encodeURIComponent(name)}/versions`;
 
 beforeAll(async () => {
-  t = await startTestRegistry({ auth: { ...DEFAULT_CONFIG.auth, mode: 'token', adminPassword: ADMIN_PASSWORD } });
+  t = await startTestRegistry({
+    auth: { ...DEFAULT_CONFIG.auth, mode: 'token', adminPassword: ADMIN_PASSWORD },
+    // A week instead of GitHub's 30 days: the window is configurable (BERTH_RESTORE_WINDOW_DAYS).
+    versions: { restoreWindowDays: 7 },
+  });
   for (const name of ['alice', 'bob']) {
     expect(
       (
@@ -250,7 +254,9 @@ describe('deletes and restores', () => {
     const refused = await as('alice').delete(`${versionsOf('acme', 'tools/app')}/${signature.id}`);
     expectGitHubError(refused, 422);
     expect(refused.body.message).toContain(subject);
-    const bulk = await as('alice').post(`${versionsOf('acme', 'tools/app')}/delete`).send({ ids: [signature.id] });
+    const bulk = await as('alice')
+      .post(`${versionsOf('acme', 'tools/app')}/delete`)
+      .send({ ids: [signature.id] });
     expectGitHubError(bulk, 422);
     const referrers = `/v2/acme/tools/app/referrers/${subject}`;
     expect((await as('alice').get(referrers)).body.manifests).toHaveLength(1);
@@ -300,6 +306,75 @@ describe('deletes and restores', () => {
     expect(about('package.delete')).toHaveLength(1);
     expect(about('package.restore')).toHaveLength(1);
     expect(about('package.delete')[0]!.actor).toMatchObject({ name: 'alice' });
+  });
+});
+
+describe('the restore window, and a push into a deleted package', () => {
+  const DAY = 86_400_000;
+  const window = '/api/v3/user/packages/container/window';
+  const versionsOfWindow = async (state: 'active' | 'deleted') =>
+    (await as('alice').get(`${window}/versions?state=${state}`)).body as Array<{ id: number; metadata: { container: { tags: string[] } } }>;
+  // Only the clock moves: timers, sockets and promises stay real.
+  const onlyDate = {
+    doNotFake: [
+      'hrtime',
+      'nextTick',
+      'performance',
+      'queueMicrotask',
+      'setImmediate',
+      'clearImmediate',
+      'setInterval',
+      'clearInterval',
+      'setTimeout',
+      'clearTimeout',
+    ] as const,
+  };
+  afterEach(() => jest.useRealTimers());
+
+  it('restores a version deleted 6 days ago, not one deleted 8 days ago (404 saying why)', async () => {
+    await pushImage('alice', 'alice/window', 'w1', 'v1');
+    const [v1] = await versionsOfWindow('active');
+    const start = Date.now();
+    expect((await as('alice').delete(`${window}/versions/${v1!.id}`)).status).toBe(204);
+    jest.useFakeTimers({ ...onlyDate, doNotFake: [...onlyDate.doNotFake], now: start + 6 * DAY });
+    expect((await as('alice').post(`${window}/versions/${v1!.id}/restore`)).status).toBe(204);
+    expect((await as('alice').delete(`${window}/versions/${v1!.id}`)).status).toBe(204);
+    jest.setSystemTime(start + 14 * DAY + 60_000);
+    const late = await as('alice').post(`${window}/versions/${v1!.id}/restore`);
+    expectGitHubError(late, 404);
+    expect(late.body.message).toMatch(/deleted more than 7 days ago/);
+    expect((await versionsOfWindow('deleted')).map((v) => v.id)).toEqual([v1!.id]);
+  });
+
+  it('a push into a deleted package brings the package back with what was pushed; the deleted versions stay restorable', async () => {
+    await pushImage('alice', 'alice/window', 'w2', 'v2');
+    expect((await as('alice').delete(window)).status).toBe(204);
+    expectGitHubError(await as('alice').get(window), 404);
+    expectGitHubError(await as('alice').get(`${window}/versions?state=deleted`), 404);
+
+    await pushImage('alice', 'alice/window', 'w3', 'v3');
+    expect((await as('alice').get(window)).status).toBe(200);
+    expect((await versionsOfWindow('active')).map((v) => v.metadata.container.tags)).toEqual([['v3']]);
+    expect(await versionsOfWindow('deleted')).toHaveLength(2); // v1 (its window closed above) and v2
+    // The package is live again: a package restore finds nothing deleted to restore.
+    expectGitHubError(await as('alice').post(`${window}/restore`), 404);
+    const v2 = (await versionsOfWindow('deleted')).find((v) => v.metadata.container.tags.includes('v2'))!;
+    expect((await as('alice').post(`${window}/versions/${v2.id}/restore`)).status).toBe(204);
+    expect((await as('alice').get('/v2/alice/window/manifests/v2')).status).toBe(200);
+    const audit = (await as('alice').get('/api/v1/user/audit-log?action=package.restore')).body as Array<{ details: { by?: string } }>;
+    expect(audit.some((e) => e.details.by === 'push')).toBe(true);
+  });
+
+  it('restores a deleted package within the window (GitHub’s `token` parameter accepted), not after it', async () => {
+    const start = Date.now();
+    expect((await as('alice').delete(window)).status).toBe(204);
+    expect((await as('alice').post(`${window}/restore?token=anything`)).status).toBe(204);
+    expect((await as('alice').get('/v2/alice/window/manifests/v3')).status).toBe(200);
+    expect((await as('alice').delete(window)).status).toBe(204);
+    jest.useFakeTimers({ ...onlyDate, doNotFake: [...onlyDate.doNotFake], now: start + 8 * DAY });
+    const late = await as('alice').post(`${window}/restore`);
+    expectGitHubError(late, 404);
+    expect(late.body.message).toMatch(/deleted more than 7 days ago/);
   });
 });
 

@@ -1,14 +1,16 @@
 import { NO_AUDIT_LOG, type AuditDetails, type AuditLog } from '../../audit/audit-log';
+import type { ManifestPushedEvent } from '../../events/registry-events';
 import type { MetadataIndex } from '../../metadata/metadata-index';
 import type { VersionDeleteScope, VersionFacts, VersionQuery, VersionRecord, VersionRestoration } from '../../metadata/versions';
 import { isValidName } from '../../oci/reference';
 import type { Authorizer } from '../authorizer';
 import { AccessDenied, Unauthenticated } from '../errors';
+import type { Principal } from '../principal';
 import type { IdentityStores } from '../stores/identity-stores';
 import type { Account } from '../stores/account-store';
 import type { PackageRecord } from '../stores/package-store';
 import type { Visibility } from '../stores/source-repository-store';
-import { type Actor, isSiteAdmin } from './actor';
+import { type Actor, isSiteAdmin, SYSTEM } from './actor';
 import { AccountNotFound, InvalidRequest, PackageNotFound } from './errors';
 import { atLeast } from './repository-service';
 
@@ -37,6 +39,11 @@ export interface VersionView extends VersionRecord {
   facts: VersionFacts;
 }
 
+export interface PackageVersionSettings {
+  /** Deleted versions and packages can be restored this long; after it, they wait for garbage collection. */
+  restoreWindowDays: number;
+}
+
 /** Where the API addressed a package: an owner (`/orgs/x`, `/users/x`, `/user`) and its name under it. */
 export interface PackageAddress {
   owner: Account;
@@ -55,7 +62,8 @@ export class PackageVersionService {
     private readonly authorizer: Authorizer,
     private readonly index: VersionIndex,
     private readonly audit: AuditLog = NO_AUDIT_LOG,
-    private readonly clock: () => number = Date.now,
+    private readonly settings: PackageVersionSettings = { restoreWindowDays: 30 },
+    private readonly clock: () => number = () => Date.now(),
   ) {}
 
   /** The account a path names; `kind` when the path says which (`/orgs/…` or `/users/…`). */
@@ -99,6 +107,7 @@ export class PackageVersionService {
 
   async restorePackage(actor: Actor, at: PackageAddress): Promise<VersionRestoration> {
     const { pkg, deletedAt } = await this.managed(actor, at, 'deleted');
+    this.checkRestorable(`package ${at.name}`, deletedAt);
     const restored = await this.index.restoreVersionsDeletedAt(pkg.name, deletedAt ?? 0, this.clock());
     await this.identities.packages.setPackageDeletedAt(pkg.name, null);
     await this.audit.record({
@@ -155,6 +164,8 @@ export class PackageVersionService {
 
   async restoreVersion(actor: Actor, at: PackageAddress, id: number): Promise<VersionRestoration> {
     const { pkg } = await this.managed(actor, at, 'active');
+    const version = await this.index.getVersion(pkg.name, id);
+    if (version) this.checkRestorable(`version ${id} of ${pkg.name}`, version.deletedAt);
     const restored = await this.index.restoreVersion(pkg.name, id, this.clock());
     if (!restored) throw new PackageNotFound(`no version ${id} of ${pkg.name}`);
     await this.audit.record({
@@ -182,6 +193,31 @@ export class PackageVersionService {
       updatedAt: Math.max(pkg.createdAt, versions[0]?.updatedAt ?? 0),
       versionCount: total,
     };
+  }
+
+  /**
+   * A push into a deleted package brings the package back with what was pushed; the versions deleted with it
+   * stay deleted and restorable one by one (GitHub lets a new package take a deleted one's name instead, and the
+   * old one can no longer be restored).
+   */
+  async onManifestPushed(event: ManifestPushedEvent): Promise<void> {
+    const state = await this.identities.packages.packageState(event.repository);
+    if (state?.deletedAt == null) return;
+    await this.identities.packages.setPackageDeletedAt(event.repository, null);
+    await this.audit.record({
+      action: 'package.restore',
+      actor: (event.actor.principal as Principal | undefined) ?? SYSTEM,
+      target: { owner: event.repository.split('/')[0] ?? '', package: event.repository },
+      details: { by: 'push' },
+    });
+  }
+
+  private checkRestorable(what: string, deletedAt: number | null): void {
+    if (deletedAt === null) return;
+    const days = this.settings.restoreWindowDays;
+    if (this.clock() - deletedAt > days * 86_400_000) {
+      throw new PackageNotFound(`${what} was deleted more than ${days} days ago and can no longer be restored`);
+    }
   }
 
   /** An active package the caller may pull; what they may not see is not found. */
