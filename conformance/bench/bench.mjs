@@ -5,7 +5,8 @@
 //   node conformance/bench/bench.mjs          (make bench: installs the servers and wrk, builds Berth, runs this)
 //
 // Environment: D2=PATH D3=PATH (the Distribution binaries; conformance/bench/install.sh prints them),
-// BENCH_SERVERS=berth,berth-1,berth-auth,berth-pg,d2,d3 (a subset to run; berth-1 is Berth as one process,
+// BENCH_SERVERS=berth,berth-nocount,berth-1,berth-auth,berth-pg,d2,d3 (a subset to run; berth-nocount is Berth with
+// download counting off, berth-1 is Berth as one process,
 // berth-pg Berth on PostgreSQL), BENCH_DATABASE_URL=postgres://… (the PostgreSQL berth-pg uses: run.sh starts
 // one when unset; each berth-pg start gets a fresh database on it), BENCH_SECONDS=10 (each load-generator run),
 // BENCH_ROUNDS=3 (push and one-stream GET rounds; the median is reported), BENCH_LARGE_MIB=2048 (0 skips
@@ -61,7 +62,7 @@ const CURL_MODES = [
 ];
 const STEPS = new Set(list(process.env.BENCH_STEPS ?? 'pushes,blob-get,manifest,head,tags,large'));
 const DATABASE_URL = process.env.BENCH_DATABASE_URL;
-const wanted = (process.env.BENCH_SERVERS ?? 'berth,berth-1,berth-auth,berth-pg,d2,d3')
+const wanted = (process.env.BENCH_SERVERS ?? 'berth,berth-nocount,berth-1,berth-auth,berth-pg,d2,d3')
   .split(',')
   .map((s) => s.trim())
   .filter(Boolean);
@@ -137,6 +138,12 @@ const SERVERS = {
     auth: false,
     database: true,
     command: (dir, port, databaseUrl) => berthCommand(dir, port, { BERTH_AUTH: 'none', BERTH_WORKERS: 'auto', DATABASE_URL: databaseUrl }),
+  },
+  // Issue #15: download counting must not slow the pull path; the same Berth with counting off, side by side.
+  'berth-nocount': {
+    label: 'Berth, counting off',
+    auth: false,
+    command: (dir, port) => berthCommand(dir, port, { BERTH_AUTH: 'none', BERTH_WORKERS: 'auto', BERTH_DOWNLOAD_COUNTS: 'false' }),
   },
   'berth-auth': {
     label: 'Berth+auth',
@@ -854,9 +861,12 @@ function valueOf(result, key) {
 const PG_GOALS = { manifestRps: true, manifestP99: true, tagPushSeconds: true };
 const PG_VS_SQLITE_GOAL = 1 / 1.5;
 const PG_VS_D3_GOAL = 1;
+/** Issue #15's goal: manifest GETs with download counting on within 5% of counting off. */
+const COUNTING_GOALS = { manifestRps: true, manifestChurnRps: true };
+const COUNTING_GOAL = 0.95;
 
 function table(results, m) {
-  const cols = ['berth', 'berth-1', 'berth-auth', 'berth-pg', 'd2', 'd3'].filter((k) => results[k]);
+  const cols = ['berth', 'berth-nocount', 'berth-1', 'berth-auth', 'berth-pg', 'd2', 'd3'].filter((k) => results[k]);
   const fmt = (v, d) => (v === undefined || Number.isNaN(v) ? '–' : v.toFixed(d));
   // Ratio written so that ≥ 1.0 always means Berth is at least as good.
   const ratio = (b, o, dir) => (b === undefined || o === undefined || !b || !o ? '–' : (dir === 'higher' ? b / o : o / b).toFixed(2));
@@ -869,8 +879,13 @@ function table(results, m) {
   const hasPgD3 = results['berth-pg'] && results.d3;
   if (hasPgSqlite) head.push('PG/SQLite');
   if (hasPgD3) head.push('PG/D3');
+  const hasCounting = results.berth && results['berth-nocount'];
+  if (hasCounting) head.push('counting on/off');
   // A goal row's ratio carries ✓ or ✗; the others are for information.
-  const goal = (key, text, threshold) => (!PG_GOALS[key] || text === '–' ? text : `${text} ${Number(text) >= threshold ? '✓' : '✗'}`);
+  const marked = (goals) => (key, text, threshold) =>
+    !goals[key] || text === '–' ? text : `${text} ${Number(text) >= threshold ? '✓' : '✗'}`;
+  const goal = marked(PG_GOALS);
+  const countingGoal = marked(COUNTING_GOALS);
   const lines = [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`];
   const rows = [...(PHASES.has('standard') ? ROWS : []), ...(PHASES.has('standard') && CHURN ? CHURN_ROWS : []), ...freshRows()];
   for (const [key, name, dir, d] of rows) {
@@ -881,6 +896,7 @@ function table(results, m) {
     if (hasD3) row.push(ratio(v('berth'), v('d3'), dir));
     if (hasPgSqlite) row.push(goal(key, ratio(v('berth-pg'), v('berth'), dir), PG_VS_SQLITE_GOAL));
     if (hasPgD3) row.push(goal(key, ratio(v('berth-pg'), v('d3'), dir), PG_VS_D3_GOAL));
+    if (hasCounting) row.push(countingGoal(key, ratio(v('berth'), v('berth-nocount'), dir), COUNTING_GOAL));
     lines.push(`| ${row.join(' | ')} |`);
   }
   const notes = [
@@ -888,6 +904,11 @@ function table(results, m) {
     ...(hasPgSqlite || hasPgD3
       ? [
           `Berth on PostgreSQL: as Berth, with DATABASE_URL on a PostgreSQL on the same machine (run.sh starts one: conformance/services.sh pg_start, fsync and synchronous_commit off, as Berth's SQLite file (WAL, synchronous=NORMAL) does not fsync each commit either; or BENCH_DATABASE_URL), a fresh database per server start; PostgreSQL's processes compete for the same 2 cores but are not in its RSS rows. PG/SQLite is Berth on PostgreSQL against Berth (SQLite), PG/D3 against Distribution 3, oriented the same way; ✓/✗ on issue #18's goals: manifest GET req/s and p99 and the 1000-tag push within 1.5× of SQLite (≥ ${PG_VS_SQLITE_GOAL.toFixed(2)}) and ahead of Distribution 3 (≥ 1.00).`,
+        ]
+      : []),
+    ...(hasCounting
+      ? [
+          `Counting on/off is Berth (download counts on, the default) against the same Berth with BERTH_DOWNLOAD_COUNTS=false, oriented the same way; ✓/✗ on issue #15's goal: manifest GET throughput with counting within 5% (≥ ${COUNTING_GOAL.toFixed(2)}).`,
         ]
       : []),
     `Machine: ${m.cpus} × ${m.model}; single-core SHA-256: openssl ${fmt(m.openssl, 0)} MiB/s, Node crypto ${fmt(m.node, 0)} MiB/s; load average at start ${m.load.map((x) => x.toFixed(2)).join(' ')}, at end ${os
