@@ -352,22 +352,29 @@ export function metadataIndexContract(kind: string, harness: MetadataIndexHarnes
       it('states each version: size, platform from its parent, parents, referrers by artifact type; finds orphans', async () => {
         const { amd, arm, parent, sig, ids } = await pushTree('a/one');
         const loose = await pushImage('a/one', 'loose');
-        const amdFacts = await index.versionFacts((await index.getVersion('a/one', ids.amd))!);
+        const amdFacts = (await index.versionFacts([(await index.getVersion('a/one', ids.amd))!]))[0]!;
         expect(amdFacts).toEqual({
           size: amd.size + 10 + 20,
           platform: { os: 'linux', architecture: 'amd64' },
           parents: [{ id: ids.parent, digest: parent.digest }],
           referrers: {},
         });
-        const armFacts = await index.versionFacts((await index.getVersion('a/one', ids.arm))!);
+        const armFacts = (await index.versionFacts([(await index.getVersion('a/one', ids.arm))!]))[0]!;
         expect(armFacts.platform).toEqual({ os: 'linux', architecture: 'arm64', variant: 'v8' });
-        const parentFacts = await index.versionFacts((await index.getVersion('a/one', ids.parent))!);
+        const parentFacts = (await index.versionFacts([(await index.getVersion('a/one', ids.parent))!]))[0]!;
         expect(parentFacts).toEqual({
           size: parent.size,
           platform: null,
           parents: [],
           referrers: { 'application/vnd.dev.cosign': [{ id: ids.sig, digest: sig.digest }] },
         });
+        // A page at once states each version as one at a time does, in the page's order.
+        const page = (await index.listVersions('a/one', { state: 'active', limit: 10 })).versions;
+        expect(page).toHaveLength(5);
+        const oneByOne: unknown[] = [];
+        for (const v of page) oneByOne.push((await index.versionFacts([v]))[0]);
+        expect(await index.versionFacts(page)).toEqual(oneByOne);
+        expect(await index.versionFacts([])).toEqual([]);
         const orphans = await index.listVersions('a/one', { state: 'active', orphaned: true, limit: 10 });
         expect(orphans.versions.map((v) => v.digest)).toEqual([loose.digest]);
         const untagged = await index.listVersions('a/one', { state: 'active', tagged: false, limit: 10 });

@@ -1,6 +1,6 @@
 import { METADATA_MIGRATIONS } from '../../src/metadata/sql/metadata-migrations';
 import { METADATA_QUERIES as Q } from '../../src/metadata/sql/metadata-queries';
-import { VERSION_FILTERS as F, VERSION_QUERIES as V } from '../../src/metadata/sql/version-queries';
+import { VERSION_FACT_QUERIES as FQ, VERSION_FILTERS as F, VERSION_QUERIES as V } from '../../src/metadata/sql/version-queries';
 import type { Database, Dialect, SqlValue } from '../../src/persistence/database';
 import { migrate } from '../../src/persistence/migration-runner';
 import { createTestDatabase, DIALECTS, type TestDatabase } from '../persistence/support/test-databases';
@@ -66,6 +66,7 @@ const HOT_QUERIES: Array<[string, string, SqlValue[]]> = [
 
 /** What the versions API reads per page and per version: each an index lookup too. */
 const ORPHANED = ` AND ${F.active} AND NOT ${F.hasTags} AND NOT ${F.inLiveIndex} AND NOT ${F.hasLiveReferrers} AND NOT ${F.hasLiveSubject}`;
+const PAGE = ['sha256:m1500', 'sha256:m1501', 'sha256:m1502'];
 const VERSION_LOOKUPS: Array<[string, string, SqlValue[]]> = [
   ['versions page, newest first', V.page(` AND ${F.active}`), [1, 30, 0]],
   ['versions page, keyset', V.page(` AND ${F.active} AND ${F.olderThan}`), [1, 2500, 30, 0]],
@@ -77,11 +78,16 @@ const VERSION_LOOKUPS: Array<[string, string, SqlValue[]]> = [
   // right one): what must hold is that another repository's count does not read this one's.
   ['versions count', V.count(` AND ${F.active}`), [1500]],
   ['version by id', V.byId, [1500, 1500]],
-  ['tags of a version', V.tags, [1500, 'sha256:m1500']],
-  ['remembered tags of a version', V.rememberedTags, [1500, 'sha256:m1500']],
-  ['size of a version', V.blobsSize, [1500, 'sha256:m1500']],
-  ['parents of a version', V.liveParents, [1500, 'sha256:m1500']],
-  ['referrers of a version', V.liveReferrers, [1500, 'sha256:m1500']],
+  ['remembered tags of a version (restore)', V.rememberedTags, [1500, 'sha256:m1500']],
+  ['parents of a version (delete)', V.liveParents, [1500, 'sha256:m1500']],
+  ['referrers of a version (delete)', V.liveReferrers, [1500, 'sha256:m1500']],
+  // A page's facts: each query over the page's digests at once.
+  ['tags of a page', FQ.tags(3), [1500, ...PAGE]],
+  ['remembered tags of a page', FQ.rememberedTags(3), [1500, ...PAGE]],
+  ['own sizes of a page', FQ.ownSizes(3), [1500, ...PAGE]],
+  ['blob sizes of a page', FQ.blobSizes(3), [1500, ...PAGE]],
+  ['parents of a page', FQ.liveParents(3), [1500, ...PAGE]],
+  ['referrers of a page', FQ.liveReferrers(3), [1500, ...PAGE]],
 ];
 
 /** Plan steps that read a whole table or sort a whole result: what makes a request's cost grow with the data. */

@@ -80,7 +80,8 @@ export interface MetadataIndex {
   listVersions(repository: string, query: VersionQuery): Promise<VersionList>;
   /** A version by its id, active or deleted; null when the repository has none with that id. */
   getVersion(repository: string, id: number): Promise<VersionRecord | null>;
-  versionFacts(version: VersionRecord): Promise<VersionFacts>;
+  /** The facts of versions of one repository, in their order (a page at a time, not a query per version). */
+  versionFacts(versions: readonly VersionRecord[]): Promise<VersionFacts[]>;
   /**
    * Soft-deletes an active version; with `tree`, also its children no other live index
    * contains and the referrers of all of them. Throws VersionInUse when a live index

@@ -122,16 +122,16 @@ export class PackageVersionService {
   async listVersions(actor: Actor, at: PackageAddress, query: VersionQuery): Promise<{ versions: VersionView[]; total: number }> {
     const { pkg } = await this.readable(actor, at);
     const { versions, total } = await this.index.listVersions(pkg.name, query);
-    const views: VersionView[] = [];
-    for (const version of versions) views.push({ ...version, facts: await this.index.versionFacts(version) });
-    return { versions: views, total };
+    const facts = await this.index.versionFacts(versions);
+    return { versions: versions.map((version, i) => ({ ...version, facts: facts[i] as VersionFacts })), total };
   }
 
   async getVersion(actor: Actor, at: PackageAddress, id: number): Promise<VersionView> {
     const { pkg } = await this.readable(actor, at);
     const version = await this.index.getVersion(pkg.name, id);
     if (!version) throw new PackageNotFound(`no version ${id} of ${pkg.name}`);
-    return { ...version, facts: await this.index.versionFacts(version) };
+    const [facts] = await this.index.versionFacts([version]);
+    return { ...version, facts: facts as VersionFacts };
   }
 
   /** Deletes versions (one, or many in one request); all are checked before any goes, one at a time after. */

@@ -173,8 +173,8 @@ export class SqlMetadataIndex implements MetadataIndex {
     return this.versions.get(repository, id);
   }
 
-  versionFacts(version: VersionRecord): Promise<VersionFacts> {
-    return this.versions.facts(version);
+  versionFacts(versions: readonly VersionRecord[]): Promise<VersionFacts[]> {
+    return this.versions.facts(versions);
   }
 
   deleteVersion(repository: string, id: number, options: VersionDeleteScope & { now: number }): Promise<number[] | null> {

@@ -12,7 +12,7 @@ import {
   type VersionRestoration,
 } from '../versions';
 import { METADATA_QUERIES } from './metadata-queries';
-import { VERSION_FILTERS as F, VERSION_QUERIES as V } from './version-queries';
+import { VERSION_FACT_QUERIES as FQ, VERSION_FILTERS as F, VERSION_QUERIES as V } from './version-queries';
 
 interface VersionRow {
   id: number;
@@ -56,8 +56,8 @@ export class SqlVersions {
     const where = conditions.map((c) => ` AND ${c}`).join('');
     const rows = await this.db.all<VersionRow>(V.page(where, query.digest === undefined), [...params, query.limit, query.offset ?? 0]);
     const counted = await this.db.get<{ total: number | string }>(V.count(countWhere), countParams);
-    const versions: VersionRecord[] = [];
-    for (const row of rows) versions.push(await this.toRecord(this.db, repository, repoId, row));
+    const tagsOf = await this.tagsOf(repoId, rows);
+    const versions = rows.map((row) => toRecord(repository, row, tagsOf.get(row.digest) ?? []));
     return { versions, total: Number(counted?.total ?? 0) };
   }
 
@@ -65,34 +65,54 @@ export class SqlVersions {
     const repoId = await repositoryId(this.db, repository);
     if (repoId === null) return null;
     const row = await this.db.get<VersionRow>(V.byId, [id, repoId]);
-    return row ? this.toRecord(this.db, repository, repoId, row) : null;
+    return row ? toRecord(repository, row, (await this.tagsOf(repoId, [row])).get(row.digest) ?? []) : null;
   }
 
-  async facts(version: VersionRecord): Promise<VersionFacts> {
-    const repoId = await repositoryId(this.db, version.repository);
-    if (repoId === null) return { size: 0, platform: null, parents: [], referrers: {} };
-    const own = await this.db.get<{ size: number }>('SELECT size FROM manifests WHERE repository_id = ? AND digest = ?', [
-      repoId,
-      version.digest,
-    ]);
-    const blobs = await this.db.get<{ size: number | string }>(V.blobsSize, [repoId, version.digest]);
-    const parentRows = await this.db.all<{ id: number; digest: string; content: Buffer }>(V.liveParents, [repoId, version.digest]);
-    const referrerRows = await this.db.all<{ id: number; digest: string; artifact_type: string | null; config_media_type: string | null }>(
-      V.liveReferrers,
-      [repoId, version.digest],
-    );
-    const parents = parentRows.map((p) => ({ id: p.id, digest: p.digest })).sort(byId);
-    let platform: Platform | null = null;
-    for (const p of [...parentRows].sort(byId)) {
-      platform = platformIn(p.content, version.digest);
-      if (platform) break;
-    }
-    const referrers: Record<string, VersionLink[]> = {};
-    for (const r of [...referrerRows].sort(byId)) {
-      const type = r.artifact_type ?? r.config_media_type ?? 'unknown';
-      (referrers[type] ??= []).push({ id: r.id, digest: r.digest });
-    }
-    return { size: (own?.size ?? 0) + Number(blobs?.size ?? 0), platform, parents, referrers };
+  /**
+   * The facts of versions of one repository, in their order: five queries for a whole page, where one version
+   * at a time took five each (a page of 100 on PostgreSQL: 500 round trips).
+   */
+  async facts(versions: readonly VersionRecord[]): Promise<VersionFacts[]> {
+    const first = versions[0];
+    if (!first) return [];
+    const repoId = await repositoryId(this.db, first.repository);
+    if (repoId === null) return versions.map(() => ({ size: 0, platform: null, parents: [], referrers: {} }));
+    const digests = [...new Set(versions.map((v) => v.digest))];
+    const params = [repoId, ...digests];
+    const n = digests.length;
+    const own = await this.db.all<{ digest: string; size: number | string }>(FQ.ownSizes(n), params);
+    const blobs = await this.db.all<{ digest: string; size: number | string }>(FQ.blobSizes(n), params);
+    const parentRows = await this.db.all<{ child: string; id: number; digest: string; content: Buffer }>(FQ.liveParents(n), params);
+    const referrerRows = await this.db.all<{
+      subject: string;
+      id: number;
+      digest: string;
+      artifact_type: string | null;
+      config_media_type: string | null;
+    }>(FQ.liveReferrers(n), params);
+    const size = new Map<string, number>();
+    for (const row of [...own, ...blobs]) size.set(row.digest, (size.get(row.digest) ?? 0) + Number(row.size));
+    const parentsOf = groupBy(parentRows, (r) => r.child);
+    const referrersOf = groupBy(referrerRows, (r) => r.subject);
+    return versions.map((version) => {
+      const parentList = [...(parentsOf.get(version.digest) ?? [])].sort(byId);
+      let platform: Platform | null = null;
+      for (const p of parentList) {
+        platform = platformIn(p.content, version.digest);
+        if (platform) break;
+      }
+      const referrers: Record<string, VersionLink[]> = {};
+      for (const r of [...(referrersOf.get(version.digest) ?? [])].sort(byId)) {
+        const type = r.artifact_type ?? r.config_media_type ?? 'unknown';
+        (referrers[type] ??= []).push({ id: r.id, digest: r.digest });
+      }
+      return {
+        size: size.get(version.digest) ?? 0,
+        platform,
+        parents: parentList.map((p) => ({ id: p.id, digest: p.digest })),
+        referrers,
+      };
+    });
   }
 
   async delete(repository: string, id: number, options: VersionDeleteScope & { now: number }): Promise<number[] | null> {
@@ -153,23 +173,50 @@ export class SqlVersions {
     });
   }
 
-  private async toRecord(q: Queryable, repository: string, repoId: number, row: VersionRow): Promise<VersionRecord> {
-    const tags = await q.all<{ name: string }>(row.deleted_at === null ? V.tags : V.rememberedTags, [repoId, row.digest]);
-    return {
-      id: row.id,
-      repository,
-      digest: row.digest,
-      mediaType: row.media_type,
-      artifactType: row.artifact_type,
-      configMediaType: row.config_media_type,
-      subject: row.subject,
-      createdAt: row.created_at,
-      updatedAt: row.updated_at,
-      deletedAt: row.deleted_at,
-      // Byte order, as the tags list gives them (sorted here: PostgreSQL would sort them in a plan step).
-      tags: tags.map((t) => t.name).sort(byteOrder),
-    };
+  /** The tags of live versions and the remembered tags of deleted ones, by digest: two queries for a page. */
+  private async tagsOf(repoId: number, rows: readonly VersionRow[]): Promise<Map<string, string[]>> {
+    const tags = new Map<string, string[]>();
+    const live = [...new Set(rows.filter((r) => r.deleted_at === null).map((r) => r.digest))];
+    const deleted = [...new Set(rows.filter((r) => r.deleted_at !== null).map((r) => r.digest))];
+    for (const [digests, query] of [
+      [live, FQ.tags],
+      [deleted, FQ.rememberedTags],
+    ] as const) {
+      if (digests.length === 0) continue;
+      for (const t of await this.db.all<{ digest: string; name: string }>(query(digests.length), [repoId, ...digests])) {
+        tags.set(t.digest, [...(tags.get(t.digest) ?? []), t.name]);
+      }
+    }
+    return tags;
   }
+}
+
+function toRecord(repository: string, row: VersionRow, tags: string[]): VersionRecord {
+  return {
+    id: row.id,
+    repository,
+    digest: row.digest,
+    mediaType: row.media_type,
+    artifactType: row.artifact_type,
+    configMediaType: row.config_media_type,
+    subject: row.subject,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    deletedAt: row.deleted_at,
+    // Byte order, as the tags list gives them (sorted here: PostgreSQL would sort them in a plan step).
+    tags: [...tags].sort(byteOrder),
+  };
+}
+
+function groupBy<T>(rows: readonly T[], key: (row: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const row of rows) {
+    const k = key(row);
+    const group = groups.get(k);
+    if (group) group.push(row);
+    else groups.set(k, [row]);
+  }
+  return groups;
 }
 
 /**

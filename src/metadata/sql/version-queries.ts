@@ -28,6 +28,28 @@ export const VERSION_FILTERS = {
      AND j.digest = m.subject AND j.deleted_at IS NULL))`,
 } as const;
 
+/** `(?, ?, …)` for an IN list of `n` values (n ≥ 1; a page holds at most 100). */
+const inList = (n: number) => `(${Array.from({ length: n }, () => '?').join(', ')})`;
+
+/** The facts of a page of versions, each query over the whole page (parameters: repository id, then the digests). */
+export const VERSION_FACT_QUERIES = {
+  tags: (n: number) => `SELECT manifest_digest AS digest, name FROM tags WHERE repository_id = ? AND manifest_digest IN ${inList(n)}`,
+  rememberedTags: (n: number) =>
+    `SELECT manifest_digest AS digest, name FROM deleted_tags WHERE repository_id = ? AND manifest_digest IN ${inList(n)}`,
+  ownSizes: (n: number) => `SELECT digest, size FROM manifests WHERE repository_id = ? AND digest IN ${inList(n)}`,
+  /** One row per blob a version references (summed by the caller: a GROUP BY would add a sort step to the plan). */
+  blobSizes: (n: number) => `SELECT r.manifest_digest AS digest, b.size FROM manifest_references r
+     JOIN blobs b ON b.digest = r.digest WHERE r.repository_id = ? AND r.kind = 'blob' AND r.manifest_digest IN ${inList(n)}`,
+  liveParents: (n: number) => `SELECT r.digest AS child, v.id, p.digest, c.content FROM manifest_references r
+     JOIN manifests p ON p.repository_id = r.repository_id AND p.digest = r.manifest_digest
+     JOIN manifest_versions v ON v.repository_id = p.repository_id AND v.digest = p.digest
+     JOIN manifest_contents c ON c.digest = p.digest
+     WHERE r.repository_id = ? AND r.kind = 'manifest' AND p.deleted_at IS NULL AND r.digest IN ${inList(n)}`,
+  liveReferrers: (n: number) => `SELECT m.subject, v.id, m.digest, m.artifact_type, m.config_media_type FROM manifests m
+     JOIN manifest_versions v ON v.repository_id = m.repository_id AND v.digest = m.digest
+     WHERE m.repository_id = ? AND m.deleted_at IS NULL AND m.subject IN ${inList(n)}`,
+} as const;
+
 export const VERSION_QUERIES = {
   /**
    * Parameters: repository id, the filters' parameters, limit, offset. Unordered when a digest picks the
@@ -38,10 +60,7 @@ export const VERSION_QUERIES = {
   count: (where: string) => `SELECT COUNT(*) AS total FROM ${VERSION_FROM} WHERE v.repository_id = ?${where}`,
   byId: `SELECT ${VERSION_COLUMNS} FROM ${VERSION_FROM} WHERE v.id = ? AND v.repository_id = ?`,
   byDigest: `SELECT ${VERSION_COLUMNS} FROM ${VERSION_FROM} WHERE v.repository_id = ? AND v.digest = ?`,
-  tags: 'SELECT name FROM tags WHERE repository_id = ? AND manifest_digest = ?',
   rememberedTags: 'SELECT name FROM deleted_tags WHERE repository_id = ? AND manifest_digest = ?',
-  blobsSize: `SELECT COALESCE(SUM(b.size), 0) AS size FROM manifest_references r JOIN blobs b ON b.digest = r.digest
-     WHERE r.repository_id = ? AND r.manifest_digest = ? AND r.kind = 'blob'`,
   liveParents: `SELECT v.id, p.digest, c.content FROM manifest_references r
      JOIN manifests p ON p.repository_id = r.repository_id AND p.digest = r.manifest_digest
      JOIN manifest_versions v ON v.repository_id = p.repository_id AND v.digest = p.digest
