@@ -309,6 +309,26 @@ describe('deletes and restores', () => {
   });
 });
 
+describe('single tags', () => {
+  it('deletes one tag of a version through the API; the version and its other tags stay', async () => {
+    const pushed = await pushImage('alice', 'alice/tags', 'tags', 't1');
+    await pushManifestAs('alice', 'alice/tags', 't2', JSON.parse(pushed.content.toString('utf8')) as Record<string, unknown>);
+    const path = '/api/v3/user/packages/container/tags/versions';
+    const [version] = (await as('alice').get(path)).body as Array<{ id: number; metadata: { container: { tags: string[] } } }>;
+    expect(version!.metadata.container.tags).toEqual(['t1', 't2']);
+    expectGitHubError(await as('bob').delete(`/api/v3/users/alice/packages/container/tags/versions/${version!.id}/tags/t1`), 404);
+    expectGitHubError(await as('alice').delete(`${path}/${version!.id}/tags/-bad`), 422);
+    expect((await as('alice').delete(`${path}/${version!.id}/tags/t1`)).status).toBe(204);
+    expect((await as('alice').get('/v2/alice/tags/manifests/t1')).status).toBe(404);
+    expect((await as('alice').get('/v2/alice/tags/manifests/t2')).status).toBe(200);
+    expect((await as('alice').get(`${path}/${version!.id}`)).body.metadata.container.tags).toEqual(['t2']);
+    expectGitHubError(await as('alice').delete(`${path}/${version!.id}/tags/t1`), 404);
+    expectGitHubError(await as('alice').delete(`${path}/987654/tags/t2`), 404);
+    const audit = (await as('alice').get('/api/v1/user/audit-log?action=tag.delete')).body as Array<{ details: { tag: string } }>;
+    expect(audit.map((e) => e.details.tag)).toContain('t1');
+  });
+});
+
 describe('the restore window, and a push into a deleted package', () => {
   const DAY = 86_400_000;
   const window = '/api/v3/user/packages/container/window';

@@ -69,7 +69,8 @@ export interface MetadataIndex {
   resolveTag(repository: string, tag: string): Promise<string | null>;
   /** Soft: the manifest stops resolving and its tags are remembered (a version restore brings them back). */
   deleteManifest(repository: string, digest: string): Promise<DeleteOutcome>;
-  deleteTag(repository: string, tag: string): Promise<boolean>;
+  /** Removes the tag alone (its manifest stays); with `digest`, only while the tag still names that manifest. */
+  deleteTag(repository: string, tag: string, digest?: string): Promise<boolean>;
 
   repositoryExists(repository: string): Promise<boolean>;
   listTags(repository: string, page: Page): Promise<string[]>;

@@ -2,7 +2,7 @@ import { NO_AUDIT_LOG, type AuditDetails, type AuditLog } from '../../audit/audi
 import type { ManifestPushedEvent } from '../../events/registry-events';
 import type { MetadataIndex } from '../../metadata/metadata-index';
 import type { VersionDeleteScope, VersionFacts, VersionQuery, VersionRecord, VersionRestoration } from '../../metadata/versions';
-import { isValidName } from '../../oci/reference';
+import { isValidName, isValidTag } from '../../oci/reference';
 import type { Authorizer } from '../authorizer';
 import { AccessDenied, Unauthenticated } from '../errors';
 import type { Principal } from '../principal';
@@ -17,7 +17,14 @@ import { atLeast } from './repository-service';
 /** The part of the metadata index the packages API reads and changes. */
 export type VersionIndex = Pick<
   MetadataIndex,
-  'listVersions' | 'getVersion' | 'versionFacts' | 'deleteVersion' | 'restoreVersion' | 'deleteAllVersions' | 'restoreVersionsDeletedAt'
+  | 'listVersions'
+  | 'getVersion'
+  | 'versionFacts'
+  | 'deleteVersion'
+  | 'restoreVersion'
+  | 'deleteAllVersions'
+  | 'restoreVersionsDeletedAt'
+  | 'deleteTag'
 >;
 
 export interface PackageSummary {
@@ -160,6 +167,24 @@ export class PackageVersionService {
       });
     }
     return ordered;
+  }
+
+  /** Removes one tag of an active version; the version and its other tags stay (GHCR cannot do this). */
+  async deleteTag(actor: Actor, at: PackageAddress, id: number, tag: string): Promise<void> {
+    const { pkg } = await this.managed(actor, at, 'active');
+    if (!isValidTag(tag)) throw new InvalidRequest(`invalid tag: ${tag}`);
+    const version = await this.index.getVersion(pkg.name, id);
+    if (!version || version.deletedAt !== null) throw new PackageNotFound(`no version ${id} of ${pkg.name}`);
+    // Only while the tag still names this version: one moved since the caller looked stays.
+    if (!version.tags.includes(tag) || !(await this.index.deleteTag(pkg.name, tag, version.digest))) {
+      throw new PackageNotFound(`version ${id} of ${pkg.name} has no tag ${tag}`);
+    }
+    await this.audit.record({
+      action: 'tag.delete',
+      actor,
+      target: { owner: at.owner.name, package: pkg.name },
+      details: { tag, version: String(id), digest: version.digest },
+    });
   }
 
   async restoreVersion(actor: Actor, at: PackageAddress, id: number): Promise<VersionRestoration> {

@@ -123,6 +123,11 @@ export function githubRouter(deps: GitHubApiDependencies): Router {
       await service.deleteVersions(actorOf(req), await address(req), [versionId(req)], scope);
       res.status(204).end();
     });
+    // Berth's own: one tag of a version, the version and its other tags untouched.
+    router.delete(`${pkgPath}/versions/:id/tags/:tag`, async (req: Request, res: Response) => {
+      await service.deleteTag(actorOf(req), await address(req), versionId(req), pathParam(req, 'tag'));
+      res.status(204).end();
+    });
     router.post(`${pkgPath}/versions/:id/restore`, async (req: Request, res: Response) => {
       const restored = await service.restoreVersion(actorOf(req), await address(req), versionId(req));
       // GitHub answers 204; which tags stayed where they had moved is Berth's to say, in a header.

@@ -59,6 +59,8 @@ export const METADATA_QUERIES = {
   taggedDigest: 'SELECT manifest_digest FROM tags WHERE repository_id = ? AND name = ?',
   resolveTag: 'SELECT t.manifest_digest FROM repositories r JOIN tags t ON t.repository_id = r.id WHERE r.name = ? AND t.name = ?',
   deleteTag: 'DELETE FROM tags WHERE repository_id = (SELECT id FROM repositories WHERE name = ?) AND name = ?',
+  deleteTagOf: `DELETE FROM tags WHERE repository_id = (SELECT id FROM repositories WHERE name = ?) AND name = ?
+     AND manifest_digest = ?`,
   // The repository as a scalar subquery, not a join: PostgreSQL then reads the tags in primary-key order
   // from \`last\` on, instead of sorting every tag of the repository (a join loses the order).
   listTags: 'SELECT name FROM tags WHERE repository_id = (SELECT id FROM repositories WHERE name = ?) AND name > ? ORDER BY name LIMIT ?',

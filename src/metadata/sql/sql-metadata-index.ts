@@ -133,8 +133,12 @@ export class SqlMetadataIndex implements MetadataIndex {
     });
   }
 
-  async deleteTag(repository: string, tag: string): Promise<boolean> {
-    return (await this.db.run(Q.deleteTag, [repository, tag])).changes > 0;
+  async deleteTag(repository: string, tag: string, digest?: string): Promise<boolean> {
+    const deleted =
+      digest === undefined
+        ? await this.db.run(Q.deleteTag, [repository, tag])
+        : await this.db.run(Q.deleteTagOf, [repository, tag, digest]);
+    return deleted.changes > 0;
   }
 
   async repositoryExists(repository: string): Promise<boolean> {
