@@ -180,3 +180,27 @@ describe('PUT a manifest', () => {
     expect((await putManifest(t.http, 'push', 'at-limit', m.content, MediaType.OCI_MANIFEST)).status).toBe(201);
   });
 });
+
+describe('PUT a manifest with ?tag= parameters', () => {
+  it('by digest: every tag applied, one OCI-Tag header each; by a sha512 digest, the tags name it', async () => {
+    for (const algorithm of ['sha256', 'sha512'] as const) {
+      const m = image({ annotations: { pushed: `with tag parameters, ${algorithm}` } });
+      const digest = algorithm === 'sha256' ? m.digest : sha512(m.content);
+      const res = await putManifest(t.http, 'push', `${digest}?tag=p1-${algorithm}&tag=p2-${algorithm}`, m.content, MediaType.OCI_MANIFEST);
+      expect(res.status).toBe(201);
+      expect(res.headers['docker-content-digest']).toBe(digest);
+      expect(res.headers['oci-tag']).toBe(`p1-${algorithm}, p2-${algorithm}`);
+      for (const tag of [`p1-${algorithm}`, `p2-${algorithm}`]) {
+        expect((await t.http.head(`/v2/push/manifests/${tag}`)).headers['docker-content-digest']).toBe(digest);
+      }
+    }
+  });
+
+  it('refuses an invalid tag parameter (400 MANIFEST_INVALID) and applies none of them', async () => {
+    const m = image({ annotations: { pushed: 'with a bad tag parameter' } });
+    const res = await putManifest(t.http, 'push', `${m.digest}?tag=good-one&tag=-bad`, m.content, MediaType.OCI_MANIFEST);
+    expectOciError(res, 400, 'MANIFEST_INVALID');
+    expect((await t.http.head('/v2/push/manifests/good-one')).status).toBe(404);
+    expect((await t.http.head(`/v2/push/manifests/${m.digest}`)).status).toBe(404);
+  });
+});

@@ -14,6 +14,14 @@ export function queryParam(req: Request, key: string): string | undefined {
   return undefined;
 }
 
+/** Every value of a repeatable query parameter (`?tag=a&tag=b`), in order. */
+export function queryParams(req: Request, key: string): string[] {
+  const value = (req.query as Record<string, unknown>)[key];
+  if (typeof value === 'string') return [value];
+  if (Array.isArray(value)) return value.filter((v): v is string => typeof v === 'string');
+  return [];
+}
+
 /** Whether the request carries a body (a declared length above zero, or chunked encoding). */
 export function hasBody(req: Request): boolean {
   const length = req.headers['content-length'];

@@ -34,6 +34,8 @@ export function parseReference(reference: string, intent: 'read' | 'write' = 're
 }
 
 export interface PushedManifest {
+  /** The tags the push applied: the reference's, and each `?tag=` parameter. */
+  tags: string[];
   digest: string;
   subject: string | null;
 }
@@ -87,11 +89,14 @@ export class ManifestService {
     content: Buffer,
     contentType: string | undefined,
     actor: EventActor = {},
+    /** `?tag=` parameters: more tags for the same manifest, each a tag push of its own. */
+    tagParams: readonly string[] = [],
   ): Promise<PushedManifest> {
     if (content.length > MAX_MANIFEST_BYTES) {
       throw new ManifestTooLarge(MAX_MANIFEST_BYTES);
     }
     const ref = parseReference(reference, 'write');
+    for (const t of tagParams) if (!isValidTag(t)) throw new ManifestInvalid(`invalid tag parameter: ${t}`);
     const parsed = parseManifest(content, contentType);
     let digest: string;
     if ('digest' in ref) {
@@ -113,21 +118,26 @@ export class ManifestService {
       annotations: parsed.annotations,
       createdAt: Date.now(),
     };
-    const tag = 'tag' in ref ? ref.tag : undefined;
-    let previousDigest: string | null | undefined;
-    try {
-      // Where the tag pointed, read in the push's own transaction, so listeners (the audit log) can tell a tag move.
-      const outcome = await this.index.putManifest({ record, content, references: parsed.references, tag });
-      if (tag !== undefined) previousDigest = outcome.previousTagDigest;
-    } catch (err) {
-      if (err instanceof MissingReferenceError) {
-        const detail = { digest: err.reference.digest };
-        throw err.reference.kind === 'blob' ? new ManifestBlobMissing(detail) : new ManifestReferenceMissing(detail);
+    // One put per tag: the reference's first, then each `?tag=`; a digest push without any is one untagged put.
+    const refTag = 'tag' in ref ? ref.tag : undefined;
+    const tags: Array<string | undefined> =
+      tagParams.length === 0 ? [refTag] : [...new Set([...(refTag === undefined ? [] : [refTag]), ...tagParams])];
+    for (const tag of tags) {
+      let previousDigest: string | null | undefined;
+      try {
+        // Where the tag pointed, read in the push's own transaction, so listeners (the audit log) can tell a tag move.
+        const outcome = await this.index.putManifest({ record, content, references: parsed.references, tag });
+        if (tag !== undefined) previousDigest = outcome.previousTagDigest;
+      } catch (err) {
+        if (err instanceof MissingReferenceError) {
+          const detail = { digest: err.reference.digest };
+          throw err.reference.kind === 'blob' ? new ManifestBlobMissing(detail) : new ManifestReferenceMissing(detail);
+        }
+        throw err;
       }
-      throw err;
+      await this.events?.emit('manifest.pushed', { ...record, tag, previousDigest, actor });
     }
-    await this.events?.emit('manifest.pushed', { ...record, tag, previousDigest, actor });
-    return { digest, subject: parsed.subject };
+    return { digest, subject: parsed.subject, tags: tags.filter((t): t is string => t !== undefined) };
   }
 
   /** By digest: the manifest and its tags. By tag: just the tag. */

@@ -6,7 +6,7 @@ import { INDEX_MEDIA_TYPES } from '../../oci/media-types';
 import type { ManifestRecord, StoredManifest } from '../../metadata/metadata-index';
 import type { ManifestService } from '../../registry/manifest-service';
 import { acceptedMediaTypes } from '../accept';
-import { readLimitedBody, type Handler, type RouteHandlers } from '../handler';
+import { queryParams, readLimitedBody, type Handler, type RouteHandlers } from '../handler';
 import { locations } from '../routes';
 import { actorOf } from '../actor';
 
@@ -79,13 +79,16 @@ export function manifestHandlers(manifests: ManifestService): RouteHandlers {
       HEAD: get,
       PUT: async (req, res, { name, reference }) => {
         const body = await readLimitedBody(req, MAX_MANIFEST_BYTES, () => new ManifestTooLarge(MAX_MANIFEST_BYTES));
-        const pushed = await manifests.put(name!, reference!, body, req.headers['content-type'], actorOf(req));
+        const tagParams = queryParams(req, 'tag');
+        const pushed = await manifests.put(name!, reference!, body, req.headers['content-type'], actorOf(req), tagParams);
         res.status(201).set({
           Location: locations.manifest(name!, pushed.digest),
           'Docker-Content-Digest': pushed.digest,
           'Content-Length': '0',
         });
         if (pushed.subject) res.set('OCI-Subject', pushed.subject);
+        // The spec's answer to `?tag=`: one OCI-Tag header per tag applied.
+        if (tagParams.length > 0) res.set('OCI-Tag', pushed.tags);
         res.end();
       },
       DELETE: async (req, res, { name, reference }) => {
