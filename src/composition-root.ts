@@ -30,6 +30,7 @@ import { NameTakenError } from './persistence/unique-violation';
 import { Authorizer } from './auth/authorizer';
 import { hashPassword } from './auth/secrets';
 import { SigningKeys } from './auth/signing-keys';
+import { SealedCatalogCursors } from './auth/sealed-cursors';
 import { IDENTITY_MIGRATIONS } from './auth/sql/identity-migrations';
 import { sqlIdentityStores } from './auth/sql/sql-identity-stores';
 import type { AccountStore } from './auth/stores/account-store';
@@ -141,7 +142,8 @@ export async function createRegistry(config: Config, log: Logger, options: Regis
     blobs,
     uploads,
     manifests: new ManifestService(index, events),
-    listing: new ListingService(index, config.maxPageSize),
+    // With auth, a catalog page that stops at a name the caller may not see links on through a sealed position.
+    listing: new ListingService(index, config.maxPageSize, undefined, auth && new SealedCatalogCursors(auth.keys)),
     referrers: new ReferrerService(index),
     auth,
     readiness: [

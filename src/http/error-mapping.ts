@@ -20,6 +20,7 @@ import {
   ManifestReferenceMissing,
   ManifestTooLarge,
   ManifestUnknown,
+  PageCursorInvalid,
   PageSizeInvalid,
   ReferencedElsewhere,
   RepositoryUnknown,
@@ -92,6 +93,7 @@ rule(ManifestReferenceMissing, { registry: 'MANIFEST_UNKNOWN', management: 'REQU
 rule(ReferencedElsewhere, { registry: 'CONFLICT', management: 'CONFLICT' });
 rule(RepositoryUnknown, { registry: 'NAME_UNKNOWN', management: 'REPOSITORY_NOT_FOUND' });
 rule(PageSizeInvalid, { registry: 'PAGINATION_NUMBER_INVALID', management: 'REQUEST_INVALID' });
+rule(PageCursorInvalid, { registry: 'PAGINATION_NUMBER_INVALID', management: 'REQUEST_INVALID' });
 
 // src/metadata: versions (issue #15), refused while something needs them or is gone.
 rule(VersionInUse, { registry: 'CONFLICT', management: 'CONFLICT' });

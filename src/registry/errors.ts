@@ -50,3 +50,6 @@ export class RepositoryUnknown extends DomainError {}
 
 /** A page size (`n`) that is not a non-negative integer. */
 export class PageSizeInvalid extends DomainError {}
+
+/** A sealed catalog position (`last=~…`) that does not open: tampered with, or sealed under a key since rotated. */
+export class PageCursorInvalid extends DomainError {}

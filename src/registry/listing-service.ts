@@ -1,4 +1,4 @@
-import { RepositoryUnknown, PageSizeInvalid } from './errors';
+import { RepositoryUnknown, PageSizeInvalid, PageCursorInvalid } from './errors';
 import type { MetadataIndex } from '../metadata/metadata-index';
 
 /** A page request as the client sent it (`n`, `last`). */
@@ -18,6 +18,19 @@ const SCAN_BATCH = 100;
 /** Names examined per catalog request at most, whatever is hidden: the cost bound of one page. */
 const DEFAULT_SCAN_BUDGET = 1000;
 
+/**
+ * Seals a catalog scan position the caller may not be allowed to see, so the
+ * next page's Link can carry it without naming it. Sealed positions start
+ * with `~`, which no repository name can.
+ */
+export interface CursorSeal {
+  seal(position: string): Promise<string>;
+  /** The position, or null when the seal is not one of ours (tampered, or from a rotated key). */
+  open(sealed: string): Promise<string | null>;
+}
+
+export const SEALED_CURSOR_PREFIX = '~';
+
 /** The part of the metadata index listings read. */
 export type ListingIndex = Pick<MetadataIndex, 'repositoryExists' | 'listTags' | 'listRepositories'>;
 
@@ -31,6 +44,7 @@ export class ListingService {
     private readonly index: ListingIndex,
     private readonly maxPage: number,
     private readonly scanBudget = DEFAULT_SCAN_BUDGET,
+    private readonly cursors?: CursorSeal,
   ) {}
 
   async tags(repository: string, query: PageQuery): Promise<ListPage> {
@@ -51,22 +65,31 @@ export class ListingService {
     const n = this.size(query);
     if (n === 0) return { entries: [], next: null };
     const entries: string[] = [];
-    let cursor = query.last;
+    let cursor = await this.openCursor(query.last);
     let scanned = 0;
     for (;;) {
       const batch = await this.index.listRepositories({ last: cursor, limit: SCAN_BATCH });
       for (const name of batch) {
         // A full page with one more name behind it: link on from the last name listed.
         if (entries.length === n) return { entries, next: { last: entries[n - 1] as string, n } };
-        // The budget spent with names still unscanned: link on from the scan position. That
-        // name may be one the caller cannot see; the alternative is a client that stops early.
-        if (scanned >= this.scanBudget && cursor !== undefined) return { entries, next: { last: cursor, n } };
+        // The budget spent with names still unscanned: link on from the scan position, sealed, since that
+        // name may be one the caller cannot see (the alternative is a client that stops early).
+        if (scanned >= this.scanBudget && cursor !== undefined) {
+          return { entries, next: { last: this.cursors ? await this.cursors.seal(cursor) : cursor, n } };
+        }
         scanned += 1;
         cursor = name;
         if (await visible(name)) entries.push(name);
       }
       if (batch.length < SCAN_BATCH) return { entries, next: null };
     }
+  }
+
+  private async openCursor(last: string | undefined): Promise<string | undefined> {
+    if (!this.cursors || last === undefined || !last.startsWith(SEALED_CURSOR_PREFIX)) return last;
+    const opened = await this.cursors.open(last);
+    if (opened === null) throw new PageCursorInvalid('this page link is no longer valid; list the catalog from the start');
+    return opened;
   }
 
   /** The page size to serve (and that its Link repeats): the client's `n`, bounded by `maxPage`. */
