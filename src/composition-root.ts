@@ -10,6 +10,8 @@ import { UPLOAD_SESSION_MIGRATIONS } from './sessions/sql/upload-session-migrati
 import { FsBlobStore } from './storage/fs/fs-blob-store';
 import { BlobService } from './registry/blob-service';
 import { ListingService } from './registry/listing-service';
+import { ArchiveExporter } from './transfer/archive-export';
+import { ArchiveImporter } from './transfer/archive-import';
 import { ManifestService } from './registry/manifest-service';
 import { ReferrerService } from './registry/referrer-service';
 import { UploadService } from './registry/upload-service';
@@ -136,12 +138,14 @@ export async function createRegistry(config: Config, log: Logger, options: Regis
     );
     events.on('manifest.pushed', (event) => linker.onManifestPushed(event));
   }
+  const manifests = new ManifestService(index, events);
   const app = createHttpApp({
     log,
     metrics,
     blobs,
     uploads,
-    manifests: new ManifestService(index, events),
+    manifests,
+    transfer: { importer: new ArchiveImporter({ uploads, blobs, manifests }), exporter: new ArchiveExporter({ blobs, manifests }) },
     // With auth, a catalog page that stops at a name the caller may not see links on through a sealed position.
     listing: new ListingService(index, config.maxPageSize, undefined, auth && new SealedCatalogCursors(auth.keys)),
     referrers: new ReferrerService(index),

@@ -413,6 +413,32 @@ dk_manifest_inspect_list() {
   eq "platforms" "amd64 arm64" "$(jq -r '[.manifests[].platform.architecture]|sort|join(" ")' <<<"$j")"
 }
 
+# Image tarballs (issue #21): what `docker save` writes, imported through Berth's API, pulls back as the same
+# image (same image id: the config digest); Berth's exports load into the engine and copy with skopeo.
+dk_import_saved() {
+  dkr save -o "$WORK/saved.tar" local/base:1 || return 1
+  curl -sS --fail-with-body --max-time 120 -F "archive=@$WORK/saved.tar" -F tag=saved "http://$REG/api/v1/packages/$NS/archives/import" | tee "$WORK/import.json" || return 1
+  echo
+  local id; id=$(dkr image inspect --format '{{.Id}}' local/base:1) || return 1
+  dkr pull "$R/archives:saved" || return 1
+  eq "image id after import and pull" "$id" "$(dkr image inspect --format '{{.Id}}' "$R/archives:saved")"
+}
+dk_load_exported() {
+  local id; id=$(dkr image inspect --format '{{.Id}}' "$R/archives:saved") || return 1
+  curl -fsS --max-time 120 -o "$WORK/export.docker.tar" "http://$REG/api/v1/packages/$NS/archives/export?reference=saved&format=docker-archive" || return 1
+  dkr rmi "$R/archives:saved" local/base:1 >/dev/null || return 1
+  dkr load -i "$WORK/export.docker.tar" || return 1
+  eq "image id after docker load" "$id" "$(dkr image inspect --format '{{.Id}}' "$NS/archives:saved")" || return 1
+  dkr tag "$NS/archives:saved" local/base:1   # the base image, for the checks after this one
+}
+sk_copy_exported() {
+  curl -fsS --max-time 120 -o "$WORK/export.oci.tar" "http://$REG/api/v1/packages/$NS/archives/export?reference=saved&format=oci-archive" || return 1
+  skopeo copy --preserve-digests "oci-archive:$WORK/export.oci.tar" "oci:$WORK/exported-layout:saved" || return 1
+  eq "manifest digest through oci-archive" "$(raw_digest "$R/archives:saved")" "$(jq -r '.manifests[0].digest' "$WORK/exported-layout/index.json")" || return 1
+  eq "skopeo reads the docker-archive" "$(dkr image inspect --format '{{.Id}}' local/base:1)" \
+    "$(skopeo inspect --raw "docker-archive:$WORK/export.docker.tar" | jq -r .config.digest)"
+}
+
 workflow_docker() {
   local have=1
   need_tool dockerd || have=0
@@ -427,6 +453,9 @@ workflow_docker() {
   check "docker: private dockerd starts (vfs, no iptables, no bridge)" dk_start || return 0
   check "docker: import busybox base image offline" dk_import_base || return 0
   check "docker: push base image, digest matches registry" dk_push_base || return 0
+  check "docker save → Berth's import API → docker pull: the same image id" dk_import_saved
+  check "Berth's export (docker-archive) → docker load: the same image id" dk_load_exported
+  check "Berth's export (oci-archive) → skopeo copy; skopeo reads the docker-archive" sk_copy_exported
   check "docker: rmi and pull back, same repo digest" dk_rmi_pull_base
   check "docker: build FROM the registry image, push, pull, run" dk_build_push_run
   check "docker: pull by digest" dk_pull_by_digest

@@ -3,6 +3,9 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { Logger } from '../log';
 import type { BlobService } from '../registry/blob-service';
 import type { ListingService } from '../registry/listing-service';
+import type { ArchiveExporter } from '../transfer/archive-export';
+import type { ArchiveImporter } from '../transfer/archive-import';
+import { transferRoutes } from './transfer-routes';
 import type { ManifestService } from '../registry/manifest-service';
 import type { ReferrerService } from '../registry/referrer-service';
 import type { UploadService } from '../registry/upload-service';
@@ -37,6 +40,8 @@ export interface HttpDependencies {
   uploads: UploadService;
   manifests: ManifestService;
   listing: ListingService;
+  /** Image archive import and export (issue #21). */
+  transfer?: { importer: ArchiveImporter; exporter: ArchiveExporter };
   referrers: ReferrerService;
   /** Absent in open mode: then every request may do everything. */
   auth?: AuthDependencies &
@@ -111,6 +116,8 @@ export function createHttpApp(deps: HttpDependencies): HttpApp {
   });
   app.get('/readyz', readinessHandler(deps.readiness ?? []));
   app.get('/metrics', metrics.handler());
+  // Image tarballs, in open mode too (where anyone may push): before the management API's catch-all.
+  if (deps.transfer) app.use(API_PREFIX, transferRoutes({ ...deps.transfer, auth }));
   if (auth) {
     app.use(tokenRoutes(auth));
     // The management API: JSON bodies there only, never on the blob routes.

@@ -37,6 +37,7 @@ import { MANAGEMENT_ERROR_CODES, type ManagementErrorCode } from './management-e
 import { ERROR_CODES, RegistryError, type ErrorCode } from './registry-error';
 import { uploadProgressHeaders } from './routes';
 import { GitHubBadRequest, GitHubValidationFailed } from './github/github-edge-errors';
+import { ArchiveInvalid } from '../transfer/archive-errors';
 
 /** Which API answers: the registry (/v2 and /token, OCI codes) or the management API (/api/v1, its own codes). */
 export type ErrorDialect = 'registry' | 'management';
@@ -93,6 +94,7 @@ rule(ManifestReferenceMissing, { registry: 'MANIFEST_UNKNOWN', management: 'REQU
 rule(ReferencedElsewhere, { registry: 'CONFLICT', management: 'CONFLICT' });
 rule(RepositoryUnknown, { registry: 'NAME_UNKNOWN', management: 'REPOSITORY_NOT_FOUND' });
 rule(PageSizeInvalid, { registry: 'PAGINATION_NUMBER_INVALID', management: 'REQUEST_INVALID' });
+rule(ArchiveInvalid, { registry: 'MANIFEST_INVALID', management: 'REQUEST_INVALID' });
 rule(PageCursorInvalid, { registry: 'PAGINATION_NUMBER_INVALID', management: 'REQUEST_INVALID' });
 
 // src/metadata: versions (issue #15), refused while something needs them or is gone.
