@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import cluster from 'node:cluster';
 import { ConfigError, loadConfig, workerCount } from './config';
 import { createLogger } from './log';
-import { ADMIN_COMMANDS } from './cli/admin-help';
+import { ADMIN_COMMANDS, ARCHIVE_COMMANDS } from './cli/admin-help';
 import { HELP } from './cli/help';
 // The rest loads on demand: a cluster primary loads none of the registry (its memory counts too).
 
@@ -11,6 +11,15 @@ async function main(argv: string[]): Promise<number> {
   if (argv[0] !== undefined && ADMIN_COMMANDS.has(argv[0])) {
     const { runAdminCommand } = await import('./cli/admin-commands');
     return runAdminCommand(argv, {
+      env: process.env,
+      stdout: (text) => process.stdout.write(text),
+      stderr: (text) => process.stderr.write(text),
+      readStdin,
+    });
+  }
+  if (argv[0] !== undefined && ARCHIVE_COMMANDS.has(argv[0])) {
+    const { runArchiveCommand } = await import('./cli/archive-commands');
+    return runArchiveCommand(argv, {
       env: process.env,
       stdout: (text) => process.stdout.write(text),
       stderr: (text) => process.stderr.write(text),

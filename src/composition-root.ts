@@ -59,6 +59,8 @@ export interface Registry {
   uploads: UploadService;
   /** Manifest downloads counted in this process and not yet written; `flush()` writes them now. */
   downloads: DownloadCounter;
+  /** Image archive import and export, for the CLI as for the API. */
+  transfer: { importer: ArchiveImporter; exporter: ArchiveExporter };
   close(): Promise<void>;
 }
 
@@ -139,13 +141,14 @@ export async function createRegistry(config: Config, log: Logger, options: Regis
     events.on('manifest.pushed', (event) => linker.onManifestPushed(event));
   }
   const manifests = new ManifestService(index, events);
+  const transfer = { importer: new ArchiveImporter({ uploads, blobs, manifests }), exporter: new ArchiveExporter({ blobs, manifests }) };
   const app = createHttpApp({
     log,
     metrics,
     blobs,
     uploads,
     manifests,
-    transfer: { importer: new ArchiveImporter({ uploads, blobs, manifests }), exporter: new ArchiveExporter({ blobs, manifests }) },
+    transfer,
     // With auth, a catalog page that stops at a name the caller may not see links on through a sealed position.
     listing: new ListingService(index, config.maxPageSize, undefined, auth && new SealedCatalogCursors(auth.keys)),
     referrers: new ReferrerService(index),
@@ -161,6 +164,7 @@ export async function createRegistry(config: Config, log: Logger, options: Regis
     app,
     uploads,
     downloads,
+    transfer,
     async close() {
       for (const p of pruning) p.stop();
       // The last pulls' counts reach the database before it closes.
