@@ -33,7 +33,7 @@ part "official OCI conformance suites (current generation; v1.1.1 where ../share
 part "Berth end-to-end checks" env BERTH_E2E_URL="$BERTH_URL" npx --no-install jest -c "$REPO_ROOT/conformance/e2e/jest.config.js"
 part "real clients (docker, skopeo, podman, buildah)" bash "$REPO_ROOT/conformance/clients-core/run.sh" "$BERTH_HOSTPORT"
 
-part "2 GiB blob in one PATCH: peak RSS under 250 MiB (its own Berth)" bash "$REPO_ROOT/conformance/memory/run.sh"
+part "2 GiB blob in one PATCH, and a 2 GiB archive import: peak RSS under 250 MiB (their own Berths)" bash "$REPO_ROOT/conformance/memory/run.sh"
 part "scale-out: PostgreSQL stores + Redis sessions + S3 blobs, official suite and real clients, open and token auth (its own Berths)" bash "$REPO_ROOT/conformance/scale-out/run.sh"
 part "Berth's Dockerfile: built by a private Docker engine on a local Debian base, run, pushed to, restarted (its own container)" bash "$REPO_ROOT/conformance/docker-image/run.sh"
 
