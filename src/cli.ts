@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import cluster from 'node:cluster';
 import { ConfigError, loadConfig, workerCount } from './config';
 import { createLogger } from './log';
-import { ADMIN_COMMANDS, ARCHIVE_COMMANDS } from './cli/admin-help';
+import { ADMIN_COMMANDS, TRANSFER_COMMANDS } from './cli/admin-help';
 import { HELP } from './cli/help';
 // The rest loads on demand: a cluster primary loads none of the registry (its memory counts too).
 
@@ -17,9 +17,9 @@ async function main(argv: string[]): Promise<number> {
       readStdin,
     });
   }
-  if (argv[0] !== undefined && ARCHIVE_COMMANDS.has(argv[0])) {
-    const { runArchiveCommand } = await import('./cli/archive-commands');
-    return runArchiveCommand(argv, {
+  if (argv[0] !== undefined && TRANSFER_COMMANDS.has(argv[0])) {
+    const { runTransferCommand } = await import('./cli/transfer-commands');
+    return runTransferCommand(argv, {
       env: process.env,
       stdout: (text) => process.stdout.write(text),
       stderr: (text) => process.stderr.write(text),

@@ -12,6 +12,7 @@ import { BlobService } from './registry/blob-service';
 import { ListingService } from './registry/listing-service';
 import { ArchiveExporter } from './transfer/archive-export';
 import { ArchiveImporter } from './transfer/archive-import';
+import { Promotion } from './transfer/promotion';
 import { ManifestService } from './registry/manifest-service';
 import { ReferrerService } from './registry/referrer-service';
 import { UploadService } from './registry/upload-service';
@@ -60,7 +61,7 @@ export interface Registry {
   /** Manifest downloads counted in this process and not yet written; `flush()` writes them now. */
   downloads: DownloadCounter;
   /** Image archive import and export, for the CLI as for the API. */
-  transfer: { importer: ArchiveImporter; exporter: ArchiveExporter };
+  transfer: { importer: ArchiveImporter; exporter: ArchiveExporter; promotion: Promotion };
   close(): Promise<void>;
 }
 
@@ -141,7 +142,12 @@ export async function createRegistry(config: Config, log: Logger, options: Regis
     events.on('manifest.pushed', (event) => linker.onManifestPushed(event));
   }
   const manifests = new ManifestService(index, events);
-  const transfer = { importer: new ArchiveImporter({ uploads, blobs, manifests }), exporter: new ArchiveExporter({ blobs, manifests }) };
+  const referrers = new ReferrerService(index);
+  const transfer = {
+    importer: new ArchiveImporter({ uploads, blobs, manifests }),
+    exporter: new ArchiveExporter({ blobs, manifests }),
+    promotion: new Promotion({ blobs, manifests, referrers }),
+  };
   const app = createHttpApp({
     log,
     metrics,
@@ -151,7 +157,7 @@ export async function createRegistry(config: Config, log: Logger, options: Regis
     transfer,
     // With auth, a catalog page that stops at a name the caller may not see links on through a sealed position.
     listing: new ListingService(index, config.maxPageSize, undefined, auth && new SealedCatalogCursors(auth.keys)),
-    referrers: new ReferrerService(index),
+    referrers,
     auth,
     readiness: [
       ...(sessionStore.ping ? [{ name: 'redis', probe: () => sessionStore.ping?.() ?? Promise.resolve() }] : []),

@@ -20,9 +20,10 @@ export const ADMIN_HELP = `Management (on the data directory, also while a serve
   berth ci-token create --repo OWNER/NAME [--ttl-minutes 60] [--by USER]   prints only the token
   berth keys rotate | berth keys retire KID | berth keys list [--json]
 
-Image archives (on the data directory or the configured database and storage, also while a server runs):
+Image archives and promotion (on the data directory or the configured database and storage, also while a server runs):
   berth import FILE OWNER/NAME[:TAG]     docker save output or an OCI layout tar (gzipped or not); prints JSON
   berth export OWNER/NAME:TAG|@DIGEST FILE [--format oci-archive|docker-archive] [--platform OS/ARCH]
+  berth promote OWNER/NAME:TAG|@DIGEST OWNER/NAME:TAG [--referrers]   blobs mounted, not copied; prints JSON
 `;
 
-export const ARCHIVE_COMMANDS: ReadonlySet<string> = new Set(['import', 'export']);
+export const TRANSFER_COMMANDS: ReadonlySet<string> = new Set(['import', 'export', 'promote']);

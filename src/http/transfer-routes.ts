@@ -5,6 +5,7 @@ import { assertValidName } from '../oci/reference';
 import { ArchiveInvalid } from '../transfer/archive-errors';
 import type { ArchiveExporter } from '../transfer/archive-export';
 import type { ArchiveImporter, StagedImport } from '../transfer/archive-import';
+import type { Promotion } from '../transfer/promotion';
 import { actorOf } from './actor';
 import { queryParam } from './handler';
 import { authenticate, enforce, type AuthDependencies } from './middleware/authenticate';
@@ -12,6 +13,7 @@ import { authenticate, enforce, type AuthDependencies } from './middleware/authe
 export interface TransferDependencies {
   importer: ArchiveImporter;
   exporter: ArchiveExporter;
+  promotion: Promotion;
   /** Token mode: who may import (push) and export (pull); absent in open mode. */
   auth?: AuthDependencies;
 }
@@ -76,6 +78,35 @@ export function transferRoutes(deps: TransferDependencies): Router {
       })().catch(next);
     });
   });
+
+  // Promotion to another package here (issue #21): {"source": TAG|DIGEST, "target": "OWNER/NAME:TAG", "referrers": bool}.
+  router.post(
+    '/packages/*name/promote',
+    express.json({ limit: '16kb' }),
+    ...identify,
+    guard('pull'),
+    async (req: Request, res: Response) => {
+      const body = (req.body ?? {}) as { source?: unknown; target?: unknown; referrers?: unknown };
+      const target =
+        typeof body.target === 'string' ? /^([a-z0-9][a-z0-9._/-]*):([A-Za-z0-9_][A-Za-z0-9._-]{0,127})$/.exec(body.target) : null;
+      if (typeof body.source !== 'string' || body.source === '' || !target) {
+        throw new ArchiveInvalid('send {"source": TAG or DIGEST, "target": "OWNER/NAME:TAG", "referrers": true|false}');
+      }
+      if (body.referrers !== undefined && typeof body.referrers !== 'boolean') throw new ArchiveInvalid('referrers is true or false');
+      const targetName = target[1] as string;
+      assertValidName(targetName);
+      if (deps.auth) await enforce(req, deps.auth, 'push', targetName);
+      const result = await deps.promotion.promote(
+        {
+          source: { repository: packageName(req), reference: body.source },
+          target: { repository: targetName, tag: target[2] as string },
+          referrers: body.referrers === true,
+        },
+        actorOf(req),
+      );
+      res.status(201).json(result);
+    },
+  );
 
   router.get('/packages/*name/export', ...identify, guard('pull'), async (req: Request, res: Response) => {
     const reference = queryParam(req, 'reference');

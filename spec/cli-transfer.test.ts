@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { extract, pack } from 'tar-stream';
-import { runArchiveCommand } from '../src/cli/archive-commands';
+import { runTransferCommand } from '../src/cli/transfer-commands';
 import { MediaType } from '../src/oci/media-types';
 import { blob, descriptor, imageManifest, serialize } from './support/oci';
 import { prepareTestConfig, type TestSetup } from './support/registry';
@@ -23,7 +23,7 @@ afterEach(async () => {
 async function berth(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
-  const code = await runArchiveCommand(args, {
+  const code = await runTransferCommand(args, {
     env: { ...setup.env, BERTH_LOG_LEVEL: 'silent' },
     stdout: (text) => (stdout += text),
     stderr: (text) => (stderr += text),
@@ -88,6 +88,12 @@ describe('berth import / export', () => {
     const docker = path.join(dir, 'docker.tar');
     expect(await berth('export', `cli/app@${digest}`, docker, '--format', 'docker-archive')).toMatchObject({ code: 0 });
     expect(await tarNames(docker)).toContain('manifest.json');
+    const promoted = await berth('promote', 'cli/app:from-cli', 'cli/release:1.0', '--referrers');
+    expect(promoted.code).toBe(0);
+    expect(JSON.parse(promoted.stdout)).toMatchObject({ digest, target: 'cli/release:1.0', blobsMounted: 2 });
+    expect(await berth('export', 'cli/release:1.0', path.join(dir, 'release.tar'))).toMatchObject({ code: 0 });
+    expect((await berth('promote', 'cli/app:from-cli', `cli/release@${digest}`)).code).toBe(2); // a target needs a tag
+    expect((await berth('promote', 'cli/app:nope', 'cli/release:2')).code).toBe(1);
   });
 
   it('exit 1 for a refused archive, a missing file or an unknown image (no partial file); 2 for wrong usage', async () => {
