@@ -50,6 +50,7 @@ import { DownloadCounter } from './downloads/download-counter';
 import { DownloadService } from './downloads/download-service';
 import { utcDay } from './downloads/download-store';
 import { pruneInBatches, schedulePrune } from './persistence/batched-prune';
+import { WEBHOOK_MIGRATIONS } from './webhooks/sql/webhook-migrations';
 
 export interface Registry {
   app: HttpApp;
@@ -191,6 +192,7 @@ export const STORE_MIGRATIONS: readonly StoreMigrations[] = [
   ...IDENTITY_MIGRATIONS,
   DOWNLOAD_MIGRATIONS,
   AUDIT_MIGRATIONS,
+  WEBHOOK_MIGRATIONS,
 ];
 
 /** How often each process prunes expired daily download counts and audit entries. */
