@@ -60,6 +60,7 @@ describe('loadConfig', () => {
       BERTH_WORKERS: '3',
       BERTH_DOWNLOADS_RETENTION_DAYS: '45',
       BERTH_AUDIT_RETENTION_DAYS: '7',
+      BERTH_WEBHOOK_ALLOWED_HOSTS: 'hooks.internal, 10.1.0.0/16',
     });
     expect(config).toEqual({
       addr: '0.0.0.0:6000',
@@ -69,6 +70,7 @@ describe('loadConfig', () => {
       maxPageSize: 50,
       downloads: { flushIntervalSeconds: DEFAULT_CONFIG.downloads.flushIntervalSeconds, retentionDays: 45 },
       audit: { retentionDays: 7 },
+      webhooks: { allowedHosts: 'hooks.internal, 10.1.0.0/16' },
       workers: 3,
       shutdownGraceSeconds: 0,
       publicUrl: 'https://registry.example',
