@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { workerCount, type Config } from './config';
+import { ConfigError, workerCount, type Config } from './config';
 import type { Logger } from './log';
 import { createHttpApp, type HttpApp } from './http/app';
 import { createHttpMetrics, type HttpMetrics } from './http/metrics';
@@ -51,6 +51,10 @@ import { DownloadService } from './downloads/download-service';
 import { utcDay } from './downloads/download-store';
 import { pruneInBatches, schedulePrune } from './persistence/batched-prune';
 import { WEBHOOK_MIGRATIONS } from './webhooks/sql/webhook-migrations';
+import { SqlHookStore } from './webhooks/sql/sql-hook-store';
+import { HookService } from './webhooks/hook-service';
+import { AddressGuard } from './webhooks/address-guard';
+import { DEFAULT_BACKOFF_MS, DeliveryWorker, type DeliveryWorkerOptions } from './webhooks/delivery-worker';
 
 export interface Registry {
   app: HttpApp;
@@ -67,6 +71,8 @@ export interface Registry {
 export interface RegistryOptions {
   /** The metrics /metrics serves; a fresh set when not given. */
   metrics?: HttpMetrics;
+  /** The webhook delivery worker's timings (tests shorten the backoff). */
+  webhooks?: Partial<DeliveryWorkerOptions>;
 }
 
 export async function createRegistry(config: Config, log: Logger, options: RegistryOptions = {}): Promise<Registry> {
@@ -117,7 +123,30 @@ export async function createRegistry(config: Config, log: Logger, options: Regis
   ];
   const built = config.auth.mode === 'token' ? await buildAuth(database, config, log, downloadStore) : undefined;
   // GitHub's packages API reads versions from the metadata index and packages from the identity model.
-  const auth = built && { ...built, packageVersions: new PackageVersionService(built.identities, built.authorizer, index, built.auditLog) };
+  const hookStore = new SqlHookStore(database);
+  const addressGuard = webhookAddressGuard(config);
+  const deliveries = new DeliveryWorker(hookStore, addressGuard, log, {
+    pollIntervalMs: 1_000,
+    timeoutMs: 10_000,
+    backoffMs: DEFAULT_BACKOFF_MS,
+    batchSize: 10,
+    version: berthVersion(),
+    ...options.webhooks,
+  });
+  deliveries.start();
+  pruning.push(
+    schedulePrune(
+      'webhook delivery log entries',
+      PRUNE_INTERVAL_MS,
+      () => pruneInBatches((limit) => hookStore.pruneLog(Date.now() - WEBHOOK_LOG_RETENTION_MS, limit)),
+      log,
+    ),
+  );
+  const auth = built && {
+    ...built,
+    packageVersions: new PackageVersionService(built.identities, built.authorizer, index, built.auditLog),
+    hooks: new HookService(hookStore, built.identities, built.authorizer, addressGuard, { onQueued: () => deliveries.kick() }),
+  };
   if (auth) {
     auditRegistryEvents(events, auth.auditLog);
     const audit = auth.audit;
@@ -153,6 +182,8 @@ export async function createRegistry(config: Config, log: Logger, options: Regis
     downloads,
     async close() {
       for (const p of pruning) p.stop();
+      // Attempts in flight are logged (each bounded by its timeout); the rest stay queued for the next start.
+      await deliveries.close();
       // The last pulls' counts reach the database before it closes.
       await downloads.close();
       // Chunks cut off by shutdown still save their offset and release their lock: let them.
@@ -164,6 +195,25 @@ export async function createRegistry(config: Config, log: Logger, options: Regis
       storage.close();
     },
   };
+}
+
+/** The SSRF guard over BERTH_WEBHOOK_ALLOWED_HOSTS; a malformed entry stops Berth naming the setting. */
+function webhookAddressGuard(config: Config): AddressGuard {
+  try {
+    return new AddressGuard(config.webhooks.allowedHosts);
+  } catch (err) {
+    throw new ConfigError(`webhooks.allowedHosts: ${(err as Error).message}`);
+  }
+}
+
+/** The delivery log keeps a week, as GitHub's does. */
+const WEBHOOK_LOG_RETENTION_MS = 7 * 86_400_000;
+
+/** Berth's version, for the hooks' User-Agent. */
+function berthVersion(): string {
+  // A require, not an import: package.json sits outside the build's rootDir.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require('../package.json') as { version: string }).version;
 }
 
 /** A digest no blob has: a storage without `ping` is probed by a stat of it. */

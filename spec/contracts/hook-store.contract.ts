@@ -80,6 +80,8 @@ export function hookStoreContract(name: string, harness: HookStoreHarness): void
       expect(await store.finishAttempt(claimed!.id, 'w1', attempt(1, 1001), { state: 'delivered' })).toBe(true);
       expect(await store.deleteHook(hook.id)).toBe(true);
       expect(await store.deleteHook(hook.id)).toBe(false);
+      // A receiver never sees a deleted hook's id on another.
+      expect((await store.createHook({ kind: 'instance' }, SETTINGS, 2000)).id).toBeGreaterThan(hook.id);
       expect(await store.delivery(claimed!.id)).toBeNull();
       expect(await store.attempts(hook.id, 10)).toEqual([]);
     });

@@ -1,6 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { VersionInUse, VersionRestoreBlocked } from '../../src/metadata/versions';
 import { GitHubBadRequest, GitHubValidationFailed } from '../../src/http/github/github-edge-errors';
+import { HookUrlRefused } from '../../src/webhooks/address-guard';
+import { HookNotFound } from '../../src/webhooks/hook-service';
 import path from 'node:path';
 import { AccessDenied, LoginThrottled, Unauthenticated } from '../../src/auth/errors';
 import {
@@ -151,6 +153,8 @@ const TABLE: Array<[DomainError, number, string, Record<string, string>, string]
   [new RequestBodyRefused('too large', 413), 413, 'REQUEST_INVALID', {}, 'REQUEST_INVALID'],
   [new ContentRangeInvalid('x'), 416, 'BLOB_UPLOAD_INVALID', {}, 'REQUEST_INVALID'],
   [new RangeNotSatisfiable(10), 416, 'RANGE_INVALID', { 'Content-Range': 'bytes */10' }, 'REQUEST_INVALID'],
+  [new HookNotFound('x'), 404, 'NAME_UNKNOWN', {}, 'NOT_FOUND'],
+  [new HookUrlRefused('x'), 422, 'REQUEST_INVALID', {}, 'REQUEST_INVALID'],
 ];
 
 describe('each domain error', () => {

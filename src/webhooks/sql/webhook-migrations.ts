@@ -64,7 +64,8 @@ export const WEBHOOK_MIGRATIONS: StoreMigrations = {
       version: 1,
       name: 'hooks, deliveries and the delivery log',
       sql: {
-        sqlite: tables('INTEGER PRIMARY KEY', 'INTEGER'),
+        // AUTOINCREMENT: ids are never reused, so a receiver never sees a deleted hook's id on another.
+        sqlite: tables('INTEGER PRIMARY KEY AUTOINCREMENT', 'INTEGER'),
         postgres: tables('BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY', 'BIGINT'),
       },
     },
