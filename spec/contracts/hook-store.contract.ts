@@ -75,7 +75,7 @@ export function hookStoreContract(name: string, harness: HookStoreHarness): void
 
     it('deletes a hook with its deliveries and log', async () => {
       const hook = await store.createHook({ kind: 'instance' }, SETTINGS, 1000);
-      await store.enqueue([{ hookId: hook.id, guid: 'g-1', event: 'ping', action: null, payload: '{}' }], 1000);
+      await store.enqueue([{ hookId: hook.id, source: null, guid: 'g-1', event: 'ping', action: null, payload: '{}' }], 1000);
       const [claimed] = await store.claimDue('w1', 1000, 60_000, 10);
       expect(await store.finishAttempt(claimed!.id, 'w1', attempt(1, 1001), { state: 'delivered' })).toBe(true);
       expect(await store.deleteHook(hook.id)).toBe(true);
@@ -88,10 +88,20 @@ export function hookStoreContract(name: string, harness: HookStoreHarness): void
 
     it('leases a due delivery to one owner until the lease expires, and only the owner finishes it', async () => {
       const hook = await store.createHook({ kind: 'instance' }, SETTINGS, 1000);
-      await store.enqueue([{ hookId: hook.id, guid: 'g-1', event: 'package', action: 'published', payload: '{"a":1}' }], 1000);
+      await store.enqueue(
+        [{ hookId: hook.id, source: null, guid: 'g-1', event: 'package', action: 'published', payload: '{"a":1}' }],
+        1000,
+      );
       expect(await store.claimDue('w1', 999, 60_000, 10)).toEqual([]);
       const [d] = await store.claimDue('w1', 1000, 60_000, 10);
-      expect(d).toMatchObject({ hookId: hook.id, guid: 'g-1', event: 'package', action: 'published', payload: '{"a":1}', attempts: 0 });
+      expect(d).toMatchObject({
+        hookId: hook.id,
+        guid: 'g-1',
+        event: 'package',
+        action: 'published',
+        payload: '{"a":1}',
+        attempts: 0,
+      });
       expect(await store.claimDue('w2', 2000, 60_000, 10)).toEqual([]);
       // The lease ran out (w1 died): w2 takes it over, and w1's late result is refused.
       const [again] = await store.claimDue('w2', 61_000, 60_000, 10);
@@ -124,7 +134,14 @@ export function hookStoreContract(name: string, harness: HookStoreHarness): void
       const other = await harness.another(store);
       const hook = await store.createHook({ kind: 'instance' }, SETTINGS, 1000);
       await store.enqueue(
-        Array.from({ length: 40 }, (_, i) => ({ hookId: hook.id, guid: `g-${i}`, event: 'package', action: 'published', payload: '{}' })),
+        Array.from({ length: 40 }, (_, i) => ({
+          hookId: hook.id,
+          source: null,
+          guid: `g-${i}`,
+          event: 'package',
+          action: 'published',
+          payload: '{}',
+        })),
         1000,
       );
       const claims = await Promise.all(
@@ -135,9 +152,27 @@ export function hookStoreContract(name: string, harness: HookStoreHarness): void
       expect(ids).toHaveLength(40);
     });
 
+    it('queues one delivery per hook and source, however often the change is read', async () => {
+      const a = await store.createHook({ kind: 'instance' }, SETTINGS, 1000);
+      const b = await store.createHook({ kind: 'instance' }, SETTINGS, 1000);
+      const change = (hookId: number, guid: string) => ({
+        hookId,
+        source: 'metadata:7',
+        guid,
+        event: 'package',
+        action: 'published',
+        payload: '{}',
+      });
+      await store.enqueue([change(a.id, 'g-a'), change(b.id, 'g-b')], 1000);
+      await store.enqueue([change(a.id, 'g-a2'), change(b.id, 'g-b2')], 1001);
+      await store.enqueue([{ ...change(a.id, 'g-other'), source: 'metadata:8' }], 1002);
+      const due = await store.claimDue('w1', 2000, 60_000, 10);
+      expect(due.map((d) => d.guid).sort()).toEqual(['g-a', 'g-b', 'g-other']);
+    });
+
     it('redelivers a logged attempt under the same GUID, marked as a redelivery', async () => {
       const hook = await store.createHook({ kind: 'instance' }, SETTINGS, 1000);
-      await store.enqueue([{ hookId: hook.id, guid: 'g-9', event: 'ping', action: null, payload: '{}' }], 1000);
+      await store.enqueue([{ hookId: hook.id, source: null, guid: 'g-9', event: 'ping', action: null, payload: '{}' }], 1000);
       const [d] = await store.claimDue('w1', 1000, 60_000, 1);
       await store.finishAttempt(d!.id, 'w1', attempt(1, 1001), { state: 'delivered' });
       const [logged] = await store.attempts(hook.id, 1);
@@ -154,12 +189,12 @@ export function hookStoreContract(name: string, harness: HookStoreHarness): void
 
     it('prunes the log and finished deliveries older than a time, in batches', async () => {
       const hook = await store.createHook({ kind: 'instance' }, SETTINGS, 1000);
-      await store.enqueue([{ hookId: hook.id, guid: 'old', event: 'ping', action: null, payload: '{}' }], 1000);
+      await store.enqueue([{ hookId: hook.id, source: null, guid: 'old', event: 'ping', action: null, payload: '{}' }], 1000);
       const [d] = await store.claimDue('w1', 1000, 60_000, 1);
       await store.finishAttempt(d!.id, 'w1', attempt(1, 1000, 500), { state: 'pending', nextAttemptAt: 1001 });
       const [d2] = await store.claimDue('w1', 1001, 60_000, 1);
       await store.finishAttempt(d2!.id, 'w1', attempt(2, 1001), { state: 'delivered' });
-      await store.enqueue([{ hookId: hook.id, guid: 'new', event: 'ping', action: null, payload: '{}' }], 9000);
+      await store.enqueue([{ hookId: hook.id, source: null, guid: 'new', event: 'ping', action: null, payload: '{}' }], 9000);
       expect(await store.pruneLog(5000, 1)).toBe(1);
       expect(await store.attempts(hook.id, 10)).toHaveLength(1);
       expect(await store.pruneLog(5000, 10)).toBe(2);

@@ -108,7 +108,7 @@ export class HookService {
       hook: { type: SCOPE_TYPES[hook.scope.kind], id: hook.id, name: 'web', active: hook.active, events: hook.events },
     };
     await this.store.enqueue(
-      [{ hookId: hook.id, guid: randomUUID(), event: 'ping', action: null, payload: JSON.stringify(payload) }],
+      [{ hookId: hook.id, source: null, guid: randomUUID(), event: 'ping', action: null, payload: JSON.stringify(payload) }],
       this.now(),
     );
     this.options.onQueued?.();

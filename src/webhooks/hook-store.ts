@@ -74,6 +74,11 @@ export type AttemptOutcome = { state: 'delivered' } | { state: 'failed' } | { st
 
 export interface NewDelivery {
   hookId: number;
+  /**
+   * The change it came from (`metadata:42`): a second delivery of one change to one hook is not
+   * queued, so a change read twice (a crash before it was acknowledged) is sent once. Null: always queued.
+   */
+  source: string | null;
   guid: string;
   event: string;
   action: string | null;
@@ -99,7 +104,7 @@ export interface HookStore {
   /** Deletes the hook with its deliveries and their log; false when there was none. */
   deleteHook(id: number): Promise<boolean>;
 
-  /** Queues deliveries, due now, in one transaction. */
+  /** Queues deliveries, due now, in one transaction; one whose hook and source are queued already is skipped. */
   enqueue(deliveries: readonly NewDelivery[], now: number): Promise<void>;
   /**
    * Leases up to `limit` due deliveries to `owner` until `now + leaseMs`: pending ones whose

@@ -3,6 +3,7 @@ import type { ManifestReference } from '../../oci/manifest';
 import {
   MissingReferenceError,
   type DeleteOutcome,
+  type MetadataChange,
   type ManifestRecord,
   type MetadataIndex,
   type Page,
@@ -25,6 +26,18 @@ interface ManifestRow {
   subject: string | null;
   annotations: string | null;
   created_at: number;
+}
+
+interface ChangeRow {
+  id: number;
+  at: number;
+  kind: string;
+  repository: string;
+  digest: string | null;
+  tag: string | null;
+  previous_digest: string | null;
+  media_type: string | null;
+  new_version: number;
 }
 
 /**
@@ -72,13 +85,23 @@ export class SqlMetadataIndex implements MetadataIndex {
       const repoId = await ensureRepository(tx, record.repository, record.createdAt);
       for (const ref of references) await assertPresent(tx, repoId, ref);
       await tx.run(Q.insertContent, [record.digest, content]);
-      await tx.run(Q.insertManifest, [repoId, record.digest, ...describedBy(record), record.createdAt, record.createdAt]);
+      const written = await tx.run(Q.insertManifest, [repoId, record.digest, ...describedBy(record), record.createdAt, record.createdAt]);
       await tx.run(Q.insertVersion, [repoId, record.digest]);
       for (const ref of references) await tx.run(Q.insertReference, [repoId, record.digest, ref.kind, ref.digest]);
-      if (tag === undefined) return { previousTagDigest: null };
-      const previous = await tx.get<{ manifest_digest: string }>(Q.taggedDigest, [repoId, tag]);
-      await tx.run(Q.upsertTag, [repoId, tag, record.digest, record.createdAt]);
-      return { previousTagDigest: previous?.manifest_digest ?? null };
+      const previous = tag === undefined ? undefined : await tx.get<{ manifest_digest: string }>(Q.taggedDigest, [repoId, tag]);
+      if (tag !== undefined) await tx.run(Q.upsertTag, [repoId, tag, record.digest, record.createdAt]);
+      const previousTagDigest = previous?.manifest_digest ?? null;
+      await tx.run(Q.insertChange, [
+        record.createdAt,
+        'manifest.pushed',
+        record.repository,
+        record.digest,
+        tag ?? null,
+        previousTagDigest,
+        record.mediaType,
+        written.changes > 0 ? 1 : 0,
+      ]);
+      return { previousTagDigest };
     });
   }
 
@@ -134,7 +157,34 @@ export class SqlMetadataIndex implements MetadataIndex {
   }
 
   async deleteTag(repository: string, tag: string): Promise<boolean> {
-    return (await this.db.run(Q.deleteTag, [repository, tag])).changes > 0;
+    return this.db.transaction(async (tx) => {
+      const deleted = await tx.get<{ manifest_digest: string }>(Q.deleteTag, [repository, tag]);
+      if (!deleted) return false;
+      await tx.run(Q.insertChange, [Date.now(), 'tag.deleted', repository, null, tag, deleted.manifest_digest, null, 0]);
+      return true;
+    });
+  }
+
+  async changes(limit: number): Promise<MetadataChange[]> {
+    const rows = await this.db.all<ChangeRow>(Q.changes, [limit]);
+    return rows.map((r) => ({
+      id: r.id,
+      at: r.at,
+      kind: r.kind === 'tag.deleted' ? 'tag.deleted' : 'manifest.pushed',
+      repository: r.repository,
+      digest: r.digest,
+      tag: r.tag,
+      previousDigest: r.previous_digest,
+      mediaType: r.media_type,
+      newVersion: r.new_version === 1,
+    }));
+  }
+
+  async acknowledgeChanges(ids: readonly number[]): Promise<void> {
+    for (let at = 0; at < ids.length; at += 500) {
+      const batch = ids.slice(at, at + 500);
+      await this.db.run(`DELETE FROM metadata_changes WHERE id IN (${batch.map(() => '?').join(', ')})`, batch);
+    }
   }
 
   async repositoryExists(repository: string): Promise<boolean> {

@@ -139,9 +139,10 @@ export class SqlHookStore implements HookStore {
       for (let at = 0; at < deliveries.length; at += ROWS_PER_STATEMENT) {
         const rows = deliveries.slice(at, at + ROWS_PER_STATEMENT);
         await tx.run(
-          `INSERT INTO webhook_deliveries (hook_id, guid, event, action, payload, state, attempts, next_attempt_at, redelivery, created_at)
-           VALUES ${rows.map(() => "(?, ?, ?, ?, ?, 'pending', 0, ?, 0, ?)").join(', ')}`,
-          rows.flatMap((d) => [d.hookId, d.guid, d.event, d.action, d.payload, now, now]),
+          `INSERT INTO webhook_deliveries (hook_id, guid, event, action, payload, source, state, attempts, next_attempt_at, redelivery,
+             created_at) VALUES ${rows.map(() => "(?, ?, ?, ?, ?, ?, 'pending', 0, ?, 0, ?)").join(', ')}
+           ON CONFLICT (hook_id, source) DO NOTHING`,
+          rows.flatMap((d) => [d.hookId, d.guid, d.event, d.action, d.payload, d.source, now, now]),
         );
       }
     });

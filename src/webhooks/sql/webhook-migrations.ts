@@ -27,6 +27,7 @@ const tables = (id: string, bigint: string) => `
         event TEXT NOT NULL,
         action TEXT,
         payload TEXT NOT NULL,
+        source TEXT,
         state TEXT NOT NULL,
         attempts INTEGER NOT NULL,
         next_attempt_at ${bigint} NOT NULL,
@@ -36,7 +37,8 @@ const tables = (id: string, bigint: string) => `
         created_at ${bigint} NOT NULL
       );
       CREATE INDEX webhook_deliveries_due ON webhook_deliveries (state, next_attempt_at);
-      CREATE INDEX webhook_deliveries_by_hook ON webhook_deliveries (hook_id);
+      -- One delivery per hook and change it came from (a journal entry), however often the change is read.
+      CREATE UNIQUE INDEX webhook_deliveries_by_source ON webhook_deliveries (hook_id, source);
       -- The delivery log: every attempt's request and response (bodies cut at 64 KiB).
       CREATE TABLE webhook_attempts (
         id ${id},
