@@ -55,6 +55,7 @@ import { SqlHookStore } from './webhooks/sql/sql-hook-store';
 import { HookService } from './webhooks/hook-service';
 import { AddressGuard } from './webhooks/address-guard';
 import { DEFAULT_BACKOFF_MS, DeliveryWorker, type DeliveryWorkerOptions } from './webhooks/delivery-worker';
+import { ChangeRelay } from './webhooks/change-relay';
 
 export interface Registry {
   app: HttpApp;
@@ -142,6 +143,15 @@ export async function createRegistry(config: Config, log: Logger, options: Regis
       log,
     ),
   );
+  // The index's change journal becomes deliveries in the background; a push only kicks the relay.
+  const relay = new ChangeRelay(index, built?.identities, hookStore, log, {
+    pollIntervalMs: options.webhooks?.pollIntervalMs ?? 1_000,
+    web: (config.publicUrl ?? `http://${config.addr}`).replace(/\/$/, ''),
+    openBlob: (digest) => blobStore.openRead(digest),
+    onQueued: () => deliveries.kick(),
+  });
+  events.on('manifest.pushed', () => relay.kick());
+  relay.start();
   const auth = built && {
     ...built,
     packageVersions: new PackageVersionService(built.identities, built.authorizer, index, built.auditLog),
@@ -183,6 +193,7 @@ export async function createRegistry(config: Config, log: Logger, options: Regis
     async close() {
       for (const p of pruning) p.stop();
       // Attempts in flight are logged (each bounded by its timeout); the rest stay queued for the next start.
+      await relay.close();
       await deliveries.close();
       // The last pulls' counts reach the database before it closes.
       await downloads.close();
