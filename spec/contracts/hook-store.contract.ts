@@ -73,6 +73,15 @@ export function hookStoreContract(name: string, harness: HookStoreHarness): void
       expect(await store.updateHook(999_999, { active: true }, 4000)).toBeNull();
     });
 
+    it('remembers since when a hook has been failing, until a success', async () => {
+      const hook = await store.createHook({ kind: 'instance' }, SETTINGS, 1000);
+      expect(await store.noteResult(hook.id, true, 1500)).toBeNull();
+      expect(await store.noteResult(hook.id, false, 2000)).toBe(2000);
+      expect(await store.noteResult(hook.id, false, 3000)).toBe(2000);
+      expect(await store.noteResult(hook.id, true, 4000)).toBeNull();
+      expect(await store.noteResult(hook.id, false, 5000)).toBe(5000);
+    });
+
     it('deletes a hook with its deliveries and log', async () => {
       const hook = await store.createHook({ kind: 'instance' }, SETTINGS, 1000);
       await store.enqueue([{ hookId: hook.id, source: null, guid: 'g-1', event: 'ping', action: null, payload: '{}' }], 1000);

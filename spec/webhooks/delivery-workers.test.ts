@@ -4,7 +4,7 @@ import path from 'node:path';
 import { createLogger } from '../../src/log';
 import { migrate } from '../../src/persistence/migration-runner';
 import { AddressGuard } from '../../src/webhooks/address-guard';
-import { DeliveryWorker } from '../../src/webhooks/delivery-worker';
+import { DeliveryWorker, type DeliveryWorkerOptions } from '../../src/webhooks/delivery-worker';
 import { SqlHookStore } from '../../src/webhooks/sql/sql-hook-store';
 import { WEBHOOK_MIGRATIONS } from '../../src/webhooks/sql/webhook-migrations';
 import { createTestDatabase, DIALECTS, type TestDatabase } from '../persistence/support/test-databases';
@@ -35,13 +35,14 @@ for (const dialect of DIALECTS) {
       if (dir) rmSync(dir, { recursive: true, force: true });
     });
 
-    const worker = async (db: TestDatabase['db']) =>
+    const worker = async (db: TestDatabase['db'], options: Partial<DeliveryWorkerOptions> = {}) =>
       new DeliveryWorker(new SqlHookStore(db), new AddressGuard('127.0.0.1'), createLogger('silent'), {
         pollIntervalMs: 20,
         timeoutMs: 5_000,
         backoffMs: [50, 50],
         batchSize: 5,
         version: '0.0.0-test',
+        ...options,
       });
 
     it('sends 100 queued events to two hooks exactly once each, across three workers', async () => {
@@ -75,7 +76,7 @@ for (const dialect of DIALECTS) {
       // SQLite is one file: a second connection in this process would block on its lock, so the
       // three workers share the connection there (they still race through the event loop).
       const dbs = dialect === 'sqlite' ? [t.db, t.db, t.db] : [t.db, await t.another(), await t.another()];
-      const workers = await Promise.all(dbs.map(worker));
+      const workers = await Promise.all(dbs.map((db) => worker(db)));
       for (const w of workers) w.start();
       await receiver.waitFor(200, 20_000);
       await new Promise((resolve) => setTimeout(resolve, 200));
@@ -121,5 +122,32 @@ for (const dialect of DIALECTS) {
       expect(receiver.received[0]!.body).toBe(`payload=${encodeURIComponent('{"a":1}')}`);
       expect(receiver.received[0]!.headers['x-hub-signature-256']).toBeUndefined();
     }, 30_000);
+
+    it('switches off a hook whose deliveries kept failing for the allowed time, saying why', async () => {
+      const store = new SqlHookStore(t.db);
+      const hook = await store.createHook(
+        { kind: 'instance' },
+        { url, secret: null, contentType: 'json', events: ['package'], packageGlob: null, tagGlob: null, active: true },
+        Date.now(),
+      );
+      receiver.answerWith(...Array.from({ length: 20 }, () => 500));
+      await store.enqueue(
+        [{ hookId: hook.id, source: null, guid: 'failing', event: 'package', action: 'published', payload: '{}' }],
+        Date.now(),
+      );
+      const w = await worker(t.db, { backoffMs: Array.from({ length: 20 }, () => 40), disableAfterFailingMs: 100 });
+      w.start();
+      const deadline = Date.now() + 10_000;
+      while ((await store.hook(hook.id))?.active !== false) {
+        if (Date.now() > deadline) throw new Error('the failing hook stayed on');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      await w.close();
+      expect((await store.hook(hook.id))?.disabledReason).toMatch(/every delivery has failed since/);
+      // Switched off before the retries ran out; what is left is not sent.
+      const sent = receiver.received.length;
+      expect(sent).toBeGreaterThanOrEqual(2);
+      expect(sent).toBeLessThan(20);
+    }, 20_000);
   });
 }

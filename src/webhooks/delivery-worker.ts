@@ -13,6 +13,8 @@ export interface DeliveryWorkerOptions {
   backoffMs: readonly number[];
   /** Deliveries leased per poll. */
   batchSize: number;
+  /** A hook whose deliveries have failed this long without a success is switched off (3 days). */
+  disableAfterFailingMs?: number;
   /** `User-Agent: Berth-Hookshot/<version>`. */
   version: string;
   now?: () => number;
@@ -20,6 +22,9 @@ export interface DeliveryWorkerOptions {
 
 /** 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 24 h: eight attempts over about 41 hours. */
 export const DEFAULT_BACKOFF_MS: readonly number[] = [5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 86_400_000];
+
+/** GitHub-like patience: a hook failing for 3 days without one success is switched off. */
+const FAILING_DISABLE_MS = 3 * 86_400_000;
 
 /** A Retry-After is honoured up to a day. */
 const MAX_RETRY_AFTER_MS = 86_400_000;
@@ -117,7 +122,18 @@ export class DeliveryWorker {
       await this.finish(delivery, attempt, { state: 'failed' });
       return;
     }
-    await this.finish(delivery, attempt, this.outcome(number, response));
+    const outcome = this.outcome(number, response);
+    await this.finish(delivery, attempt, outcome);
+    const failingSince = await this.store.noteResult(hook.id, outcome.state === 'delivered', this.now());
+    const limit = this.options.disableAfterFailingMs ?? FAILING_DISABLE_MS;
+    if (failingSince !== null && this.now() - failingSince >= limit) {
+      const since = new Date(failingSince).toISOString();
+      await this.store.disableHook(
+        hook.id,
+        `every delivery has failed since ${since}: switched off after ${Math.round(limit / 3_600_000)} h`,
+        this.now(),
+      );
+    }
   }
 
   private outcome(number: number, response: HookResponse): AttemptOutcome {

@@ -101,6 +101,11 @@ export interface HookStore {
   updateHook(id: number, changes: Partial<HookSettings>, now: number): Promise<Hook | null>;
   /** Switches a hook off, saying why. */
   disableHook(id: number, reason: string, now: number): Promise<void>;
+  /**
+   * Notes an attempt's result: a success clears the hook's failing time, a failure sets it if unset.
+   * Returns since when the hook has been failing (null: it is not).
+   */
+  noteResult(id: number, succeeded: boolean, now: number): Promise<number | null>;
   /** Deletes the hook with its deliveries and their log; false when there was none. */
   deleteHook(id: number): Promise<boolean>;
 

@@ -124,6 +124,16 @@ export class SqlHookStore implements HookStore {
     await this.db.run('UPDATE webhook_hooks SET active = 0, disabled_reason = ?, updated_at = ? WHERE id = ?', [reason, now, id]);
   }
 
+  async noteResult(id: number, succeeded: boolean, now: number): Promise<number | null> {
+    const row = await this.db.get<{ failing_since: number | null }>(
+      succeeded
+        ? 'UPDATE webhook_hooks SET failing_since = NULL WHERE id = ? RETURNING failing_since'
+        : 'UPDATE webhook_hooks SET failing_since = COALESCE(failing_since, ?) WHERE id = ? RETURNING failing_since',
+      succeeded ? [id] : [now, id],
+    );
+    return row?.failing_since ?? null;
+  }
+
   async deleteHook(id: number): Promise<boolean> {
     return this.db.transaction(async (tx) => {
       await tx.run('DELETE FROM webhook_attempts WHERE hook_id = ?', [id]);

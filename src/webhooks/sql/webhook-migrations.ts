@@ -15,6 +15,8 @@ const tables = (id: string, bigint: string) => `
         tag_glob TEXT,
         active INTEGER NOT NULL,
         disabled_reason TEXT,
+        -- When the hook's deliveries started failing without a success since (null: not failing).
+        failing_since ${bigint},
         created_at ${bigint} NOT NULL,
         updated_at ${bigint} NOT NULL
       );
