@@ -141,6 +141,21 @@ export function metadataIndexContract(kind: string, harness: MetadataIndexHarnes
       expect((await index.changes(100)).map((c) => c.id)).toEqual([changes[3]!.id]);
     });
 
+    it('journals version deletes and restores, by the OCI API and by id', async () => {
+      const image = await pushImage('a/journal', 'd1', 'v1');
+      expect(await index.deleteManifest('a/journal', image.digest)).toEqual({ status: 'deleted' });
+      const [version] = (await index.listVersions('a/journal', { state: 'deleted', limit: 1 })).versions;
+      await index.restoreVersion('a/journal', version!.id, Date.now());
+      await index.deleteVersion('a/journal', version!.id, { tree: false, now: Date.now() });
+      const kinds = (await index.changes(100)).map((c) => [c.kind, c.digest]);
+      expect(kinds).toEqual([
+        ['manifest.pushed', image.digest],
+        ['version.deleted', image.digest],
+        ['version.restored', image.digest],
+        ['version.deleted', image.digest],
+      ]);
+    });
+
     it('refuses to unlink a blob a manifest still references, then allows it', async () => {
       const m = await pushImage('a/one', 'm1', 'v1');
       const outcome = await index.unlinkBlob('a/one', layer);

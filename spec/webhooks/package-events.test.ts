@@ -18,6 +18,7 @@ const SECRET = 'package-secret';
 let t: TestRegistry;
 let receiver: HookReceiver;
 let alice: ReturnType<typeof request.agent>;
+let receiverUrl: string;
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const schema = require('@octokit/webhooks-schemas') as object;
@@ -38,6 +39,7 @@ interface PackagePayload {
 beforeAll(async () => {
   receiver = new HookReceiver();
   const url = await receiver.start();
+  receiverUrl = url;
   t = await startTestRegistry(
     {
       auth: { ...DEFAULT_CONFIG.auth, mode: 'token', adminPassword: ADMIN_PASSWORD },
@@ -157,4 +159,48 @@ it('sends one event for a multi-platform push, listing every platform, none for 
       ],
     },
   });
+}, 30_000);
+
+it("sends Berth's own events for a deleted tag and a deleted and restored version, to hooks that ask for them", async () => {
+  const hook = await t.http
+    .post('/api/v3/orgs/acme/hooks')
+    .auth('alice', 'alice-password')
+    .send({ config: { url: receiverUrl, content_type: 'json', secret: SECRET }, events: ['berth_tag', 'berth_package_version'] });
+  expect(hook.status).toBe(201);
+  const packagesBefore = receiver.ofEvent('package').length;
+  const manifest = await pushConfigAndLayer('acme/gone', 'gone');
+  const pushed = await pushManifest(alice, 'acme/gone', 'v1', manifest);
+  await pushManifest(alice, 'acme/gone', 'old', manifest);
+  expect((await alice.delete('/v2/acme/gone/manifests/old')).status).toBe(202);
+  const versions = await t.http.get('/api/v3/orgs/acme/packages/container/gone/versions').auth('alice', 'alice-password');
+  const id = versions.body[0].id as number;
+  expect((await t.http.delete(`/api/v3/orgs/acme/packages/container/gone/versions/${id}`).auth('alice', 'alice-password')).status).toBe(
+    204,
+  );
+  expect(
+    (await t.http.post(`/api/v3/orgs/acme/packages/container/gone/versions/${id}/restore`).auth('alice', 'alice-password')).status,
+  ).toBe(204);
+
+  const own = async (count: number) => {
+    const deadline = Date.now() + 10_000;
+    const received = () => receiver.received.filter((r) => String(r.headers['x-github-event']).startsWith('berth_'));
+    while (received().length < count) {
+      if (Date.now() > deadline) throw new Error(`expected ${count} of Berth's events, got ${received().length}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    return received();
+  };
+  const events = await own(3);
+  expect(await verifySignatures(SECRET, events)).toEqual([true, true, true]);
+  const bodies = events.map((e) => [e.headers['x-github-event'], JSON.parse(e.body) as Record<string, unknown>] as const);
+  expect(bodies.map(([event, body]) => [event, body.action])).toEqual([
+    ['berth_tag', 'deleted'],
+    ['berth_package_version', 'deleted'],
+    ['berth_package_version', 'restored'],
+  ]);
+  expect(bodies[0]![1]).toMatchObject({ tag: { name: 'old', digest: pushed.digest }, package: { name: 'gone', namespace: 'acme' } });
+  expect(bodies[1]![1]).toMatchObject({ package_version: { id, version: pushed.digest } });
+  expect(bodies[2]![1]).toMatchObject({ package_version: { id, version: pushed.digest } });
+  // The package hook asked for `package` only: two pushes, v1 published and `old` updated.
+  expect(receiver.ofEvent('package')).toHaveLength(packagesBefore + 2);
 }, 30_000);

@@ -47,12 +47,12 @@ export interface ReferrerRecord {
 
 /**
  * One entry of the index's change journal, written in the same transaction as the change: a manifest
- * pushed (with its tag, if one was given) or a tag deleted.
+ * pushed (with its tag, if one was given), a tag deleted, a version deleted (softly) or restored.
  */
 export interface MetadataChange {
   id: number;
   at: number;
-  kind: 'manifest.pushed' | 'tag.deleted';
+  kind: 'manifest.pushed' | 'tag.deleted' | 'version.deleted' | 'version.restored';
   repository: string;
   digest: string | null;
   tag: string | null;

@@ -4,7 +4,7 @@ import type { IdentityStores } from '../auth/stores/identity-stores';
 import type { Logger } from '../log';
 import type { MetadataChange, MetadataIndex } from '../metadata/metadata-index';
 import type { Hook, HookScope, HookStore, NewDelivery } from './hook-store';
-import { packagePayload } from './package-payload';
+import { berthPayload, packagePayload } from './package-payload';
 
 export interface ChangeRelayOptions {
   /** How often the journal is read when nothing kicks the relay. */
@@ -91,25 +91,18 @@ export class ChangeRelay {
   }
 
   private async deliveriesOf(change: MetadataChange): Promise<NewDelivery[]> {
+    if (change.kind === 'manifest.pushed') return this.packageDeliveries(change);
+    return this.berthDeliveries(change);
+  }
+
+  /** GitHub's `package` event: `published` for a new version, `updated` for a tag moved onto one. */
+  private async packageDeliveries(change: MetadataChange): Promise<NewDelivery[]> {
     // A push by digest alone (an index's platform manifests, pushed before it) is folded into
     // the event of the tagged push that follows; a tag pushed again onto its digest changes nothing.
-    if (change.kind !== 'manifest.pushed' || change.tag === null || change.digest === null) return [];
+    if (change.tag === null || change.digest === null) return [];
     if (!change.newVersion && change.previousDigest === change.digest) return [];
-    if (!this.identities) return [];
-    const { accounts, repositories, packages } = this.identities;
-    const pkg = await packages.package(change.repository);
-    if (!pkg) return [];
-    const [owner, state, source] = await Promise.all([
-      accounts.accountById(pkg.ownerId),
-      packages.packageState(pkg.name),
-      pkg.sourceRepositoryId === null ? null : repositories.repositoryById(pkg.sourceRepositoryId),
-    ]);
-    if (!owner || !state) return [];
-    const scopes: HookScope[] = [{ kind: 'instance' }];
-    if (owner.kind === 'org') scopes.push({ kind: 'org', accountId: owner.id });
-    if (source) scopes.push({ kind: 'repository', repositoryId: source.id });
-    const matching = (await this.hooks.activeHooks(scopes)).filter((h) => wants(h, 'package', change.repository, change.tag));
-    if (matching.length === 0) return [];
+    const target = await this.target(change, 'package');
+    if (!target) return [];
     const [manifest, versions] = await Promise.all([
       this.index.getManifest(change.repository, change.digest),
       this.index.listVersions(change.repository, { state: 'active', digest: change.digest, limit: 1 }),
@@ -118,32 +111,72 @@ export class ChangeRelay {
     // Deleted again before it was relayed: nothing to announce.
     if (!manifest || !version) return [];
     const action = change.newVersion ? 'published' : 'updated';
-    const payload = JSON.stringify(
-      packagePayload({
-        action,
-        web: this.options.web,
-        owner,
-        repository: change.repository,
-        packageId: state.id,
-        packageCreatedAt: pkg.createdAt,
-        versionId: version.id,
-        tag: change.tag,
-        manifest: { digest: manifest.digest, mediaType: manifest.mediaType, size: manifest.size, content: manifest.content },
-        labels: manifest.configDigest ? await this.labels(manifest.configDigest) : null,
-        source,
-        // The journal does not name the pusher: the package's owner stands in.
-        sender: owner,
-        at: change.at,
-      }),
-    );
-    return matching.map((hook) => ({
-      hookId: hook.id,
-      source: `metadata:${change.id}`,
-      guid: randomUUID(),
-      event: 'package',
+    const payload = packagePayload({
       action,
-      payload,
-    }));
+      web: this.options.web,
+      owner: target.owner,
+      repository: change.repository,
+      packageId: target.packageId,
+      packageCreatedAt: target.packageCreatedAt,
+      versionId: version.id,
+      tag: change.tag,
+      manifest: { digest: manifest.digest, mediaType: manifest.mediaType, size: manifest.size, content: manifest.content },
+      labels: manifest.configDigest ? await this.labels(manifest.configDigest) : null,
+      source: target.source,
+      // The journal does not name the pusher: the package's owner stands in.
+      sender: target.owner,
+      at: change.at,
+    });
+    return deliveries(target.hooks, change, 'package', action, payload);
+  }
+
+  /** Berth's own events, for what GitHub sends nothing: a tag deleted, a version deleted or restored. */
+  private async berthDeliveries(change: MetadataChange): Promise<NewDelivery[]> {
+    const event = change.kind === 'tag.deleted' ? 'berth_tag' : 'berth_package_version';
+    const target = await this.target(change, event);
+    if (!target || change.kind === 'manifest.pushed') return [];
+    const action = change.kind === 'version.restored' ? 'restored' : 'deleted';
+    let versionId: number | null = null;
+    if (change.kind !== 'tag.deleted' && change.digest !== null) {
+      // Its id never changes, whatever state the version is in by the time the entry is read.
+      for (const state of ['active', 'deleted'] as const) {
+        versionId ??=
+          (await this.index.listVersions(change.repository, { state, digest: change.digest, limit: 1 })).versions[0]?.id ?? null;
+      }
+    }
+    const payload = berthPayload({
+      action,
+      web: this.options.web,
+      owner: target.owner,
+      repository: change.repository,
+      packageId: target.packageId,
+      source: target.source,
+      at: change.at,
+      ...(change.kind === 'tag.deleted'
+        ? { tag: { name: change.tag ?? '', digest: change.previousDigest ?? '' } }
+        : { version: { id: versionId, digest: change.digest ?? '' } }),
+    });
+    return deliveries(target.hooks, change, event, action, payload);
+  }
+
+  /** The package a change is about, with the active hooks (organisation, repository, instance) that want the event. */
+  private async target(change: MetadataChange, event: string) {
+    if (!this.identities) return null;
+    const { accounts, repositories, packages } = this.identities;
+    const pkg = await packages.package(change.repository);
+    if (!pkg) return null;
+    const [owner, state, source] = await Promise.all([
+      accounts.accountById(pkg.ownerId),
+      packages.packageState(pkg.name),
+      pkg.sourceRepositoryId === null ? null : repositories.repositoryById(pkg.sourceRepositoryId),
+    ]);
+    if (!owner || !state) return null;
+    const scopes: HookScope[] = [{ kind: 'instance' }];
+    if (owner.kind === 'org') scopes.push({ kind: 'org', accountId: owner.id });
+    if (source) scopes.push({ kind: 'repository', repositoryId: source.id });
+    const hooks = (await this.hooks.activeHooks(scopes)).filter((h) => wants(h, event, change.repository, change.tag));
+    if (hooks.length === 0) return null;
+    return { owner, source, hooks, packageId: state.id, packageCreatedAt: pkg.createdAt };
   }
 
   /** The image config's labels; null when it is not a readable image config. */
@@ -163,6 +196,12 @@ export class ChangeRelay {
       return null;
     }
   }
+}
+
+/** One delivery per hook, keyed by the journal entry so that reading it twice queues it once. */
+function deliveries(hooks: readonly Hook[], change: MetadataChange, event: string, action: string, payload: object): NewDelivery[] {
+  const body = JSON.stringify(payload);
+  return hooks.map((hook) => ({ hookId: hook.id, source: `metadata:${change.id}`, guid: randomUUID(), event, action, payload: body }));
 }
 
 /** Whether a hook asked for this event, for this package and tag (globs: `*` is any run of characters). */

@@ -161,3 +161,44 @@ function safeLabels(labels: Record<string, unknown> | null): Record<string, stri
   }
   return safe;
 }
+
+export interface BerthPayloadInput {
+  action: 'deleted' | 'restored';
+  web: string;
+  owner: Account;
+  repository: string;
+  packageId: number;
+  source: SourceRepository | null;
+  at: number;
+  /** For `berth_tag`: the tag and the digest it named. */
+  tag?: { name: string; digest: string };
+  /** For `berth_package_version`: the version (its id, null when it is gone since). */
+  version?: { id: number | null; digest: string };
+}
+
+/**
+ * Berth's own events (`berth_tag`, `berth_package_version`), for what GitHub sends nothing:
+ * GitHub's objects for the package, its owner, organisation and repository, and what changed.
+ */
+export function berthPayload(input: BerthPayloadInput) {
+  const api = `${input.web}/api/v3`;
+  const name = input.repository.slice(input.owner.name.length + 1);
+  const ownerPath = `${input.owner.kind === 'org' ? 'orgs' : 'users'}/${input.owner.name}`;
+  return {
+    action: input.action,
+    ...(input.tag ? { tag: input.tag } : {}),
+    ...(input.version ? { package_version: { id: input.version.id, version: input.version.digest, name: input.version.digest } } : {}),
+    package: {
+      id: input.packageId,
+      name,
+      namespace: input.owner.name,
+      package_type: 'CONTAINER',
+      html_url: `${input.web}/${ownerPath}/packages/container/package/${encodeURIComponent(name)}`,
+      owner: userObject(api, input.web, input.owner),
+    },
+    ...(input.source ? { repository: repositoryObject(api, input.web, input.source, input.owner) } : {}),
+    ...(input.owner.kind === 'org' ? { organization: organizationObject(api, input.web, input.owner) } : {}),
+    sender: userObject(api, input.web, input.owner),
+    at: iso(input.at),
+  };
+}

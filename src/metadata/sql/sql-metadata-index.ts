@@ -28,6 +28,13 @@ interface ManifestRow {
   created_at: number;
 }
 
+const CHANGE_KINDS: ReadonlySet<MetadataChange['kind']> = new Set([
+  'manifest.pushed',
+  'tag.deleted',
+  'version.deleted',
+  'version.restored',
+]);
+
 interface ChangeRow {
   id: number;
   at: number;
@@ -151,7 +158,7 @@ export class SqlMetadataIndex implements MetadataIndex {
       const by = await referrersOf(tx, Q.manifestReferrers, repoId, digest);
       if (by.length > 0) return { status: 'referenced', by };
       // Soft (issue #15): the version can be restored until GC purges it; its references stay for that.
-      await softDelete(tx, repoId, digest, Date.now());
+      await softDelete(tx, repository, repoId, digest, Date.now());
       return { status: 'deleted' };
     });
   }
@@ -170,7 +177,7 @@ export class SqlMetadataIndex implements MetadataIndex {
     return rows.map((r) => ({
       id: r.id,
       at: r.at,
-      kind: r.kind === 'tag.deleted' ? 'tag.deleted' : 'manifest.pushed',
+      kind: CHANGE_KINDS.has(r.kind as MetadataChange['kind']) ? (r.kind as MetadataChange['kind']) : 'manifest.pushed',
       repository: r.repository,
       digest: r.digest,
       tag: r.tag,
