@@ -204,3 +204,30 @@ it("sends Berth's own events for a deleted tag and a deleted and restored versio
   // The package hook asked for `package` only: two pushes, v1 published and `old` updated.
   expect(receiver.ofEvent('package')).toHaveLength(packagesBefore + 2);
 }, 30_000);
+
+it("sends Berth's berth_package event when a package's visibility changes and when it is deleted and restored", async () => {
+  const hook = await t.http
+    .post('/api/v3/orgs/acme/hooks')
+    .auth('alice', 'alice-password')
+    .send({ config: { url: receiverUrl, content_type: 'json', secret: SECRET }, events: ['berth_package'] });
+  expect(hook.status).toBe(201);
+  await pushManifest(alice, 'acme/shown', 'v1', await pushConfigAndLayer('acme/shown', 'shown'));
+  expect((await t.http.patch('/api/v1/packages/acme/shown').auth('alice', 'alice-password').send({ visibility: 'public' })).status).toBe(
+    200,
+  );
+  expect((await t.http.delete('/api/v3/orgs/acme/packages/container/shown').auth('alice', 'alice-password')).status).toBe(204);
+  expect((await t.http.post('/api/v3/orgs/acme/packages/container/shown/restore').auth('alice', 'alice-password')).status).toBe(204);
+  const deadline = Date.now() + 10_000;
+  const received = () => receiver.ofEvent('berth_package');
+  while (received().length < 3) {
+    if (Date.now() > deadline) throw new Error(`expected 3 berth_package events, got ${received().length}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  expect(await verifySignatures(SECRET, received())).toEqual([true, true, true]);
+  const bodies = received().map((r) => JSON.parse(r.body) as { action: string; visibility?: string; package: { name: string } });
+  expect(bodies.map((b) => [b.action, b.visibility, b.package.name])).toEqual([
+    ['visibility_changed', 'public', 'shown'],
+    ['deleted', undefined, 'shown'],
+    ['restored', undefined, 'shown'],
+  ]);
+}, 30_000);

@@ -18,6 +18,14 @@ export interface ChangeRelayOptions {
 }
 
 const BATCH = 100;
+
+const PACKAGE_ACTIONS = {
+  linked: 'linked',
+  unlinked: 'unlinked',
+  visibility: 'visibility_changed',
+  deleted: 'deleted',
+  restored: 'restored',
+} as const;
 const MAX_CONFIG_BYTES = 1024 * 1024;
 
 /**
@@ -74,8 +82,9 @@ export class ChangeRelay {
     await this.running;
   }
 
-  /** Relays batches until the journal is empty. */
+  /** Relays batches until both journals (the index's and the package store's) are empty. */
   async drain(): Promise<void> {
+    await this.drainPackages();
     for (;;) {
       const changes = await this.index.changes(BATCH);
       if (changes.length === 0) return;
@@ -86,6 +95,46 @@ export class ChangeRelay {
       await this.hooks.enqueue(deliveries, Date.now());
       if (deliveries.length > 0) this.options.onQueued?.();
       await this.index.acknowledgeChanges(changes.map((c) => c.id));
+      if (this.closed) return;
+    }
+  }
+
+  /** The package store's journal: Berth's `berth_package` event. */
+  private async drainPackages(): Promise<void> {
+    const packages = this.identities?.packages;
+    if (!packages) return;
+    for (;;) {
+      const changes = await packages.changes(BATCH);
+      if (changes.length === 0) return;
+      const deliveries: NewDelivery[] = [];
+      for (const change of changes) {
+        const target = await this.target(change.name, 'berth_package', null);
+        if (!target) continue;
+        const payload = berthPayload({
+          action: PACKAGE_ACTIONS[change.kind],
+          web: this.options.web,
+          owner: target.owner,
+          repository: change.name,
+          packageId: target.packageId,
+          source: target.source,
+          at: change.at,
+          ...(change.kind === 'visibility' && change.visibility ? { visibility: change.visibility } : {}),
+        });
+        const body = JSON.stringify(payload);
+        for (const hook of target.hooks) {
+          deliveries.push({
+            hookId: hook.id,
+            source: `packages:${change.id}`,
+            guid: randomUUID(),
+            event: 'berth_package',
+            action: payload.action,
+            payload: body,
+          });
+        }
+      }
+      await this.hooks.enqueue(deliveries, Date.now());
+      if (deliveries.length > 0) this.options.onQueued?.();
+      await packages.acknowledgeChanges(changes.map((c) => c.id));
       if (this.closed) return;
     }
   }
@@ -101,7 +150,7 @@ export class ChangeRelay {
     // the event of the tagged push that follows; a tag pushed again onto its digest changes nothing.
     if (change.tag === null || change.digest === null) return [];
     if (!change.newVersion && change.previousDigest === change.digest) return [];
-    const target = await this.target(change, 'package');
+    const target = await this.target(change.repository, 'package', change.tag);
     if (!target) return [];
     const [manifest, versions] = await Promise.all([
       this.index.getManifest(change.repository, change.digest),
@@ -133,7 +182,7 @@ export class ChangeRelay {
   /** Berth's own events, for what GitHub sends nothing: a tag deleted, a version deleted or restored. */
   private async berthDeliveries(change: MetadataChange): Promise<NewDelivery[]> {
     const event = change.kind === 'tag.deleted' ? 'berth_tag' : 'berth_package_version';
-    const target = await this.target(change, event);
+    const target = await this.target(change.repository, event, change.tag);
     if (!target || change.kind === 'manifest.pushed') return [];
     const action = change.kind === 'version.restored' ? 'restored' : 'deleted';
     let versionId: number | null = null;
@@ -160,10 +209,10 @@ export class ChangeRelay {
   }
 
   /** The package a change is about, with the active hooks (organisation, repository, instance) that want the event. */
-  private async target(change: MetadataChange, event: string) {
+  private async target(repository: string, event: string, tag: string | null) {
     if (!this.identities) return null;
     const { accounts, repositories, packages } = this.identities;
-    const pkg = await packages.package(change.repository);
+    const pkg = await packages.package(repository);
     if (!pkg) return null;
     const [owner, state, source] = await Promise.all([
       accounts.accountById(pkg.ownerId),
@@ -174,7 +223,7 @@ export class ChangeRelay {
     const scopes: HookScope[] = [{ kind: 'instance' }];
     if (owner.kind === 'org') scopes.push({ kind: 'org', accountId: owner.id });
     if (source) scopes.push({ kind: 'repository', repositoryId: source.id });
-    const hooks = (await this.hooks.activeHooks(scopes)).filter((h) => wants(h, event, change.repository, change.tag));
+    const hooks = (await this.hooks.activeHooks(scopes)).filter((h) => wants(h, event, repository, tag));
     if (hooks.length === 0) return null;
     return { owner, source, hooks, packageId: state.id, packageCreatedAt: pkg.createdAt };
   }

@@ -15,7 +15,7 @@ export class HookNotFound extends DomainError {}
 export type HookOwner = { kind: 'org'; org: string } | { kind: 'repository'; owner: string; name: string } | { kind: 'instance' };
 
 /** The events a hook may ask for: GitHub's `package` and `ping`, Berth's own, or `*`. */
-export const HOOK_EVENTS = ['*', 'package', 'ping', 'berth_package_version', 'berth_tag'] as const;
+export const HOOK_EVENTS = ['*', 'package', 'ping', 'berth_package', 'berth_package_version', 'berth_tag'] as const;
 
 /** The most hooks one owner may have, as GitHub's 20 per event per owner. */
 const MAX_HOOKS_PER_OWNER = 20;

@@ -163,7 +163,7 @@ function safeLabels(labels: Record<string, unknown> | null): Record<string, stri
 }
 
 export interface BerthPayloadInput {
-  action: 'deleted' | 'restored';
+  action: 'deleted' | 'restored' | 'linked' | 'unlinked' | 'visibility_changed';
   web: string;
   owner: Account;
   repository: string;
@@ -174,10 +174,12 @@ export interface BerthPayloadInput {
   tag?: { name: string; digest: string };
   /** For `berth_package_version`: the version (its id, null when it is gone since). */
   version?: { id: number | null; digest: string };
+  /** For `berth_package` `visibility_changed`: the new visibility. */
+  visibility?: string;
 }
 
 /**
- * Berth's own events (`berth_tag`, `berth_package_version`), for what GitHub sends nothing:
+ * Berth's own events (`berth_tag`, `berth_package_version`, `berth_package`), for what GitHub sends nothing:
  * GitHub's objects for the package, its owner, organisation and repository, and what changed.
  */
 export function berthPayload(input: BerthPayloadInput) {
@@ -187,6 +189,7 @@ export function berthPayload(input: BerthPayloadInput) {
   return {
     action: input.action,
     ...(input.tag ? { tag: input.tag } : {}),
+    ...(input.visibility ? { visibility: input.visibility } : {}),
     ...(input.version ? { package_version: { id: input.version.id, version: input.version.digest, name: input.version.digest } } : {}),
     package: {
       id: input.packageId,
