@@ -20,7 +20,8 @@ export class HookReceiver {
   private waiters: Array<() => void> = [];
   private server: Server | undefined;
 
-  async start(): Promise<string> {
+  /** Listens on 127.0.0.1 (`port`, or any free one); returns the hook URL. */
+  async start(port = 0): Promise<string> {
     this.server = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
@@ -31,7 +32,7 @@ export class HookReceiver {
         for (const w of this.waiters.splice(0)) w();
       });
     });
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => this.server!.listen(port, '127.0.0.1', resolve));
     return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/hook`;
   }
 
