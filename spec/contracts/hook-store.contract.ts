@@ -59,12 +59,15 @@ export function hookStoreContract(name: string, harness: HookStoreHarness): void
     });
 
     it('updates settings, and a hook Berth disabled stays off until switched on, which clears the reason', async () => {
+      expect(await store.anyActive()).toBe(false);
       const hook = await store.createHook({ kind: 'instance' }, SETTINGS, 1000);
+      expect(await store.anyActive()).toBe(true);
       const updated = await store.updateHook(hook.id, { url: 'https://other.example.com/', events: ['package', 'ping'] }, 2000);
       expect(updated).toMatchObject({ url: 'https://other.example.com/', events: ['package', 'ping'], secret: 's3cret', updatedAt: 2000 });
       await store.disableHook(hook.id, 'the receiver answered 410 Gone', 3000);
       expect(await store.hook(hook.id)).toMatchObject({ active: false, disabledReason: 'the receiver answered 410 Gone' });
       expect(await store.activeHooks([{ kind: 'instance' }])).toEqual([]);
+      expect(await store.anyActive()).toBe(false);
       expect(await store.updateHook(hook.id, { contentType: 'form' }, 3500)).toMatchObject({
         active: false,
         disabledReason: expect.any(String),

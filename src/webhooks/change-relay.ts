@@ -19,6 +19,9 @@ export interface ChangeRelayOptions {
 
 const BATCH = 100;
 
+/** How long a kick waits, so that a burst of pushes is read in one batch. */
+const KICK_DELAY_MS = 20;
+
 const PACKAGE_ACTIONS = {
   linked: 'linked',
   unlinked: 'unlinked',
@@ -39,6 +42,7 @@ export class ChangeRelay {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private again = false;
+  private soon: NodeJS.Timeout | undefined;
   private closed = false;
 
   constructor(
@@ -57,8 +61,24 @@ export class ChangeRelay {
     this.kick();
   }
 
-  /** Reads the journal now, or right after the read in progress. */
+  /**
+   * Reads the journal soon (a few milliseconds, so that a burst of pushes is read as one batch,
+   * not one read per push), or right after the read in progress.
+   */
   kick(): void {
+    if (this.closed || this.soon) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.soon = setTimeout(() => {
+      this.soon = undefined;
+      this.run();
+    }, KICK_DELAY_MS);
+    this.soon.unref();
+  }
+
+  private run(): void {
     if (this.closed) return;
     if (this.running) {
       this.again = true;
@@ -70,7 +90,7 @@ export class ChangeRelay {
         this.running = undefined;
         if (this.again) {
           this.again = false;
-          this.kick();
+          this.run();
         }
       });
   }
@@ -78,6 +98,7 @@ export class ChangeRelay {
   async close(): Promise<void> {
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
+    if (this.soon) clearTimeout(this.soon);
     this.timer = undefined;
     await this.running;
   }
@@ -89,7 +110,8 @@ export class ChangeRelay {
       const changes = await this.index.changes(BATCH);
       if (changes.length === 0) return;
       const deliveries: NewDelivery[] = [];
-      for (const change of changes) deliveries.push(...(await this.deliveriesOf(change)));
+      // With no active hook (the common case on a registry that uses none) a batch is only acknowledged.
+      if (await this.hooks.anyActive()) for (const change of changes) deliveries.push(...(await this.deliveriesOf(change)));
       // Queued before acknowledged: a crash in between reads the entries again, and the
       // (hook, source) key keeps them from being queued twice.
       await this.hooks.enqueue(deliveries, Date.now());
@@ -107,7 +129,9 @@ export class ChangeRelay {
       const changes = await packages.changes(BATCH);
       if (changes.length === 0) return;
       const deliveries: NewDelivery[] = [];
+      const anyActive = await this.hooks.anyActive();
       for (const change of changes) {
+        if (!anyActive) break;
         const target = await this.target(change.name, 'berth_package', null);
         if (!target) continue;
         const payload = berthPayload({

@@ -95,6 +95,8 @@ export interface HookStore {
   hook(id: number): Promise<Hook | null>;
   /** The hooks of one scope, by id. */
   hooksOf(scope: HookScope): Promise<Hook[]>;
+  /** Whether any hook is active: when none is, changes need not be looked at. */
+  anyActive(): Promise<boolean>;
   /** Active hooks of any of the scopes, by id. */
   activeHooks(scopes: readonly HookScope[]): Promise<Hook[]>;
   /** Changes the given settings; a change of `active` clears `disabledReason`. Null when there is no such hook. */

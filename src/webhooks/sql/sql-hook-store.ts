@@ -93,6 +93,10 @@ export class SqlHookStore implements HookStore {
     return rows.map(toHook);
   }
 
+  async anyActive(): Promise<boolean> {
+    return (await this.db.get('SELECT 1 AS one FROM webhook_hooks WHERE active = 1 LIMIT 1')) !== undefined;
+  }
+
   async activeHooks(scopes: readonly HookScope[]): Promise<Hook[]> {
     if (scopes.length === 0) return [];
     const where = scopes.map(() => '(scope_kind = ? AND scope_id = ?)').join(' OR ');
@@ -165,6 +169,13 @@ export class SqlHookStore implements HookStore {
     // loser that did wait re-checks the outer conditions, finds the lease taken and skips it). The
     // candidates are a materialised CTE: as an IN (subquery) PostgreSQL may run the LIMIT subquery
     // again per row, and with SKIP LOCKED each run finds other rows (a batch of 5 took 30).
+    // Most polls find nothing due: a read says so without the UPDATE, which would take SQLite's write lock.
+    const due = await this.db.get(
+      `SELECT 1 AS one FROM webhook_deliveries WHERE state = 'pending' AND next_attempt_at <= ?
+         AND (lease_expires_at IS NULL OR lease_expires_at <= ?) LIMIT 1`,
+      [now, now],
+    );
+    if (!due) return [];
     const postgres = this.db.dialect === 'postgres';
     const rows = await this.db.all<DeliveryRow>(
       `WITH candidates AS ${postgres ? 'MATERIALIZED ' : ''}(
