@@ -62,6 +62,7 @@ describe('loadConfig', () => {
       BERTH_DOWNLOAD_COUNTS: 'false',
       BERTH_RESTORE_WINDOW_DAYS: '14',
       BERTH_AUDIT_RETENTION_DAYS: '7',
+      BERTH_WEBHOOK_ALLOWED_HOSTS: 'hooks.internal, 10.1.0.0/16',
     });
     expect(config).toEqual({
       addr: '0.0.0.0:6000',
@@ -72,6 +73,7 @@ describe('loadConfig', () => {
       downloads: { counting: false, flushIntervalSeconds: DEFAULT_CONFIG.downloads.flushIntervalSeconds, retentionDays: 45 },
       versions: { restoreWindowDays: 14 },
       audit: { retentionDays: 7 },
+      webhooks: { allowedHosts: 'hooks.internal, 10.1.0.0/16' },
       workers: 3,
       shutdownGraceSeconds: 0,
       publicUrl: 'https://registry.example',

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { workerCount, type Config } from './config';
+import { ConfigError, workerCount, type Config } from './config';
 import type { Logger } from './log';
 import { createHttpApp, type HttpApp } from './http/app';
 import { createHttpMetrics, type HttpMetrics } from './http/metrics';
@@ -54,6 +54,12 @@ import { DownloadCounter } from './downloads/download-counter';
 import { DownloadService } from './downloads/download-service';
 import { utcDay } from './downloads/download-store';
 import { pruneInBatches, schedulePrune } from './persistence/batched-prune';
+import { WEBHOOK_MIGRATIONS } from './webhooks/sql/webhook-migrations';
+import { SqlHookStore } from './webhooks/sql/sql-hook-store';
+import { HookService } from './webhooks/hook-service';
+import { AddressGuard } from './webhooks/address-guard';
+import { DEFAULT_BACKOFF_MS, DeliveryWorker, type DeliveryWorkerOptions } from './webhooks/delivery-worker';
+import { ChangeRelay } from './webhooks/change-relay';
 
 export interface Registry {
   app: HttpApp;
@@ -72,6 +78,8 @@ export interface Registry {
 export interface RegistryOptions {
   /** The metrics /metrics serves; a fresh set when not given. */
   metrics?: HttpMetrics;
+  /** The webhook delivery worker's timings (tests shorten the backoff). */
+  webhooks?: Partial<DeliveryWorkerOptions>;
 }
 
 export async function createRegistry(config: Config, log: Logger, options: RegistryOptions = {}): Promise<Registry> {
@@ -122,9 +130,38 @@ export async function createRegistry(config: Config, log: Logger, options: Regis
   ];
   const built = config.auth.mode === 'token' ? await buildAuth(database, config, log, downloadStore) : undefined;
   // GitHub's packages API reads versions from the metadata index and packages from the identity model.
+  const hookStore = new SqlHookStore(database);
+  const addressGuard = webhookAddressGuard(config);
+  const deliveries = new DeliveryWorker(hookStore, addressGuard, log, {
+    pollIntervalMs: 1_000,
+    timeoutMs: 10_000,
+    backoffMs: DEFAULT_BACKOFF_MS,
+    batchSize: 10,
+    version: berthVersion(),
+    ...options.webhooks,
+  });
+  deliveries.start();
+  pruning.push(
+    schedulePrune(
+      'webhook delivery log entries',
+      PRUNE_INTERVAL_MS,
+      () => pruneInBatches((limit) => hookStore.pruneLog(Date.now() - WEBHOOK_LOG_RETENTION_MS, limit)),
+      log,
+    ),
+  );
+  // The index's change journal becomes deliveries in the background; a push only kicks the relay.
+  const relay = new ChangeRelay(index, built?.identities, hookStore, log, {
+    pollIntervalMs: options.webhooks?.pollIntervalMs ?? 1_000,
+    web: (config.publicUrl ?? `http://${config.addr}`).replace(/\/$/, ''),
+    openBlob: (digest) => blobStore.openRead(digest),
+    onQueued: () => deliveries.kick(),
+  });
+  events.on('manifest.pushed', () => relay.kick());
+  relay.start();
   const auth = built && {
     ...built,
     packageVersions: new PackageVersionService(built.identities, built.authorizer, index, built.auditLog, config.versions),
+    hooks: new HookService(hookStore, built.identities, built.authorizer, addressGuard, { onQueued: () => deliveries.kick() }),
   };
   if (auth) {
     const packageVersions = auth.packageVersions;
@@ -173,6 +210,9 @@ export async function createRegistry(config: Config, log: Logger, options: Regis
     transfer,
     async close() {
       for (const p of pruning) p.stop();
+      // Attempts in flight are logged (each bounded by its timeout); the rest stay queued for the next start.
+      await relay.close();
+      await deliveries.close();
       // The last pulls' counts reach the database before it closes.
       await downloads.close();
       // Chunks cut off by shutdown still save their offset and release their lock: let them.
@@ -184,6 +224,25 @@ export async function createRegistry(config: Config, log: Logger, options: Regis
       storage.close();
     },
   };
+}
+
+/** The SSRF guard over BERTH_WEBHOOK_ALLOWED_HOSTS; a malformed entry stops Berth naming the setting. */
+function webhookAddressGuard(config: Config): AddressGuard {
+  try {
+    return new AddressGuard(config.webhooks.allowedHosts);
+  } catch (err) {
+    throw new ConfigError(`webhooks.allowedHosts: ${(err as Error).message}`);
+  }
+}
+
+/** The delivery log keeps a week, as GitHub's does. */
+const WEBHOOK_LOG_RETENTION_MS = 7 * 86_400_000;
+
+/** Berth's version, for the hooks' User-Agent. */
+function berthVersion(): string {
+  // A require, not an import: package.json sits outside the build's rootDir.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require('../package.json') as { version: string }).version;
 }
 
 /** A digest no blob has: a storage without `ping` is probed by a stat of it. */
@@ -212,6 +271,7 @@ export const STORE_MIGRATIONS: readonly StoreMigrations[] = [
   ...IDENTITY_MIGRATIONS,
   DOWNLOAD_MIGRATIONS,
   AUDIT_MIGRATIONS,
+  WEBHOOK_MIGRATIONS,
 ];
 
 /** How often each process prunes expired daily download counts and audit entries. */

@@ -80,6 +80,13 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     apply: (c, v) => (section(c, 'audit').retentionDays = numberOrText(v)),
   },
   {
+    name: 'BERTH_WEBHOOK_ALLOWED_HOSTS',
+    group: 'server',
+    shown: 'none',
+    help: 'hosts, addresses and CIDRs (comma-separated) hook URLs may reach although internal (loopback, private, link-local)',
+    apply: (c, v) => (section(c, 'webhooks').allowedHosts = v),
+  },
+  {
     name: 'BERTH_WORKERS',
     group: 'server',
     shown: (d) => String(d.workers),

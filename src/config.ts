@@ -30,6 +30,8 @@ const configSchema = z.object({
   versions: z.strictObject({ restoreWindowDays: z.number().int().min(1).max(36_500) }),
   /** The audit log keeps entries this long. */
   audit: z.strictObject({ retentionDays: z.number().int().min(1).max(36_500) }),
+  /** Hook URLs may reach these hosts, addresses and CIDRs (comma-separated) although they are internal. */
+  webhooks: z.strictObject({ allowedHosts: z.string() }),
   /** The most entries one tags-list or catalog page may hold, whatever `n` asks for. */
   maxPageSize: z.number().int().min(1).max(100_000),
   /**
@@ -106,6 +108,7 @@ export const DEFAULT_CONFIG: Config = {
   downloads: { counting: true, flushIntervalSeconds: 5, retentionDays: 90 },
   versions: { restoreWindowDays: 30 },
   audit: { retentionDays: 90 },
+  webhooks: { allowedHosts: '' },
   workers: 'auto',
   shutdownGraceSeconds: 25,
   auth: {

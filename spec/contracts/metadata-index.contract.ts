@@ -111,6 +111,51 @@ export function metadataIndexContract(kind: string, harness: MetadataIndexHarnes
       expect(await put('p3', 'v2')).toEqual({ previousTagDigest: null });
     });
 
+    it('journals each push (with its tag, what the tag named before, whether the version is new) and tag delete, until acknowledged', async () => {
+      const first = await pushImage('a/journal', 'j1', 'v1');
+      const second = await pushImage('a/journal', 'j2', 'v1');
+      await pushImage('a/journal', 'j2', 'latest');
+      // A missing reference writes nothing, and no journal entry.
+      const orphan = manifest('a/journal', 'j3');
+      await expect(
+        index.putManifest({
+          record: orphan,
+          content: Buffer.from('j3'),
+          references: [{ kind: 'blob', digest: digest('absent') }],
+          tag: 'v9',
+        }),
+      ).rejects.toBeInstanceOf(MissingReferenceError);
+      expect(await index.deleteTag('a/journal', 'latest')).toBe(true);
+      expect(await index.deleteTag('a/journal', 'latest')).toBe(false);
+      const changes = await index.changes(100);
+      expect(changes.map((c) => [c.kind, c.digest, c.tag, c.previousDigest, c.newVersion])).toEqual([
+        ['manifest.pushed', first.digest, 'v1', null, true],
+        ['manifest.pushed', second.digest, 'v1', first.digest, true],
+        ['manifest.pushed', second.digest, 'latest', null, false],
+        ['tag.deleted', null, 'latest', second.digest, false],
+      ]);
+      expect(changes[0]).toMatchObject({ repository: 'a/journal', mediaType: first.mediaType, at: first.createdAt });
+      expect((await index.changes(2)).map((c) => c.id)).toEqual(changes.slice(0, 2).map((c) => c.id));
+      await index.acknowledgeChanges(changes.slice(0, 3).map((c) => c.id));
+      await index.acknowledgeChanges([changes[0]!.id]);
+      expect((await index.changes(100)).map((c) => c.id)).toEqual([changes[3]!.id]);
+    });
+
+    it('journals version deletes and restores, by the OCI API and by id', async () => {
+      const image = await pushImage('a/journal', 'd1', 'v1');
+      expect(await index.deleteManifest('a/journal', image.digest)).toEqual({ status: 'deleted' });
+      const [version] = (await index.listVersions('a/journal', { state: 'deleted', limit: 1 })).versions;
+      await index.restoreVersion('a/journal', version!.id, Date.now());
+      await index.deleteVersion('a/journal', version!.id, { tree: false, detach: false, now: Date.now() });
+      const kinds = (await index.changes(100)).map((c) => [c.kind, c.digest]);
+      expect(kinds).toEqual([
+        ['manifest.pushed', image.digest],
+        ['version.deleted', image.digest],
+        ['version.restored', image.digest],
+        ['version.deleted', image.digest],
+      ]);
+    });
+
     it('refuses to unlink a blob a manifest still references, then allows it', async () => {
       const m = await pushImage('a/one', 'm1', 'v1');
       const outcome = await index.unlinkBlob('a/one', layer);

@@ -44,6 +44,29 @@ export function packageStoreContract(name: string, harness: IdentityStoresHarnes
       expect((await packages().package('alice/app'))?.sourceRepositoryId).toBeNull();
     });
 
+    it('journals links, unlinks, visibility changes, deletes and restores until acknowledged', async () => {
+      const alice = await user('alice');
+      const repo = await stores().repositories.createRepository(alice.id, 'app', 'private');
+      await packages().ensurePackage(record({ name: 'alice/app', ownerId: alice.id }));
+      await packages().linkPackage('alice/app', repo.id);
+      await packages().setPackageVisibility('alice/app', 'public');
+      await packages().linkPackage('alice/app', null);
+      await packages().setPackageDeletedAt('alice/app', 5_000);
+      await packages().setPackageDeletedAt('alice/app', null);
+      // A change to no package journals nothing.
+      await packages().setPackageVisibility('alice/none', 'public');
+      const changes = await packages().changes(100);
+      expect(changes.map((c) => [c.kind, c.name, c.visibility, c.repositoryId])).toEqual([
+        ['linked', 'alice/app', null, repo.id],
+        ['visibility', 'alice/app', 'public', null],
+        ['unlinked', 'alice/app', null, null],
+        ['deleted', 'alice/app', null, null],
+        ['restored', 'alice/app', null, null],
+      ]);
+      await packages().acknowledgeChanges(changes.slice(0, 4).map((c) => c.id));
+      expect((await packages().changes(100)).map((c) => c.kind)).toEqual(['restored']);
+    });
+
     it('lists by repository, by owner, or all, each by name', async () => {
       const alice = await user('alice');
       const bob = await user('bob');

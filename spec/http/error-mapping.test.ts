@@ -1,6 +1,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { VersionInUse, VersionRestoreBlocked } from '../../src/metadata/versions';
 import { GitHubBadRequest, GitHubValidationFailed } from '../../src/http/github/github-edge-errors';
+import { HookUrlRefused } from '../../src/webhooks/address-guard';
+import { ArchiveInvalid } from '../../src/transfer/archive-errors';
+import { HookNotFound } from '../../src/webhooks/hook-service';
 import path from 'node:path';
 import { AccessDenied, LoginThrottled, Unauthenticated } from '../../src/auth/errors';
 import {
@@ -27,6 +30,7 @@ import {
   ManifestReferenceMissing,
   ManifestTooLarge,
   ManifestUnknown,
+  PageCursorInvalid,
   PageSizeInvalid,
   ReferencedElsewhere,
   RepositoryUnknown,
@@ -130,6 +134,8 @@ const TABLE: Array<[DomainError, number, string, Record<string, string>, string]
   [new ReferencedElsewhere({ digest: 'sha256:a', referencedBy: [] }), 409, 'CONFLICT', {}, 'CONFLICT'],
   [new RepositoryUnknown({ name: 'r/x' }), 404, 'NAME_UNKNOWN', {}, 'REPOSITORY_NOT_FOUND'],
   [new PageSizeInvalid('x'), 400, 'PAGINATION_NUMBER_INVALID', {}, 'REQUEST_INVALID'],
+  [new PageCursorInvalid('x'), 400, 'PAGINATION_NUMBER_INVALID', {}, 'REQUEST_INVALID'],
+  [new ArchiveInvalid('x'), 400, 'MANIFEST_INVALID', {}, 'REQUEST_INVALID'],
   [new Unauthenticated('x'), 401, 'UNAUTHORIZED', {}, 'UNAUTHORIZED'],
   [new AccessDenied('x'), 403, 'DENIED', {}, 'FORBIDDEN'],
   [new LoginThrottled(42), 429, 'TOOMANYREQUESTS', { 'Retry-After': '42' }, 'TOO_MANY_REQUESTS'],
@@ -151,6 +157,8 @@ const TABLE: Array<[DomainError, number, string, Record<string, string>, string]
   [new RequestBodyRefused('too large', 413), 413, 'REQUEST_INVALID', {}, 'REQUEST_INVALID'],
   [new ContentRangeInvalid('x'), 416, 'BLOB_UPLOAD_INVALID', {}, 'REQUEST_INVALID'],
   [new RangeNotSatisfiable(10), 416, 'RANGE_INVALID', { 'Content-Range': 'bytes */10' }, 'REQUEST_INVALID'],
+  [new HookNotFound('x'), 404, 'NAME_UNKNOWN', {}, 'NOT_FOUND'],
+  [new HookUrlRefused('x'), 422, 'REQUEST_INVALID', {}, 'REQUEST_INVALID'],
 ];
 
 describe('each domain error', () => {

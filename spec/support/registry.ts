@@ -4,7 +4,7 @@ import path from 'node:path';
 import request from 'supertest';
 import { DEFAULT_CONFIG, type Config } from '../../src/config';
 import { createLogger } from '../../src/log';
-import { createRegistry, type Registry } from '../../src/composition-root';
+import { createRegistry, type Registry, type RegistryOptions } from '../../src/composition-root';
 import { provisionBackend } from './test-backend';
 
 export interface TestRegistry {
@@ -68,11 +68,11 @@ export async function prepareTestConfig(overrides: Partial<Config> = {}, dirPref
 }
 
 /** A registry on a fresh place (prepareTestConfig); `close` shuts it down and removes its data. */
-export async function startTestRegistry(overrides: Partial<Config> = {}): Promise<TestRegistry> {
+export async function startTestRegistry(overrides: Partial<Config> = {}, options: RegistryOptions = {}): Promise<TestRegistry> {
   const setup = await prepareTestConfig(overrides);
   let registry: Registry;
   try {
-    registry = await createRegistry(setup.config, createLogger('silent'));
+    registry = await createRegistry(setup.config, createLogger('silent'), options);
   } catch (err) {
     await setup.dispose();
     throw err;

@@ -47,7 +47,7 @@ export interface HttpDependencies {
   /** Absent in open mode: then every request may do everything. */
   auth?: AuthDependencies &
     TokenRouteDependencies &
-    Partial<Pick<ApiDependencies, 'management' | 'downloads' | 'audit'>> & {
+    Partial<Pick<ApiDependencies, 'management' | 'downloads' | 'audit' | 'hooks'>> & {
       /** GitHub's packages API at /api/v3 (issue #15); absent, /api/v3 is not served. */
       packageVersions?: PackageVersionService;
     };
@@ -123,11 +123,16 @@ export function createHttpApp(deps: HttpDependencies): HttpApp {
     app.use(tokenRoutes(auth));
     // The management API: JSON bodies there only, never on the blob routes.
     if (auth.management) {
-      const { management, authenticator, downloads, audit } = auth;
-      app.use(API_PREFIX, apiRouter({ management, authenticator, downloads, audit }));
+      const { management, authenticator, downloads, audit, hooks } = auth;
+      app.use(API_PREFIX, apiRouter({ management, authenticator, downloads, audit, hooks }));
     }
     if (auth.management && auth.packageVersions) {
-      const github = { packages: auth.packageVersions, authenticator: auth.authenticator, sessions: auth.management.sessions };
+      const github = {
+        packages: auth.packageVersions,
+        authenticator: auth.authenticator,
+        sessions: auth.management.sessions,
+        hooks: auth.hooks,
+      };
       app.use(GITHUB_API_PREFIX, githubRouter(github));
     }
   }

@@ -38,6 +38,8 @@ import { ERROR_CODES, RegistryError, type ErrorCode } from './registry-error';
 import { uploadProgressHeaders } from './routes';
 import { GitHubBadRequest, GitHubValidationFailed } from './github/github-edge-errors';
 import { ArchiveInvalid } from '../transfer/archive-errors';
+import { HookUrlRefused } from '../webhooks/address-guard';
+import { HookNotFound } from '../webhooks/hook-service';
 
 /** Which API answers: the registry (/v2 and /token, OCI codes) or the management API (/api/v1, its own codes). */
 export type ErrorDialect = 'registry' | 'management';
@@ -121,6 +123,10 @@ rule(SigningKeyNotFound, { registry: 'NAME_UNKNOWN', management: 'SIGNING_KEY_NO
 rule(NameTaken, { registry: 'CONFLICT', management: 'ALREADY_EXISTS' });
 rule(StillNeeded, { registry: 'CONFLICT', management: 'CONFLICT' });
 rule(InvalidRequest, { registry: 'REQUEST_INVALID', management: 'REQUEST_INVALID' });
+
+// src/webhooks: a hook URL refused by the SSRF guard is GitHub's 422 on both APIs.
+rule(HookNotFound, { registry: 'NAME_UNKNOWN', management: 'NOT_FOUND' });
+rule(HookUrlRefused, { registry: 'REQUEST_INVALID', management: 'REQUEST_INVALID', status: () => 422 });
 
 // src/http: the edge's own.
 rule(RouteNotFound, { registry: 'NOT_FOUND', management: 'NOT_FOUND' });

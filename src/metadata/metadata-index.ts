@@ -45,6 +45,24 @@ export interface ReferrerRecord {
   annotations: Record<string, string> | null;
 }
 
+/**
+ * One entry of the index's change journal, written in the same transaction as the change: a manifest
+ * pushed (with its tag, if one was given), a tag deleted, a version deleted (softly) or restored.
+ */
+export interface MetadataChange {
+  id: number;
+  at: number;
+  kind: 'manifest.pushed' | 'tag.deleted' | 'version.deleted' | 'version.restored';
+  repository: string;
+  digest: string | null;
+  tag: string | null;
+  /** What the tag named before the change (null: a new tag, or none given). */
+  previousDigest: string | null;
+  mediaType: string | null;
+  /** The push made the version (new, or revived from deleted); false when it was live already. */
+  newVersion: boolean;
+}
+
 export type DeleteOutcome = { status: 'deleted' } | { status: 'unknown' } | { status: 'referenced'; by: string[] };
 
 /**
@@ -101,6 +119,14 @@ export interface MetadataIndex {
   deleteAllVersions(repository: string, now: number): Promise<number>;
   /** Restores the versions deleted at `deletedAt` (a package restore). */
   restoreVersionsDeletedAt(repository: string, deletedAt: number, now: number): Promise<VersionRestoration>;
+  /**
+   * Up to `limit` journal entries, oldest first: whatever is committed now. Entries may appear
+   * out of id order (PostgreSQL takes ids before commit), so a consumer must not remember the
+   * last id it saw: it handles what it got and acknowledges exactly those ids.
+   */
+  changes(limit: number): Promise<MetadataChange[]>;
+  /** Drops handled journal entries; ids already gone are ignored (another consumer took them). */
+  acknowledgeChanges(ids: readonly number[]): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -58,5 +58,33 @@ export const PACKAGE_MIGRATIONS: StoreMigrations = {
     `,
       },
     },
+    {
+      version: 3,
+      name: 'package change journal',
+      // Issue #16: a package linked or unlinked, its visibility changed, deleted or restored, written by the
+      // change's own transaction for consumers outside the store (webhooks), which drop what they handled.
+      sql: {
+        sqlite: `
+      CREATE TABLE package_changes (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        name TEXT NOT NULL,
+        visibility TEXT,
+        repository_id INTEGER
+      );
+    `,
+        postgres: `
+      CREATE TABLE package_changes (
+        id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        at BIGINT NOT NULL,
+        kind TEXT NOT NULL,
+        name TEXT NOT NULL,
+        visibility TEXT,
+        repository_id BIGINT
+      );
+    `,
+      },
+    },
   ],
 };

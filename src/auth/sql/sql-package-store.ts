@@ -1,5 +1,5 @@
-import type { Database } from '../../persistence/database';
-import type { PackageRecord, PackageState, PackageStore } from '../stores/package-store';
+import type { Database, Queryable, SqlValue } from '../../persistence/database';
+import type { PackageChange, PackageRecord, PackageState, PackageStore } from '../stores/package-store';
 import type { Visibility } from '../stores/source-repository-store';
 
 interface PackageRow {
@@ -19,6 +19,15 @@ const toPackage = (r: PackageRow): PackageRecord => ({
   visibility: r.visibility,
   createdAt: r.created_at,
 });
+
+interface ChangeRow {
+  id: number;
+  at: number;
+  kind: string;
+  name: string;
+  visibility: Visibility | null;
+  repository_id: number | null;
+}
 
 const INSERT_STATE = 'INSERT INTO package_states (name) VALUES (?) ON CONFLICT (name) DO NOTHING';
 
@@ -44,11 +53,19 @@ export class SqlPackageStore implements PackageStore {
   }
 
   async linkPackage(name: string, repositoryId: number | null): Promise<void> {
-    await this.db.run('UPDATE packages SET source_repository_id = ? WHERE name = ?', [repositoryId, name]);
+    await this.changeAndJournal(
+      'UPDATE packages SET source_repository_id = ? WHERE name = ?',
+      [repositoryId, name],
+      repositoryId === null ? 'unlinked' : 'linked',
+      name,
+      { repositoryId },
+    );
   }
 
   async setPackageVisibility(name: string, visibility: Visibility): Promise<void> {
-    await this.db.run('UPDATE packages SET visibility = ? WHERE name = ?', [visibility, name]);
+    await this.changeAndJournal('UPDATE packages SET visibility = ? WHERE name = ?', [visibility, name], 'visibility', name, {
+      visibility,
+    });
   }
 
   async listPackages(filter: { ownerId?: number; repositoryId?: number }): Promise<PackageRecord[]> {
@@ -74,6 +91,54 @@ export class SqlPackageStore implements PackageStore {
   }
 
   async setPackageDeletedAt(name: string, deletedAt: number | null): Promise<void> {
-    await this.db.run('UPDATE package_states SET deleted_at = ? WHERE name = ?', [deletedAt, name]);
+    await this.changeAndJournal(
+      'UPDATE package_states SET deleted_at = ? WHERE name = ?',
+      [deletedAt, name],
+      deletedAt === null ? 'restored' : 'deleted',
+      name,
+      {},
+    );
+  }
+
+  async changes(limit: number): Promise<PackageChange[]> {
+    const rows = await this.db.all<ChangeRow>(
+      'SELECT id, at, kind, name, visibility, repository_id FROM package_changes ORDER BY id LIMIT ?',
+      [limit],
+    );
+    return rows.map((r) => ({
+      id: r.id,
+      at: r.at,
+      kind: r.kind as PackageChange['kind'],
+      name: r.name,
+      visibility: r.visibility,
+      repositoryId: r.repository_id,
+    }));
+  }
+
+  async acknowledgeChanges(ids: readonly number[]): Promise<void> {
+    for (let at = 0; at < ids.length; at += 500) {
+      const batch = ids.slice(at, at + 500);
+      await this.db.run(`DELETE FROM package_changes WHERE id IN (${batch.map(() => '?').join(', ')})`, batch);
+    }
+  }
+
+  /** The change and its journal entry in one transaction; no entry when the change touched nothing. */
+  private async changeAndJournal(
+    sql: string,
+    params: SqlValue[],
+    kind: PackageChange['kind'],
+    name: string,
+    facts: { visibility?: Visibility; repositoryId?: number | null },
+  ): Promise<void> {
+    await this.db.transaction(async (tx: Queryable) => {
+      if ((await tx.run(sql, params)).changes === 0) return;
+      await tx.run('INSERT INTO package_changes (at, kind, name, visibility, repository_id) VALUES (?, ?, ?, ?, ?)', [
+        Date.now(),
+        kind,
+        name,
+        facts.visibility ?? null,
+        facts.repositoryId ?? null,
+      ]);
+    });
   }
 }

@@ -15,6 +15,21 @@ export interface PackageState {
   deletedAt: number | null;
 }
 
+/**
+ * One entry of the package store's change journal, written in the change's own transaction. Entries may
+ * appear out of id order (PostgreSQL takes ids before commit): consumers acknowledge what they read.
+ */
+export interface PackageChange {
+  id: number;
+  at: number;
+  kind: 'linked' | 'unlinked' | 'visibility' | 'deleted' | 'restored';
+  name: string;
+  /** For `visibility`: the new one. */
+  visibility: Visibility | null;
+  /** For `linked`: the source repository. */
+  repositoryId: number | null;
+}
+
 /** Packages (OCI repositories) and the source repository each is linked to. */
 export interface PackageStore {
   package(name: string): Promise<PackageRecord | null>;
@@ -28,4 +43,8 @@ export interface PackageStore {
   packageState(name: string): Promise<PackageState | null>;
   /** Marks the package deleted at that time, or (null) restored. */
   setPackageDeletedAt(name: string, deletedAt: number | null): Promise<void>;
+  /** Up to `limit` journal entries, oldest first: whatever is committed now. */
+  changes(limit: number): Promise<PackageChange[]>;
+  /** Drops handled journal entries; ids already gone are ignored. */
+  acknowledgeChanges(ids: readonly number[]): Promise<void>;
 }

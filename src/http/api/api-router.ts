@@ -14,6 +14,8 @@ import type { AuditService } from '../../audit/audit-service';
 import type { DownloadService } from '../../downloads/download-service';
 import { auditRoutes } from './audit-routes';
 import { downloadRoutes } from './download-routes';
+import type { HookService } from '../../webhooks/hook-service';
+import { hookRoutes } from '../github/github-hook-routes';
 
 export interface ApiDependencies {
   management: IdentityService;
@@ -22,6 +24,8 @@ export interface ApiDependencies {
   downloads?: DownloadService<Actor>;
   /** The audit log; no route without it. */
   audit?: AuditService;
+  /** Instance hooks, for site administrators, in GitHub's shapes; no route without it. */
+  hooks?: HookService;
 }
 
 /**
@@ -37,6 +41,7 @@ export function apiRouter(deps: ApiDependencies): Router {
   // Before the package routes, whose `/packages/*name` would take `…/downloads` as part of a name.
   if (deps.downloads) router.use(downloadRoutes(deps.downloads));
   if (deps.audit) router.use(auditRoutes(deps.audit));
+  if (deps.hooks) router.use(hookRoutes('/admin', () => ({ kind: 'instance' }), deps.hooks));
   router.use(
     sessionRoutes(deps.management),
     accountRoutes(deps.management),

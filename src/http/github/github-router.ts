@@ -15,6 +15,8 @@ import { GitHubBadRequest, GitHubValidationFailed } from './github-edge-errors';
 import { renderGitHubErrors } from './github-errors';
 import { linkHeader, pageRequest } from './github-paging';
 import { ownerJson, packageJson, versionJson } from './github-shapes';
+import { hookRoutes } from './github-hook-routes';
+import type { HookService } from '../../webhooks/hook-service';
 
 export const GITHUB_API_PREFIX = '/api/v3';
 
@@ -22,6 +24,8 @@ export interface GitHubApiDependencies {
   packages: PackageVersionService;
   authenticator: Authenticator;
   sessions: WebSessions;
+  /** Organisation and repository hooks (issue #16); no hook routes without it. */
+  hooks?: HookService;
 }
 
 /** The path prefixes GitHub serves packages under, and whose packages each names. */
@@ -51,6 +55,16 @@ export function githubRouter(deps: GitHubApiDependencies): Router {
   router.use(tokenScheme);
   router.use(apiAuthenticate(deps.authenticator, deps.sessions));
   router.use(scopeHeader);
+  if (deps.hooks) {
+    router.use(hookRoutes('/orgs/:org', (req) => ({ kind: 'org', org: pathParam(req, 'org') }), deps.hooks));
+    router.use(
+      hookRoutes(
+        '/repos/:owner/:repo',
+        (req) => ({ kind: 'repository', owner: pathParam(req, 'owner'), name: pathParam(req, 'repo') }),
+        deps.hooks,
+      ),
+    );
+  }
 
   for (const [prefix, ownerOf] of OWNERS) {
     const address = async (req: Request): Promise<PackageAddress> => {

@@ -198,5 +198,41 @@ export const METADATA_MIGRATIONS: StoreMigrations = {
     `,
       },
     },
+    {
+      version: 3,
+      name: 'change journal',
+      // Issue #16: what changed, written by the change's own transaction (the same statement on PostgreSQL),
+      // for consumers outside the index (webhooks) that read it with changes() and drop what they handled
+      // with acknowledgeChanges(). Consumers never keep a "last id seen": on PostgreSQL ids are taken before
+      // commit, so rows appear out of id order; they take whatever is there and delete exactly that.
+      sql: {
+        sqlite: `
+      CREATE TABLE metadata_changes (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        repository TEXT NOT NULL,
+        digest TEXT,
+        tag TEXT,
+        previous_digest TEXT,
+        media_type TEXT,
+        new_version INTEGER NOT NULL
+      );
+    `,
+        postgres: `
+      CREATE TABLE metadata_changes (
+        id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        at BIGINT NOT NULL,
+        kind TEXT NOT NULL,
+        repository TEXT NOT NULL,
+        digest TEXT,
+        tag TEXT,
+        previous_digest TEXT,
+        media_type TEXT,
+        new_version INTEGER NOT NULL
+      );
+    `,
+      },
+    },
   ],
 };

@@ -57,10 +57,16 @@ export const METADATA_QUERIES = {
   statManifest: `SELECT ${MANIFEST_COLUMNS} FROM repositories r JOIN manifests m ON m.repository_id = r.id
      WHERE r.name = ? AND m.digest = ? AND m.deleted_at IS NULL`,
   taggedDigest: 'SELECT manifest_digest FROM tags WHERE repository_id = ? AND name = ?',
+  // The change journal (issue #16). Parameters: at, kind, repository, digest, tag, previous_digest, media_type, new_version.
+  insertChange: `INSERT INTO metadata_changes (at, kind, repository, digest, tag, previous_digest, media_type, new_version)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+  changes: `SELECT id, at, kind, repository, digest, tag, previous_digest, media_type, new_version FROM metadata_changes
+     ORDER BY id LIMIT ?`,
+  deleteTag: `DELETE FROM tags WHERE repository_id = (SELECT id FROM repositories WHERE name = ?) AND name = ?
+     RETURNING manifest_digest`,
   resolveTag: 'SELECT t.manifest_digest FROM repositories r JOIN tags t ON t.repository_id = r.id WHERE r.name = ? AND t.name = ?',
-  deleteTag: 'DELETE FROM tags WHERE repository_id = (SELECT id FROM repositories WHERE name = ?) AND name = ?',
   deleteTagOf: `DELETE FROM tags WHERE repository_id = (SELECT id FROM repositories WHERE name = ?) AND name = ?
-     AND manifest_digest = ?`,
+     AND manifest_digest = ? RETURNING manifest_digest`,
   // The repository as a scalar subquery, not a join: PostgreSQL then reads the tags in primary-key order
   // from \`last\` on, instead of sorting every tag of the repository (a join loses the order).
   listTags: 'SELECT name FROM tags WHERE repository_id = (SELECT id FROM repositories WHERE name = ?) AND name > ? ORDER BY name LIMIT ?',
@@ -108,6 +114,7 @@ WITH wanted AS (
   -- image under many tags all update one row and fail to serialize (10,010 tags pushed 8 at a time got 503s).
   ON CONFLICT (repository_id, digest) DO UPDATE SET deleted_at = NULL, updated_at = excluded.updated_at
   WHERE manifests.deleted_at IS NOT NULL
+  RETURNING 1 AS written
 ), version AS (
   INSERT INTO manifest_versions (repository_id, digest)
   SELECT r.id, $4::text FROM repository r WHERE NOT EXISTS (SELECT 1 FROM missing)
@@ -122,6 +129,12 @@ WITH wanted AS (
   INSERT INTO tags (repository_id, name, manifest_digest, updated_at)
   SELECT r.id, $13::text, $4::text, $2::bigint FROM repository r WHERE $13::text IS NOT NULL AND NOT EXISTS (SELECT 1 FROM missing)
   ON CONFLICT (repository_id, name) DO UPDATE SET manifest_digest = excluded.manifest_digest, updated_at = excluded.updated_at
+), change AS (
+  -- The change journal (issue #16): written by this same statement, so no round trip is added.
+  INSERT INTO metadata_changes (at, kind, repository, digest, tag, previous_digest, media_type, new_version)
+  SELECT $2::bigint, 'manifest.pushed', $1::text, $4::text, $13::text, (SELECT manifest_digest FROM previous), $6::text,
+    CASE WHEN EXISTS (SELECT 1 FROM manifest) THEN 1 ELSE 0 END
+  WHERE NOT EXISTS (SELECT 1 FROM missing)
 )
 -- The references missing (then nothing was written), else one row naming what the tag pointed at before
 -- (every part of one statement reads the same snapshot: previous sees the tag as it was).

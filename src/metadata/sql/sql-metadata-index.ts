@@ -3,6 +3,7 @@ import type { ManifestReference } from '../../oci/manifest';
 import {
   MissingReferenceError,
   type DeleteOutcome,
+  type MetadataChange,
   type ManifestRecord,
   type MetadataIndex,
   type Page,
@@ -25,6 +26,25 @@ interface ManifestRow {
   subject: string | null;
   annotations: string | null;
   created_at: number;
+}
+
+const CHANGE_KINDS: ReadonlySet<MetadataChange['kind']> = new Set([
+  'manifest.pushed',
+  'tag.deleted',
+  'version.deleted',
+  'version.restored',
+]);
+
+interface ChangeRow {
+  id: number;
+  at: number;
+  kind: string;
+  repository: string;
+  digest: string | null;
+  tag: string | null;
+  previous_digest: string | null;
+  media_type: string | null;
+  new_version: number;
 }
 
 /**
@@ -72,13 +92,23 @@ export class SqlMetadataIndex implements MetadataIndex {
       const repoId = await ensureRepository(tx, record.repository, record.createdAt);
       for (const ref of references) await assertPresent(tx, repoId, ref);
       await tx.run(Q.insertContent, [record.digest, content]);
-      await tx.run(Q.insertManifest, [repoId, record.digest, ...describedBy(record), record.createdAt, record.createdAt]);
+      const written = await tx.run(Q.insertManifest, [repoId, record.digest, ...describedBy(record), record.createdAt, record.createdAt]);
       await tx.run(Q.insertVersion, [repoId, record.digest]);
       for (const ref of references) await tx.run(Q.insertReference, [repoId, record.digest, ref.kind, ref.digest]);
-      if (tag === undefined) return { previousTagDigest: null };
-      const previous = await tx.get<{ manifest_digest: string }>(Q.taggedDigest, [repoId, tag]);
-      await tx.run(Q.upsertTag, [repoId, tag, record.digest, record.createdAt]);
-      return { previousTagDigest: previous?.manifest_digest ?? null };
+      const previous = tag === undefined ? undefined : await tx.get<{ manifest_digest: string }>(Q.taggedDigest, [repoId, tag]);
+      if (tag !== undefined) await tx.run(Q.upsertTag, [repoId, tag, record.digest, record.createdAt]);
+      const previousTagDigest = previous?.manifest_digest ?? null;
+      await tx.run(Q.insertChange, [
+        record.createdAt,
+        'manifest.pushed',
+        record.repository,
+        record.digest,
+        tag ?? null,
+        previousTagDigest,
+        record.mediaType,
+        written.changes > 0 ? 1 : 0,
+      ]);
+      return { previousTagDigest };
     });
   }
 
@@ -128,17 +158,43 @@ export class SqlMetadataIndex implements MetadataIndex {
       const by = await referrersOf(tx, Q.manifestReferrers, repoId, digest);
       if (by.length > 0) return { status: 'referenced', by };
       // Soft (issue #15): the version can be restored until GC purges it; its references stay for that.
-      await softDelete(tx, repoId, digest, Date.now());
+      await softDelete(tx, repository, repoId, digest, Date.now());
       return { status: 'deleted' };
     });
   }
 
   async deleteTag(repository: string, tag: string, digest?: string): Promise<boolean> {
-    const deleted =
-      digest === undefined
-        ? await this.db.run(Q.deleteTag, [repository, tag])
-        : await this.db.run(Q.deleteTagOf, [repository, tag, digest]);
-    return deleted.changes > 0;
+    return this.db.transaction(async (tx) => {
+      const deleted =
+        digest === undefined
+          ? await tx.get<{ manifest_digest: string }>(Q.deleteTag, [repository, tag])
+          : await tx.get<{ manifest_digest: string }>(Q.deleteTagOf, [repository, tag, digest]);
+      if (!deleted) return false;
+      await tx.run(Q.insertChange, [Date.now(), 'tag.deleted', repository, null, tag, deleted.manifest_digest, null, 0]);
+      return true;
+    });
+  }
+
+  async changes(limit: number): Promise<MetadataChange[]> {
+    const rows = await this.db.all<ChangeRow>(Q.changes, [limit]);
+    return rows.map((r) => ({
+      id: r.id,
+      at: r.at,
+      kind: CHANGE_KINDS.has(r.kind as MetadataChange['kind']) ? (r.kind as MetadataChange['kind']) : 'manifest.pushed',
+      repository: r.repository,
+      digest: r.digest,
+      tag: r.tag,
+      previousDigest: r.previous_digest,
+      mediaType: r.media_type,
+      newVersion: r.new_version === 1,
+    }));
+  }
+
+  async acknowledgeChanges(ids: readonly number[]): Promise<void> {
+    for (let at = 0; at < ids.length; at += 500) {
+      const batch = ids.slice(at, at + 500);
+      await this.db.run(`DELETE FROM metadata_changes WHERE id IN (${batch.map(() => '?').join(', ')})`, batch);
+    }
   }
 
   async repositoryExists(repository: string): Promise<boolean> {

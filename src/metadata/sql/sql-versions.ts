@@ -135,7 +135,7 @@ export class SqlVersions {
       }
       const ids: number[] = [];
       for (const digest of doomed) {
-        await softDelete(tx, repoId, digest, options.now);
+        await softDelete(tx, repository, repoId, digest, options.now);
         ids.push(await versionIdOf(tx, repoId, digest));
       }
       return ids.sort((a, b) => a - b);
@@ -150,7 +150,7 @@ export class SqlVersions {
       if (!row) return null;
       if (row.deleted_at === null) return { restored: [], tagsRestored: [], tagsMoved: [] };
       const returning = await deletedTreeOf(tx, repoId, row.digest, row.deleted_at);
-      return restoreAll(tx, repoId, returning, now);
+      return restoreAll(tx, repository, repoId, returning, now);
     });
   }
 
@@ -159,7 +159,7 @@ export class SqlVersions {
       const repoId = await repositoryId(tx, repository);
       if (repoId === null) return 0;
       const live = await tx.all<{ digest: string }>(V.liveDigests, [repoId]);
-      for (const { digest } of live) await softDelete(tx, repoId, digest, now);
+      for (const { digest } of live) await softDelete(tx, repository, repoId, digest, now);
       return live.length;
     });
   }
@@ -169,7 +169,7 @@ export class SqlVersions {
       const repoId = await repositoryId(tx, repository);
       if (repoId === null) return { restored: [], tagsRestored: [], tagsMoved: [] };
       const rows = await tx.all<{ digest: string }>(V.digestsDeletedAt, [repoId, deletedAt]);
-      return restoreAll(tx, repoId, new Set(rows.map((r) => r.digest)), now);
+      return restoreAll(tx, repository, repoId, new Set(rows.map((r) => r.digest)), now);
     });
   }
 
@@ -224,7 +224,8 @@ function groupBy<T>(rows: readonly T[], key: (row: T) => string): Map<string, T[
  * removed, so they stop resolving and leave the tags list; the row stays
  * (content, references and version id) until GC purges it.
  */
-export async function softDelete(tx: Queryable, repoId: number, digest: string, now: number): Promise<void> {
+export async function softDelete(tx: Queryable, repository: string, repoId: number, digest: string, now: number): Promise<void> {
+  await tx.run(METADATA_QUERIES.insertChange, [now, 'version.deleted', repository, digest, null, null, null, 0]);
   await tx.run(V.forgetTags, [repoId, digest]);
   await tx.run(V.rememberTags, [now, repoId, digest]);
   await tx.run(V.dropTags, [repoId, digest]);
@@ -277,7 +278,13 @@ async function deletedTreeOf(tx: Queryable, repoId: number, root: string, delete
   return tree;
 }
 
-async function restoreAll(tx: Queryable, repoId: number, digests: Set<string>, now: number): Promise<VersionRestoration> {
+async function restoreAll(
+  tx: Queryable,
+  repository: string,
+  repoId: number,
+  digests: Set<string>,
+  now: number,
+): Promise<VersionRestoration> {
   for (const digest of digests) {
     const missing: string[] = [];
     for (const ref of await tx.all<{ kind: string; digest: string }>(V.references, [repoId, digest])) {
@@ -292,6 +299,7 @@ async function restoreAll(tx: Queryable, repoId: number, digests: Set<string>, n
   const result: VersionRestoration = { restored: [], tagsRestored: [], tagsMoved: [] };
   for (const digest of digests) {
     await tx.run(V.markRestored, [now, repoId, digest]);
+    await tx.run(METADATA_QUERIES.insertChange, [now, 'version.restored', repository, digest, null, null, null, 0]);
     for (const { name } of await tx.all<{ name: string }>(V.rememberedTags, [repoId, digest])) {
       const target = await tx.get<{ manifest_digest: string }>(V.tagTarget, [repoId, name]);
       if (target) {

@@ -1,0 +1,194 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '../log';
+import { type AddressGuard, HookUrlRefused } from './address-guard';
+import type { AttemptOutcome, Delivery, Hook, HookStore, NewAttempt } from './hook-store';
+import { BODY_LIMIT, postToHook, signature256, type HookResponse } from './hook-request';
+
+export interface DeliveryWorkerOptions {
+  /** How often the outbox is polled for due deliveries. */
+  pollIntervalMs: number;
+  /** A delivery's request gives up after this long (GitHub: 10 s). */
+  timeoutMs: number;
+  /** Waits before the 2nd, 3rd… attempt; after the last, the delivery has failed. */
+  backoffMs: readonly number[];
+  /** Deliveries leased per poll. */
+  batchSize: number;
+  /** A hook whose deliveries have failed this long without a success is switched off (3 days). */
+  disableAfterFailingMs?: number;
+  /** `User-Agent: Berth-Hookshot/<version>`. */
+  version: string;
+  now?: () => number;
+}
+
+/** 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 24 h: eight attempts over about 41 hours. */
+export const DEFAULT_BACKOFF_MS: readonly number[] = [5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 86_400_000];
+
+/** GitHub-like patience: a hook failing for 3 days without one success is switched off. */
+const FAILING_DISABLE_MS = 3 * 86_400_000;
+
+/** A Retry-After is honoured up to a day. */
+const MAX_RETRY_AFTER_MS = 86_400_000;
+
+/**
+ * Sends the webhook outbox: leases due deliveries (so that one attempt per delivery runs at a time
+ * across workers and replicas), POSTs each signed to its hook's URL (checked again by the SSRF
+ * guard: DNS can change), logs the attempt and schedules the next on failure. A 410 disables the
+ * hook. Runs in the background; nothing on the push path waits for it.
+ */
+export class DeliveryWorker {
+  private readonly owner = `worker-${randomUUID()}`;
+  private readonly now: () => number;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private closed = false;
+
+  constructor(
+    private readonly store: HookStore,
+    private readonly guard: AddressGuard,
+    private readonly log: Logger,
+    private readonly options: DeliveryWorkerOptions,
+  ) {
+    this.now = options.now ?? Date.now;
+  }
+
+  start(): void {
+    if (this.timer || this.closed) return;
+    this.timer = setInterval(() => this.kick(), this.options.pollIntervalMs);
+    // The timer alone must not keep a process alive.
+    this.timer.unref();
+    this.kick();
+  }
+
+  /** Polls now (after an enqueue in this process), or right after the poll in progress. */
+  kick(): void {
+    if (this.closed) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.drain()
+      .catch((err: unknown) => this.log.warn({ err }, 'webhook delivery poll failed'))
+      .finally(() => {
+        this.running = undefined;
+        if (this.again) {
+          this.again = false;
+          this.kick();
+        }
+      });
+  }
+
+  /** Stops polling and waits for the attempts in flight (each bounded by the timeout) to be logged. */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.running;
+  }
+
+  /** Leases and sends batches until none is due. */
+  private async drain(): Promise<void> {
+    for (;;) {
+      if (this.closed) return;
+      // The lease outlives the request with room for logging it; a worker killed mid-attempt
+      // frees its deliveries when the lease expires.
+      const due = await this.store.claimDue(this.owner, this.now(), this.options.timeoutMs + 30_000, this.options.batchSize);
+      if (due.length === 0) return;
+      await Promise.all(due.map((d) => this.attempt(d)));
+    }
+  }
+
+  private async attempt(delivery: Delivery): Promise<void> {
+    const hook = await this.store.hook(delivery.hookId);
+    const number = delivery.attempts + 1;
+    const startedAt = this.now();
+    if (!hook || !hook.active) {
+      // An inactive hook is sent nothing; its deliveries end here.
+      await this.finish(delivery, this.record(number, startedAt, 0, {}, '', noResponse('the hook is inactive')), { state: 'failed' });
+      return;
+    }
+    const { headers, body } = this.request(hook, delivery);
+    let response: HookResponse;
+    try {
+      const target = await this.guard.check(hook.url);
+      response = await postToHook(target, headers, body, this.options.timeoutMs);
+    } catch (err) {
+      if (!(err instanceof HookUrlRefused)) throw err;
+      response = noResponse(err.message);
+    }
+    const attempt = this.record(number, startedAt, this.now() - startedAt, headers, body.toString('utf8'), response);
+    if (response.statusCode === 410) {
+      await this.store.disableHook(hook.id, `the receiver answered 410 Gone at ${new Date(startedAt).toISOString()}`, this.now());
+      await this.finish(delivery, attempt, { state: 'failed' });
+      return;
+    }
+    const outcome = this.outcome(number, response);
+    await this.finish(delivery, attempt, outcome);
+    const failingSince = await this.store.noteResult(hook.id, outcome.state === 'delivered', this.now());
+    const limit = this.options.disableAfterFailingMs ?? FAILING_DISABLE_MS;
+    if (failingSince !== null && this.now() - failingSince >= limit) {
+      const since = new Date(failingSince).toISOString();
+      await this.store.disableHook(
+        hook.id,
+        `every delivery has failed since ${since}: switched off after ${Math.round(limit / 3_600_000)} h`,
+        this.now(),
+      );
+    }
+  }
+
+  private outcome(number: number, response: HookResponse): AttemptOutcome {
+    if (response.statusCode >= 200 && response.statusCode < 300) return { state: 'delivered' };
+    const wait = this.options.backoffMs[number - 1];
+    if (wait === undefined) return { state: 'failed' };
+    const asked = response.retryAfterSeconds === undefined ? 0 : Math.min(response.retryAfterSeconds * 1000, MAX_RETRY_AFTER_MS);
+    return { state: 'pending', nextAttemptAt: this.now() + Math.max(wait, asked) };
+  }
+
+  private async finish(delivery: Delivery, attempt: NewAttempt, outcome: AttemptOutcome): Promise<void> {
+    if (!(await this.store.finishAttempt(delivery.id, this.owner, attempt, outcome))) {
+      this.log.warn({ delivery: delivery.guid }, 'a webhook delivery outlived its lease; another worker took it over');
+    }
+  }
+
+  /** GitHub's headers; the body signed as sent (form: `payload=<url-encoded JSON>`). */
+  private request(hook: Hook, delivery: Delivery): { headers: Record<string, string>; body: Buffer } {
+    const form = hook.contentType === 'form';
+    const body = Buffer.from(form ? `payload=${encodeURIComponent(delivery.payload)}` : delivery.payload);
+    const headers: Record<string, string> = {
+      'Content-Type': form ? 'application/x-www-form-urlencoded' : 'application/json',
+      'User-Agent': `Berth-Hookshot/${this.options.version}`,
+      'X-GitHub-Event': delivery.event,
+      'X-GitHub-Delivery': delivery.guid,
+      'X-GitHub-Hook-ID': String(hook.id),
+      'X-GitHub-Hook-Installation-Target-Type':
+        hook.scope.kind === 'org' ? 'organization' : hook.scope.kind === 'repository' ? 'repository' : 'instance',
+    };
+    if (hook.secret !== null) headers['X-Hub-Signature-256'] = signature256(body.toString('utf8'), hook.secret);
+    return { headers, body };
+  }
+
+  private record(
+    number: number,
+    at: number,
+    durationMs: number,
+    headers: Record<string, string>,
+    body: string,
+    response: HookResponse,
+  ): NewAttempt {
+    return {
+      attempt: number,
+      at,
+      durationMs,
+      statusCode: response.statusCode,
+      status: response.status,
+      requestHeaders: headers,
+      requestBody: body.slice(0, BODY_LIMIT),
+      responseHeaders: response.headers,
+      responseBody: response.body,
+    };
+  }
+}
+
+function noResponse(status: string): HookResponse {
+  return { statusCode: 0, status, headers: {}, body: '' };
+}

@@ -1,0 +1,344 @@
+import type { Database, SqlValue } from '../../persistence/database';
+import type {
+  AttemptOutcome,
+  Delivery,
+  DeliveryAttempt,
+  Hook,
+  HookScope,
+  HookSettings,
+  HookStore,
+  NewAttempt,
+  NewDelivery,
+} from '../hook-store';
+
+interface HookRow {
+  id: number;
+  scope_kind: string;
+  scope_id: number;
+  url: string;
+  secret: string | null;
+  content_type: string;
+  events: string;
+  package_glob: string | null;
+  tag_glob: string | null;
+  active: number;
+  disabled_reason: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+interface DeliveryRow {
+  id: number;
+  hook_id: number;
+  guid: string;
+  event: string;
+  action: string | null;
+  payload: string;
+  state: string;
+  attempts: number;
+  next_attempt_at: number;
+  redelivery: number;
+  created_at: number;
+}
+
+interface AttemptRow {
+  id: number;
+  delivery_id: number;
+  hook_id: number;
+  guid: string;
+  event: string;
+  action: string | null;
+  attempt: number;
+  redelivery: number;
+  at: number;
+  duration_ms: number;
+  status_code: number;
+  status: string;
+  request_headers: string;
+  request_body: string;
+  response_headers: string;
+  response_body: string;
+}
+
+const HOOK_COLUMNS =
+  'id, scope_kind, scope_id, url, secret, content_type, events, package_glob, tag_glob, active, disabled_reason, created_at, updated_at';
+const DELIVERY_COLUMNS = 'id, hook_id, guid, event, action, payload, state, attempts, next_attempt_at, redelivery, created_at';
+const ATTEMPT_COLUMNS = `a.id, a.delivery_id, a.hook_id, d.guid, d.event, d.action, a.attempt, a.redelivery, a.at, a.duration_ms,
+  a.status_code, a.status, a.request_headers, a.request_body, a.response_headers, a.response_body`;
+
+/** Hooks, the webhook outbox and the delivery log on SQLite or PostgreSQL; tables from WEBHOOK_MIGRATIONS. */
+export class SqlHookStore implements HookStore {
+  constructor(private readonly db: Database) {}
+
+  async createHook(scope: HookScope, settings: HookSettings, now: number): Promise<Hook> {
+    const [kind, scopeId] = scopeKey(scope);
+    const row = await this.db.get<HookRow>(
+      `INSERT INTO webhook_hooks (scope_kind, scope_id, url, secret, content_type, events, package_glob, tag_glob, active,
+         disabled_reason, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?) RETURNING ${HOOK_COLUMNS}`,
+      [kind, scopeId, ...settingValues(settings), now, now],
+    );
+    return toHook(row!);
+  }
+
+  async hook(id: number): Promise<Hook | null> {
+    const row = await this.db.get<HookRow>(`SELECT ${HOOK_COLUMNS} FROM webhook_hooks WHERE id = ?`, [id]);
+    return row ? toHook(row) : null;
+  }
+
+  async hooksOf(scope: HookScope): Promise<Hook[]> {
+    const rows = await this.db.all<HookRow>(`SELECT ${HOOK_COLUMNS} FROM webhook_hooks WHERE scope_kind = ? AND scope_id = ? ORDER BY id`, [
+      ...scopeKey(scope),
+    ]);
+    return rows.map(toHook);
+  }
+
+  async anyActive(): Promise<boolean> {
+    return (await this.db.get('SELECT 1 AS one FROM webhook_hooks WHERE active = 1 LIMIT 1')) !== undefined;
+  }
+
+  async activeHooks(scopes: readonly HookScope[]): Promise<Hook[]> {
+    if (scopes.length === 0) return [];
+    const where = scopes.map(() => '(scope_kind = ? AND scope_id = ?)').join(' OR ');
+    const rows = await this.db.all<HookRow>(
+      `SELECT ${HOOK_COLUMNS} FROM webhook_hooks WHERE active = 1 AND (${where}) ORDER BY id`,
+      scopes.flatMap(scopeKey),
+    );
+    return rows.map(toHook);
+  }
+
+  async updateHook(id: number, changes: Partial<HookSettings>, now: number): Promise<Hook | null> {
+    return this.db.transaction(async (tx) => {
+      const row = await tx.get<HookRow>(`SELECT ${HOOK_COLUMNS} FROM webhook_hooks WHERE id = ?`, [id]);
+      if (!row) return null;
+      const current = toHook(row);
+      const next: HookSettings = { ...current, ...changes };
+      // Switching a hook on again (or off by hand) replaces the reason Berth switched it off.
+      const reason = changes.active === undefined ? current.disabledReason : null;
+      const updated = await tx.get<HookRow>(
+        `UPDATE webhook_hooks SET url = ?, secret = ?, content_type = ?, events = ?, package_glob = ?, tag_glob = ?, active = ?,
+           disabled_reason = ?, updated_at = ? WHERE id = ? RETURNING ${HOOK_COLUMNS}`,
+        [...settingValues(next), reason, now, id],
+      );
+      return toHook(updated!);
+    });
+  }
+
+  async disableHook(id: number, reason: string, now: number): Promise<void> {
+    await this.db.run('UPDATE webhook_hooks SET active = 0, disabled_reason = ?, updated_at = ? WHERE id = ?', [reason, now, id]);
+  }
+
+  async noteResult(id: number, succeeded: boolean, now: number): Promise<number | null> {
+    const row = await this.db.get<{ failing_since: number | null }>(
+      succeeded
+        ? 'UPDATE webhook_hooks SET failing_since = NULL WHERE id = ? RETURNING failing_since'
+        : 'UPDATE webhook_hooks SET failing_since = COALESCE(failing_since, ?) WHERE id = ? RETURNING failing_since',
+      succeeded ? [id] : [now, id],
+    );
+    return row?.failing_since ?? null;
+  }
+
+  async deleteHook(id: number): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
+      await tx.run('DELETE FROM webhook_attempts WHERE hook_id = ?', [id]);
+      await tx.run('DELETE FROM webhook_deliveries WHERE hook_id = ?', [id]);
+      const { changes } = await tx.run('DELETE FROM webhook_hooks WHERE id = ?', [id]);
+      return changes > 0;
+    });
+  }
+
+  async enqueue(deliveries: readonly NewDelivery[], now: number): Promise<void> {
+    if (deliveries.length === 0) return;
+    await this.db.transaction(async (tx) => {
+      for (let at = 0; at < deliveries.length; at += ROWS_PER_STATEMENT) {
+        const rows = deliveries.slice(at, at + ROWS_PER_STATEMENT);
+        await tx.run(
+          `INSERT INTO webhook_deliveries (hook_id, guid, event, action, payload, source, state, attempts, next_attempt_at, redelivery,
+             created_at) VALUES ${rows.map(() => "(?, ?, ?, ?, ?, ?, 'pending', 0, ?, 0, ?)").join(', ')}
+           ON CONFLICT (hook_id, source) DO NOTHING`,
+          rows.flatMap((d) => [d.hookId, d.guid, d.event, d.action, d.payload, d.source, now, now]),
+        );
+      }
+    });
+  }
+
+  async claimDue(owner: string, now: number, leaseMs: number, limit: number): Promise<Delivery[]> {
+    // One conditional UPDATE in autocommit: two workers racing for a row cannot both take it.
+    // SQLite's write lock serialises the statements. On PostgreSQL the candidates are locked with
+    // SKIP LOCKED, so racing workers take different rows instead of queueing on the same ones (a
+    // loser that did wait re-checks the outer conditions, finds the lease taken and skips it). The
+    // candidates are a materialised CTE: as an IN (subquery) PostgreSQL may run the LIMIT subquery
+    // again per row, and with SKIP LOCKED each run finds other rows (a batch of 5 took 30).
+    // Most polls find nothing due: a read says so without the UPDATE, which would take SQLite's write lock.
+    const due = await this.db.get(
+      `SELECT 1 AS one FROM webhook_deliveries WHERE state = 'pending' AND next_attempt_at <= ?
+         AND (lease_expires_at IS NULL OR lease_expires_at <= ?) LIMIT 1`,
+      [now, now],
+    );
+    if (!due) return [];
+    const postgres = this.db.dialect === 'postgres';
+    const rows = await this.db.all<DeliveryRow>(
+      `WITH candidates AS ${postgres ? 'MATERIALIZED ' : ''}(
+         SELECT id FROM webhook_deliveries WHERE state = 'pending' AND next_attempt_at <= ?
+           AND (lease_expires_at IS NULL OR lease_expires_at <= ?) ORDER BY next_attempt_at, id LIMIT ?${postgres ? ' FOR UPDATE SKIP LOCKED' : ''})
+       UPDATE webhook_deliveries SET lease_owner = ?, lease_expires_at = ?
+       WHERE id IN (SELECT id FROM candidates) AND state = 'pending' AND (lease_expires_at IS NULL OR lease_expires_at <= ?)
+       RETURNING ${DELIVERY_COLUMNS}`,
+      [now, now, limit, owner, now + leaseMs, now],
+    );
+    return rows.map(toDelivery).sort((a, b) => a.nextAttemptAt - b.nextAttemptAt || a.id - b.id);
+  }
+
+  async finishAttempt(deliveryId: number, owner: string, attempt: NewAttempt, outcome: AttemptOutcome): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
+      const held = await tx.get<{ hook_id: number; redelivery: number }>(
+        'SELECT hook_id, redelivery FROM webhook_deliveries WHERE id = ? AND lease_owner = ?',
+        [deliveryId, owner],
+      );
+      if (!held) return false;
+      await tx.run(
+        `UPDATE webhook_deliveries SET state = ?, attempts = attempts + 1, next_attempt_at = ?, redelivery = 0,
+           lease_owner = NULL, lease_expires_at = NULL WHERE id = ?`,
+        [outcome.state, outcome.state === 'pending' ? outcome.nextAttemptAt : attempt.at, deliveryId],
+      );
+      await tx.run(
+        `INSERT INTO webhook_attempts (delivery_id, hook_id, attempt, redelivery, at, duration_ms, status_code, status,
+           request_headers, request_body, response_headers, response_body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        [
+          deliveryId,
+          held.hook_id,
+          attempt.attempt,
+          held.redelivery,
+          attempt.at,
+          Math.round(attempt.durationMs),
+          attempt.statusCode,
+          attempt.status,
+          JSON.stringify(attempt.requestHeaders),
+          attempt.requestBody,
+          JSON.stringify(attempt.responseHeaders),
+          attempt.responseBody,
+        ],
+      );
+      return true;
+    });
+  }
+
+  async delivery(id: number): Promise<Delivery | null> {
+    const row = await this.db.get<DeliveryRow>(`SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries WHERE id = ?`, [id]);
+    return row ? toDelivery(row) : null;
+  }
+
+  async attempts(hookId: number, limit: number, before?: number): Promise<DeliveryAttempt[]> {
+    const params: SqlValue[] = [hookId, ...(before === undefined ? [] : [before]), limit];
+    const rows = await this.db.all<AttemptRow>(
+      `SELECT ${ATTEMPT_COLUMNS} FROM webhook_attempts a JOIN webhook_deliveries d ON d.id = a.delivery_id
+       WHERE a.hook_id = ?${before === undefined ? '' : ' AND a.id < ?'} ORDER BY a.id DESC LIMIT ?`,
+      params,
+    );
+    return rows.map(toAttempt);
+  }
+
+  async attempt(hookId: number, attemptId: number): Promise<DeliveryAttempt | null> {
+    const row = await this.db.get<AttemptRow>(
+      `SELECT ${ATTEMPT_COLUMNS} FROM webhook_attempts a JOIN webhook_deliveries d ON d.id = a.delivery_id
+       WHERE a.hook_id = ? AND a.id = ?`,
+      [hookId, attemptId],
+    );
+    return row ? toAttempt(row) : null;
+  }
+
+  async redeliver(hookId: number, attemptId: number, now: number): Promise<boolean> {
+    const { changes } = await this.db.run(
+      `UPDATE webhook_deliveries SET state = 'pending', next_attempt_at = ?, redelivery = 1
+       WHERE id = (SELECT delivery_id FROM webhook_attempts WHERE hook_id = ? AND id = ?)`,
+      [now, hookId, attemptId],
+    );
+    return changes > 0;
+  }
+
+  async pruneLog(before: number, limit: number): Promise<number> {
+    const attempts = await this.db.run('DELETE FROM webhook_attempts WHERE id IN (SELECT id FROM webhook_attempts WHERE at < ? LIMIT ?)', [
+      before,
+      limit,
+    ]);
+    const deliveries = await this.db.run(
+      `DELETE FROM webhook_deliveries WHERE id IN (SELECT id FROM webhook_deliveries WHERE state <> 'pending' AND created_at < ?
+         AND NOT EXISTS (SELECT 1 FROM webhook_attempts a WHERE a.delivery_id = webhook_deliveries.id) LIMIT ?)`,
+      [before, limit],
+    );
+    return attempts.changes + deliveries.changes;
+  }
+}
+
+/** Rows per INSERT: far below either driver's parameter limit. */
+const ROWS_PER_STATEMENT = 100;
+
+function scopeKey(scope: HookScope): [string, number] {
+  if (scope.kind === 'org') return ['org', scope.accountId];
+  if (scope.kind === 'repository') return ['repository', scope.repositoryId];
+  return ['instance', 0];
+}
+
+function settingValues(s: HookSettings): SqlValue[] {
+  return [s.url, s.secret, s.contentType, JSON.stringify(s.events), s.packageGlob, s.tagGlob, s.active ? 1 : 0];
+}
+
+function toHook(row: HookRow): Hook {
+  const scope: HookScope =
+    row.scope_kind === 'org'
+      ? { kind: 'org', accountId: row.scope_id }
+      : row.scope_kind === 'repository'
+        ? { kind: 'repository', repositoryId: row.scope_id }
+        : { kind: 'instance' };
+  return {
+    id: row.id,
+    scope,
+    url: row.url,
+    secret: row.secret,
+    contentType: row.content_type === 'form' ? 'form' : 'json',
+    events: JSON.parse(row.events) as string[],
+    packageGlob: row.package_glob,
+    tagGlob: row.tag_glob,
+    active: row.active === 1,
+    disabledReason: row.disabled_reason,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+function toDelivery(row: DeliveryRow): Delivery {
+  return {
+    id: row.id,
+    hookId: row.hook_id,
+    guid: row.guid,
+    event: row.event,
+    action: row.action,
+    payload: row.payload,
+    state: row.state === 'delivered' ? 'delivered' : row.state === 'failed' ? 'failed' : 'pending',
+    attempts: row.attempts,
+    nextAttemptAt: row.next_attempt_at,
+    redelivery: row.redelivery === 1,
+    createdAt: row.created_at,
+  };
+}
+
+function toAttempt(row: AttemptRow): DeliveryAttempt {
+  return {
+    id: row.id,
+    deliveryId: row.delivery_id,
+    hookId: row.hook_id,
+    guid: row.guid,
+    event: row.event,
+    action: row.action,
+    attempt: row.attempt,
+    redelivery: row.redelivery === 1,
+    at: row.at,
+    durationMs: row.duration_ms,
+    statusCode: row.status_code,
+    status: row.status,
+    requestHeaders: JSON.parse(row.request_headers) as Record<string, string>,
+    requestBody: row.request_body,
+    responseHeaders: JSON.parse(row.response_headers) as Record<string, string>,
+    responseBody: row.response_body,
+  };
+}
