@@ -15,10 +15,11 @@ trap 'exit 130' INT TERM
 
 # The default configuration: token auth on, the suite logs in as the admin user.
 admin_password=conformance-$RANDOM$RANDOM
-berth_start "$work/auth" BERTH_ADMIN_PASSWORD="$admin_password" || exit 1
+# The suite's repositories (conformance/*) may hold sparse manifests, for its optional-features run.
+berth_start "$work/auth" BERTH_ADMIN_PASSWORD="$admin_password" BERTH_SPARSE_MANIFESTS='conformance/*' || exit 1
 echo "Berth (token auth) under test: $BERTH_URL (pid $BERTH_PID)"
-part "official OCI conformance suites (current generation; v1.1.1 where ../shared has it), token auth (admin credentials)" \
-  env OCI_USERNAME=admin OCI_PASSWORD="$admin_password" bash "$REPO_ROOT/conformance/official/run.sh" token "$BERTH_URL"
+part "official OCI conformance suites (current generation, and with every optional feature; v1.1.1 where ../shared has it), token auth (admin credentials)" \
+  env OCI_USERNAME=admin OCI_PASSWORD="$admin_password" OCI_OPTIONAL_FEATURES=1 bash "$REPO_ROOT/conformance/official/run.sh" token "$BERTH_URL"
 part "real clients through token auth (docker login, skopeo, podman; official suite as a non-admin user)" \
   bash "$REPO_ROOT/conformance/clients-auth/run.sh" "$BERTH_HOSTPORT" "$admin_password" "$work/auth"
 part "ecosystem clients through token auth (crane, regctl, oras, notation, helm, cosign, dev container CLI)" \
@@ -26,10 +27,11 @@ part "ecosystem clients through token auth (crane, regctl, oras, notation, helm,
 berth_stop
 
 # Open mode (BERTH_AUTH=none) for the registry-API checks that do not log in.
-berth_start "$work/data" BERTH_AUTH=none || exit 1
+berth_start "$work/data" BERTH_AUTH=none BERTH_SPARSE_MANIFESTS='conformance/*' || exit 1
 echo "Berth (open mode) under test: $BERTH_URL (pid $BERTH_PID)"
 
-part "official OCI conformance suites (current generation; v1.1.1 where ../shared has it), open mode" bash "$REPO_ROOT/conformance/official/run.sh" open "$BERTH_URL"
+part "official OCI conformance suites (current generation, and with every optional feature; v1.1.1 where ../shared has it), open mode" \
+  env OCI_OPTIONAL_FEATURES=1 bash "$REPO_ROOT/conformance/official/run.sh" open "$BERTH_URL"
 part "Berth end-to-end checks" env BERTH_E2E_URL="$BERTH_URL" npx --no-install jest -c "$REPO_ROOT/conformance/e2e/jest.config.js"
 part "real clients (docker, skopeo, podman, buildah)" bash "$REPO_ROOT/conformance/clients-core/run.sh" "$BERTH_HOSTPORT"
 

@@ -61,6 +61,7 @@ describe('loadConfig', () => {
       BERTH_DOWNLOADS_RETENTION_DAYS: '45',
       BERTH_DOWNLOAD_COUNTS: 'false',
       BERTH_RESTORE_WINDOW_DAYS: '14',
+      BERTH_SPARSE_MANIFESTS: 'mirror/*, acme/base',
       BERTH_AUDIT_RETENTION_DAYS: '7',
       BERTH_WEBHOOK_ALLOWED_HOSTS: 'hooks.internal, 10.1.0.0/16',
     });
@@ -72,6 +73,7 @@ describe('loadConfig', () => {
       maxPageSize: 50,
       downloads: { counting: false, flushIntervalSeconds: DEFAULT_CONFIG.downloads.flushIntervalSeconds, retentionDays: 45 },
       versions: { restoreWindowDays: 14 },
+      manifests: { sparse: 'mirror/*, acme/base' },
       audit: { retentionDays: 7 },
       webhooks: { allowedHosts: 'hooks.internal, 10.1.0.0/16' },
       workers: 3,

@@ -10,6 +10,7 @@ import { UPLOAD_SESSION_MIGRATIONS } from './sessions/sql/upload-session-migrati
 import { FsBlobStore } from './storage/fs/fs-blob-store';
 import { BlobService } from './registry/blob-service';
 import { ListingService } from './registry/listing-service';
+import { globListMatcher } from './registry/name-glob';
 import { ArchiveExporter } from './transfer/archive-export';
 import { ArchiveImporter } from './transfer/archive-import';
 import { Promotion } from './transfer/promotion';
@@ -178,7 +179,7 @@ export async function createRegistry(config: Config, log: Logger, options: Regis
     );
     events.on('manifest.pushed', (event) => linker.onManifestPushed(event));
   }
-  const manifests = new ManifestService(index, events);
+  const manifests = new ManifestService(index, events, globListMatcher(config.manifests.sparse));
   const referrers = new ReferrerService(index);
   const transfer = {
     importer: new ArchiveImporter({ uploads, blobs, manifests }),

@@ -80,6 +80,13 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     apply: (c, v) => (section(c, 'audit').retentionDays = numberOrText(v)),
   },
   {
+    name: 'BERTH_SPARSE_MANIFESTS',
+    group: 'server',
+    shown: 'none',
+    help: 'repositories (comma-separated globs, e.g. mirror/*) whose manifests may name platforms or layers never pushed',
+    apply: (c, v) => (section(c, 'manifests').sparse = v),
+  },
+  {
     name: 'BERTH_WEBHOOK_ALLOWED_HOSTS',
     group: 'server',
     shown: 'none',

@@ -30,6 +30,11 @@ const configSchema = z.object({
   versions: z.strictObject({ restoreWindowDays: z.number().int().min(1).max(36_500) }),
   /** The audit log keeps entries this long. */
   audit: z.strictObject({ retentionDays: z.number().int().min(1).max(36_500) }),
+  /**
+   * Repositories (comma-separated globs, `*` any run of characters: `mirror/*`, `acme/base`) whose manifests may be
+   * sparse, naming platforms or layers that were never pushed (distribution-spec v1.1); none by default.
+   */
+  manifests: z.strictObject({ sparse: z.string() }),
   /** Hook URLs may reach these hosts, addresses and CIDRs (comma-separated) although they are internal. */
   webhooks: z.strictObject({ allowedHosts: z.string() }),
   /** The most entries one tags-list or catalog page may hold, whatever `n` asks for. */
@@ -108,6 +113,7 @@ export const DEFAULT_CONFIG: Config = {
   downloads: { counting: true, flushIntervalSeconds: 5, retentionDays: 90 },
   versions: { restoreWindowDays: 30 },
   audit: { retentionDays: 90 },
+  manifests: { sparse: '' },
   webhooks: { allowedHosts: '' },
   workers: 'auto',
   shutdownGraceSeconds: 25,

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs the official OCI distribution-spec conformance suite against a live Berth at URL:
 #  1. always: the current generation, built by this script from the Go module proxy (pinned and
-#     cached, see suite.sh), run with its defaults for OCI_VERSION=1.1;
+#     cached, see suite.sh), run with its defaults for OCI_VERSION=1.1; with OCI_OPTIONAL_FEATURES=1 a
+#     second time with every optional feature on (OCI_VERSION=dev, sparse manifests, tag parameters,
+#     upload cancel), for a Berth started with BERTH_SPARSE_MANIFESTS covering conformance/*;
 #  2. where ../shared/oci-conformance (or $OCI_CONFORMANCE_DIR) exists: the prebuilt v1.1.1 suite,
 #     all four workflows. Without it this run is reported as not run, and neither passes nor fails.
 # Each run must report 0 failed and skip exactly the tests expected-skips/<generation>.txt lists
@@ -45,34 +47,48 @@ summarize() {
   [ "$rc" -eq 0 ] || run_fail "the run is not clean (failed tests or skips other than the expected ones)"
 }
 
-# --- 1. the current generation (always) ---------------------------------------------------------
-run_begin "official suite $OCI_SUITE_VERSION (OCI_VERSION=1.1, its defaults)"
-if ! official_suite_build; then
-  run_fail "the official suite could not be built"
-else
-  results=$work/current
+# current_run NAME EXPECTED_SKIPS [VAR=VALUE…]: one run of the current generation with its defaults plus the
+# variables given, against the Berth at URL.
+current_run() {
+  local name=$1 skips=$2; shift 2
+  run_begin "official suite $OCI_SUITE_VERSION ($name)"
+  if ! official_suite_build; then
+    run_fail "the official suite could not be built"
+    run_end
+    return
+  fi
+  local results=$work/current-$RANDOM status
   mkdir -p "$results"
   # A clean environment: the suite also reads the previous generation's variables (OCI_ROOT_URL,
   # OCI_NAMESPACE, OCI_TEST_*, …) and a ./oci-conformance.yaml; neither may change this run.
   # The working directory is the empty results directory, so no yaml file is found.
-  creds=()
+  local creds=()
   [ -n "${OCI_USERNAME:-}" ] && creds+=("OCI_USERNAME=$OCI_USERNAME" "OCI_PASSWORD=${OCI_PASSWORD:-}")
   # The repositories to push to, where the caller names them (a plain user's own namespace).
   [ -n "${OCI_REPO1:-}" ] && creds+=("OCI_REPO1=$OCI_REPO1" "OCI_REPO2=${OCI_REPO2:-}")
   (cd "$results" && env -i PATH="$PATH" HOME="$HOME" ${creds[@]+"${creds[@]}"} \
-    OCI_REGISTRY="${url#*://}" OCI_TLS=disabled OCI_VERSION=1.1 OCI_RESULTS_DIR="$results" \
-    timeout -k 10 "${OCI_SUITE_TIMEOUT:-900}" "$(official_suite_path)" >"$work/current.log" 2>&1)
+    OCI_REGISTRY="${url#*://}" OCI_TLS=disabled OCI_VERSION=1.1 OCI_RESULTS_DIR="$results" "$@" \
+    timeout -k 10 "${OCI_SUITE_TIMEOUT:-900}" "$(official_suite_path)" >"$results.log" 2>&1)
   status=$?
   # The suite exits 1 on a failure, but 0 when it could not even load its configuration:
   # the verdict comes from its junit.xml, and a missing one is a failure.
   if [ ! -s "$results/junit.xml" ]; then
-    tail -n 40 "$work/current.log"; run_fail "the suite wrote no junit.xml (exit $status)"
+    tail -n 40 "$results.log"; run_fail "the suite wrote no junit.xml (exit $status)"
   else
-    summarize "$results/junit.xml" "$here/expected-skips/current.txt"
+    summarize "$results/junit.xml" "$here/expected-skips/$skips"
     [ "$status" -eq 0 ] || run_fail "the suite exited with status $status"
   fi
+  run_end
+}
+
+# --- 1. the current generation (always) ---------------------------------------------------------
+current_run "OCI_VERSION=1.1, its defaults" current.txt
+# --- 1b. with every optional feature of the spec, where the caller asks (issue #21): the Berth under test
+# must let the suite's repositories (conformance/*) hold sparse manifests (BERTH_SPARSE_MANIFESTS).
+if [ "${OCI_OPTIONAL_FEATURES:-0}" = 1 ]; then
+  current_run "OCI_VERSION=dev, every optional feature: sparse manifests, tag parameters, upload cancel" optional.txt \
+    OCI_VERSION=dev OCI_DATA_SPARSE=true OCI_API_MANIFESTS_TAG_PARAM=true OCI_API_BLOBS_UPLOAD_CANCEL=true
 fi
-run_end
 
 # --- 2. v1.1.1, prebuilt beside the repository (where it exists) --------------------------------
 suite=$(realpath -m "${OCI_CONFORMANCE_DIR:-$here/../../../shared/oci-conformance}")

@@ -42,10 +42,11 @@ still_alive() {
 }
 
 # Open mode (BERTH_AUTH=none), like the core's registry-API runs: this run is about where state lives.
-berth_start "$work/data" BERTH_AUTH=none DATABASE_URL="$open_db" REDIS_URL="$REDIS_URL" "${s3_env[@]}" || exit 1
+berth_start "$work/data" BERTH_AUTH=none BERTH_SPARSE_MANIFESTS='conformance/*' DATABASE_URL="$open_db" REDIS_URL="$REDIS_URL" "${s3_env[@]}" || exit 1
 echo "Berth under test: $BERTH_URL (pid $BERTH_PID), stores in $open_db, sessions in $REDIS_URL, blobs in $S3_ENDPOINT/$S3_BUCKET"
 
-part "official OCI conformance suites (current generation; v1.1.1 where ../shared has it), PostgreSQL + Redis + S3" bash "$REPO_ROOT/conformance/official/run.sh" scale-out "$BERTH_URL"
+part "official OCI conformance suites (current generation, and with every optional feature; v1.1.1 where ../shared has it), PostgreSQL + Redis + S3" \
+  env OCI_OPTIONAL_FEATURES=1 bash "$REPO_ROOT/conformance/official/run.sh" scale-out "$BERTH_URL"
 part "real clients: skopeo, podman, docker (PostgreSQL + Redis + S3)" bash "$REPO_ROOT/conformance/clients-core/run.sh" "$BERTH_HOSTPORT"
 
 # The configuration really was the scaled-out one: the index in PostgreSQL, blobs in the bucket,

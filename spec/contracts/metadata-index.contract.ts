@@ -79,6 +79,17 @@ export function metadataIndexContract(kind: string, harness: MetadataIndexHarnes
       expect(await index.listRepositories({ limit: 10 })).not.toContain('a/new');
     });
 
+    it('records a sparse manifest whose references were never pushed, in a new repository too, references and all', async () => {
+      const record = manifest('a/sparse', 'sparse');
+      const outcome = await index.putManifest({ record, content: Buffer.from('sparse'), references: refs, tag: 'v1', sparse: true });
+      expect(outcome).toEqual({ previousTagDigest: null });
+      expect(await index.resolveTag('a/sparse', 'v1')).toBe(record.digest);
+      expect((await index.getManifest('a/sparse', record.digest))?.content.toString()).toBe('sparse');
+      // The missing blobs are still what it references: linked later, they cannot be unlinked from under it.
+      await index.linkBlob('a/sparse', layer, 20);
+      expect(await index.unlinkBlob('a/sparse', layer)).toMatchObject({ status: 'referenced' });
+    });
+
     it('stores manifests with their content, resolves and moves tags', async () => {
       const m1 = await pushImage('a/one', 'm1', 'latest', { subject: digest('subj'), annotations: { k: 'v' } });
       const stored = await index.getManifest('a/one', m1.digest);

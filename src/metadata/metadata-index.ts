@@ -23,6 +23,11 @@ export interface PutManifestInput {
   content: Buffer;
   references: ManifestReference[];
   tag?: string;
+  /**
+   * Sparse (distribution-spec v1.1): references need not be present (a mirror that copies some platforms of an
+   * image, or an image without some layers). They are recorded all the same, so a child pushed later has its parent.
+   */
+  sparse?: boolean;
 }
 
 export interface PutManifestOutcome {

@@ -45,6 +45,8 @@ export class ManifestService {
   constructor(
     private readonly index: MetadataIndex,
     private readonly events?: RegistryEvents,
+    /** Repositories whose manifests may be sparse (references not pushed): off for all unless configured. */
+    private readonly sparseAllowed: (repository: string) => boolean = () => false,
   ) {}
 
   async resolve(repository: string, reference: string): Promise<string> {
@@ -126,7 +128,8 @@ export class ManifestService {
       let previousDigest: string | null | undefined;
       try {
         // Where the tag pointed, read in the push's own transaction, so listeners (the audit log) can tell a tag move.
-        const outcome = await this.index.putManifest({ record, content, references: parsed.references, tag });
+        const sparse = this.sparseAllowed(repository);
+        const outcome = await this.index.putManifest({ record, content, references: parsed.references, tag, sparse });
         if (tag !== undefined) previousDigest = outcome.previousTagDigest;
       } catch (err) {
         if (err instanceof MissingReferenceError) {

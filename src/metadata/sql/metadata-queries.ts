@@ -92,16 +92,17 @@ export const PUT_MANIFEST_ON_POSTGRES = `
 WITH wanted AS (
   SELECT w.kind, w.digest FROM json_to_recordset($3::json) AS w(kind text, digest text)
 ), new_repository AS (
-  -- Only for a manifest that references nothing: in a repository that does not exist yet nothing is linked,
-  -- so any reference is missing, nothing is written, and no empty repository may be left behind.
-  INSERT INTO repositories (name, created_at) SELECT $1::text, $2::bigint WHERE NOT EXISTS (SELECT 1 FROM wanted)
+  -- Only for a manifest that references nothing (or a sparse one): in a repository that does not exist yet nothing
+  -- is linked, so any reference is missing, nothing is written, and no empty repository may be left behind.
+  INSERT INTO repositories (name, created_at) SELECT $1::text, $2::bigint WHERE NOT EXISTS (SELECT 1 FROM wanted) OR ($14::int = 1)
   ON CONFLICT (name) DO NOTHING RETURNING id
 ), repository AS (
   SELECT id FROM new_repository UNION ALL SELECT id FROM repositories WHERE name = $1::text
 ), missing AS (
-  SELECT w.kind, w.digest FROM wanted w LEFT JOIN repository r ON true WHERE r.id IS NULL OR NOT CASE w.kind
+  -- A sparse manifest misses nothing: its references are recorded whether present or not.
+  SELECT w.kind, w.digest FROM wanted w LEFT JOIN repository r ON true WHERE NOT ($14::int = 1) AND (r.id IS NULL OR NOT CASE w.kind
     WHEN 'blob' THEN EXISTS (SELECT 1 FROM repository_blobs l WHERE l.repository_id = r.id AND l.digest = w.digest)
-    ELSE EXISTS (SELECT 1 FROM manifests m WHERE m.repository_id = r.id AND m.digest = w.digest AND m.deleted_at IS NULL) END
+    ELSE EXISTS (SELECT 1 FROM manifests m WHERE m.repository_id = r.id AND m.digest = w.digest AND m.deleted_at IS NULL) END)
 ), content AS (
   INSERT INTO manifest_contents (digest, content) SELECT $4::text, $5::bytea WHERE NOT EXISTS (SELECT 1 FROM missing)
   ON CONFLICT (digest) DO NOTHING

@@ -86,11 +86,11 @@ export class SqlMetadataIndex implements MetadataIndex {
   }
 
   async putManifest(input: PutManifestInput): Promise<PutManifestOutcome> {
-    const { record, content, references, tag } = input;
+    const { record, content, references, tag, sparse } = input;
     if (this.db.dialect === 'postgres') return this.putManifestOnPostgres(input);
     return this.db.transaction(async (tx): Promise<PutManifestOutcome> => {
       const repoId = await ensureRepository(tx, record.repository, record.createdAt);
-      for (const ref of references) await assertPresent(tx, repoId, ref);
+      if (!sparse) for (const ref of references) await assertPresent(tx, repoId, ref);
       await tx.run(Q.insertContent, [record.digest, content]);
       const written = await tx.run(Q.insertManifest, [repoId, record.digest, ...describedBy(record), record.createdAt, record.createdAt]);
       await tx.run(Q.insertVersion, [repoId, record.digest]);
@@ -113,7 +113,7 @@ export class SqlMetadataIndex implements MetadataIndex {
   }
 
   /** putManifest in one statement (PUT_MANIFEST_ON_POSTGRES), its own transaction: 1 round trip, not 11. */
-  private async putManifestOnPostgres({ record, content, references, tag }: PutManifestInput): Promise<PutManifestOutcome> {
+  private async putManifestOnPostgres({ record, content, references, tag, sparse }: PutManifestInput): Promise<PutManifestOutcome> {
     const rows = await this.db.allInOwnTransaction<{ kind: string | null; digest: string | null; previous: string | null }>(
       PUT_MANIFEST_ON_POSTGRES,
       [
@@ -124,6 +124,7 @@ export class SqlMetadataIndex implements MetadataIndex {
         content,
         ...describedBy(record),
         tag ?? null,
+        sparse === true ? 1 : 0,
       ],
     );
     // The first missing one in the manifest's order, as the portable path reports it.
