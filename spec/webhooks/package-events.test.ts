@@ -202,6 +202,8 @@ it("sends Berth's own events for a deleted tag and a deleted and restored versio
   expect(bodies[1]![1]).toMatchObject({ package_version: { id, version: pushed.digest } });
   expect(bodies[2]![1]).toMatchObject({ package_version: { id, version: pushed.digest } });
   // The package hook asked for `package` only: two pushes, v1 published and `old` updated.
+  await packageEvents(packagesBefore + 2);
+  await new Promise((resolve) => setTimeout(resolve, 300));
   expect(receiver.ofEvent('package')).toHaveLength(packagesBefore + 2);
 }, 30_000);
 
