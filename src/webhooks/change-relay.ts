@@ -176,13 +176,18 @@ export class ChangeRelay {
     if (!change.newVersion && change.previousDigest === change.digest) return [];
     const target = await this.target(change.repository, 'package', change.tag);
     if (!target) return [];
-    const [manifest, versions] = await Promise.all([
-      this.index.getManifest(change.repository, change.digest),
-      this.index.listVersions(change.repository, { state: 'active', digest: change.digest, limit: 1 }),
-    ]);
-    const version = versions.versions[0];
-    // Deleted again before it was relayed: nothing to announce.
-    if (!manifest || !version) return [];
+    // The push happened, so it is announced even when the version was deleted before the entry
+    // was read: then from what the journal kept (digest and media type) and the version's id.
+    const manifest = await this.index.getManifest(change.repository, change.digest);
+    const versionId = await this.versionId(change.repository, change.digest);
+    if (versionId === null) return [];
+    const pushed = manifest ?? {
+      digest: change.digest,
+      mediaType: change.mediaType ?? '',
+      size: 0,
+      content: Buffer.from('{}'),
+      configDigest: null,
+    };
     const action = change.newVersion ? 'published' : 'updated';
     const payload = packagePayload({
       action,
@@ -191,10 +196,10 @@ export class ChangeRelay {
       repository: change.repository,
       packageId: target.packageId,
       packageCreatedAt: target.packageCreatedAt,
-      versionId: version.id,
+      versionId,
       tag: change.tag,
-      manifest: { digest: manifest.digest, mediaType: manifest.mediaType, size: manifest.size, content: manifest.content },
-      labels: manifest.configDigest ? await this.labels(manifest.configDigest) : null,
+      manifest: { digest: pushed.digest, mediaType: pushed.mediaType, size: pushed.size, content: pushed.content },
+      labels: pushed.configDigest ? await this.labels(pushed.configDigest) : null,
       source: target.source,
       // The journal does not name the pusher: the package's owner stands in.
       sender: target.owner,
@@ -209,14 +214,8 @@ export class ChangeRelay {
     const target = await this.target(change.repository, event, change.tag);
     if (!target || change.kind === 'manifest.pushed') return [];
     const action = change.kind === 'version.restored' ? 'restored' : 'deleted';
-    let versionId: number | null = null;
-    if (change.kind !== 'tag.deleted' && change.digest !== null) {
-      // Its id never changes, whatever state the version is in by the time the entry is read.
-      for (const state of ['active', 'deleted'] as const) {
-        versionId ??=
-          (await this.index.listVersions(change.repository, { state, digest: change.digest, limit: 1 })).versions[0]?.id ?? null;
-      }
-    }
+    const versionId =
+      change.kind !== 'tag.deleted' && change.digest !== null ? await this.versionId(change.repository, change.digest) : null;
     const payload = berthPayload({
       action,
       web: this.options.web,
@@ -230,6 +229,15 @@ export class ChangeRelay {
         : { version: { id: versionId, digest: change.digest ?? '' } }),
     });
     return deliveries(target.hooks, change, event, action, payload);
+  }
+
+  /** A version's id, which never changes, whatever state the version is in by the time an entry is read. */
+  private async versionId(repository: string, digest: string): Promise<number | null> {
+    for (const state of ['active', 'deleted'] as const) {
+      const found = (await this.index.listVersions(repository, { state, digest, limit: 1 })).versions[0];
+      if (found) return found.id;
+    }
+    return null;
   }
 
   /** The package a change is about, with the active hooks (organisation, repository, instance) that want the event. */
