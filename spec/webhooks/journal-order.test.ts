@@ -42,6 +42,7 @@ function pushParams(repository: string, seed: string, tag: string) {
     null,
     null,
     tag,
+    0, // not sparse
   ];
 }
 
