@@ -50,12 +50,25 @@ import { DownloadCounter } from './downloads/download-counter';
 import { DownloadService } from './downloads/download-service';
 import { utcDay } from './downloads/download-store';
 import { pruneInBatches, schedulePrune } from './persistence/batched-prune';
+import type { AuditEvent } from './audit/audit-log';
+import { observedAuditLog } from './audit/observed-audit-log';
+import type { IdentityStores } from './auth/stores/identity-stores';
+import { SEARCH_MIGRATIONS } from './search/sql/search-migrations';
+import { SqlSearchIndex } from './search/sql/sql-search-index';
+import { PackageDocuments } from './search/package-documents';
+import { PackageIndexer } from './search/package-indexer';
+import { IdentityPackageCatalog } from './search/identity-package-catalog';
+import { OpenPackageCatalog } from './search/open-package-catalog';
+import { IdentitySearchAccess } from './search/identity-search-access';
+import { OPEN_ACCESS, SearchService } from './search/search-service';
 
 export interface Registry {
   app: HttpApp;
   uploads: UploadService;
   /** Manifest downloads counted in this process and not yet written; `flush()` writes them now. */
   downloads: DownloadCounter;
+  /** Keeps the package search index current; `idle()` waits for what is queued, `reconcile()` heals it. */
+  search: PackageIndexer;
   close(): Promise<void>;
 }
 
@@ -114,7 +127,12 @@ export async function createRegistry(config: Config, log: Logger, options: Regis
       log,
     ),
   ];
-  const built = config.auth.mode === 'token' ? await buildAuth(database, config, log, downloadStore) : undefined;
+  // Management changes reach the search index through the audit log, once the indexer exists (below).
+  const late: { indexer?: PackageIndexer } = {};
+  const built =
+    config.auth.mode === 'token'
+      ? await buildAuth(database, config, log, downloadStore, (event) => late.indexer?.onAudit(event))
+      : undefined;
   // GitHub's packages API reads versions from the metadata index and packages from the identity model.
   const auth = built && { ...built, packageVersions: new PackageVersionService(built.identities, built.authorizer, index, built.auditLog) };
   if (auth) {
@@ -130,6 +148,16 @@ export async function createRegistry(config: Config, log: Logger, options: Regis
     );
     events.on('manifest.pushed', (event) => linker.onManifestPushed(event));
   }
+  const search = buildSearch(database, auth, index, blobStore, downloadStore, log);
+  late.indexer = search.indexer;
+  // After the linker: a push's indexing (queued, never awaited by the push) sees the link it made.
+  events.on('manifest.pushed', (event) => search.indexer.schedule(event.repository));
+  events.on('manifest.deleted', (event) => search.indexer.schedule(event.repository));
+  // What a crash between a commit and its indexing left out, healed in the background.
+  const reconciling = search.indexer.reconcile().then(
+    (done) => log.info(done, 'search index reconciled'),
+    (err: unknown) => log.warn({ err }, 'search index reconcile failed'),
+  );
   const app = createHttpApp({
     log,
     metrics,
@@ -139,6 +167,7 @@ export async function createRegistry(config: Config, log: Logger, options: Regis
     listing: new ListingService(index, config.maxPageSize),
     referrers: new ReferrerService(index),
     auth,
+    search: search.service,
     readiness: [
       ...(sessionStore.ping ? [{ name: 'redis', probe: () => sessionStore.ping?.() ?? Promise.resolve() }] : []),
       { name: 'blob-storage', probe: () => (blobStore.ping ? blobStore.ping() : blobStore.stat(READINESS_DIGEST).then(() => undefined)) },
@@ -150,8 +179,11 @@ export async function createRegistry(config: Config, log: Logger, options: Regis
     app,
     uploads,
     downloads,
+    search: search.indexer,
     async close() {
       for (const p of pruning) p.stop();
+      await search.indexer.close();
+      await reconciling;
       // The last pulls' counts reach the database before it closes.
       await downloads.close();
       // Chunks cut off by shutdown still save their offset and release their lock: let them.
@@ -191,6 +223,7 @@ export const STORE_MIGRATIONS: readonly StoreMigrations[] = [
   ...IDENTITY_MIGRATIONS,
   DOWNLOAD_MIGRATIONS,
   AUDIT_MIGRATIONS,
+  SEARCH_MIGRATIONS,
 ];
 
 /** How often each process prunes expired daily download counts and audit entries. */
@@ -226,7 +259,13 @@ export async function openSessionStore(
 }
 
 /** The identity model, token service and access control over the configured database. */
-async function buildAuth(database: StoreDatabase, config: Config, log: Logger, downloadStore: SqlDownloadStore) {
+async function buildAuth(
+  database: StoreDatabase,
+  config: Config,
+  log: Logger,
+  downloadStore: SqlDownloadStore,
+  onAudit: (event: AuditEvent) => void,
+) {
   const identities = sqlIdentityStores(database);
   await ensureAdmin(identities.accounts, config, log);
   const keys = new SigningKeys(identities.signingKeys);
@@ -235,7 +274,7 @@ async function buildAuth(database: StoreDatabase, config: Config, log: Logger, d
   // Failed logins are counted in the shared database, so every worker and replica throttles together.
   const failures = new SqlLoginFailureStore(database);
   const auditStore = new SqlAuditStore(database);
-  const auditLog = new StoredAuditLog(auditStore, identities.accounts, log);
+  const auditLog = observedAuditLog(new StoredAuditLog(auditStore, identities.accounts, log), onAudit);
   const authenticator = new Authenticator(identities, new LoginThrottle(failures), new LoginThrottle(failures, 100), auditLog);
   const management = new IdentityService(identities, authorizer, authenticator, {
     ciTokenTtlMinutes: config.auth.ciTokenTtlMinutes ?? DEFAULT_CI_TOKEN_TTL_MINUTES,
@@ -262,6 +301,24 @@ async function buildAuth(database: StoreDatabase, config: Config, log: Logger, d
     }),
     realm: config.publicUrl ? new URL('/token', config.publicUrl).toString() : undefined,
     refreshTokenTtlMs: config.auth.refreshTokenTtlDays * 86_400_000,
+  };
+}
+
+/** The search index, its indexer (over the identity model, or in open mode the metadata index) and the service. */
+function buildSearch(
+  database: StoreDatabase,
+  auth: { identities: IdentityStores } | undefined,
+  index: SqlMetadataIndex,
+  blobStore: BlobStore,
+  downloadStore: SqlDownloadStore,
+  log: Logger,
+): { indexer: PackageIndexer; service: SearchService } {
+  const searchIndex = new SqlSearchIndex(database);
+  const documents = new PackageDocuments({ versions: index, openBlob: (digest) => blobStore.openRead(digest), downloads: downloadStore });
+  const catalog = auth ? new IdentityPackageCatalog(auth.identities) : new OpenPackageCatalog(index);
+  return {
+    indexer: new PackageIndexer(searchIndex, catalog, documents, log),
+    service: new SearchService(searchIndex, auth ? new IdentitySearchAccess(auth.identities) : OPEN_ACCESS),
   };
 }
 

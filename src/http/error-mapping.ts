@@ -12,6 +12,7 @@ import {
   UserNotFound,
 } from '../auth/management/errors';
 import { DomainError } from '../domain-error';
+import { SearchQueryInvalid } from '../search/search-errors';
 import { DigestInvalid, ManifestInvalid, NameInvalid } from '../oci/grammar-errors';
 import {
   BlobUnknown,
@@ -117,6 +118,9 @@ rule(SigningKeyNotFound, { registry: 'NAME_UNKNOWN', management: 'SIGNING_KEY_NO
 rule(NameTaken, { registry: 'CONFLICT', management: 'ALREADY_EXISTS' });
 rule(StillNeeded, { registry: 'CONFLICT', management: 'CONFLICT' });
 rule(InvalidRequest, { registry: 'REQUEST_INVALID', management: 'REQUEST_INVALID' });
+
+// src/search.
+rule(SearchQueryInvalid, { registry: 'REQUEST_INVALID', management: 'QUERY_INVALID' });
 
 // src/http: the edge's own.
 rule(RouteNotFound, { registry: 'NOT_FOUND', management: 'NOT_FOUND' });

@@ -14,6 +14,8 @@ import type { AuditService } from '../../audit/audit-service';
 import type { DownloadService } from '../../downloads/download-service';
 import { auditRoutes } from './audit-routes';
 import { downloadRoutes } from './download-routes';
+import { searchRoutes } from './search-routes';
+import type { SearchService } from '../../search/search-service';
 
 export interface ApiDependencies {
   management: IdentityService;
@@ -22,6 +24,8 @@ export interface ApiDependencies {
   downloads?: DownloadService<Actor>;
   /** The audit log; no route without it. */
   audit?: AuditService;
+  /** Package search; no route without it. */
+  search?: SearchService;
 }
 
 /**
@@ -37,6 +41,7 @@ export function apiRouter(deps: ApiDependencies): Router {
   // Before the package routes, whose `/packages/*name` would take `…/downloads` as part of a name.
   if (deps.downloads) router.use(downloadRoutes(deps.downloads));
   if (deps.audit) router.use(auditRoutes(deps.audit));
+  if (deps.search) router.use(searchRoutes(deps.search));
   router.use(
     sessionRoutes(deps.management),
     accountRoutes(deps.management),

@@ -1,0 +1,125 @@
+import type { AuditEvent } from '../audit/audit-log';
+import type { Logger } from '../log';
+import type { PackageCatalog } from './package-catalog';
+import type { PackageDocuments } from './package-documents';
+import type { SearchIndex } from './search-index';
+
+/**
+ * Keeps the search index in step with packages. Changes only schedule a
+ * package (a push never waits on indexing: registry event listeners are
+ * awaited before the client's 201); one package is (re)indexed at a time,
+ * and a package scheduled again while queued is indexed once. What is lost
+ * (a crash between a commit and its indexing, several processes on one
+ * database) `reconcile` heals: run at start and by `berth admin reindex`.
+ */
+export class PackageIndexer {
+  private readonly queued = new Set<string>();
+  private draining: Promise<void> | null = null;
+  private closed = false;
+
+  constructor(
+    private readonly index: SearchIndex,
+    private readonly catalog: PackageCatalog,
+    private readonly documents: PackageDocuments,
+    private readonly log: Logger,
+  ) {}
+
+  /** Indexes the package soon (or forgets it, once it is gone or deleted). */
+  schedule(name: string): void {
+    if (this.closed) return;
+    this.queued.add(name);
+    this.draining ??= this.drain().finally(() => {
+      this.draining = null;
+    });
+  }
+
+  /**
+   * A management change, as the audit log records it: package changes
+   * (link, visibility, delete, restore, versions) reindex the package; a
+   * repository's visibility reindexes the packages linked to it.
+   */
+  onAudit(event: AuditEvent): void {
+    if (event.target.package !== undefined && /^(package|version)\./.test(event.action)) this.schedule(event.target.package);
+    else if (event.action === 'repository.visibility' && event.target.repository !== undefined) {
+      this.catalog.linkedTo(event.target.repository).then(
+        (names) => names.forEach((n) => this.schedule(n)),
+        (err: unknown) => this.log.warn({ err, repository: event.target.repository }, 'search: could not find the linked packages'),
+      );
+    }
+  }
+
+  /** Resolves once nothing is queued or being indexed. */
+  async idle(): Promise<void> {
+    while (this.draining) await this.draining;
+  }
+
+  /** Indexes one package now; a missing or deleted package leaves the index. */
+  async reindex(name: string): Promise<void> {
+    const pkg = await this.catalog.package(name);
+    if (!pkg || pkg.deletedAt !== null) await this.index.remove(name);
+    else await this.index.put(await this.documents.build(pkg));
+  }
+
+  /**
+   * Reindexes every package whose document is missing, disagrees with the
+   * package model (visibility, owner, link) or is older than its last
+   * change, and removes documents of packages that are gone or deleted.
+   */
+  async reconcile(): Promise<{ indexed: number; removed: number }> {
+    const stamps = await this.index.stamps();
+    let indexed = 0;
+    let removed = 0;
+    for (const pkg of await this.catalog.all()) {
+      const stamp = stamps.get(pkg.name);
+      stamps.delete(pkg.name);
+      if (this.closed) break;
+      if (pkg.deletedAt !== null) {
+        if (stamp) {
+          await this.index.remove(pkg.name);
+          removed++;
+        }
+        continue;
+      }
+      const stale =
+        !stamp ||
+        stamp.visibility !== pkg.visibility ||
+        stamp.ownerId !== pkg.ownerId ||
+        stamp.repositoryId !== (pkg.repository?.id ?? null) ||
+        (await this.documents.lastChange(pkg.name)) >= stamp.indexedAt;
+      if (stale) {
+        await this.index.put(await this.documents.build(pkg));
+        indexed++;
+      }
+    }
+    if (!this.closed) {
+      for (const name of stamps.keys()) {
+        await this.index.remove(name);
+        removed++;
+      }
+    }
+    return { indexed, removed };
+  }
+
+  /** Stops taking changes and waits for the one being indexed. */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.queued.clear();
+    await this.idle();
+  }
+
+  private async drain(): Promise<void> {
+    for (let next = first(this.queued); next !== undefined; next = first(this.queued)) {
+      this.queued.delete(next);
+      try {
+        await this.reindex(next);
+      } catch (err) {
+        // Never the change's failure: the package is indexed again on its next change or at the next reconcile.
+        this.log.warn({ err, package: next }, 'search: could not index a package');
+      }
+    }
+  }
+}
+
+function first(set: Set<string>): string | undefined {
+  return set.values().next().value;
+}
