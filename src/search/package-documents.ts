@@ -113,7 +113,7 @@ export class PackageDocuments {
       image = (typeof child?.digest === 'string' ? await this.manifest(name, child.digest) : null) ?? {};
     }
     const config = await this.config(image.config);
-    if (config.platform) platforms.add(config.platform);
+    for (const p of config.platforms) platforms.add(p);
     return { ...config.labels, ...strings(image.annotations), ...strings(manifest.annotations) };
   }
 
@@ -134,8 +134,8 @@ export class PackageDocuments {
   }
 
   /** An image config's labels and platform; nothing for another config type, a big one, or a slow read. */
-  private async config(descriptor: Descriptor | undefined): Promise<{ labels: Record<string, string>; platform?: string }> {
-    const none = { labels: {} };
+  private async config(descriptor: Descriptor | undefined): Promise<{ labels: Record<string, string>; platforms: string[] }> {
+    const none = { labels: {}, platforms: [] };
     if (!descriptor || typeof descriptor.digest !== 'string' || !IMAGE_CONFIG_TYPES.has(str(descriptor.mediaType))) return none;
     if (typeof descriptor.size !== 'number' || descriptor.size > MAX_CONFIG_BYTES) return none;
     const bytes = await this.readBounded(descriptor.digest);
@@ -147,7 +147,7 @@ export class PackageDocuments {
         variant?: unknown;
         config?: { Labels?: Record<string, unknown> };
       };
-      return { labels: strings(config.config?.Labels), platform: platformOf(config) };
+      return { labels: strings(config.config?.Labels), platforms: platformsOf(config) };
     } catch {
       return none;
     }
@@ -185,18 +185,19 @@ export class PackageDocuments {
 
 function addIndexPlatforms(index: ManifestJson, platforms: Set<string>): void {
   for (const m of index.manifests ?? []) {
-    const platform = m.platform && platformOf(m.platform);
-    if (platform && !platform.startsWith('unknown/')) platforms.add(platform);
+    if (!m.platform || str(m.platform.os) === 'unknown') continue;
+    for (const p of platformsOf(m.platform)) platforms.add(p);
   }
 }
 
-/** `os/arch[/variant]`, lowercase; undefined unless both os and architecture are plain strings. */
-function platformOf(p: { os?: unknown; architecture?: unknown; variant?: unknown }): string | undefined {
-  const os = str(p.os).toLowerCase();
-  const arch = str(p.architecture).toLowerCase();
-  if (!/^[a-z0-9._-]{1,64}$/.test(os) || !/^[a-z0-9._-]{1,64}$/.test(arch)) return undefined;
-  const variant = str(p.variant).toLowerCase();
-  return /^[a-z0-9._-]{1,64}$/.test(variant) ? `${os}/${arch}/${variant}` : `${os}/${arch}`;
+/** `os/arch`, and `os/arch/variant` too when there is a variant (so `platform:linux/arm64` finds arm64/v8); lowercase. */
+function platformsOf(p: { os?: unknown; architecture?: unknown; variant?: unknown }): string[] {
+  const part = (value: unknown) => (/^[a-z0-9._-]{1,64}$/.test(str(value).toLowerCase()) ? str(value).toLowerCase() : null);
+  const os = part(p.os);
+  const arch = part(p.architecture);
+  if (os === null || arch === null) return [];
+  const variant = part(p.variant);
+  return variant === null ? [`${os}/${arch}`] : [`${os}/${arch}`, `${os}/${arch}/${variant}`];
 }
 
 function str(value: unknown): string {
