@@ -203,10 +203,8 @@ describe('package search over HTTP', () => {
     const repo = (visibility: string) =>
       t.http.patch('/api/v1/repositories/acme/site').auth('alice', password('alice')).send({ visibility });
     expect((await repo('public')).status).toBe(200);
-    await new Promise((resolve) => setTimeout(resolve, 50));
     expect(await names('anonymous', 'site-image')).toEqual(['acme/site-image']);
     expect((await repo('private')).status).toBe(200);
-    await new Promise((resolve) => setTimeout(resolve, 50));
     expect(await names('anonymous', 'site-image')).toEqual([]);
   });
 

@@ -15,6 +15,8 @@ import type { SearchIndex } from './search-index';
 export class PackageIndexer {
   private readonly queued = new Set<string>();
   private draining: Promise<void> | null = null;
+  /** Lookups of the packages a change touches, before they are scheduled: `idle` waits for them too. */
+  private readonly lookups = new Set<Promise<void>>();
   private closed = false;
 
   constructor(
@@ -41,16 +43,21 @@ export class PackageIndexer {
   onAudit(event: AuditEvent): void {
     if (event.target.package !== undefined && /^(package|version)\./.test(event.action)) this.schedule(event.target.package);
     else if (event.action === 'repository.visibility' && event.target.repository !== undefined) {
-      this.catalog.linkedTo(event.target.repository).then(
+      const lookup = this.catalog.linkedTo(event.target.repository).then(
         (names) => names.forEach((n) => this.schedule(n)),
         (err: unknown) => this.log.warn({ err, repository: event.target.repository }, 'search: could not find the linked packages'),
       );
+      this.lookups.add(lookup);
+      void lookup.finally(() => this.lookups.delete(lookup));
     }
   }
 
   /** Resolves once nothing is queued or being indexed. */
   async idle(): Promise<void> {
-    while (this.draining) await this.draining;
+    while (this.draining || this.lookups.size > 0) {
+      await Promise.all(this.lookups);
+      if (this.draining) await this.draining;
+    }
   }
 
   /** Indexes one package now; a missing or deleted package leaves the index. */
