@@ -305,7 +305,7 @@ async function buildAuth(
 }
 
 /** The search index, its indexer (over the identity model, or in open mode the metadata index) and the service. */
-function buildSearch(
+export function buildSearch(
   database: StoreDatabase,
   auth: { identities: IdentityStores } | undefined,
   index: SqlMetadataIndex,
