@@ -153,6 +153,15 @@ export async function createRegistry(config: Config, log: Logger, options: Regis
   // After the linker: a push's indexing (queued, never awaited by the push) sees the link it made.
   events.on('manifest.pushed', (event) => search.indexer.schedule(event.repository));
   events.on('manifest.deleted', (event) => search.indexer.schedule(event.repository));
+  // Pulled packages' download counts reach the index after the counter has written them.
+  const pulled = new Set<string>();
+  events.on('manifest.pulled', (event) => void pulled.add(event.repository));
+  const refreshDownloads = setInterval(() => {
+    const names = [...pulled];
+    pulled.clear();
+    void search.indexer.refreshDownloads(names);
+  }, SEARCH_DOWNLOADS_INTERVAL_MS);
+  refreshDownloads.unref();
   // What a crash between a commit and its indexing left out, healed in the background.
   const reconciling = search.indexer.reconcile().then(
     (done) => log.info(done, 'search index reconciled'),
@@ -182,6 +191,7 @@ export async function createRegistry(config: Config, log: Logger, options: Regis
     search: search.indexer,
     async close() {
       for (const p of pruning) p.stop();
+      clearInterval(refreshDownloads);
       await search.indexer.close();
       await reconciling;
       // The last pulls' counts reach the database before it closes.
@@ -225,6 +235,9 @@ export const STORE_MIGRATIONS: readonly StoreMigrations[] = [
   AUDIT_MIGRATIONS,
   SEARCH_MIGRATIONS,
 ];
+
+/** How often each process writes the download counts of the packages it served into the search index. */
+const SEARCH_DOWNLOADS_INTERVAL_MS = 600_000;
 
 /** How often each process prunes expired daily download counts and audit entries. */
 const PRUNE_INTERVAL_MS = 3_600_000;

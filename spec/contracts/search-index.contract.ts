@@ -198,6 +198,17 @@ export function searchIndexContract(name: string, harness: SearchIndexHarness): 
       expect(await index.stamps()).toEqual(new Map([['me/a', { indexedAt: 3_000, visibility: 'public', ownerId: 1, repositoryId: null }]]));
     });
 
+    it('updates the downloads of an indexed package, which reorders its ties', async () => {
+      await index.put(doc('me/app-a', { downloads: 5 }));
+      await index.put(doc('me/app-b', { downloads: 1 }));
+      expect(await names(query(words('app')))).toEqual(['me/app-a', 'me/app-b']);
+      await index.setDownloads('me/app-b', 9);
+      await index.setDownloads('me/not-indexed', 9);
+      expect(await names(query(words('app')))).toEqual(['me/app-b', 'me/app-a']);
+      expect((await index.search(query(words('app-b')))).hits[0]?.downloads).toBe(9);
+      expect([...(await index.stamps()).keys()].sort()).toEqual(['me/app-a', 'me/app-b']);
+    });
+
     it('stores many digests and tags of one package', async () => {
       const digests = Array.from({ length: 450 }, (_, i) => `sha256:${i.toString(16).padStart(64, '0')}`);
       await index.put(doc('me/big', { digests, tags: digests.map((_, i) => `t${i}`) }));

@@ -69,6 +69,7 @@ describe('PackageIndexer', () => {
   let openBlob: DocumentSources['openBlob'];
   let configSize: number;
   let versions: VersionRecord[];
+  let downloads: number;
   const found = async (text: string) => (await index.search(query(words(text)))).hits.map((h) => h.name);
 
   beforeEach(async () => {
@@ -77,6 +78,7 @@ describe('PackageIndexer', () => {
     index = new SqlSearchIndex(t.db);
     catalog = new MemoryCatalog();
     versions = [version(MANIFEST, ['v1'])];
+    downloads = 3;
     const config = JSON.stringify({
       os: 'linux',
       architecture: 'amd64',
@@ -114,7 +116,7 @@ describe('PackageIndexer', () => {
           }),
       },
       openBlob: (digest) => openBlob(digest),
-      downloads: { daily: () => Promise.resolve([{ day: 1, count: 3 }]) },
+      downloads: { daily: () => Promise.resolve([{ day: 1, count: downloads }]) },
       configTimeoutMs,
     });
     return new PackageIndexer(index, catalog, documents, log);
@@ -178,7 +180,7 @@ describe('PackageIndexer', () => {
     catalog.packages.set('me/b', facts('me/b'));
     const warnings: unknown[] = [];
     const log = createLogger('silent');
-    log.warn = ((obj: unknown) => void warnings.push(obj));
+    log.warn = (obj: unknown) => void warnings.push(obj);
     const i = indexer(5_000, log);
     const failing = catalog.package.bind(catalog);
     catalog.package = (name: string) => (name === 'me/a' ? Promise.reject(new Error('database down')) : failing(name));
@@ -211,6 +213,17 @@ describe('PackageIndexer', () => {
     i.schedule('me/a');
     await i.idle();
     expect(await index.stamps()).toEqual(new Map());
+  });
+
+  it('refreshes the downloads of pulled packages without reindexing them', async () => {
+    catalog.packages.set('me/app', facts('me/app'));
+    const i = indexer();
+    await i.reconcile();
+    const before = await index.stamps();
+    downloads = 40;
+    await i.refreshDownloads(['me/app', 'me/gone']);
+    expect((await index.search(query(words('app')))).hits[0]?.downloads).toBe(40);
+    expect(await index.stamps()).toEqual(before);
   });
 
   it('takes no changes once closed', async () => {

@@ -70,8 +70,6 @@ export class PackageDocuments {
     for (const v of tagged.slice(0, PLATFORM_VERSIONS)) {
       if (v !== latest && INDEX_MEDIA_TYPES.has(v.mediaType)) await this.indexPlatforms(pkg.name, v.digest, platforms);
     }
-    const today = utcDay(indexedAt);
-    const daily = await this.sources.downloads.daily(pkg.name, today - 29, today);
     const description = allLabels[DESCRIPTION];
     return {
       name: pkg.name,
@@ -85,11 +83,18 @@ export class PackageDocuments {
       tags: [...new Set(versions.flatMap((v) => v.tags))],
       platforms: [...platforms],
       digests: versions.map((v) => v.digest),
-      downloads: daily.reduce((sum, d) => sum + d.count, 0),
+      downloads: await this.downloads(pkg.name, indexedAt),
       updatedAt: Math.max(pkg.createdAt, ...versions.map((v) => v.updatedAt)),
       latestTag,
       indexedAt,
     };
+  }
+
+  /** Downloads of the package in the 30 UTC days up to `now`'s. */
+  async downloads(name: string, now = this.clock()): Promise<number> {
+    const today = utcDay(now);
+    const daily = await this.sources.downloads.daily(name, today - 29, today);
+    return daily.reduce((sum, d) => sum + d.count, 0);
   }
 
   /** The latest change the metadata index shows: the newest update or delete among the newest versions. */

@@ -69,6 +69,21 @@ export class PackageIndexer {
     }
   }
 
+  /**
+   * Rereads the 30-day downloads of packages that were pulled: pulls are too many to
+   * reindex for, and only move a package among its ties. Failures are logged.
+   */
+  async refreshDownloads(names: Iterable<string>): Promise<void> {
+    for (const name of names) {
+      if (this.closed) return;
+      try {
+        await this.index.setDownloads(name, await this.documents.downloads(name));
+      } catch (err) {
+        this.log.warn({ err, package: name }, 'search: could not refresh downloads');
+      }
+    }
+  }
+
   /** Indexes one package now; a missing or deleted package leaves the index. */
   async reindex(name: string): Promise<void> {
     const pkg = await this.catalog.package(name);

@@ -90,6 +90,8 @@ export interface SearchIndex {
   /** Stores the document in place of the package's, unless the stored one was read later. */
   put(document: SearchDocument): Promise<void>;
   remove(name: string): Promise<void>;
+  /** Sets an indexed package's 30-day downloads (pulls change nothing else); nothing when it is not indexed. */
+  setDownloads(name: string, downloads: number): Promise<void>;
   /** Matches, counted and ranked among what `access` allows only. */
   search(query: IndexQuery): Promise<{ total: number; hits: SearchHit[] }>;
   /** Every indexed package's stamp, by name. */

@@ -96,6 +96,10 @@ export class SqlSearchIndex implements SearchIndex {
     });
   }
 
+  async setDownloads(name: string, downloads: number): Promise<void> {
+    await this.db.run('UPDATE search_documents SET downloads = ? WHERE name = ?', [downloads, name]);
+  }
+
   async search(query: IndexQuery): Promise<{ total: number; hits: SearchHit[] }> {
     if (query.access.kind === 'none') return { total: 0, hits: [] };
     const where = conditions(query.access, query.filter);
