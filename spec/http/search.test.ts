@@ -227,3 +227,38 @@ describe('package search over HTTP', () => {
     expect(paged.body).toEqual({ total_count: 1, items: [] });
   });
 });
+
+describe('package search in open mode', () => {
+  it('finds every pushed package for everyone; the rest of /api/v1 stays unserved', async () => {
+    const open = await startTestRegistry();
+    try {
+      const config = blob(
+        JSON.stringify({ os: 'linux', architecture: 'riscv64', config: { Labels: { 'org.opencontainers.image.title': 'Tiny' } } }),
+      );
+      for (const b of [config]) {
+        const res = await open.http
+          .post(`/v2/anyone/tiny/blobs/uploads/?digest=${b.digest}`)
+          .set('Content-Type', 'application/octet-stream')
+          .send(b.content);
+        expect(res.status).toBe(201);
+      }
+      const s = serialize(imageManifest({ config: descriptor(config, MediaType.OCI_CONFIG) }));
+      const put = await open.http
+        .put('/v2/anyone/tiny/manifests/edge')
+        .set('Content-Type', s.mediaType)
+        .serialize((body: Buffer) => body as unknown as string)
+        .send(s.content);
+      expect(put.status).toBe(201);
+      await open.registry.search.idle();
+      const found = await open.http.get('/api/v1/search/packages').query({ q: 'tiny platform:linux/riscv64' });
+      expect(found.status).toBe(200);
+      expect(found.body).toMatchObject({
+        total_count: 1,
+        items: [{ name: 'anyone/tiny', owner: 'anyone', visibility: 'public', latest_tag: 'edge' }],
+      });
+      expectApiError(await open.http.get('/api/v1/packages'), 404, 'NOT_FOUND');
+    } finally {
+      await open.close();
+    }
+  });
+});
