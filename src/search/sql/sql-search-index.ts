@@ -32,6 +32,7 @@ interface HitRow {
   updated_at: number | string;
   downloads: number | string;
   latest_tag: string | null;
+  n: number | string;
 }
 
 const HIT_COLUMNS = 'd.name, d.owner, d.owner_kind, d.visibility, d.description, d.updated_at, d.downloads, d.latest_tag';
@@ -104,26 +105,31 @@ export class SqlSearchIndex implements SearchIndex {
     if (query.access.kind === 'none') return { total: 0, hits: [] };
     const where = conditions(query.access, query.filter);
     const matches = this.matches(query);
-    let total: { n: number | string } | undefined;
+    // One statement counts (a window over every match) and pages; only a page past the end counts again.
     let rows: HitRow[];
+    let count: () => Promise<{ n: number | string } | undefined>;
     if (matches === null) {
-      total = await this.db.get(`SELECT COUNT(*) AS n FROM search_documents d WHERE ${where.sql}`, where.params);
-      rows = await this.db.all<HitRow>(
-        `SELECT ${HIT_COLUMNS} FROM search_documents d WHERE ${where.sql} ORDER BY ${TIE_ORDER} LIMIT ? OFFSET ?`,
-        [...where.params, query.limit, query.offset],
-      );
+      const from = `FROM search_documents d WHERE ${where.sql}`;
+      rows = await this.db.all<HitRow>(`SELECT ${HIT_COLUMNS}, COUNT(*) OVER () AS n ${from} ORDER BY ${TIE_ORDER} LIMIT ? OFFSET ?`, [
+        ...where.params,
+        query.limit,
+        query.offset,
+      ]);
+      count = () => this.db.get(`SELECT COUNT(*) AS n ${from}`, where.params);
     } else {
       // Each kind of match names candidate documents with its tier; a document keeps its best.
       // Relevance orders the text tier only: name matches go by downloads and recency.
       const ranked = `WITH hits (doc_id, tier, score) AS (${matches.sql}),
         best AS (SELECT doc_id, MIN(tier) AS tier, MIN(score) AS score FROM hits GROUP BY doc_id)`;
       const from = `FROM best b JOIN search_documents d ON d.id = b.doc_id WHERE ${where.sql}`;
-      total = await this.db.get(`${ranked} SELECT COUNT(*) AS n ${from}`, [...matches.params, ...where.params]);
       rows = await this.db.all<HitRow>(
-        `${ranked} SELECT ${HIT_COLUMNS} ${from} ORDER BY b.tier, CASE WHEN b.tier = 3 THEN b.score ELSE CAST(0 AS REAL) END, ${TIE_ORDER} LIMIT ? OFFSET ?`,
+        `${ranked} SELECT ${HIT_COLUMNS}, COUNT(*) OVER () AS n ${from}
+          ORDER BY b.tier, CASE WHEN b.tier = 3 THEN b.score ELSE CAST(0 AS REAL) END, ${TIE_ORDER} LIMIT ? OFFSET ?`,
         [...matches.params, ...where.params, query.limit, query.offset],
       );
+      count = () => this.db.get(`${ranked} SELECT COUNT(*) AS n ${from}`, [...matches.params, ...where.params]);
     }
+    const total = rows[0] ? { n: rows[0].n } : query.offset === 0 ? { n: 0 } : await count();
     return {
       total: Number(total?.n ?? 0),
       hits: rows.map((r) => ({
