@@ -267,12 +267,12 @@ console.log('|---|---|---|---|---|---|');
 console.log(`| off | ${ms(off.total)} | ${ms(off.p50)} | ${ms(off.p99)} | - | - |`);
 console.log(`| on | ${ms(on.total)} | ${ms(on.p50)} | ${ms(on.p99)} | ${ms(on.catchUp)} | ${on.found} |`);
 
-const rows = [await searchLatency('SQLite (FTS5)')];
-const schema = await postgresSchema();
-if (schema) rows.push(await searchLatency('PostgreSQL (tsvector, GIN)', schema.database, schema.drop));
 console.log(`\n## Search over HTTP: ${PACKAGES} packages, ${QUERIES} sequential anonymous queries\n`);
 console.log('| database | fill (SearchIndex.put) | p50 | p99 | max | queries with hits |');
 console.log('|---|---|---|---|---|---|');
-for (const r of rows)
+const row = (r) =>
   console.log(`| ${r.label} | ${(r.fill / 1000).toFixed(1)} s | ${ms(r.p50)} | ${ms(r.p99)} | ${ms(r.max)} | ${r.hits}/${QUERIES} |`);
+row(await searchLatency('SQLite (FTS5)'));
+const schema = await postgresSchema();
+if (schema) row(await searchLatency('PostgreSQL (tsvector, GIN)', schema.database, schema.drop));
 agent.destroy();
