@@ -43,9 +43,12 @@ export const SEARCH_MIGRATIONS: StoreMigrations = {
       CREATE INDEX search_segments_by_doc ON search_segments (doc_id);
       CREATE TABLE search_digests (digest TEXT NOT NULL, doc_id INTEGER NOT NULL, PRIMARY KEY (digest, doc_id)) WITHOUT ROWID;
       CREATE INDEX search_digests_by_doc ON search_digests (doc_id);
-      CREATE TABLE search_tags (doc_id INTEGER NOT NULL, tag TEXT NOT NULL, PRIMARY KEY (doc_id, tag)) WITHOUT ROWID;
+      CREATE TABLE search_tags (tag TEXT NOT NULL, doc_id INTEGER NOT NULL, PRIMARY KEY (tag, doc_id)) WITHOUT ROWID;
+      CREATE INDEX search_tags_by_doc ON search_tags (doc_id);
       CREATE TABLE search_labels (doc_id INTEGER NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (doc_id, key)) WITHOUT ROWID;
-      CREATE TABLE search_platforms (doc_id INTEGER NOT NULL, platform TEXT NOT NULL, PRIMARY KEY (doc_id, platform)) WITHOUT ROWID;
+      CREATE INDEX search_labels_by_value ON search_labels (key, value, doc_id);
+      CREATE TABLE search_platforms (platform TEXT NOT NULL, doc_id INTEGER NOT NULL, PRIMARY KEY (platform, doc_id)) WITHOUT ROWID;
+      CREATE INDEX search_platforms_by_doc ON search_platforms (doc_id);
       CREATE VIRTUAL TABLE search_fts USING fts5(name, body, tokenize = 'unicode61');
     `,
         postgres: `
@@ -76,9 +79,12 @@ export const SEARCH_MIGRATIONS: StoreMigrations = {
       CREATE INDEX search_segments_by_doc ON search_segments (doc_id);
       CREATE TABLE search_digests (digest TEXT COLLATE "C" NOT NULL, doc_id BIGINT NOT NULL, PRIMARY KEY (digest, doc_id));
       CREATE INDEX search_digests_by_doc ON search_digests (doc_id);
-      CREATE TABLE search_tags (doc_id BIGINT NOT NULL, tag TEXT NOT NULL, PRIMARY KEY (doc_id, tag));
+      CREATE TABLE search_tags (tag TEXT NOT NULL, doc_id BIGINT NOT NULL, PRIMARY KEY (tag, doc_id));
+      CREATE INDEX search_tags_by_doc ON search_tags (doc_id);
       CREATE TABLE search_labels (doc_id BIGINT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (doc_id, key));
-      CREATE TABLE search_platforms (doc_id BIGINT NOT NULL, platform TEXT NOT NULL, PRIMARY KEY (doc_id, platform));
+      CREATE INDEX search_labels_by_value ON search_labels (key, value, doc_id);
+      CREATE TABLE search_platforms (platform TEXT NOT NULL, doc_id BIGINT NOT NULL, PRIMARY KEY (platform, doc_id));
+      CREATE INDEX search_platforms_by_doc ON search_platforms (doc_id);
     `,
       },
     },

@@ -109,8 +109,10 @@ export class SqlSearchIndex implements SearchIndex {
     let rows: HitRow[];
     let count: () => Promise<{ n: number | string } | undefined>;
     if (matches === null) {
+      // No text: the page comes from the ranking index and stops after `limit` rows; a window
+      // count would make it sort every visible package first.
       const from = `FROM search_documents d WHERE ${where.sql}`;
-      rows = await this.db.all<HitRow>(`SELECT ${HIT_COLUMNS}, COUNT(*) OVER () AS n ${from} ORDER BY ${TIE_ORDER} LIMIT ? OFFSET ?`, [
+      rows = await this.db.all<HitRow>(`SELECT ${HIT_COLUMNS}, -1 AS n ${from} ORDER BY ${TIE_ORDER} LIMIT ? OFFSET ?`, [
         ...where.params,
         query.limit,
         query.offset,
@@ -129,7 +131,8 @@ export class SqlSearchIndex implements SearchIndex {
       );
       count = () => this.db.get(`${ranked} SELECT COUNT(*) AS n ${from}`, [...matches.params, ...where.params]);
     }
-    const total = rows[0] ? { n: rows[0].n } : query.offset === 0 ? { n: 0 } : await count();
+    const counted = rows[0] && Number(rows[0].n) >= 0 ? { n: rows[0].n } : undefined;
+    const total = counted ?? (rows.length === 0 && query.offset === 0 ? { n: 0 } : await count());
     return {
       total: Number(total?.n ?? 0),
       hits: rows.map((r) => ({
@@ -269,15 +272,15 @@ function conditions(access: SearchAccess, filter: SearchFilter): { sql: string; 
     params.push(filter.visibility);
   }
   for (const { key, value } of filter.labels) {
-    parts.push('EXISTS (SELECT 1 FROM search_labels l WHERE l.doc_id = d.id AND l.key = ? AND l.value = ?)');
+    parts.push('d.id IN (SELECT doc_id FROM search_labels WHERE key = ? AND value = ?)');
     params.push(key, value);
   }
   for (const tag of filter.tags) {
-    parts.push('EXISTS (SELECT 1 FROM search_tags t WHERE t.doc_id = d.id AND t.tag = ?)');
+    parts.push('d.id IN (SELECT doc_id FROM search_tags WHERE tag = ?)');
     params.push(tag);
   }
   for (const platform of filter.platforms) {
-    parts.push('EXISTS (SELECT 1 FROM search_platforms p WHERE p.doc_id = d.id AND p.platform = ?)');
+    parts.push('d.id IN (SELECT doc_id FROM search_platforms WHERE platform = ?)');
     params.push(platform);
   }
   return { sql: parts.length === 0 ? '1 = 1' : parts.join(' AND '), params };
