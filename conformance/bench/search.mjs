@@ -169,6 +169,21 @@ function documentOf(i) {
   };
 }
 
+const CLASSES = [
+  'exact name',
+  'name without owner',
+  'name prefix',
+  'segment (common word)',
+  'description word',
+  'two description words',
+  'segment + org:',
+  'label: + word',
+  'tag: + platform: only',
+  'digest prefix',
+  'is:public only',
+  'empty query',
+];
+
 function queryMix(docs) {
   const q = [];
   for (let i = 0; i < 200; i++) {
@@ -199,7 +214,7 @@ async function searchLatency(label, database, dropSchema) {
   const index = new SqlSearchIndex(db);
   const docs = [];
   const fillStarted = performance.now();
-  const CONCURRENCY = database ? 8 : 1;
+  const CONCURRENCY = database ? 16 : 1;
   for (let at = 0; at < PACKAGES; at += CONCURRENCY) {
     const batch = [];
     for (let i = at; i < Math.min(PACKAGES, at + CONCURRENCY); i++) {
@@ -216,11 +231,13 @@ async function searchLatency(label, database, dropSchema) {
   for (const q of queries.slice(0, 200)) await request(s.port, 'GET', `/api/v1/search/packages?q=${encodeURIComponent(q)}`);
   const times = [];
   const totals = [];
+  const byClass = CLASSES.map(() => []);
   for (let i = 0; i < QUERIES; i++) {
     const q = queries[i % queries.length];
     const t0 = performance.now();
     const res = await request(s.port, 'GET', `/api/v1/search/packages?q=${encodeURIComponent(q)}&per_page=30`);
     times.push(performance.now() - t0);
+    byClass[i % CLASSES.length].push(times[times.length - 1]);
     if (res.status !== 200) throw new Error(`search ${q}: ${res.status} ${res.body}`);
     totals.push(JSON.parse(res.body.toString()).total_count);
   }
@@ -228,8 +245,10 @@ async function searchLatency(label, database, dropSchema) {
   await s.stop();
   if (dropSchema) await dropSchema();
   times.sort((a, b) => a - b);
+  for (const c of byClass) c.sort((a, b) => a - b);
   return {
     label,
+    byClass,
     fill,
     p50: quantile(times, 0.5),
     p99: quantile(times, 0.99),
@@ -259,20 +278,41 @@ async function postgresSchema() {
   };
 }
 
-const off = await pushImpact(false);
-const on = await pushImpact(true);
-console.log('## Push impact: 1000 tag pushes of one repository, SQLite, one process\n');
-console.log('| indexer | total | push p50 | push p99 | index caught up after the last push | found by tag:t999 |');
-console.log('|---|---|---|---|---|---|');
-console.log(`| off | ${ms(off.total)} | ${ms(off.p50)} | ${ms(off.p99)} | - | - |`);
-console.log(`| on | ${ms(on.total)} | ${ms(on.p50)} | ${ms(on.p99)} | ${ms(on.catchUp)} | ${on.found} |`);
-
-console.log(`\n## Search over HTTP: ${PACKAGES} packages, ${QUERIES} sequential anonymous queries\n`);
-console.log('| database | fill (SearchIndex.put) | p50 | p99 | max | queries with hits |');
-console.log('|---|---|---|---|---|---|');
-const row = (r) =>
-  console.log(`| ${r.label} | ${(r.fill / 1000).toFixed(1)} s | ${ms(r.p50)} | ${ms(r.p99)} | ${ms(r.max)} | ${r.hits}/${QUERIES} |`);
-row(await searchLatency('SQLite (FTS5)'));
-const schema = await postgresSchema();
-if (schema) row(await searchLatency('PostgreSQL (tsvector, GIN)', schema.database, schema.drop));
+const PHASES = (process.env.BENCH_PHASES ?? 'push,search').split(',');
+// BENCH_DIALECTS=sqlite skips PostgreSQL even with DATABASE_URL set.
+const DIALECTS = (process.env.BENCH_DIALECTS ?? 'sqlite,postgres').split(',');
+if (PHASES.includes('push')) {
+  const off = await pushImpact(false);
+  const on = await pushImpact(true);
+  console.log('## Push impact: 1000 tag pushes of one repository, SQLite, one process\n');
+  console.log('| indexer | total | push p50 | push p99 | index caught up after the last push | found by tag:t999 |');
+  console.log('|---|---|---|---|---|---|');
+  console.log(`| off | ${ms(off.total)} | ${ms(off.p50)} | ${ms(off.p99)} | - | - |`);
+  console.log(`| on | ${ms(on.total)} | ${ms(on.p50)} | ${ms(on.p99)} | ${ms(on.catchUp)} | ${on.found} |`);
+}
+if (PHASES.includes('search')) {
+  console.log(`\n## Search over HTTP: ${PACKAGES} packages, ${QUERIES} sequential anonymous queries\n`);
+  console.log('| database | fill (SearchIndex.put) | p50 | p99 | max | queries with hits |');
+  console.log('|---|---|---|---|---|---|');
+  const row = (r) =>
+    console.log(`| ${r.label} | ${(r.fill / 1000).toFixed(1)} s | ${ms(r.p50)} | ${ms(r.p99)} | ${ms(r.max)} | ${r.hits}/${QUERIES} |`);
+  const measured = [];
+  if (DIALECTS.includes('sqlite')) {
+    measured.push(await searchLatency('SQLite (FTS5)'));
+    row(measured[0]);
+  }
+  const schema = DIALECTS.includes('postgres') ? await postgresSchema() : null;
+  if (schema) {
+    measured.push(await searchLatency('PostgreSQL (tsvector, GIN)', schema.database, schema.drop));
+    row(measured[measured.length - 1]);
+  }
+  console.log(`\n### p50 / p99 by kind of query\n`);
+  console.log(`| query | ${measured.map((m) => m.label).join(' | ')} |`);
+  console.log(`|---|${measured.map(() => '---').join('|')}|`);
+  CLASSES.forEach((name, k) =>
+    console.log(
+      `| ${name} | ${measured.map((m) => `${ms(quantile(m.byClass[k], 0.5))} / ${ms(quantile(m.byClass[k], 0.99))}`).join(' | ')} |`,
+    ),
+  );
+}
 agent.destroy();
