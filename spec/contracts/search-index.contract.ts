@@ -109,6 +109,12 @@ export function searchIndexContract(name: string, harness: SearchIndexHarness): 
       expect((await names(query(words('fast')))).sort()).toEqual(['acme/a', 'acme/b']);
     });
 
+    it('matches words alone (no name phrase) and a digest prefix alone', async () => {
+      await index.put(doc('me/api', { description: 'fast', digests: [`sha256:${hex('d')}`] }));
+      expect(await names(query({ words: ['fast'] }))).toEqual(['me/api']);
+      expect(await names(query({ words: ['fast'], digestPrefix: 'dddddddddddd' }))).toEqual(['me/api']);
+    });
+
     it('treats query syntax of either full-text engine as words', async () => {
       await index.put(doc('me/api', { description: 'near and or not' }));
       for (const text of ['NEAR', 'AND', 'api OR', '"api', "api'", 'api*', 'name:api', 'api & | !', '(api)']) {

@@ -187,7 +187,8 @@ export class SqlSearchIndex implements SearchIndex {
     if (query.words.length > 0) {
       if (this.db.dialect === 'sqlite') {
         // Each word quoted: FTS5 operators (AND, NEAR, column filters) in the text stay words.
-        parts.push(`SELECT rowid, 3, bm25(search_fts, 10.0, 1.0) FROM search_fts WHERE search_fts MATCH ?`);
+        // The rank column, not bm25(): the function fails where SQLite flattens this into the outer query.
+        parts.push(`SELECT rowid, 3, rank FROM search_fts WHERE search_fts MATCH ? AND rank MATCH 'bm25(10.0, 1.0)'`);
         params.push(query.words.map((w) => `"${w}"`).join(' '));
       } else {
         // Words are letters and digits only, so joining them with & is a well-formed tsquery.
