@@ -130,6 +130,20 @@ describe('berth org, repo and package', () => {
   });
 });
 
+describe('berth search reindex', () => {
+  it('indexes packages the search index misses, and forgets deleted ones', async () => {
+    expect(await ok('search reindex')).toBe('indexed 0 packages, removed 0\n');
+    await ok('user add alice --password-stdin', 'alice-password');
+    // A package linked ahead of its first push exists in the model; the CLI told no server's index.
+    await ok('repo create alice/site --visibility public');
+    await ok('package link alice/app alice/site');
+    expect(await ok('search reindex')).toBe('indexed 1 packages, removed 0\n');
+    expect(await ok('search reindex')).toBe('indexed 0 packages, removed 0\n');
+    await inspect((store) => store.packages.setPackageDeletedAt('alice/app', Date.now()));
+    expect(await ok('search reindex')).toBe('indexed 0 packages, removed 1\n');
+  });
+});
+
 describe('berth token and ci-token', () => {
   beforeEach(async () => {
     await ok('user add alice --password-stdin', 'alice-password');

@@ -61,6 +61,17 @@ import { HookService } from './webhooks/hook-service';
 import { AddressGuard } from './webhooks/address-guard';
 import { DEFAULT_BACKOFF_MS, DeliveryWorker, type DeliveryWorkerOptions } from './webhooks/delivery-worker';
 import { ChangeRelay } from './webhooks/change-relay';
+import type { AuditEvent } from './audit/audit-log';
+import { observedAuditLog } from './audit/observed-audit-log';
+import type { IdentityStores } from './auth/stores/identity-stores';
+import { SEARCH_MIGRATIONS } from './search/sql/search-migrations';
+import { SqlSearchIndex } from './search/sql/sql-search-index';
+import { PackageDocuments } from './search/package-documents';
+import { PackageIndexer } from './search/package-indexer';
+import { IdentityPackageCatalog } from './search/identity-package-catalog';
+import { OpenPackageCatalog } from './search/open-package-catalog';
+import { IdentitySearchAccess } from './search/identity-search-access';
+import { OPEN_ACCESS, SearchService } from './search/search-service';
 
 export interface Registry {
   app: HttpApp;
@@ -69,6 +80,8 @@ export interface Registry {
   downloads: DownloadCounter;
   /** Image archive import and export, for the CLI as for the API. */
   transfer: { importer: ArchiveImporter; exporter: ArchiveExporter; promotion: Promotion };
+  /** Keeps the package search index current; `idle()` waits for what is queued, `reconcile()` heals it. */
+  search: PackageIndexer;
   close(): Promise<void>;
 }
 
@@ -129,7 +142,12 @@ export async function createRegistry(config: Config, log: Logger, options: Regis
       log,
     ),
   ];
-  const built = config.auth.mode === 'token' ? await buildAuth(database, config, log, downloadStore) : undefined;
+  // Management changes reach the search index through the audit log, once the indexer exists (below).
+  const late: { indexer?: PackageIndexer } = {};
+  const built =
+    config.auth.mode === 'token'
+      ? await buildAuth(database, config, log, downloadStore, (event) => late.indexer?.onAudit(event))
+      : undefined;
   // GitHub's packages API reads versions from the metadata index and packages from the identity model.
   const hookStore = new SqlHookStore(database);
   const addressGuard = webhookAddressGuard(config);
@@ -186,6 +204,25 @@ export async function createRegistry(config: Config, log: Logger, options: Regis
     exporter: new ArchiveExporter({ blobs, manifests }),
     promotion: new Promotion({ blobs, manifests, referrers }),
   };
+  const search = buildSearch(database, auth, index, blobStore, downloadStore, log);
+  late.indexer = search.indexer;
+  // After the linker: a push's indexing (queued, never awaited by the push) sees the link it made.
+  events.on('manifest.pushed', (event) => search.indexer.schedule(event.repository));
+  events.on('manifest.deleted', (event) => search.indexer.schedule(event.repository));
+  // Pulled packages' download counts reach the index after the counter has written them.
+  const pulled = new Set<string>();
+  events.on('manifest.pulled', (event) => void pulled.add(event.repository));
+  const refreshDownloads = setInterval(() => {
+    const names = [...pulled];
+    pulled.clear();
+    void search.indexer.refreshDownloads(names);
+  }, SEARCH_DOWNLOADS_INTERVAL_MS);
+  refreshDownloads.unref();
+  // What a crash between a commit and its indexing left out, healed in the background.
+  const reconciling = search.indexer.reconcile().then(
+    (done) => log.info(done, 'search index reconciled'),
+    (err: unknown) => log.warn({ err }, 'search index reconcile failed'),
+  );
   const app = createHttpApp({
     log,
     metrics,
@@ -197,6 +234,7 @@ export async function createRegistry(config: Config, log: Logger, options: Regis
     listing: new ListingService(index, config.maxPageSize, undefined, auth && new SealedCatalogCursors(auth.keys)),
     referrers,
     auth,
+    search: search.service,
     readiness: [
       ...(sessionStore.ping ? [{ name: 'redis', probe: () => sessionStore.ping?.() ?? Promise.resolve() }] : []),
       { name: 'blob-storage', probe: () => (blobStore.ping ? blobStore.ping() : blobStore.stat(READINESS_DIGEST).then(() => undefined)) },
@@ -209,8 +247,12 @@ export async function createRegistry(config: Config, log: Logger, options: Regis
     uploads,
     downloads,
     transfer,
+    search: search.indexer,
     async close() {
       for (const p of pruning) p.stop();
+      clearInterval(refreshDownloads);
+      await search.indexer.close();
+      await reconciling;
       // Attempts in flight are logged (each bounded by its timeout); the rest stay queued for the next start.
       await relay.close();
       await deliveries.close();
@@ -273,7 +315,11 @@ export const STORE_MIGRATIONS: readonly StoreMigrations[] = [
   DOWNLOAD_MIGRATIONS,
   AUDIT_MIGRATIONS,
   WEBHOOK_MIGRATIONS,
+  SEARCH_MIGRATIONS,
 ];
+
+/** How often each process writes the download counts of the packages it served into the search index. */
+const SEARCH_DOWNLOADS_INTERVAL_MS = 600_000;
 
 /** How often each process prunes expired daily download counts and audit entries. */
 const PRUNE_INTERVAL_MS = 3_600_000;
@@ -308,7 +354,13 @@ export async function openSessionStore(
 }
 
 /** The identity model, token service and access control over the configured database. */
-async function buildAuth(database: StoreDatabase, config: Config, log: Logger, downloadStore: SqlDownloadStore) {
+async function buildAuth(
+  database: StoreDatabase,
+  config: Config,
+  log: Logger,
+  downloadStore: SqlDownloadStore,
+  onAudit: (event: AuditEvent) => void,
+) {
   const identities = sqlIdentityStores(database);
   await ensureAdmin(identities.accounts, config, log);
   const keys = new SigningKeys(identities.signingKeys);
@@ -317,7 +369,7 @@ async function buildAuth(database: StoreDatabase, config: Config, log: Logger, d
   // Failed logins are counted in the shared database, so every worker and replica throttles together.
   const failures = new SqlLoginFailureStore(database);
   const auditStore = new SqlAuditStore(database);
-  const auditLog = new StoredAuditLog(auditStore, identities.accounts, log);
+  const auditLog = observedAuditLog(new StoredAuditLog(auditStore, identities.accounts, log), onAudit);
   const authenticator = new Authenticator(identities, new LoginThrottle(failures), new LoginThrottle(failures, 100), auditLog);
   const management = new IdentityService(identities, authorizer, authenticator, {
     ciTokenTtlMinutes: config.auth.ciTokenTtlMinutes ?? DEFAULT_CI_TOKEN_TTL_MINUTES,
@@ -344,6 +396,24 @@ async function buildAuth(database: StoreDatabase, config: Config, log: Logger, d
     }),
     realm: config.publicUrl ? new URL('/token', config.publicUrl).toString() : undefined,
     refreshTokenTtlMs: config.auth.refreshTokenTtlDays * 86_400_000,
+  };
+}
+
+/** The search index, its indexer (over the identity model, or in open mode the metadata index) and the service. */
+export function buildSearch(
+  database: StoreDatabase,
+  auth: { identities: IdentityStores } | undefined,
+  index: SqlMetadataIndex,
+  blobStore: BlobStore,
+  downloadStore: SqlDownloadStore,
+  log: Logger,
+): { indexer: PackageIndexer; service: SearchService } {
+  const searchIndex = new SqlSearchIndex(database);
+  const documents = new PackageDocuments({ versions: index, openBlob: (digest) => blobStore.openRead(digest), downloads: downloadStore });
+  const catalog = auth ? new IdentityPackageCatalog(auth.identities) : new OpenPackageCatalog(index);
+  return {
+    indexer: new PackageIndexer(searchIndex, catalog, documents, log),
+    service: new SearchService(searchIndex, auth ? new IdentitySearchAccess(auth.identities) : OPEN_ACCESS),
   };
 }
 

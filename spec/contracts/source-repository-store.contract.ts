@@ -65,6 +65,21 @@ export function sourceRepositoryStoreContract(name: string, harness: IdentitySto
       expect((await repos().collaborators(app.id)).map((c) => c.name)).toEqual(['carol']);
     });
 
+    it('lists the repositories a user collaborates on', async () => {
+      const alice = await user('alice');
+      const bob = await user('bob');
+      const app = await repos().createRepository(alice.id, 'app', 'private');
+      const lib = await repos().createRepository(alice.id, 'lib', 'public');
+      await repos().createRepository(alice.id, 'own', 'private');
+      expect(await repos().collaborations(bob.id)).toEqual([]);
+      await repos().setCollaborator(lib.id, bob.id, 'read');
+      await repos().setCollaborator(app.id, bob.id, 'admin');
+      expect(await repos().collaborations(bob.id)).toEqual([app.id, lib.id].sort((a, b) => a - b));
+      await repos().setCollaborator(app.id, bob.id, null);
+      expect(await repos().collaborations(bob.id)).toEqual([lib.id]);
+      expect(await repos().collaborations(alice.id)).toEqual([]);
+    });
+
     it('deletes a repository with its collaborators, once', async () => {
       const alice = await user('alice');
       const bob = await user('bob');

@@ -1,3 +1,4 @@
+import { SearchQueryInvalid } from '../../src/search/search-errors';
 import { readdirSync, readFileSync } from 'node:fs';
 import { VersionInUse, VersionRestoreBlocked } from '../../src/metadata/versions';
 import { GitHubBadRequest, GitHubValidationFailed } from '../../src/http/github/github-edge-errors';
@@ -153,6 +154,7 @@ const TABLE: Array<[DomainError, number, string, Record<string, string>, string]
   [new NameTaken('x'), 409, 'CONFLICT', {}, 'ALREADY_EXISTS'],
   [new StillNeeded('x'), 409, 'CONFLICT', {}, 'CONFLICT'],
   [new InvalidRequest('x'), 400, 'REQUEST_INVALID', {}, 'REQUEST_INVALID'],
+  [new SearchQueryInvalid('x'), 400, 'REQUEST_INVALID', {}, 'QUERY_INVALID'],
   [new RouteNotFound({ path: '/x' }), 404, 'NOT_FOUND', {}, 'NOT_FOUND'],
   [new RequestBodyRefused('too large', 413), 413, 'REQUEST_INVALID', {}, 'REQUEST_INVALID'],
   [new ContentRangeInvalid('x'), 416, 'BLOB_UPLOAD_INVALID', {}, 'REQUEST_INVALID'],

@@ -14,7 +14,7 @@ export interface TestDescriptor {
   artifactType?: string;
   urls?: string[];
   annotations?: Record<string, string>;
-  platform?: { architecture: string; os: string };
+  platform?: { architecture: string; os: string; variant?: string };
 }
 
 export function sha256(content: Buffer | string): string {

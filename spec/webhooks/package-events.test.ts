@@ -138,7 +138,7 @@ it('sends one event for a multi-platform push, listing every platform, none for 
     'v2',
     imageIndex([
       amd64.descriptor({ platform: { os: 'linux', architecture: 'amd64' } }),
-      arm64.descriptor({ platform: { os: 'linux', architecture: 'arm64', variant: 'v8' } as { os: string; architecture: string } }),
+      arm64.descriptor({ platform: { os: 'linux', architecture: 'arm64', variant: 'v8' } }),
     ]),
   );
   const events = await packageEvents(before + 1);

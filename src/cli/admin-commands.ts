@@ -10,7 +10,8 @@ import { parseRepositoryPath } from '../auth/management/names';
 import { SigningKeys } from '../auth/signing-keys';
 import { IDENTITY_MIGRATIONS } from '../auth/sql/identity-migrations';
 import { sqlIdentityStores } from '../auth/sql/sql-identity-stores';
-import { ConfigError, loadConfig } from '../config';
+import { ConfigError, loadConfig, type Config } from '../config';
+import type { IdentityStores } from '../auth/stores/identity-stores';
 import { connectDatabase } from '../persistence/connect-database';
 import type { Database as StoreDatabase } from '../persistence/database';
 import { migrate } from '../persistence/migration-runner';
@@ -48,6 +49,9 @@ interface Context {
   service: IdentityService;
   signingKeys: SigningKeyStore;
   io: CliIo;
+  config: Config;
+  database: StoreDatabase;
+  identities: IdentityStores;
 }
 
 const VISIBILITIES: readonly Visibility[] = ['public', 'private'];
@@ -237,6 +241,31 @@ const COMMANDS: Record<string, Record<string, Command>> = {
       },
     },
   },
+  search: {
+    reindex: {
+      usage: 'berth search reindex',
+      positionals: 0,
+      async run({ config, database, identities, io }) {
+        // Loaded here only: the other commands need none of the registry.
+        const { buildSearch, openBlobStore, STORE_MIGRATIONS } = await import('../composition-root');
+        const { SqlMetadataIndex } = await import('../metadata/sql/sql-metadata-index');
+        const { SqlDownloadStore } = await import('../downloads/sql/sql-download-store');
+        const { createLogger } = await import('../log');
+        await migrate(database, STORE_MIGRATIONS);
+        const storage = await openBlobStore(config);
+        const index = new SqlMetadataIndex(database);
+        try {
+          const auth = config.auth.mode === 'token' ? { identities } : undefined;
+          const search = buildSearch(database, auth, index, storage.store, new SqlDownloadStore(database), createLogger(config.logLevel));
+          const done = await search.indexer.reconcile();
+          io.stdout(`indexed ${done.indexed} packages, removed ${done.removed}\n`);
+        } finally {
+          await index.close();
+          storage.close();
+        }
+      },
+    },
+  },
   keys: {
     rotate: {
       usage: 'berth keys rotate',
@@ -329,7 +358,11 @@ export async function runAdminCommand(argv: string[], io: CliIo): Promise<number
     const service = new IdentityService(identities, authorizer, new Authenticator(identities), {
       ciTokenTtlMinutes: config.auth.ciTokenTtlMinutes ?? DEFAULT_CI_TOKEN_TTL_MINUTES,
     });
-    await command.run({ service, signingKeys: identities.signingKeys, io }, parsed.positionals, parsed.values);
+    await command.run(
+      { service, signingKeys: identities.signingKeys, io, config, database, identities },
+      parsed.positionals,
+      parsed.values,
+    );
     return 0;
   } catch (err) {
     if (err instanceof UsageError || err instanceof ConfigError) {

@@ -26,6 +26,8 @@ import { v2Router, type RouteGuard } from './v2-router';
 import { authenticate, enforce, type AuthDependencies } from './middleware/authenticate';
 import { tokenRoutes, type TokenRouteDependencies } from './token-routes';
 import { apiRouter, type ApiDependencies } from './api/api-router';
+import { searchRoutes } from './api/search-routes';
+import type { SearchService } from '../search/search-service';
 import { API_PREFIX } from './api/api-prefix';
 import { GITHUB_API_PREFIX, githubRouter } from './github/github-router';
 import type { PackageVersionService } from '../auth/management/package-version-service';
@@ -51,6 +53,8 @@ export interface HttpDependencies {
       /** GitHub's packages API at /api/v3 (issue #15); absent, /api/v3 is not served. */
       packageVersions?: PackageVersionService;
     };
+  /** Package search at /api/v1/search/packages; in open mode too, where it is the only /api/v1 route. */
+  search?: SearchService;
   /** What /readyz probes (Redis, blob storage, the metadata database); none means always ready. */
   readiness?: ReadonlyArray<ReadinessCheck>;
   /** Served at /metrics; a fresh set (with process metrics) when not given. */
@@ -124,7 +128,7 @@ export function createHttpApp(deps: HttpDependencies): HttpApp {
     // The management API: JSON bodies there only, never on the blob routes.
     if (auth.management) {
       const { management, authenticator, downloads, audit, hooks } = auth;
-      app.use(API_PREFIX, apiRouter({ management, authenticator, downloads, audit, hooks }));
+      app.use(API_PREFIX, apiRouter({ management, authenticator, downloads, audit, hooks, search: deps.search }));
     }
     if (auth.management && auth.packageVersions) {
       const github = {
@@ -136,6 +140,7 @@ export function createHttpApp(deps: HttpDependencies): HttpApp {
       app.use(GITHUB_API_PREFIX, githubRouter(github));
     }
   }
+  if (!auth?.management && deps.search) app.use(API_PREFIX, searchRoutes(deps.search));
   app.use(notFound);
   app.use(errors);
 

@@ -12,6 +12,7 @@ import {
   UserNotFound,
 } from '../auth/management/errors';
 import { DomainError } from '../domain-error';
+import { SearchQueryInvalid } from '../search/search-errors';
 import { DigestInvalid, ManifestInvalid, NameInvalid } from '../oci/grammar-errors';
 import {
   BlobUnknown,
@@ -127,6 +128,8 @@ rule(InvalidRequest, { registry: 'REQUEST_INVALID', management: 'REQUEST_INVALID
 // src/webhooks: a hook URL refused by the SSRF guard is GitHub's 422 on both APIs.
 rule(HookNotFound, { registry: 'NAME_UNKNOWN', management: 'NOT_FOUND' });
 rule(HookUrlRefused, { registry: 'REQUEST_INVALID', management: 'REQUEST_INVALID', status: () => 422 });
+// src/search.
+rule(SearchQueryInvalid, { registry: 'REQUEST_INVALID', management: 'QUERY_INVALID' });
 
 // src/http: the edge's own.
 rule(RouteNotFound, { registry: 'NOT_FOUND', management: 'NOT_FOUND' });

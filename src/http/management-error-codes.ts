@@ -18,6 +18,7 @@ export const MANAGEMENT_ERROR_CODES = Object.freeze({
   ALREADY_EXISTS: { status: 409, message: 'the name is taken' },
   CONFLICT: { status: 409, message: 'the resource is still needed' },
   REQUEST_INVALID: { status: 400, message: 'request invalid' },
+  QUERY_INVALID: { status: 422, message: 'search query invalid' },
   TOO_MANY_REQUESTS: { status: 429, message: 'too many requests' },
   UNAVAILABLE: { status: 503, message: 'service unavailable' },
   STORAGE_FULL: { status: 507, message: 'insufficient storage' },

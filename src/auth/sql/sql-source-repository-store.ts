@@ -118,4 +118,12 @@ export class SqlSourceRepositoryStore implements SourceRepositoryStore {
       .filter((c): c is { userId: number; name: string; role: RepositoryRole } => c.name !== undefined)
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
+
+  async collaborations(userId: number): Promise<number[]> {
+    const rows = await this.db.all<{ repository_id: number | string }>(
+      'SELECT repository_id FROM repository_collaborators WHERE user_id = ? ORDER BY repository_id',
+      [userId],
+    );
+    return rows.map((r) => Number(r.repository_id));
+  }
 }

@@ -28,4 +28,6 @@ export interface SourceRepositoryStore {
   collaboratorRole(repositoryId: number, userId: number): Promise<RepositoryRole | null>;
   /** Ordered by the collaborator's name. */
   collaborators(repositoryId: number): Promise<Array<{ userId: number; name: string; role: RepositoryRole }>>;
+  /** Ids of the repositories the user collaborates on, any role, ascending (search's access filter). */
+  collaborations(userId: number): Promise<number[]>;
 }

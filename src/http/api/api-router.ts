@@ -16,6 +16,8 @@ import { auditRoutes } from './audit-routes';
 import { downloadRoutes } from './download-routes';
 import type { HookService } from '../../webhooks/hook-service';
 import { hookRoutes } from '../github/github-hook-routes';
+import { searchRoutes } from './search-routes';
+import type { SearchService } from '../../search/search-service';
 
 export interface ApiDependencies {
   management: IdentityService;
@@ -26,6 +28,8 @@ export interface ApiDependencies {
   audit?: AuditService;
   /** Instance hooks, for site administrators, in GitHub's shapes; no route without it. */
   hooks?: HookService;
+  /** Package search; no route without it. */
+  search?: SearchService;
 }
 
 /**
@@ -42,6 +46,7 @@ export function apiRouter(deps: ApiDependencies): Router {
   if (deps.downloads) router.use(downloadRoutes(deps.downloads));
   if (deps.audit) router.use(auditRoutes(deps.audit));
   if (deps.hooks) router.use(hookRoutes('/admin', () => ({ kind: 'instance' }), deps.hooks));
+  if (deps.search) router.use(searchRoutes(deps.search));
   router.use(
     sessionRoutes(deps.management),
     accountRoutes(deps.management),

@@ -1,0 +1,318 @@
+import type { Database, Queryable, SqlValue } from '../../persistence/database';
+import type {
+  IndexQuery,
+  IndexStamp,
+  SearchAccess,
+  SearchDocument,
+  SearchFilter,
+  SearchHit,
+  SearchIndex,
+  Visibility,
+} from '../search-index';
+import { nameSegments, prefixEnd, shortName, wordsOf } from '../search-text';
+
+/** Rows per multi-row INSERT: few statements per document, far below either driver's parameter limit. */
+const ROWS_PER_STATEMENT = 200;
+/** What of the free text the full-text body keeps: a pusher's description cannot grow the index without bound. */
+const MAX_BODY_CHARS = 16_384;
+/** The labels whose values are searched as text (others only by `label:KEY=VALUE`). */
+const TEXT_LABELS = [
+  'org.opencontainers.image.title',
+  'org.opencontainers.image.vendor',
+  'org.opencontainers.image.licenses',
+  'org.opencontainers.image.source',
+];
+
+interface HitRow {
+  name: string;
+  owner: string;
+  owner_kind: 'user' | 'org';
+  visibility: Visibility;
+  description: string | null;
+  updated_at: number | string;
+  downloads: number | string;
+  latest_tag: string | null;
+  n: number | string;
+}
+
+const HIT_COLUMNS = 'd.name, d.owner, d.owner_kind, d.visibility, d.description, d.updated_at, d.downloads, d.latest_tag';
+const TIE_ORDER = 'd.downloads DESC, d.updated_at DESC, d.name';
+
+/**
+ * The search index on SQLite (FTS5) or PostgreSQL (tsvector, GIN); tables
+ * from SEARCH_MIGRATIONS. Full text is the one part written per dialect
+ * (see Database): the rest of each query is shared.
+ */
+export class SqlSearchIndex implements SearchIndex {
+  constructor(private readonly db: Database) {}
+
+  async put(document: SearchDocument): Promise<void> {
+    const nameText = wordsOf(document.name).join(' ');
+    const bodyText = bodyOf(document);
+    await this.db.transaction(async (tx) => {
+      const id = await this.upsertDocument(tx, document, nameText, bodyText);
+      // A stored document read later than this one wins: nothing of this one is written.
+      if (id === null) return;
+      await deleteSideRows(tx, id);
+      await insertRows(
+        tx,
+        'search_segments (segment, doc_id)',
+        nameSegments(document.name).map((s) => [s, id]),
+      );
+      await insertRows(
+        tx,
+        'search_digests (digest, doc_id)',
+        [...new Set(document.digests.map(digestHex))].map((d) => [d, id]),
+      );
+      await insertRows(
+        tx,
+        'search_tags (doc_id, tag)',
+        [...new Set(document.tags)].map((t) => [id, t]),
+      );
+      await insertRows(
+        tx,
+        'search_labels (doc_id, key, value)',
+        Object.entries(document.labels).map(([k, v]) => [id, k, v]),
+      );
+      await insertRows(
+        tx,
+        'search_platforms (doc_id, platform)',
+        [...new Set(document.platforms)].map((p) => [id, p]),
+      );
+      if (this.db.dialect === 'sqlite') {
+        await tx.run('DELETE FROM search_fts WHERE rowid = ?', [id]);
+        await tx.run('INSERT INTO search_fts (rowid, name, body) VALUES (?, ?, ?)', [id, nameText, bodyText]);
+      }
+    });
+  }
+
+  async remove(name: string): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      const row = await tx.get<{ id: number | string }>('SELECT id FROM search_documents WHERE name = ?', [name]);
+      if (!row) return;
+      const id = Number(row.id);
+      await deleteSideRows(tx, id);
+      if (this.db.dialect === 'sqlite') await tx.run('DELETE FROM search_fts WHERE rowid = ?', [id]);
+      await tx.run('DELETE FROM search_documents WHERE id = ?', [id]);
+    });
+  }
+
+  async setDownloads(name: string, downloads: number): Promise<void> {
+    await this.db.run('UPDATE search_documents SET downloads = ? WHERE name = ?', [downloads, name]);
+  }
+
+  async search(query: IndexQuery): Promise<{ total: number; hits: SearchHit[] }> {
+    if (query.access.kind === 'none') return { total: 0, hits: [] };
+    const where = conditions(query.access, query.filter);
+    const matches = this.matches(query);
+    // One statement counts (a window over every match) and pages; only a page past the end counts again.
+    let rows: HitRow[];
+    let count: () => Promise<{ n: number | string } | undefined>;
+    if (matches === null) {
+      // No text: the page comes from the ranking index and stops after `limit` rows; a window
+      // count would make it sort every visible package first.
+      const from = `FROM search_documents d WHERE ${where.sql}`;
+      rows = await this.db.all<HitRow>(`SELECT ${HIT_COLUMNS}, -1 AS n ${from} ORDER BY ${TIE_ORDER} LIMIT ? OFFSET ?`, [
+        ...where.params,
+        query.limit,
+        query.offset,
+      ]);
+      count = () => this.db.get(`SELECT COUNT(*) AS n ${from}`, where.params);
+    } else {
+      // Each kind of match names candidate documents with its tier; a document keeps its best.
+      // Relevance orders the text tier only: name matches go by downloads and recency.
+      const ranked = `WITH hits (doc_id, tier, score) AS (${matches.sql}),
+        best AS (SELECT doc_id, MIN(tier) AS tier, MIN(score) AS score FROM hits GROUP BY doc_id)`;
+      const from = `FROM best b JOIN search_documents d ON d.id = b.doc_id WHERE ${where.sql}`;
+      rows = await this.db.all<HitRow>(
+        `${ranked} SELECT ${HIT_COLUMNS}, COUNT(*) OVER () AS n ${from}
+          ORDER BY b.tier, CASE WHEN b.tier = 3 THEN b.score ELSE CAST(0 AS REAL) END, ${TIE_ORDER} LIMIT ? OFFSET ?`,
+        [...matches.params, ...where.params, query.limit, query.offset],
+      );
+      count = () => this.db.get(`${ranked} SELECT COUNT(*) AS n ${from}`, [...matches.params, ...where.params]);
+    }
+    const counted = rows[0] && Number(rows[0].n) >= 0 ? { n: rows[0].n } : undefined;
+    const total = counted ?? (rows.length === 0 && query.offset === 0 ? { n: 0 } : await count());
+    return {
+      total: Number(total?.n ?? 0),
+      hits: rows.map((r) => ({
+        name: r.name,
+        owner: r.owner,
+        ownerKind: r.owner_kind,
+        visibility: r.visibility,
+        description: r.description,
+        updatedAt: Number(r.updated_at),
+        downloads: Number(r.downloads),
+        latestTag: r.latest_tag,
+      })),
+    };
+  }
+
+  async stamps(): Promise<Map<string, IndexStamp>> {
+    const rows = await this.db.all<{
+      name: string;
+      indexed_at: number | string;
+      visibility: Visibility;
+      owner_id: number | string;
+      repository_id: number | string | null;
+    }>('SELECT name, indexed_at, visibility, owner_id, repository_id FROM search_documents');
+    return new Map(
+      rows.map((r) => [
+        r.name,
+        {
+          indexedAt: Number(r.indexed_at),
+          visibility: r.visibility,
+          ownerId: Number(r.owner_id),
+          repositoryId: r.repository_id === null ? null : Number(r.repository_id),
+        },
+      ]),
+    );
+  }
+
+  /** The candidate documents as `(doc_id, tier, score)`: 0 exact name, 1 name prefix, 2 name segment, 3 text or digest. */
+  private matches(query: IndexQuery): { sql: string; params: SqlValue[] } | null {
+    const parts: string[] = [];
+    const params: SqlValue[] = [];
+    const zero = 'CAST(0 AS REAL)';
+    if (query.phrase !== '') {
+      const end = prefixEnd(query.phrase);
+      parts.push(
+        `SELECT id, 0, ${zero} FROM search_documents WHERE name = ? OR short_name = ?`,
+        `SELECT id, 1, ${zero} FROM search_documents WHERE name >= ? AND name < ?`,
+        `SELECT id, 1, ${zero} FROM search_documents WHERE short_name >= ? AND short_name < ?`,
+        `SELECT doc_id, 2, ${zero} FROM search_segments WHERE segment = ?`,
+      );
+      params.push(query.phrase, query.phrase, query.phrase, end, query.phrase, end, query.phrase);
+    }
+    if (query.words.length > 0) {
+      if (this.db.dialect === 'sqlite') {
+        // Each word quoted: FTS5 operators (AND, NEAR, column filters) in the text stay words.
+        // The rank column, not bm25(): the function fails where SQLite flattens this into the outer query.
+        parts.push(`SELECT rowid, 3, rank FROM search_fts WHERE search_fts MATCH ? AND rank MATCH 'bm25(10.0, 1.0)'`);
+        params.push(query.words.map((w) => `"${w}"`).join(' '));
+      } else {
+        // Words are letters and digits only, so joining them with & is a well-formed tsquery.
+        parts.push(
+          `SELECT id, 3, CAST(-ts_rank(tsv, to_tsquery('simple', ?)) AS REAL) FROM search_documents WHERE tsv @@ to_tsquery('simple', ?)`,
+        );
+        const tsquery = query.words.join(' & ');
+        params.push(tsquery, tsquery);
+      }
+    }
+    if (query.digestPrefix !== undefined) {
+      parts.push(`SELECT doc_id, 3, ${zero} FROM search_digests WHERE digest >= ? AND digest < ?`);
+      params.push(query.digestPrefix, prefixEnd(query.digestPrefix));
+    }
+    return parts.length === 0 ? null : { sql: parts.join(' UNION ALL '), params };
+  }
+
+  private async upsertDocument(tx: Queryable, d: SearchDocument, nameText: string, bodyText: string): Promise<number | null> {
+    const columns =
+      'name, short_name, owner, owner_kind, owner_id, repository, repository_id, repository_owner_id, visibility, description, downloads, updated_at, latest_tag, indexed_at';
+    const updates = columns
+      .split(', ')
+      .slice(1)
+      .map((c) => `${c} = excluded.${c}`);
+    const params: SqlValue[] = [
+      d.name,
+      shortName(d.name),
+      d.owner,
+      d.ownerKind,
+      d.ownerId,
+      d.repository?.fullName ?? null,
+      d.repository?.id ?? null,
+      d.repository?.ownerId ?? null,
+      d.visibility,
+      d.description,
+      d.downloads,
+      d.updatedAt,
+      d.latestTag,
+      d.indexedAt,
+    ];
+    const tsv = this.db.dialect === 'postgres';
+    const sql = `INSERT INTO search_documents (${columns}${tsv ? ', tsv' : ''})
+      VALUES (${params.map(() => '?').join(', ')}${tsv ? ", setweight(to_tsvector('simple', ?), 'A') || setweight(to_tsvector('simple', ?), 'B')" : ''})
+      ON CONFLICT (name) DO UPDATE SET ${[...updates, ...(tsv ? ['tsv = excluded.tsv'] : [])].join(', ')}
+      WHERE search_documents.indexed_at <= excluded.indexed_at
+      RETURNING id`;
+    const row = await tx.get<{ id: number | string }>(sql, tsv ? [...params, nameText, bodyText] : params);
+    return row ? Number(row.id) : null;
+  }
+}
+
+/** The WHERE of every search: what the caller may see, then the qualifiers. */
+function conditions(access: SearchAccess, filter: SearchFilter): { sql: string; params: SqlValue[] } {
+  const parts: string[] = [];
+  const params: SqlValue[] = [];
+  if (access.kind === 'some') {
+    const visible = ["d.visibility = 'public'"];
+    if (access.ownerIds.length > 0) {
+      visible.push(`(d.repository_id IS NULL AND d.owner_id IN (${marks(access.ownerIds)}))`);
+      params.push(...access.ownerIds);
+    }
+    if (access.repositoryOwnerIds.length > 0) {
+      visible.push(`d.repository_owner_id IN (${marks(access.repositoryOwnerIds)})`);
+      params.push(...access.repositoryOwnerIds);
+    }
+    if (access.repositoryIds.length > 0) {
+      visible.push(`d.repository_id IN (${marks(access.repositoryIds)})`);
+      params.push(...access.repositoryIds);
+    }
+    parts.push(`(${visible.join(' OR ')})`);
+  }
+  if (filter.owner) {
+    parts.push('d.owner = ? AND d.owner_kind = ?');
+    params.push(filter.owner.name, filter.owner.kind);
+  }
+  if (filter.repository !== undefined) {
+    parts.push('d.repository = ?');
+    params.push(filter.repository);
+  }
+  if (filter.visibility !== undefined) {
+    parts.push('d.visibility = ?');
+    params.push(filter.visibility);
+  }
+  for (const { key, value } of filter.labels) {
+    parts.push('d.id IN (SELECT doc_id FROM search_labels WHERE key = ? AND value = ?)');
+    params.push(key, value);
+  }
+  for (const tag of filter.tags) {
+    parts.push('d.id IN (SELECT doc_id FROM search_tags WHERE tag = ?)');
+    params.push(tag);
+  }
+  for (const platform of filter.platforms) {
+    parts.push('d.id IN (SELECT doc_id FROM search_platforms WHERE platform = ?)');
+    params.push(platform);
+  }
+  return { sql: parts.length === 0 ? '1 = 1' : parts.join(' AND '), params };
+}
+
+function marks(values: readonly unknown[]): string {
+  return values.map(() => '?').join(', ');
+}
+
+/** The searched text beyond the name: owner, linked repository, description, the text labels and the tags. */
+function bodyOf(d: SearchDocument): string {
+  const text = [d.owner, d.repository?.fullName ?? '', d.description ?? '', ...TEXT_LABELS.map((k) => d.labels[k] ?? ''), ...d.tags].join(
+    ' ',
+  );
+  return wordsOf(text.slice(0, MAX_BODY_CHARS)).join(' ');
+}
+
+/** `sha256:abc…` → `abc…`: a query's hex prefix matches whatever the algorithm. */
+function digestHex(digest: string): string {
+  return digest.slice(digest.indexOf(':') + 1).toLowerCase();
+}
+
+async function deleteSideRows(tx: Queryable, id: number): Promise<void> {
+  for (const table of ['search_segments', 'search_digests', 'search_tags', 'search_labels', 'search_platforms']) {
+    await tx.run(`DELETE FROM ${table} WHERE doc_id = ?`, [id]);
+  }
+}
+
+async function insertRows(tx: Queryable, into: string, rows: SqlValue[][]): Promise<void> {
+  for (let at = 0; at < rows.length; at += ROWS_PER_STATEMENT) {
+    const chunk = rows.slice(at, at + ROWS_PER_STATEMENT);
+    await tx.run(`INSERT INTO ${into} VALUES ${chunk.map((r) => `(${marks(r)})`).join(', ')}`, chunk.flat());
+  }
+}
