@@ -5,6 +5,7 @@ import type { Logger } from '../log';
 import type { MetadataChange, MetadataIndex } from '../metadata/metadata-index';
 import type { Hook, HookScope, HookStore, NewDelivery } from './hook-store';
 import { berthPayload, packagePayload } from './package-payload';
+import { globMatches } from '../registry/name-glob';
 
 export interface ChangeRelayOptions {
   /** How often the journal is read when nothing kicks the relay. */
@@ -291,12 +292,4 @@ export function wants(hook: Hook, event: string, repository: string, tag: string
   if (hook.packageGlob !== null && !globMatches(hook.packageGlob, repository)) return false;
   if (hook.tagGlob !== null && (tag === null || !globMatches(hook.tagGlob, tag))) return false;
   return true;
-}
-
-function globMatches(glob: string, value: string): boolean {
-  const pattern = glob
-    .split('*')
-    .map((part) => part.replace(/[.+?^${}()|[\]\\/-]/g, '\\$&'))
-    .join('.*');
-  return new RegExp(`^${pattern}$`).test(value);
 }
