@@ -94,6 +94,11 @@ export interface RegistryOptions {
   metrics?: HttpMetrics;
   /** The webhook delivery worker's timings (tests shorten the backoff). */
   webhooks?: Partial<DeliveryWorkerOptions>;
+  /**
+   * The clock version deletes and restores are stamped and judged by (tests of the restore window move it; moving
+   * the process's own Date would move the S3 client's signing clock too, which then corrects itself by the skew).
+   */
+  versionClock?: () => number;
 }
 
 export async function createRegistry(config: Config, log: Logger, options: RegistryOptions = {}): Promise<Registry> {
@@ -179,7 +184,14 @@ export async function createRegistry(config: Config, log: Logger, options: Regis
   relay.start();
   const auth = built && {
     ...built,
-    packageVersions: new PackageVersionService(built.identities, built.authorizer, index, built.auditLog, config.versions),
+    packageVersions: new PackageVersionService(
+      built.identities,
+      built.authorizer,
+      index,
+      built.auditLog,
+      config.versions,
+      options.versionClock,
+    ),
     hooks: new HookService(hookStore, built.identities, built.authorizer, addressGuard, { onQueued: () => deliveries.kick() }),
   };
   if (auth) {

@@ -9,6 +9,8 @@ import { startTestRegistry, type TestRegistry } from '../support/registry';
  */
 const ADMIN_PASSWORD = 'admin-password-1';
 let t: TestRegistry;
+/** How far the restore window tests have moved the versions API's clock ahead. */
+let clockAhead = 0;
 const password = (name: string) => (name === 'admin' ? ADMIN_PASSWORD : `${name}-password`);
 const as = (name: string) => ({
   get: (path: string) => t.http.get(path).auth(name, password(name)),
@@ -56,11 +58,14 @@ const portless = (body: unknown): unknown => JSON.parse(JSON.stringify(body).rep
 const versionsOf = (owner: string, name: string) => `/api/v3/orgs/${owner}/packages/container/${encodeURIComponent(name)}/versions`;
 
 beforeAll(async () => {
-  t = await startTestRegistry({
-    auth: { ...DEFAULT_CONFIG.auth, mode: 'token', adminPassword: ADMIN_PASSWORD },
-    // A week instead of GitHub's 30 days: the window is configurable (BERTH_RESTORE_WINDOW_DAYS).
-    versions: { restoreWindowDays: 7 },
-  });
+  t = await startTestRegistry(
+    {
+      auth: { ...DEFAULT_CONFIG.auth, mode: 'token', adminPassword: ADMIN_PASSWORD },
+      // A week instead of GitHub's 30 days: the window is configurable (BERTH_RESTORE_WINDOW_DAYS).
+      versions: { restoreWindowDays: 7 },
+    },
+    { versionClock: () => Date.now() + clockAhead },
+  );
   for (const name of ['alice', 'bob']) {
     expect(
       (
@@ -334,32 +339,16 @@ describe('the restore window, and a push into a deleted package', () => {
   const window = '/api/v3/user/packages/container/window';
   const versionsOfWindow = async (state: 'active' | 'deleted') =>
     (await as('alice').get(`${window}/versions?state=${state}`)).body as Array<{ id: number; metadata: { container: { tags: string[] } } }>;
-  // Only the clock moves: timers, sockets and promises stay real.
-  const onlyDate = {
-    doNotFake: [
-      'hrtime',
-      'nextTick',
-      'performance',
-      'queueMicrotask',
-      'setImmediate',
-      'clearImmediate',
-      'setInterval',
-      'clearInterval',
-      'setTimeout',
-      'clearTimeout',
-    ] as const,
-  };
-  afterEach(() => jest.useRealTimers());
+  afterEach(() => (clockAhead = 0));
 
   it('restores a version deleted 6 days ago, not one deleted 8 days ago (404 saying why)', async () => {
     await pushImage('alice', 'alice/window', 'w1', 'v1');
     const [v1] = await versionsOfWindow('active');
-    const start = Date.now();
     expect((await as('alice').delete(`${window}/versions/${v1!.id}`)).status).toBe(204);
-    jest.useFakeTimers({ ...onlyDate, doNotFake: [...onlyDate.doNotFake], now: start + 6 * DAY });
+    clockAhead = 6 * DAY;
     expect((await as('alice').post(`${window}/versions/${v1!.id}/restore`)).status).toBe(204);
     expect((await as('alice').delete(`${window}/versions/${v1!.id}`)).status).toBe(204);
-    jest.setSystemTime(start + 14 * DAY + 60_000);
+    clockAhead = 14 * DAY + 60_000;
     const late = await as('alice').post(`${window}/versions/${v1!.id}/restore`);
     expectGitHubError(late, 404);
     expect(late.body.message).toMatch(/deleted more than 7 days ago/);
@@ -386,12 +375,11 @@ describe('the restore window, and a push into a deleted package', () => {
   });
 
   it('restores a deleted package within the window (GitHub’s `token` parameter accepted), not after it', async () => {
-    const start = Date.now();
     expect((await as('alice').delete(window)).status).toBe(204);
     expect((await as('alice').post(`${window}/restore?token=anything`)).status).toBe(204);
     expect((await as('alice').get('/v2/alice/window/manifests/v3')).status).toBe(200);
     expect((await as('alice').delete(window)).status).toBe(204);
-    jest.useFakeTimers({ ...onlyDate, doNotFake: [...onlyDate.doNotFake], now: start + 8 * DAY });
+    clockAhead = 8 * DAY;
     const late = await as('alice').post(`${window}/restore`);
     expectGitHubError(late, 404);
     expect(late.body.message).toMatch(/deleted more than 7 days ago/);
