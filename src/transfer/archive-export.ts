@@ -4,7 +4,7 @@ import { pack } from 'tar-stream';
 import { looksLikeDigest } from '../oci/digest';
 import { INDEX_MEDIA_TYPES, MediaType } from '../oci/media-types';
 import { parseManifest, type Descriptor } from '../oci/manifest';
-import type { BlobService } from '../registry/blob-service';
+import type { BlobInfo, BlobService } from '../registry/blob-service';
 import type { ManifestService } from '../registry/manifest-service';
 import { ArchiveInvalid } from './archive-errors';
 
@@ -40,7 +40,7 @@ export class ArchiveExporter {
     let top = await this.manifest(repository, reference);
     if (format === 'docker-archive' && INDEX_MEDIA_TYPES.has(top.mediaType)) top = await this.platformOf(repository, top, platform);
     const manifests: LayoutManifest[] = [];
-    const blobs = new Map<string, number>();
+    const blobs = new Map<string, BlobInfo>();
     await this.collect(repository, top, manifests, blobs, 0);
     const tag = looksLikeDigest(reference) ? null : reference;
     const index = {
@@ -61,9 +61,7 @@ export class ArchiveExporter {
     ];
     if (format === 'docker-archive') extra.push(['manifest.json', dockerManifestJson(repository, tag, top)]);
     const tar = pack();
-    void this.write(tar, repository, manifests, blobs, extra).catch((err: unknown) =>
-      tar.destroy(err instanceof Error ? err : new Error(String(err))),
-    );
+    void this.write(tar, manifests, blobs, extra).catch((err: unknown) => tar.destroy(err instanceof Error ? err : new Error(String(err))));
     const name = repository.replace(/\//g, '_') + (tag ? `_${tag}` : `_${top.digest.slice(7, 19)}`);
     return { filename: `${name}.${format === 'oci-archive' ? 'oci' : 'docker'}.tar`, stream: Readable.from(tar) };
   }
@@ -85,28 +83,28 @@ export class ArchiveExporter {
   }
 
   /** The manifest, its children (an index's platforms) and the blobs all of them name. */
-  private async collect(repository: string, m: LayoutManifest, manifests: LayoutManifest[], blobs: Map<string, number>, depth: number) {
+  private async collect(repository: string, m: LayoutManifest, manifests: LayoutManifest[], blobs: Map<string, BlobInfo>, depth: number) {
     if (depth > 8 || manifests.some((x) => x.digest === m.digest)) return;
     manifests.push(m);
     const parsed = parseManifest(m.content, m.mediaType);
     for (const ref of parsed.references) {
       if (ref.kind === 'manifest') await this.collect(repository, await this.manifest(repository, ref.digest), manifests, blobs, depth + 1);
-      else if (!blobs.has(ref.digest)) blobs.set(ref.digest, (await this.services.blobs.stat(repository, ref.digest)).size);
+      else if (!blobs.has(ref.digest)) blobs.set(ref.digest, await this.services.blobs.stat(repository, ref.digest));
     }
   }
 
   private async write(
     tar: ReturnType<typeof pack>,
-    repository: string,
     manifests: LayoutManifest[],
-    blobs: Map<string, number>,
+    blobs: Map<string, BlobInfo>,
     extra: Array<[string, Buffer]>,
   ): Promise<void> {
     for (const [name, content] of extra) await entry(tar, name, content);
     for (const m of manifests) await entry(tar, blobPath(m.digest), m.content);
-    for (const [digest, size] of blobs) {
-      const body = await this.services.blobs.open(await this.services.blobs.stat(repository, digest));
-      const sink = tar.entry({ name: blobPath(digest), size, mode: 0o644, mtime: new Date(0) });
+    // Stated once, in collect(): the archive's plan and what it streams are the same blobs.
+    for (const [digest, info] of blobs) {
+      const body = await this.services.blobs.open(info);
+      const sink = tar.entry({ name: blobPath(digest), size: info.size, mode: 0o644, mtime: new Date(0) });
       const done = new Promise<void>((resolve, reject) => sink.once('finish', resolve).once('error', reject));
       for await (const chunk of body) {
         if (!sink.write(chunk as Buffer)) await once(sink, 'drain');
