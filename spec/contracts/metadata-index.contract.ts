@@ -167,6 +167,34 @@ export function metadataIndexContract(kind: string, harness: MetadataIndexHarnes
       ]);
     });
 
+    it('journals who made each change (an account name), and null when nobody is named', async () => {
+      await index.linkBlob('a/who', config, 10);
+      await index.linkBlob('a/who', layer, 20);
+      const record = manifest('a/who', 'w1');
+      await index.putManifest({ record, content: Buffer.from('w1'), references: refs, tag: 'v1', actor: 'alice' });
+      await index.putManifest({ record, content: Buffer.from('w1'), references: refs, tag: 'v2' });
+      expect(await index.deleteTag('a/who', 'v2', { actor: 'bob' })).toBe(true);
+      expect(await index.deleteManifest('a/who', record.digest, 'carol')).toEqual({ status: 'deleted' });
+      const [version] = (await index.listVersions('a/who', { state: 'deleted', limit: 1 })).versions;
+      await index.restoreVersion('a/who', version!.id, Date.now(), 'dave');
+      await index.deleteVersion('a/who', version!.id, { tree: false, detach: false, now: Date.now(), actor: 'erin' });
+      await index.restoreVersion('a/who', version!.id, Date.now());
+      await index.deleteAllVersions('a/who', Date.now(), 'frank');
+      await index.restoreVersionsDeletedAt('a/who', (await index.getVersion('a/who', version!.id))!.deletedAt!, Date.now(), 'grace');
+      const journal = (await index.changes(100)).filter((c) => c.repository === 'a/who');
+      expect(journal.map((c) => [c.kind, c.actor])).toEqual([
+        ['manifest.pushed', 'alice'],
+        ['manifest.pushed', null],
+        ['tag.deleted', 'bob'],
+        ['version.deleted', 'carol'],
+        ['version.restored', 'dave'],
+        ['version.deleted', 'erin'],
+        ['version.restored', null],
+        ['version.deleted', 'frank'],
+        ['version.restored', 'grace'],
+      ]);
+    });
+
     it('refuses to unlink a blob a manifest still references, then allows it', async () => {
       const m = await pushImage('a/one', 'm1', 'v1');
       const outcome = await index.unlinkBlob('a/one', layer);

@@ -1,9 +1,10 @@
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
+import { createHmac } from 'node:crypto';
 import request from 'supertest';
 import { DEFAULT_CONFIG } from '../../src/config';
 import { MediaType } from '../../src/oci/media-types';
-import { pushBlob, pushManifest } from '../support/http';
+import { pushBlob, pushManifest, putManifest } from '../support/http';
 import { blob, descriptor, imageIndex, imageManifest } from '../support/oci';
 import { startTestRegistry, type TestRegistry } from '../support/registry';
 import { HookReceiver, verifySignatures, type ReceivedHook } from './support/hook-receiver';
@@ -34,6 +35,7 @@ interface PackagePayload {
   package: Record<string, unknown> & { package_version: Record<string, unknown> & { container_metadata: { tag: unknown } } };
   repository?: unknown;
   organization?: unknown;
+  sender: { login: string; type: string };
 }
 
 beforeAll(async () => {
@@ -114,6 +116,11 @@ it('sends one signed `package` published event for a tagged push, in GitHub shap
   });
   expect(payload.repository).toMatchObject({ full_name: 'acme/app', private: true });
   expect(payload.organization).toMatchObject({ login: 'acme' });
+  // The pusher, not the package's owner (the organisation), as GitHub names who triggered an event.
+  expect(payload.sender).toMatchObject({ login: 'alice', type: 'User' });
+  expect(payload.package.package_version).toMatchObject({ docker_metadata: [{ tags: ['v1'] }] });
+  // GitHub's older SHA-1 signature beside the SHA-256 one, for receivers written before it.
+  expect(event!.headers['x-hub-signature']).toBe(`sha1=${createHmac('sha1', SECRET).update(event!.body).digest('hex')}`);
 
   // The same digest under another tag: `updated`; the same tag again: nothing.
   await pushManifest(alice, 'acme/app', 'latest', manifest);
@@ -203,10 +210,14 @@ it("sends Berth's own events for a deleted tag and a deleted and restored versio
   });
   expect(of('berth_package_version:deleted')).toMatchObject({ package_version: { id, version: pushed.digest } });
   expect(of('berth_package_version:restored')).toMatchObject({ package_version: { id, version: pushed.digest } });
-  // The package hook asked for `package` only: two pushes, v1 published and `old` updated.
-  await packageEvents(packagesBefore + 2);
-  await new Promise((resolve) => setTimeout(resolve, 300));
-  expect(receiver.ofEvent('package')).toHaveLength(packagesBefore + 2);
+  for (const [, body] of bodies) expect(body.sender).toMatchObject({ login: 'alice' });
+  // The package hook asked for `package` only: two pushes of one digest in one burst, one `published` event.
+  const [published] = (await packageEvents(packagesBefore + 1)).slice(packagesBefore);
+  expect((JSON.parse(published!.body) as { package: { package_version: unknown } }).package.package_version).toMatchObject({
+    docker_metadata: [{ tags: ['v1', 'old'] }],
+  });
+  await new Promise((resolve) => setTimeout(resolve, 1_500));
+  expect(receiver.ofEvent('package')).toHaveLength(packagesBefore + 1);
 }, 30_000);
 
 it("sends Berth's berth_package event when a package's visibility changes and when it is deleted and restored", async () => {
@@ -235,4 +246,52 @@ it("sends Berth's berth_package event when a package's visibility changes and wh
     ['restored', null, 'shown'],
     ['visibility_changed', 'public', 'shown'],
   ]);
+}, 30_000);
+
+it('folds the tags of one burst into one `published` event: tag pushes right after a push by digest, and `?tag=` parameters', async () => {
+  // The earlier cases' events may still arrive: only this package's count.
+  const ofBurst = () =>
+    receiver.ofEvent('package').filter((e) => (JSON.parse(e.body) as { package: { name: string } }).package.name === 'burst');
+  const burstEvents = async (count: number) => {
+    const deadline = Date.now() + 10_000;
+    while (ofBurst().length < count) {
+      if (Date.now() > deadline) throw new Error(`expected ${count} events of acme/burst, got ${ofBurst().length}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    return ofBurst();
+  };
+  const manifest = await pushConfigAndLayer('acme/burst', 'burst');
+  // Linked, so that the payload has the repository GitHub's schema requires.
+  expect(
+    (await t.http.put('/api/v1/packages/acme/burst/link').auth('alice', 'alice-password').send({ repository: 'acme/app' })).status,
+  ).toBe(200);
+  // A push by digest, then the same manifest under two tags at once (as `docker buildx --push -t … -t …`).
+  const byDigest = await pushManifest(alice, 'acme/burst', null, manifest);
+  const tagged = await putManifest(
+    alice,
+    'acme/burst',
+    `${byDigest.digest}?tag=1.0.0&tag=latest`,
+    byDigest.content,
+    MediaType.OCI_MANIFEST,
+  );
+  expect(tagged.status).toBe(201);
+  await pushManifest(alice, 'acme/burst', '1.0', manifest);
+  const [event] = await burstEvents(1);
+  const payload = JSON.parse(event!.body) as PackagePayload;
+  expect(validatePublished(payload) ? [] : validatePublished.errors).toEqual([]);
+  expect(payload.action).toBe('published');
+  expect(payload.package.package_version).toMatchObject({
+    version: byDigest.digest,
+    docker_metadata: [{ tags: ['1.0.0', 'latest', '1.0'] }],
+    container_metadata: { tag: { name: '1.0.0', digest: byDigest.digest } },
+  });
+  // Nothing more for the burst's other pushes, then `updated` for a tag pushed after it closed.
+  await new Promise((resolve) => setTimeout(resolve, 1_500));
+  expect(ofBurst()).toHaveLength(1);
+  await pushManifest(alice, 'acme/burst', 'stable', manifest);
+  const [, later] = await burstEvents(2);
+  expect(JSON.parse(later!.body)).toMatchObject({
+    action: 'updated',
+    package: { package_version: { docker_metadata: [{ tags: ['stable'] }] } },
+  });
 }, 30_000);

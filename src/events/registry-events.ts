@@ -6,6 +6,8 @@ export interface EventActor {
   principal?: unknown;
   /** `scheme://host` the client used, for matching links that name this registry. */
   origin?: string;
+  /** The principal's account name (absent: anonymous, or open mode), for records kept below auth (the change journal). */
+  name?: string;
 }
 
 export interface ManifestPushedEvent {

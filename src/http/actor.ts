@@ -3,5 +3,10 @@ import type { EventActor } from '../events/registry-events';
 
 /** Who made a request, for the events it causes. */
 export function actorOf(req: Request): EventActor {
-  return { principal: req.auth?.principal, origin: `${req.protocol}://${req.headers.host ?? ''}` };
+  const principal = req.auth?.principal;
+  return {
+    principal,
+    origin: `${req.protocol}://${req.headers.host ?? ''}`,
+    ...(principal && principal.kind !== 'anonymous' ? { name: principal.name } : {}),
+  };
 }

@@ -28,6 +28,8 @@ export interface PutManifestInput {
    * image, or an image without some layers). They are recorded all the same, so a child pushed later has its parent.
    */
   sparse?: boolean;
+  /** Who pushed (an account name), kept in the change journal; absent when anonymous or in open mode. */
+  actor?: string;
 }
 
 export interface PutManifestOutcome {
@@ -66,6 +68,8 @@ export interface MetadataChange {
   mediaType: string | null;
   /** The push made the version (new, or revived from deleted); false when it was live already. */
   newVersion: boolean;
+  /** Who made the change (an account name); null when anonymous, in open mode, or by the CLI. */
+  actor: string | null;
 }
 
 export type DeleteOutcome = { status: 'deleted' } | { status: 'unknown' } | { status: 'referenced'; by: string[] };
@@ -91,9 +95,9 @@ export interface MetadataIndex {
   statManifest(repository: string, digest: string): Promise<ManifestRecord | null>;
   resolveTag(repository: string, tag: string): Promise<string | null>;
   /** Soft: the manifest stops resolving and its tags are remembered (a version restore brings them back). */
-  deleteManifest(repository: string, digest: string): Promise<DeleteOutcome>;
+  deleteManifest(repository: string, digest: string, actor?: string): Promise<DeleteOutcome>;
   /** Removes the tag alone (its manifest stays); with `digest`, only while the tag still names that manifest. */
-  deleteTag(repository: string, tag: string, digest?: string): Promise<boolean>;
+  deleteTag(repository: string, tag: string, options?: { digest?: string; actor?: string }): Promise<boolean>;
 
   repositoryExists(repository: string): Promise<boolean>;
   listTags(repository: string, page: Page): Promise<string[]>;
@@ -113,17 +117,17 @@ export interface MetadataIndex {
    * or (unless `detach`) one is a referrer of a live manifest outside it.
    * Null when no active version has the id. Returns the ids deleted.
    */
-  deleteVersion(repository: string, id: number, options: VersionDeleteScope & { now: number }): Promise<number[] | null>;
+  deleteVersion(repository: string, id: number, options: VersionDeleteScope & { now: number; actor?: string }): Promise<number[] | null>;
   /**
    * Restores a deleted version, its deleted children and the referrers deleted with it.
    * Throws VersionRestoreBlocked when something they reference has been unlinked since.
    * Null when no version has the id; an active version restores nothing.
    */
-  restoreVersion(repository: string, id: number, now: number): Promise<VersionRestoration | null>;
+  restoreVersion(repository: string, id: number, now: number, actor?: string): Promise<VersionRestoration | null>;
   /** Soft-deletes every active version of the repository at `now` (a package delete); returns how many. */
-  deleteAllVersions(repository: string, now: number): Promise<number>;
+  deleteAllVersions(repository: string, now: number, actor?: string): Promise<number>;
   /** Restores the versions deleted at `deletedAt` (a package restore). */
-  restoreVersionsDeletedAt(repository: string, deletedAt: number, now: number): Promise<VersionRestoration>;
+  restoreVersionsDeletedAt(repository: string, deletedAt: number, now: number, actor?: string): Promise<VersionRestoration>;
   /**
    * Up to `limit` journal entries, oldest first: whatever is committed now. Entries may appear
    * out of id order (PostgreSQL takes ids before commit), so a consumer must not remember the

@@ -121,3 +121,9 @@ export class VersionRestoreBlocked extends DomainError {
     super({ digest, missing, reason: `${digest} cannot be restored: ${missing.join(', ')} no longer in the repository` });
   }
 }
+
+/** When a version change happens and who makes it (an account name; absent when anonymous, in open mode or by the CLI). */
+export interface ChangeStamp {
+  now: number;
+  actor?: string;
+}

@@ -129,7 +129,14 @@ export class ManifestService {
       try {
         // Where the tag pointed, read in the push's own transaction, so listeners (the audit log) can tell a tag move.
         const sparse = this.sparseAllowed(repository);
-        const outcome = await this.index.putManifest({ record, content, references: parsed.references, tag, sparse });
+        const outcome = await this.index.putManifest({
+          record,
+          content,
+          references: parsed.references,
+          tag,
+          sparse,
+          ...(actor.name === undefined ? {} : { actor: actor.name }),
+        });
         if (tag !== undefined) previousDigest = outcome.previousTagDigest;
       } catch (err) {
         if (err instanceof MissingReferenceError) {
@@ -147,11 +154,11 @@ export class ManifestService {
   async delete(repository: string, reference: string, actor: EventActor = {}): Promise<void> {
     const ref = parseReference(reference);
     if ('tag' in ref) {
-      if (!(await this.index.deleteTag(repository, ref.tag))) throw new ManifestUnknown({ tag: ref.tag });
+      if (!(await this.index.deleteTag(repository, ref.tag, { actor: actor.name }))) throw new ManifestUnknown({ tag: ref.tag });
       await this.events?.emit('manifest.deleted', { repository, tag: ref.tag, actor });
       return;
     }
-    const outcome = await this.index.deleteManifest(repository, ref.digest);
+    const outcome = await this.index.deleteManifest(repository, ref.digest, actor.name);
     if (outcome.status === 'unknown') throw new ManifestUnknown({ digest: ref.digest });
     if (outcome.status === 'referenced') {
       throw new ReferencedElsewhere({ digest: ref.digest, referencedBy: outcome.by });

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { IdentityStores } from '../auth/stores/identity-stores';
+import type { Account } from '../auth/stores/account-store';
 import type { Logger } from '../log';
 import type { MetadataChange, MetadataIndex } from '../metadata/metadata-index';
 import type { Hook, HookScope, HookStore, NewDelivery } from './hook-store';
@@ -16,7 +17,18 @@ export interface ChangeRelayOptions {
   openBlob(digest: string): Promise<Readable>;
   /** Told when deliveries were queued (the delivery worker then polls at once). */
   onQueued?: () => void;
+  /** How long a new version waits for the rest of its burst (BURST_MS unless a test says otherwise). */
+  burstMs?: number;
 }
+
+/**
+ * How long a new version waits for the rest of its burst before it is announced. A build that pushes one
+ * image under several tags (buildx `-t 1.2.3 -t latest`, a tag pushed right after a push by digest) writes
+ * them milliseconds apart; they are folded into the version's one `published` event instead of a
+ * `published` and then an `updated` per tag. A second is far above those gaps and small beside GitHub's
+ * own delivery delays.
+ */
+const BURST_MS = 1_000;
 
 const BATCH = 100;
 
@@ -41,6 +53,8 @@ const MAX_CONFIG_BYTES = 1024 * 1024;
  */
 export class ChangeRelay {
   private timer: NodeJS.Timeout | undefined;
+  /** Wakes the relay when the oldest held burst is due. */
+  private wake: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private again = false;
   private soon: NodeJS.Timeout | undefined;
@@ -100,6 +114,7 @@ export class ChangeRelay {
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
     if (this.soon) clearTimeout(this.soon);
+    if (this.wake) clearTimeout(this.wake);
     this.timer = undefined;
     await this.running;
   }
@@ -108,18 +123,36 @@ export class ChangeRelay {
   async drain(): Promise<void> {
     await this.drainPackages();
     for (;;) {
-      const changes = await this.index.changes(BATCH);
-      if (changes.length === 0) return;
+      const read = await this.index.changes(BATCH);
+      if (read.length === 0) return;
+      const plan = planBatch(read, Date.now(), this.options.burstMs ?? BURST_MS);
       const deliveries: NewDelivery[] = [];
       // With no active hook (the common case on a registry that uses none) a batch is only acknowledged.
-      if (await this.hooks.anyActive()) for (const change of changes) deliveries.push(...(await this.deliveriesOf(change)));
+      if (await this.hooks.anyActive()) for (const unit of plan.units) deliveries.push(...(await this.deliveriesOf(unit)));
       // Queued before acknowledged: a crash in between reads the entries again, and the
       // (hook, source) key keeps them from being queued twice.
       await this.hooks.enqueue(deliveries, Date.now());
       if (deliveries.length > 0) this.options.onQueued?.();
-      await this.index.acknowledgeChanges(changes.map((c) => c.id));
+      await this.index.acknowledgeChanges(plan.handled);
       if (this.closed) return;
+      if (plan.dueAt !== null) {
+        // Bursts still open stay in the journal; the relay looks again when the first is due.
+        this.wakeAt(plan.dueAt);
+        return;
+      }
     }
+  }
+
+  private wakeAt(at: number): void {
+    if (this.wake || this.closed) return;
+    this.wake = setTimeout(
+      () => {
+        this.wake = undefined;
+        this.kick();
+      },
+      Math.max(0, at - Date.now()),
+    );
+    this.wake.unref();
   }
 
   /** The package store's journal: Berth's `berth_package` event. */
@@ -133,7 +166,7 @@ export class ChangeRelay {
       const anyActive = await this.hooks.anyActive();
       for (const change of changes) {
         if (!anyActive) break;
-        const target = await this.target(change.name, 'berth_package', null);
+        const target = await this.target(change.name, 'berth_package', []);
         if (!target) continue;
         const payload = berthPayload({
           action: PACKAGE_ACTIONS[change.kind],
@@ -164,18 +197,28 @@ export class ChangeRelay {
     }
   }
 
-  private async deliveriesOf(change: MetadataChange): Promise<NewDelivery[]> {
-    if (change.kind === 'manifest.pushed') return this.packageDeliveries(change);
-    return this.berthDeliveries(change);
+  private async deliveriesOf(unit: RelayUnit): Promise<NewDelivery[]> {
+    if (unit.kind === 'burst') return this.packageDeliveries(unit.first, unit.tags, 'published');
+    const { change } = unit;
+    if (change.kind !== 'manifest.pushed') return this.berthDeliveries(change);
+    // A tag pushed again onto its digest changes nothing; a push by digest alone announces nothing.
+    if (change.tag === null || change.previousDigest === change.digest) return [];
+    return this.packageDeliveries(change, [change.tag], 'updated');
   }
 
-  /** GitHub's `package` event: `published` for a new version, `updated` for a tag moved onto one. */
-  private async packageDeliveries(change: MetadataChange): Promise<NewDelivery[]> {
-    // A push by digest alone (an index's platform manifests, pushed before it) is folded into
-    // the event of the tagged push that follows; a tag pushed again onto its digest changes nothing.
-    if (change.tag === null || change.digest === null) return [];
-    if (!change.newVersion && change.previousDigest === change.digest) return [];
-    const target = await this.target(change.repository, 'package', change.tag);
+  /**
+   * GitHub's `package` event: `published` for a new version (with every tag of its burst), `updated` for a
+   * tag moved onto an existing one. A version pushed without a tag in its burst (an index's platform
+   * manifests, pushed before it) is announced by nothing of its own: the index's event lists it.
+   */
+  private async packageDeliveries(
+    change: MetadataChange,
+    tags: readonly string[],
+    action: 'published' | 'updated',
+  ): Promise<NewDelivery[]> {
+    const tag = tags[0];
+    if (tag === undefined || change.digest === null) return [];
+    const target = await this.target(change.repository, 'package', tags);
     if (!target) return [];
     // The push happened, so it is announced even when the version was deleted before the entry
     // was read: then from what the journal kept (digest and media type) and the version's id.
@@ -189,7 +232,6 @@ export class ChangeRelay {
       content: Buffer.from('{}'),
       configDigest: null,
     };
-    const action = change.newVersion ? 'published' : 'updated';
     const payload = packagePayload({
       action,
       web: this.options.web,
@@ -198,12 +240,12 @@ export class ChangeRelay {
       packageId: target.packageId,
       packageCreatedAt: target.packageCreatedAt,
       versionId,
-      tag: change.tag,
+      tag,
+      tags,
       manifest: { digest: pushed.digest, mediaType: pushed.mediaType, size: pushed.size, content: pushed.content },
       labels: pushed.configDigest ? await this.labels(pushed.configDigest) : null,
       source: target.source,
-      // The journal does not name the pusher: the package's owner stands in.
-      sender: target.owner,
+      sender: await this.sender(change, target.owner),
       at: change.at,
     });
     return deliveries(target.hooks, change, 'package', action, payload);
@@ -212,7 +254,7 @@ export class ChangeRelay {
   /** Berth's own events, for what GitHub sends nothing: a tag deleted, a version deleted or restored. */
   private async berthDeliveries(change: MetadataChange): Promise<NewDelivery[]> {
     const event = change.kind === 'tag.deleted' ? 'berth_tag' : 'berth_package_version';
-    const target = await this.target(change.repository, event, change.tag);
+    const target = await this.target(change.repository, event, change.tag === null ? [] : [change.tag]);
     if (!target || change.kind === 'manifest.pushed') return [];
     const action = change.kind === 'version.restored' ? 'restored' : 'deleted';
     const versionId =
@@ -225,6 +267,7 @@ export class ChangeRelay {
       packageId: target.packageId,
       source: target.source,
       at: change.at,
+      sender: await this.sender(change, target.owner),
       ...(change.kind === 'tag.deleted'
         ? { tag: { name: change.tag ?? '', digest: change.previousDigest ?? '' } }
         : { version: { id: versionId, digest: change.digest ?? '' } }),
@@ -241,8 +284,17 @@ export class ChangeRelay {
     return null;
   }
 
-  /** The package a change is about, with the active hooks (organisation, repository, instance) that want the event. */
-  private async target(repository: string, event: string, tag: string | null) {
+  /** Who made a change: the account the journal names, else (the CLI, or an account deleted since) the package's owner. */
+  private async sender(change: MetadataChange, owner: Account): Promise<Account> {
+    if (change.actor === null || !this.identities) return owner;
+    return (await this.identities.accounts.accountByName(change.actor)) ?? owner;
+  }
+
+  /**
+   * The package a change is about, with the active hooks (organisation, repository, instance) that want the
+   * event: for a tag filter, any of the change's tags (none: only hooks without one).
+   */
+  private async target(repository: string, event: string, tags: readonly string[]) {
     if (!this.identities) return null;
     const { accounts, repositories, packages } = this.identities;
     const pkg = await packages.package(repository);
@@ -256,7 +308,9 @@ export class ChangeRelay {
     const scopes: HookScope[] = [{ kind: 'instance' }];
     if (owner.kind === 'org') scopes.push({ kind: 'org', accountId: owner.id });
     if (source) scopes.push({ kind: 'repository', repositoryId: source.id });
-    const hooks = (await this.hooks.activeHooks(scopes)).filter((h) => wants(h, event, repository, tag));
+    const hooks = (await this.hooks.activeHooks(scopes)).filter((h) =>
+      tags.length === 0 ? wants(h, event, repository, null) : tags.some((tag) => wants(h, event, repository, tag)),
+    );
     if (hooks.length === 0) return null;
     return { owner, source, hooks, packageId: state.id, packageCreatedAt: pkg.createdAt };
   }
@@ -278,6 +332,61 @@ export class ChangeRelay {
       return null;
     }
   }
+}
+
+/** A new version with the tags of its burst (entries acknowledged together), or one journal entry on its own. */
+type RelayUnit = { kind: 'burst'; first: MetadataChange; tags: string[] } | { kind: 'single'; change: MetadataChange };
+
+interface BatchPlan {
+  units: RelayUnit[];
+  /** The entries the units cover, acknowledged once their deliveries are queued. */
+  handled: number[];
+  /** When the first entry left in the journal (a burst still open) is due; null when none is left. */
+  dueAt: number | null;
+}
+
+/**
+ * Folds each new version's burst: a push that made a version is held until `burstMs` after it, and every
+ * push of the same digest in that time joins its event (the first entry's id keys the deliveries, so a
+ * second reader queues the same ones). Other entries are units of their own; pushes wait out the same
+ * time, so a tag push never overtakes the burst it belongs to.
+ */
+export function planBatch(read: readonly MetadataChange[], now: number, burstMs: number): BatchPlan {
+  const plan: BatchPlan = { units: [], handled: [], dueAt: null };
+  const bursts = new Map<string, { first: MetadataChange; tags: string[] }>();
+  const held = new Set<string>();
+  const hold = (at: number) => {
+    plan.dueAt = plan.dueAt === null ? at : Math.min(plan.dueAt, at);
+  };
+  for (const change of read) {
+    if (change.kind !== 'manifest.pushed' || change.digest === null) {
+      plan.units.push({ kind: 'single', change });
+      plan.handled.push(change.id);
+      continue;
+    }
+    const key = `${change.repository}@${change.digest}`;
+    const burst = bursts.get(key);
+    if (burst && change.at <= burst.first.at + burstMs) {
+      if (change.tag !== null && !burst.tags.includes(change.tag)) burst.tags.push(change.tag);
+      plan.handled.push(change.id);
+      continue;
+    }
+    const dueAt = change.at + burstMs;
+    if (held.has(key) || dueAt > now) {
+      if (change.newVersion) held.add(key);
+      hold(dueAt);
+      continue;
+    }
+    plan.handled.push(change.id);
+    if (change.newVersion) {
+      const opened = { first: change, tags: change.tag === null ? [] : [change.tag] };
+      bursts.set(key, opened);
+      plan.units.push({ kind: 'burst', ...opened });
+    } else {
+      plan.units.push({ kind: 'single', change });
+    }
+  }
+  return plan;
 }
 
 /** One delivery per hook, keyed by the journal entry so that reading it twice queues it once. */

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from '../log';
 import { type AddressGuard, HookUrlRefused } from './address-guard';
 import type { AttemptOutcome, Delivery, Hook, HookStore, NewAttempt } from './hook-store';
-import { BODY_LIMIT, postToHook, signature256, type HookResponse } from './hook-request';
+import { BODY_LIMIT, postToHook, signature1, signature256, type HookResponse } from './hook-request';
 
 export interface DeliveryWorkerOptions {
   /** How often the outbox is polled for due deliveries. */
@@ -163,7 +163,10 @@ export class DeliveryWorker {
       'X-GitHub-Hook-Installation-Target-Type':
         hook.scope.kind === 'org' ? 'organization' : hook.scope.kind === 'repository' ? 'repository' : 'instance',
     };
-    if (hook.secret !== null) headers['X-Hub-Signature-256'] = signature256(body.toString('utf8'), hook.secret);
+    if (hook.secret !== null) {
+      headers['X-Hub-Signature'] = signature1(body.toString('utf8'), hook.secret);
+      headers['X-Hub-Signature-256'] = signature256(body.toString('utf8'), hook.secret);
+    }
     return { headers, body };
   }
 

@@ -22,6 +22,14 @@ export function signature256(body: string, secret: string): string {
 }
 
 /**
+ * `sha1=<hex HMAC-SHA1 of the raw body>`: GitHub's older `X-Hub-Signature`, which GitHub still sends beside the
+ * SHA-256 one for receivers written before it (CI servers' GitHub plugins among them).
+ */
+export function signature1(body: string, secret: string): string {
+  return `sha1=${createHmac('sha1', secret).update(body).digest('hex')}`;
+}
+
+/**
  * One POST to a checked hook URL: connects only to the checked addresses (its `lookup`), follows
  * no redirect (a 3xx is the answer), gives up after `timeoutMs` and reads at most BODY_LIMIT
  * bytes of the response. Never throws: a failure is a response with status code 0.

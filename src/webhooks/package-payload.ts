@@ -33,7 +33,10 @@ export interface PackagePayloadInput {
   packageId: number;
   packageCreatedAt: number;
   versionId: number;
+  /** The tag the version was pushed under first; every tag of its burst is in `tags`. */
   tag: string;
+  /** Every tag pushed onto this version in one burst (a build that tags `1.2.3`, `1.2` and `latest` at once). */
+  tags: readonly string[];
   manifest: PushedManifest;
   /** The image config's labels (null: none, or not an image). */
   labels: Record<string, unknown> | null;
@@ -70,6 +73,8 @@ export function packagePayload(input: PackagePayloadInput) {
     created_at: iso(input.at),
     updated_at: iso(input.at),
     author: userObject(api, input.web, input.sender),
+    // GitHub's `container_metadata.tag` holds one tag and admits no other key; the burst's tags go here.
+    docker_metadata: [{ tags: [...input.tags] }],
     container_metadata: {
       tag: { name: input.tag, digest: input.manifest.digest },
       labels: {
@@ -176,6 +181,8 @@ export interface BerthPayloadInput {
   version?: { id: number | null; digest: string };
   /** For `berth_package` `visibility_changed`: the new visibility. */
   visibility?: string;
+  /** Who made the change; the package's owner when the change names nobody (the CLI, a package-store change). */
+  sender?: Account;
 }
 
 /**
@@ -201,7 +208,7 @@ export function berthPayload(input: BerthPayloadInput) {
     },
     ...(input.source ? { repository: repositoryObject(api, input.web, input.source, input.owner) } : {}),
     ...(input.owner.kind === 'org' ? { organization: organizationObject(api, input.web, input.owner) } : {}),
-    sender: userObject(api, input.web, input.owner),
+    sender: userObject(api, input.web, input.sender ?? input.owner),
     at: iso(input.at),
   };
 }

@@ -35,3 +35,8 @@ export function requireManager(actor: Actor, what: string): Manager {
 export function isSiteAdmin(actor: Actor): boolean {
   return actor.kind === 'system' || (actor.kind === 'user' && actor.isAdmin);
 }
+
+/** The account name a change is recorded under (the change journal); none for the CLI or anonymous callers. */
+export function actorName(actor: Actor): string | undefined {
+  return actor.kind === 'system' || actor.kind === 'anonymous' ? undefined : actor.name;
+}

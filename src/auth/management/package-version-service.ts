@@ -10,7 +10,7 @@ import type { IdentityStores } from '../stores/identity-stores';
 import type { Account } from '../stores/account-store';
 import type { PackageRecord } from '../stores/package-store';
 import type { Visibility } from '../stores/source-repository-store';
-import { type Actor, isSiteAdmin, SYSTEM } from './actor';
+import { type Actor, actorName, isSiteAdmin, SYSTEM } from './actor';
 import { AccountNotFound, InvalidRequest, PackageNotFound } from './errors';
 import { atLeast } from './repository-service';
 
@@ -107,7 +107,7 @@ export class PackageVersionService {
   async deletePackage(actor: Actor, at: PackageAddress): Promise<void> {
     const { pkg } = await this.managed(actor, at, 'active');
     const now = this.clock();
-    await this.index.deleteAllVersions(pkg.name, now);
+    await this.index.deleteAllVersions(pkg.name, now, actorName(actor));
     await this.identities.packages.setPackageDeletedAt(pkg.name, now);
     await this.audit.record({ action: 'package.delete', actor, target: { owner: at.owner.name, package: pkg.name } });
   }
@@ -115,7 +115,7 @@ export class PackageVersionService {
   async restorePackage(actor: Actor, at: PackageAddress): Promise<VersionRestoration> {
     const { pkg, deletedAt } = await this.managed(actor, at, 'deleted');
     this.checkRestorable(`package ${at.name}`, deletedAt);
-    const restored = await this.index.restoreVersionsDeletedAt(pkg.name, deletedAt ?? 0, this.clock());
+    const restored = await this.index.restoreVersionsDeletedAt(pkg.name, deletedAt ?? 0, this.clock(), actorName(actor));
     await this.identities.packages.setPackageDeletedAt(pkg.name, null);
     await this.audit.record({
       action: 'package.restore',
@@ -153,7 +153,7 @@ export class PackageVersionService {
     for (const id of ids) {
       // A version an earlier tree delete of this request took along is already gone.
       if (deleted.has(id)) continue;
-      const gone = await this.index.deleteVersion(pkg.name, id, { ...scope, now });
+      const gone = await this.index.deleteVersion(pkg.name, id, { ...scope, now, actor: actorName(actor) });
       if (gone === null && ids.length === 1) throw new PackageNotFound(`version ${id} of ${pkg.name} is already deleted`);
       for (const d of gone ?? []) deleted.add(d);
     }
@@ -176,7 +176,7 @@ export class PackageVersionService {
     const version = await this.index.getVersion(pkg.name, id);
     if (!version || version.deletedAt !== null) throw new PackageNotFound(`no version ${id} of ${pkg.name}`);
     // Only while the tag still names this version: one moved since the caller looked stays.
-    if (!version.tags.includes(tag) || !(await this.index.deleteTag(pkg.name, tag, version.digest))) {
+    if (!version.tags.includes(tag) || !(await this.index.deleteTag(pkg.name, tag, { digest: version.digest, actor: actorName(actor) }))) {
       throw new PackageNotFound(`version ${id} of ${pkg.name} has no tag ${tag}`);
     }
     await this.audit.record({
@@ -191,7 +191,7 @@ export class PackageVersionService {
     const { pkg } = await this.managed(actor, at, 'active');
     const version = await this.index.getVersion(pkg.name, id);
     if (version) this.checkRestorable(`version ${id} of ${pkg.name}`, version.deletedAt);
-    const restored = await this.index.restoreVersion(pkg.name, id, this.clock());
+    const restored = await this.index.restoreVersion(pkg.name, id, this.clock(), actorName(actor));
     if (!restored) throw new PackageNotFound(`no version ${id} of ${pkg.name}`);
     await this.audit.record({
       action: 'version.restore',

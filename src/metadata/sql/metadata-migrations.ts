@@ -234,5 +234,15 @@ export const METADATA_MIGRATIONS: StoreMigrations = {
     `,
       },
     },
+    {
+      version: 4,
+      name: 'change journal actor',
+      // Who made the change (an account name; null when anonymous, in open mode, or by the CLI), so a
+      // webhook names the pusher as its `sender`, as GitHub's do, not the package's owner.
+      sql: {
+        sqlite: 'ALTER TABLE metadata_changes ADD COLUMN actor TEXT;',
+        postgres: 'ALTER TABLE metadata_changes ADD COLUMN actor TEXT;',
+      },
+    },
   ],
 };

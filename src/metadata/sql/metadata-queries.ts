@@ -57,10 +57,11 @@ export const METADATA_QUERIES = {
   statManifest: `SELECT ${MANIFEST_COLUMNS} FROM repositories r JOIN manifests m ON m.repository_id = r.id
      WHERE r.name = ? AND m.digest = ? AND m.deleted_at IS NULL`,
   taggedDigest: 'SELECT manifest_digest FROM tags WHERE repository_id = ? AND name = ?',
-  // The change journal (issue #16). Parameters: at, kind, repository, digest, tag, previous_digest, media_type, new_version.
-  insertChange: `INSERT INTO metadata_changes (at, kind, repository, digest, tag, previous_digest, media_type, new_version)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-  changes: `SELECT id, at, kind, repository, digest, tag, previous_digest, media_type, new_version FROM metadata_changes
+  // The change journal (issue #16). Parameters: at, kind, repository, digest, tag, previous_digest, media_type, new_version,
+  // actor.
+  insertChange: `INSERT INTO metadata_changes (at, kind, repository, digest, tag, previous_digest, media_type, new_version, actor)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  changes: `SELECT id, at, kind, repository, digest, tag, previous_digest, media_type, new_version, actor FROM metadata_changes
      ORDER BY id LIMIT ?`,
   deleteTag: `DELETE FROM tags WHERE repository_id = (SELECT id FROM repositories WHERE name = ?) AND name = ?
      RETURNING manifest_digest`,
@@ -132,9 +133,9 @@ WITH wanted AS (
   ON CONFLICT (repository_id, name) DO UPDATE SET manifest_digest = excluded.manifest_digest, updated_at = excluded.updated_at
 ), change AS (
   -- The change journal (issue #16): written by this same statement, so no round trip is added.
-  INSERT INTO metadata_changes (at, kind, repository, digest, tag, previous_digest, media_type, new_version)
+  INSERT INTO metadata_changes (at, kind, repository, digest, tag, previous_digest, media_type, new_version, actor)
   SELECT $2::bigint, 'manifest.pushed', $1::text, $4::text, $13::text, (SELECT manifest_digest FROM previous), $6::text,
-    CASE WHEN EXISTS (SELECT 1 FROM manifest) THEN 1 ELSE 0 END
+    CASE WHEN EXISTS (SELECT 1 FROM manifest) THEN 1 ELSE 0 END, $15::text
   WHERE NOT EXISTS (SELECT 1 FROM missing)
 )
 -- The references missing (then nothing was written), else one row naming what the tag pointed at before

@@ -45,6 +45,7 @@ interface ChangeRow {
   previous_digest: string | null;
   media_type: string | null;
   new_version: number;
+  actor: string | null;
 }
 
 /**
@@ -86,7 +87,7 @@ export class SqlMetadataIndex implements MetadataIndex {
   }
 
   async putManifest(input: PutManifestInput): Promise<PutManifestOutcome> {
-    const { record, content, references, tag, sparse } = input;
+    const { record, content, references, tag, sparse, actor } = input;
     if (this.db.dialect === 'postgres') return this.putManifestOnPostgres(input);
     return this.db.transaction(async (tx): Promise<PutManifestOutcome> => {
       const repoId = await ensureRepository(tx, record.repository, record.createdAt);
@@ -107,13 +108,14 @@ export class SqlMetadataIndex implements MetadataIndex {
         previousTagDigest,
         record.mediaType,
         written.changes > 0 ? 1 : 0,
+        actor ?? null,
       ]);
       return { previousTagDigest };
     });
   }
 
   /** putManifest in one statement (PUT_MANIFEST_ON_POSTGRES), its own transaction: 1 round trip, not 11. */
-  private async putManifestOnPostgres({ record, content, references, tag, sparse }: PutManifestInput): Promise<PutManifestOutcome> {
+  private async putManifestOnPostgres({ record, content, references, tag, sparse, actor }: PutManifestInput): Promise<PutManifestOutcome> {
     const rows = await this.db.allInOwnTransaction<{ kind: string | null; digest: string | null; previous: string | null }>(
       PUT_MANIFEST_ON_POSTGRES,
       [
@@ -125,6 +127,7 @@ export class SqlMetadataIndex implements MetadataIndex {
         ...describedBy(record),
         tag ?? null,
         sparse === true ? 1 : 0,
+        actor ?? null,
       ],
     );
     // The first missing one in the manifest's order, as the portable path reports it.
@@ -152,26 +155,26 @@ export class SqlMetadataIndex implements MetadataIndex {
     return (await this.db.get<{ manifest_digest: string }>(Q.resolveTag, [repository, tag]))?.manifest_digest ?? null;
   }
 
-  async deleteManifest(repository: string, digest: string): Promise<DeleteOutcome> {
+  async deleteManifest(repository: string, digest: string, actor?: string): Promise<DeleteOutcome> {
     return this.db.transaction(async (tx): Promise<DeleteOutcome> => {
       const repoId = await repositoryId(tx, repository);
       if (repoId === null || !(await tx.get(Q.hasManifest, [repoId, digest]))) return { status: 'unknown' };
       const by = await referrersOf(tx, Q.manifestReferrers, repoId, digest);
       if (by.length > 0) return { status: 'referenced', by };
       // Soft (issue #15): the version can be restored until GC purges it; its references stay for that.
-      await softDelete(tx, repository, repoId, digest, Date.now());
+      await softDelete(tx, repository, repoId, digest, { now: Date.now(), actor });
       return { status: 'deleted' };
     });
   }
 
-  async deleteTag(repository: string, tag: string, digest?: string): Promise<boolean> {
+  async deleteTag(repository: string, tag: string, { digest, actor }: { digest?: string; actor?: string } = {}): Promise<boolean> {
     return this.db.transaction(async (tx) => {
       const deleted =
         digest === undefined
           ? await tx.get<{ manifest_digest: string }>(Q.deleteTag, [repository, tag])
           : await tx.get<{ manifest_digest: string }>(Q.deleteTagOf, [repository, tag, digest]);
       if (!deleted) return false;
-      await tx.run(Q.insertChange, [Date.now(), 'tag.deleted', repository, null, tag, deleted.manifest_digest, null, 0]);
+      await tx.run(Q.insertChange, [Date.now(), 'tag.deleted', repository, null, tag, deleted.manifest_digest, null, 0, actor ?? null]);
       return true;
     });
   }
@@ -188,6 +191,7 @@ export class SqlMetadataIndex implements MetadataIndex {
       previousDigest: r.previous_digest,
       mediaType: r.media_type,
       newVersion: r.new_version === 1,
+      actor: r.actor,
     }));
   }
 
@@ -238,20 +242,20 @@ export class SqlMetadataIndex implements MetadataIndex {
     return this.versions.facts(versions);
   }
 
-  deleteVersion(repository: string, id: number, options: VersionDeleteScope & { now: number }): Promise<number[] | null> {
+  deleteVersion(repository: string, id: number, options: VersionDeleteScope & { now: number; actor?: string }): Promise<number[] | null> {
     return this.versions.delete(repository, id, options);
   }
 
-  restoreVersion(repository: string, id: number, now: number): Promise<VersionRestoration | null> {
-    return this.versions.restore(repository, id, now);
+  restoreVersion(repository: string, id: number, now: number, actor?: string): Promise<VersionRestoration | null> {
+    return this.versions.restore(repository, id, { now, actor });
   }
 
-  deleteAllVersions(repository: string, now: number): Promise<number> {
-    return this.versions.deleteAll(repository, now);
+  deleteAllVersions(repository: string, now: number, actor?: string): Promise<number> {
+    return this.versions.deleteAll(repository, { now, actor });
   }
 
-  restoreVersionsDeletedAt(repository: string, deletedAt: number, now: number): Promise<VersionRestoration> {
-    return this.versions.restoreDeletedAt(repository, deletedAt, now);
+  restoreVersionsDeletedAt(repository: string, deletedAt: number, now: number, actor?: string): Promise<VersionRestoration> {
+    return this.versions.restoreDeletedAt(repository, deletedAt, { now, actor });
   }
 
   async close(): Promise<void> {

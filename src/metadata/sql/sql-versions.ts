@@ -2,6 +2,7 @@ import type { Database, Queryable, SqlValue } from '../../persistence/database';
 import {
   VersionInUse,
   VersionRestoreBlocked,
+  type ChangeStamp,
   type Platform,
   type VersionFacts,
   type VersionLink,
@@ -115,7 +116,7 @@ export class SqlVersions {
     });
   }
 
-  async delete(repository: string, id: number, options: VersionDeleteScope & { now: number }): Promise<number[] | null> {
+  async delete(repository: string, id: number, options: VersionDeleteScope & ChangeStamp): Promise<number[] | null> {
     return this.db.transaction(async (tx) => {
       const repoId = await repositoryId(tx, repository);
       if (repoId === null) return null;
@@ -135,14 +136,14 @@ export class SqlVersions {
       }
       const ids: number[] = [];
       for (const digest of doomed) {
-        await softDelete(tx, repository, repoId, digest, options.now);
+        await softDelete(tx, repository, repoId, digest, options);
         ids.push(await versionIdOf(tx, repoId, digest));
       }
       return ids.sort((a, b) => a - b);
     });
   }
 
-  async restore(repository: string, id: number, now: number): Promise<VersionRestoration | null> {
+  async restore(repository: string, id: number, stamp: ChangeStamp): Promise<VersionRestoration | null> {
     return this.db.transaction(async (tx) => {
       const repoId = await repositoryId(tx, repository);
       if (repoId === null) return null;
@@ -150,26 +151,26 @@ export class SqlVersions {
       if (!row) return null;
       if (row.deleted_at === null) return { restored: [], tagsRestored: [], tagsMoved: [] };
       const returning = await deletedTreeOf(tx, repoId, row.digest, row.deleted_at);
-      return restoreAll(tx, repository, repoId, returning, now);
+      return restoreAll(tx, repository, repoId, returning, stamp);
     });
   }
 
-  async deleteAll(repository: string, now: number): Promise<number> {
+  async deleteAll(repository: string, stamp: ChangeStamp): Promise<number> {
     return this.db.transaction(async (tx) => {
       const repoId = await repositoryId(tx, repository);
       if (repoId === null) return 0;
       const live = await tx.all<{ digest: string }>(V.liveDigests, [repoId]);
-      for (const { digest } of live) await softDelete(tx, repository, repoId, digest, now);
+      for (const { digest } of live) await softDelete(tx, repository, repoId, digest, stamp);
       return live.length;
     });
   }
 
-  async restoreDeletedAt(repository: string, deletedAt: number, now: number): Promise<VersionRestoration> {
+  async restoreDeletedAt(repository: string, deletedAt: number, stamp: ChangeStamp): Promise<VersionRestoration> {
     return this.db.transaction(async (tx) => {
       const repoId = await repositoryId(tx, repository);
       if (repoId === null) return { restored: [], tagsRestored: [], tagsMoved: [] };
       const rows = await tx.all<{ digest: string }>(V.digestsDeletedAt, [repoId, deletedAt]);
-      return restoreAll(tx, repository, repoId, new Set(rows.map((r) => r.digest)), now);
+      return restoreAll(tx, repository, repoId, new Set(rows.map((r) => r.digest)), stamp);
     });
   }
 
@@ -224,8 +225,14 @@ function groupBy<T>(rows: readonly T[], key: (row: T) => string): Map<string, T[
  * removed, so they stop resolving and leave the tags list; the row stays
  * (content, references and version id) until GC purges it.
  */
-export async function softDelete(tx: Queryable, repository: string, repoId: number, digest: string, now: number): Promise<void> {
-  await tx.run(METADATA_QUERIES.insertChange, [now, 'version.deleted', repository, digest, null, null, null, 0]);
+export async function softDelete(
+  tx: Queryable,
+  repository: string,
+  repoId: number,
+  digest: string,
+  { now, actor }: ChangeStamp,
+): Promise<void> {
+  await tx.run(METADATA_QUERIES.insertChange, [now, 'version.deleted', repository, digest, null, null, null, 0, actor ?? null]);
   await tx.run(V.forgetTags, [repoId, digest]);
   await tx.run(V.rememberTags, [now, repoId, digest]);
   await tx.run(V.dropTags, [repoId, digest]);
@@ -283,7 +290,7 @@ async function restoreAll(
   repository: string,
   repoId: number,
   digests: Set<string>,
-  now: number,
+  { now, actor }: ChangeStamp,
 ): Promise<VersionRestoration> {
   for (const digest of digests) {
     const missing: string[] = [];
@@ -299,7 +306,7 @@ async function restoreAll(
   const result: VersionRestoration = { restored: [], tagsRestored: [], tagsMoved: [] };
   for (const digest of digests) {
     await tx.run(V.markRestored, [now, repoId, digest]);
-    await tx.run(METADATA_QUERIES.insertChange, [now, 'version.restored', repository, digest, null, null, null, 0]);
+    await tx.run(METADATA_QUERIES.insertChange, [now, 'version.restored', repository, digest, null, null, null, 0, actor ?? null]);
     for (const { name } of await tx.all<{ name: string }>(V.rememberedTags, [repoId, digest])) {
       const target = await tx.get<{ manifest_digest: string }>(V.tagTarget, [repoId, name]);
       if (target) {
