@@ -5,8 +5,9 @@
 //   node conformance/bench/bench.mjs          (make bench: installs the servers and wrk, builds Berth, runs this)
 //
 // Environment: D2=PATH D3=PATH (the Distribution binaries; conformance/bench/install.sh prints them),
-// BENCH_SERVERS=berth,berth-nocount,berth-1,berth-auth,berth-pg,d2,d3 (a subset to run; berth-nocount is Berth with
-// download counting off, berth-1 is Berth as one process,
+// BENCH_SERVERS=berth,berth-nocount,berth-1,berth-auth,berth-hooks,berth-pg,d2,d3 (a subset to run; berth-nocount is Berth
+// with download counting off, berth-1 is Berth as one process, berth-hooks is berth-auth with three webhooks at a
+// receiver that takes 2 s to answer,
 // berth-pg Berth on PostgreSQL), BENCH_DATABASE_URL=postgres://… (the PostgreSQL berth-pg uses: run.sh starts
 // one when unset; each berth-pg start gets a fresh database on it), BENCH_SECONDS=10 (each load-generator run),
 // BENCH_ROUNDS=3 (push and one-stream GET rounds; the median is reported), BENCH_LARGE_MIB=2048 (0 skips
@@ -62,7 +63,7 @@ const CURL_MODES = [
 ];
 const STEPS = new Set(list(process.env.BENCH_STEPS ?? 'pushes,blob-get,manifest,head,tags,large'));
 const DATABASE_URL = process.env.BENCH_DATABASE_URL;
-const wanted = (process.env.BENCH_SERVERS ?? 'berth,berth-nocount,berth-1,berth-auth,berth-pg,d2,d3')
+const wanted = (process.env.BENCH_SERVERS ?? 'berth,berth-nocount,berth-1,berth-auth,berth-hooks,berth-pg,d2,d3')
   .split(',')
   .map((s) => s.trim())
   .filter(Boolean);
@@ -150,6 +151,19 @@ const SERVERS = {
     auth: true,
     command: (dir, port) => berthCommand(dir, port, { BERTH_AUTH: 'token', BERTH_ADMIN_PASSWORD: PASSWORD, BERTH_WORKERS: 'auto' }),
   },
+  // Issue #16: webhooks must not slow pushes; berth-auth with three instance hooks whose receiver takes 2 s to answer.
+  'berth-hooks': {
+    label: 'Berth+auth, 3 slow hooks',
+    auth: true,
+    hooks: 3,
+    command: (dir, port) =>
+      berthCommand(dir, port, {
+        BERTH_AUTH: 'token',
+        BERTH_ADMIN_PASSWORD: PASSWORD,
+        BERTH_WORKERS: 'auto',
+        BERTH_WEBHOOK_ALLOWED_HOSTS: '127.0.0.1',
+      }),
+  },
   d2: {
     label: 'Distribution 2.8.2',
     auth: false,
@@ -207,6 +221,7 @@ async function startServer(key, name) {
   // the first one answers. The same pause for every server.
   await sleep(SETTLE_MS);
   const server = { key, label: spec.label, auth: spec.auth, base, pid: child.pid, child, dir, log: out, token: null };
+  if (spec.hooks) await addSlowHooks(server, spec.hooks);
   server.stop = async () => {
     if (child.exitCode === null) {
       child.kill('SIGTERM');
@@ -220,6 +235,47 @@ async function startServer(key, name) {
     await database?.drop();
   };
   return server;
+}
+
+/** A webhook receiver that answers every delivery after SLOW_HOOK_MS, counting what it received. */
+const SLOW_HOOK_MS = 2_000;
+let slowReceiver;
+async function slowHookUrl() {
+  if (!slowReceiver) {
+    const state = { received: 0 };
+    const srv = http.createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        state.received++;
+        setTimeout(() => res.writeHead(200).end('ok'), SLOW_HOOK_MS);
+      });
+    });
+    await new Promise((resolve) => srv.listen(0, '127.0.0.1', resolve));
+    srv.unref();
+    slowReceiver = { state, url: `http://127.0.0.1:${srv.address().port}/hook` };
+  }
+  return slowReceiver.url;
+}
+const slowHookDeliveries = () => slowReceiver?.state.received ?? 0;
+
+/** Instance-wide hooks (every package, every event) at the slow receiver, created as the admin. */
+async function addSlowHooks(server, count) {
+  const basic = Buffer.from(`admin:${PASSWORD}`).toString('base64');
+  for (let i = 0; i < count; i++) {
+    const body = JSON.stringify({
+      name: 'web',
+      config: { url: await slowHookUrl(), content_type: 'json', secret: `s${i}` },
+      events: ['*'],
+    });
+    const r = await request(
+      server.base,
+      'POST',
+      '/api/v1/admin/hooks',
+      { Authorization: `Basic ${basic}`, 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body)) },
+      body,
+    );
+    if (r.status !== 201) throw new Error(`creating hook ${i + 1}: ${r.status} ${r.body.slice(0, 300)}`);
+  }
 }
 
 /**
@@ -600,6 +656,7 @@ const freshKey = (chunkMiB, sizeMiB) => `fresh_${chunkMiB}_${sizeMiB}`;
 async function standardWorkload(key) {
   const server = await startServer(key, key);
   const r = {};
+  const deliveriesBefore = slowHookDeliveries();
   try {
     log(`${server.label}: pid ${server.pid} at ${server.base}`);
     await refreshToken(server);
@@ -709,6 +766,10 @@ async function standardWorkload(key) {
 
     r.rss = peakRssMiB(server.pid);
     log(`  peak RSS ${r.rss.toFixed(0)} MiB`);
+    if (SERVERS[key].hooks) {
+      r.hookDeliveries = slowHookDeliveries() - deliveriesBefore;
+      log(`  webhook deliveries received during the run: ${r.hookDeliveries}`);
+    }
   } catch (e) {
     log(`${server.label} failed: ${e.message}\n  its log: ${server.log}`);
     if (!KEEP) log(readFileSync(server.log, 'utf8').slice(-2000));
@@ -861,12 +922,15 @@ function valueOf(result, key) {
 const PG_GOALS = { manifestRps: true, manifestP99: true, tagPushSeconds: true };
 const PG_VS_SQLITE_GOAL = 1 / 1.5;
 const PG_VS_D3_GOAL = 1;
+/** Issue #16's goal: push throughput and manifest PUT time with three slow hooks within 5% of none. */
+const HOOKS_GOALS = { pushMono: true, pushChunked: true, tagPushSeconds: true };
+const HOOKS_GOAL = 0.95;
 /** Issue #15's goal: manifest GETs with download counting on within 5% of counting off. */
 const COUNTING_GOALS = { manifestRps: true, manifestChurnRps: true };
 const COUNTING_GOAL = 0.95;
 
 function table(results, m) {
-  const cols = ['berth', 'berth-nocount', 'berth-1', 'berth-auth', 'berth-pg', 'd2', 'd3'].filter((k) => results[k]);
+  const cols = ['berth', 'berth-nocount', 'berth-1', 'berth-auth', 'berth-hooks', 'berth-pg', 'd2', 'd3'].filter((k) => results[k]);
   const fmt = (v, d) => (v === undefined || Number.isNaN(v) ? '–' : v.toFixed(d));
   // Ratio written so that ≥ 1.0 always means Berth is at least as good.
   const ratio = (b, o, dir) => (b === undefined || o === undefined || !b || !o ? '–' : (dir === 'higher' ? b / o : o / b).toFixed(2));
@@ -881,11 +945,14 @@ function table(results, m) {
   if (hasPgD3) head.push('PG/D3');
   const hasCounting = results.berth && results['berth-nocount'];
   if (hasCounting) head.push('counting on/off');
+  const hasHooks = results['berth-auth'] && results['berth-hooks'];
+  if (hasHooks) head.push('3 slow hooks/none');
   // A goal row's ratio carries ✓ or ✗; the others are for information.
   const marked = (goals) => (key, text, threshold) =>
     !goals[key] || text === '–' ? text : `${text} ${Number(text) >= threshold ? '✓' : '✗'}`;
   const goal = marked(PG_GOALS);
   const countingGoal = marked(COUNTING_GOALS);
+  const hooksGoal = marked(HOOKS_GOALS);
   const lines = [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`];
   const rows = [...(PHASES.has('standard') ? ROWS : []), ...(PHASES.has('standard') && CHURN ? CHURN_ROWS : []), ...freshRows()];
   for (const [key, name, dir, d] of rows) {
@@ -897,6 +964,7 @@ function table(results, m) {
     if (hasPgSqlite) row.push(goal(key, ratio(v('berth-pg'), v('berth'), dir), PG_VS_SQLITE_GOAL));
     if (hasPgD3) row.push(goal(key, ratio(v('berth-pg'), v('d3'), dir), PG_VS_D3_GOAL));
     if (hasCounting) row.push(countingGoal(key, ratio(v('berth'), v('berth-nocount'), dir), COUNTING_GOAL));
+    if (hasHooks) row.push(hooksGoal(key, ratio(v('berth-hooks'), v('berth-auth'), dir), HOOKS_GOAL));
     lines.push(`| ${row.join(' | ')} |`);
   }
   const notes = [
@@ -909,6 +977,11 @@ function table(results, m) {
     ...(hasCounting
       ? [
           `Counting on/off is Berth (download counts on, the default) against the same Berth with BERTH_DOWNLOAD_COUNTS=false, oriented the same way; ✓/✗ on issue #15's goal: manifest GET throughput with counting within 5% (≥ ${COUNTING_GOAL.toFixed(2)}).`,
+        ]
+      : []),
+    ...(hasHooks
+      ? [
+          `3 slow hooks/none is Berth+auth with three instance-wide webhooks (every event) whose receiver answers each delivery after ${SLOW_HOOK_MS / 1000} s, against Berth+auth with none, oriented the same way; ✓/✗ on issue #16's goal: push throughput and the ${TAGS} manifest PUTs within 5% (≥ ${HOOKS_GOAL.toFixed(2)}). The receiver got ${results['berth-hooks'].hookDeliveries ?? '?'} deliveries during that server's run (the rest were still queued when it stopped).`,
         ]
       : []),
     `Machine: ${m.cpus} × ${m.model}; single-core SHA-256: openssl ${fmt(m.openssl, 0)} MiB/s, Node crypto ${fmt(m.node, 0)} MiB/s; load average at start ${m.load.map((x) => x.toFixed(2)).join(' ')}, at end ${os

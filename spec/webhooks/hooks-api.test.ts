@@ -123,6 +123,35 @@ it('manages organisation and repository hooks with @octokit/rest; pings arrive s
   for (const r of receiver.received.slice(before)) expect(r.headers['x-github-delivery']).toBe(seen.oneGuid);
 }, 60_000);
 
+it("lets a personal access token with GitHub's admin:org_hook scope manage an organisation's hooks, and nothing more", async () => {
+  const mint = async (scopes: string[]) => {
+    const r = await t.http
+      .post('/api/v1/tokens')
+      .auth('alice', 'alice-password')
+      .send({ name: scopes.join(' '), scopes });
+    expect(r.status).toBe(201);
+    return r.body.token as string;
+  };
+  const hooksToken = await mint(['admin:org_hook', 'read:packages']);
+  const seen = await octokit('token', receiverUrl, SECRET, hooksToken);
+  expect(seen).toEqual({
+    createStatus: 201,
+    hookId: expect.any(Number),
+    listStatus: 200,
+    listedIds: expect.arrayContaining([seen.hookId]),
+    scopes: 'read:packages, admin:org_hook',
+    // The organisation's scope does not reach a repository's hooks.
+    repoCreateStatus: 403,
+    deleteStatus: 204,
+  });
+  // A token with package scopes alone manages no hooks.
+  expect(await octokit('token', receiverUrl, SECRET, await mint(['write:packages']))).toEqual({
+    createStatus: 403,
+    listStatus: 403,
+    repoCreateStatus: 403,
+  });
+}, 60_000);
+
 it('redelivers under the same GUID, marked as a redelivery', async () => {
   const created = await t.http
     .post('/api/v3/orgs/acme/hooks')

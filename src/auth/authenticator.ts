@@ -4,7 +4,7 @@ import type { AccessTokenRecord } from './stores/access-token-store';
 import type { Account } from './stores/account-store';
 import type { IdentityStores } from './stores/identity-stores';
 import { LoginThrottle } from './login-throttle';
-import { ANONYMOUS, actionsFromScopes, type Credential, type PackageAction, type Principal } from './principal';
+import { ANONYMOUS, actionsFromScopes, type Credential, grantsFromScopes, type PackageAction, type Principal } from './principal';
 import { hashSecret, verifyPassword } from './secrets';
 import { NO_AUDIT_LOG, type AuditLog } from '../audit/audit-log';
 
@@ -122,7 +122,7 @@ export class Authenticator {
         if (credential.tokenId === null) return userPrincipal(user, credential, null);
         const token = await this.identities.tokens.accessToken(credential.tokenId);
         if (!token || !usable(token)) return null;
-        return userPrincipal(user, credential, actionsFromScopes(token.scopes));
+        return tokenPrincipal(user, credential, token.scopes);
       }
     }
   }
@@ -130,7 +130,7 @@ export class Authenticator {
   private async fromAccessToken(token: AccessTokenRecord, owner?: Account): Promise<(Principal & { kind: 'user' | 'ci' }) | null> {
     const user = owner ?? (await this.identities.accounts.accountById(token.userId));
     if (!user || user.kind !== 'user') return null;
-    if (token.kind === 'pat') return userPrincipal(user, { type: 'pat', tokenId: token.id }, actionsFromScopes(token.scopes));
+    if (token.kind === 'pat') return tokenPrincipal(user, { type: 'pat', tokenId: token.id }, token.scopes);
     if (token.repositoryId === null) return null;
     const repository = await this.identities.repositories.repositoryById(token.repositoryId);
     if (!repository) return null;
@@ -151,4 +151,9 @@ function usable(token: AccessTokenRecord): boolean {
 
 function userPrincipal(user: Account, credential: Credential, allowed: ReadonlySet<PackageAction> | null): Principal & { kind: 'user' } {
   return { kind: 'user', userId: user.id, name: user.name, isAdmin: user.isAdmin, credential, allowed };
+}
+
+/** A user acting through a token: its scopes' package actions and management grants. */
+function tokenPrincipal(user: Account, credential: Credential, scopes: readonly string[]): Principal & { kind: 'user' } {
+  return { ...userPrincipal(user, credential, actionsFromScopes(scopes)), grants: grantsFromScopes(scopes) };
 }

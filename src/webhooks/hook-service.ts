@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { DomainError } from '../domain-error';
 import type { Authorizer } from '../auth/authorizer';
 import { AccessDenied } from '../auth/errors';
-import { type Actor, isSiteAdmin, requireManager } from '../auth/management/actor';
+import { type Actor, isSiteAdmin, type Manager, requireManager } from '../auth/management/actor';
 import { InvalidRequest, OrganizationNotFound, RepositoryNotFound } from '../auth/management/errors';
 import type { IdentityStores } from '../auth/stores/identity-stores';
 import type { AddressGuard } from './address-guard';
@@ -134,7 +134,7 @@ export class HookService {
 
   /** The caller's scope, refusing whoever may not manage its hooks; what they cannot see is not found. */
   private async scope(actor: Actor, owner: HookOwner): Promise<HookScope> {
-    const manager = requireManager(actor, 'manage hooks');
+    const manager = hookManager(actor, owner);
     if (owner.kind === 'instance') {
       if (!isSiteAdmin(manager)) throw new AccessDenied('instance hooks are for site administrators');
       return { kind: 'instance' };
@@ -157,6 +157,16 @@ export class HookService {
     }
     return { kind: 'repository', repositoryId: repository.id };
   }
+}
+
+/**
+ * Who may manage hooks: a full sign-in, or (as on GitHub) a token with the hook scope for what it manages:
+ * `admin:org_hook` for an organisation's, `admin:repo_hook` for a repository's. Instance hooks need a sign-in.
+ */
+function hookManager(actor: Actor, owner: HookOwner): Manager {
+  const grant = owner.kind === 'org' ? 'admin:org_hook' : owner.kind === 'repository' ? 'admin:repo_hook' : null;
+  if (grant !== null && actor.kind === 'user' && actor.allowed !== null && actor.grants?.has(grant)) return actor;
+  return requireManager(actor, grant ? `manage hooks (or use a token with ${grant})` : 'manage instance hooks');
 }
 
 const SCOPE_TYPES: Record<HookScope['kind'], string> = { org: 'Organization', repository: 'Repository', instance: 'Global' };

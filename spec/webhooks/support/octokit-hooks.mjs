@@ -1,14 +1,18 @@
 // An organisation owner's hook management with GitHub's own client (@octokit/rest, ESM-only, hence a
 // child process), run by spec/webhooks/hooks-api.test.ts against a Berth it started. Signs in with
-// Basic credentials (hook management needs a full sign-in). Prints one JSON object with what it saw.
-// Phase `setup` creates hooks and pings; phase `deliveries` reads the delivery log and redelivers.
+// Basic credentials (a full sign-in), or in phase `token` with a personal access token (the last argument) as
+// `auth`, unchanged from a script written for GitHub. Prints one JSON object with
+// what it saw. Phase `setup` creates hooks and pings; phase `deliveries` reads the delivery log and redelivers;
+// phase `token` manages an organisation hook with the token, and tries a repository's.
 import { Octokit } from '@octokit/rest';
 
-const [baseUrl, user, password, phase, receiverUrl, secret] = process.argv.slice(2);
-const octokit = new Octokit({ baseUrl });
-octokit.hook.before('request', (options) => {
-  options.headers.authorization = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
-});
+const [baseUrl, user, password, phase, receiverUrl, secret, token] = process.argv.slice(2);
+const octokit = new Octokit({ baseUrl, ...(phase === 'token' ? { auth: token, request: { retries: 0 } } : {}) });
+if (phase !== 'token') {
+  octokit.hook.before('request', (options) => {
+    options.headers.authorization = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+  });
+}
 const out = {};
 const statusOf = async (call) => {
   try {
@@ -18,7 +22,29 @@ const statusOf = async (call) => {
   }
 };
 
-if (phase === 'setup') {
+if (phase === 'token') {
+  out.createStatus = await statusOf(async () => {
+    const created = await octokit.rest.orgs.createWebhook({
+      org: 'acme',
+      name: 'web',
+      config: { url: receiverUrl, secret },
+      events: ['package'],
+    });
+    out.hookId = created.data.id;
+    return created;
+  });
+  const listed = await statusOf(async () => {
+    const r = await octokit.rest.orgs.listWebhooks({ org: 'acme' });
+    out.scopes = r.headers['x-oauth-scopes'];
+    out.listedIds = r.data.map((h) => h.id);
+    return r;
+  });
+  out.listStatus = listed;
+  out.repoCreateStatus = await statusOf(() =>
+    octokit.rest.repos.createWebhook({ owner: 'acme', repo: 'app', config: { url: receiverUrl }, events: ['package'] }),
+  );
+  if (out.hookId) out.deleteStatus = await statusOf(() => octokit.rest.orgs.deleteWebhook({ org: 'acme', hook_id: out.hookId }));
+} else if (phase === 'setup') {
   const created = await octokit.rest.orgs.createWebhook({
     org: 'acme',
     name: 'web',

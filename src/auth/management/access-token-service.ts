@@ -2,7 +2,7 @@ import type { Authorizer } from '../authorizer';
 import type { AccessTokenRecord } from '../stores/access-token-store';
 import type { Account } from '../stores/account-store';
 import type { IdentityStores } from '../stores/identity-stores';
-import { isTokenScope, type TokenScope } from '../principal';
+import { isTokenScope, TOKEN_SCOPES, type TokenScope } from '../principal';
 import { hashSecret, newSecret } from '../secrets';
 import { type Actor, isSiteAdmin, requireManager } from './actor';
 import { UserNotFound, AccessTokenNotFound, InvalidRequest } from './errors';
@@ -202,9 +202,9 @@ export class AccessTokenService {
 /** PAT scopes: at least one, each known; duplicates dropped. */
 export function parseScopes(scopes: string[]): TokenScope[] {
   const cleaned = scopes.map((s) => s.trim()).filter(Boolean);
-  if (cleaned.length === 0) throw new InvalidRequest('a token needs at least one scope: read:packages, write:packages, delete:packages');
+  const known = Object.keys(TOKEN_SCOPES).join(', ');
+  if (cleaned.length === 0) throw new InvalidRequest(`a token needs at least one scope: ${known}`);
   const unknown = cleaned.filter((s) => !isTokenScope(s));
-  if (unknown.length > 0)
-    throw new InvalidRequest(`unknown scope ${unknown.join(', ')}; known: read:packages, write:packages, delete:packages`);
+  if (unknown.length > 0) throw new InvalidRequest(`unknown scope ${unknown.join(', ')}; known: ${known}`);
   return [...new Set(cleaned as TokenScope[])];
 }

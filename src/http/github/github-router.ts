@@ -5,7 +5,7 @@ import type { WebSessions } from '../../auth/management/web-sessions';
 import type { PackageAddress, PackageVersionService } from '../../auth/management/package-version-service';
 import type { Account } from '../../auth/stores/account-store';
 import type { Principal } from '../../auth/principal';
-import { TOKEN_SCOPES, type TokenScope } from '../../auth/principal';
+import { isGrantScope, TOKEN_SCOPES, type TokenScope } from '../../auth/principal';
 import { tryParseDigest } from '../../oci/digest';
 import { RouteNotFound } from '../edge-errors';
 import { apiAuthenticate } from '../api/api-authenticate';
@@ -209,8 +209,8 @@ function scopesOf(principal: Principal): TokenScope[] {
   if (principal.kind === 'anonymous') return [];
   if (principal.kind === 'ci') return ['read:packages', 'write:packages'];
   if (principal.allowed === null) return all;
-  const allowed = principal.allowed;
-  return all.filter((scope) => TOKEN_SCOPES[scope].every((a) => allowed.has(a)));
+  const { allowed, grants } = principal;
+  return all.filter((scope) => (isGrantScope(scope) ? (grants?.has(scope) ?? false) : TOKEN_SCOPES[scope].every((a) => allowed.has(a))));
 }
 
 function pathParam(req: Request, key: string): string {
