@@ -6,6 +6,7 @@ import type { Logger } from '../log';
 import type { MetadataChange, MetadataIndex } from '../metadata/metadata-index';
 import type { Hook, HookScope, HookStore, NewDelivery } from './hook-store';
 import { berthPayload, packagePayload } from './package-payload';
+import { SerialRunner } from './serial-runner';
 import { globMatches } from '../registry/name-glob';
 
 export interface ChangeRelayOptions {
@@ -55,10 +56,12 @@ export class ChangeRelay {
   private timer: NodeJS.Timeout | undefined;
   /** Wakes the relay when the oldest held burst is due. */
   private wake: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private again = false;
   private soon: NodeJS.Timeout | undefined;
   private closed = false;
+  private readonly runner = new SerialRunner(
+    () => this.drain(),
+    (err) => this.log.warn({ err }, 'relaying registry changes to webhooks failed'),
+  );
 
   constructor(
     private readonly index: Pick<MetadataIndex, 'changes' | 'acknowledgeChanges' | 'getManifest' | 'listVersions'>,
@@ -82,32 +85,12 @@ export class ChangeRelay {
    */
   kick(): void {
     if (this.closed || this.soon) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
+    if (this.runner.busy) return this.runner.request();
     this.soon = setTimeout(() => {
       this.soon = undefined;
-      this.run();
+      this.runner.request();
     }, KICK_DELAY_MS);
     this.soon.unref();
-  }
-
-  private run(): void {
-    if (this.closed) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = this.drain()
-      .catch((err: unknown) => this.log.warn({ err }, 'relaying registry changes to webhooks failed'))
-      .finally(() => {
-        this.running = undefined;
-        if (this.again) {
-          this.again = false;
-          this.run();
-        }
-      });
   }
 
   async close(): Promise<void> {
@@ -116,7 +99,7 @@ export class ChangeRelay {
     if (this.soon) clearTimeout(this.soon);
     if (this.wake) clearTimeout(this.wake);
     this.timer = undefined;
-    await this.running;
+    await this.runner.close();
   }
 
   /** Relays batches until both journals (the index's and the package store's) are empty. */

@@ -3,6 +3,7 @@ import type { Logger } from '../log';
 import { type AddressGuard, HookUrlRefused } from './address-guard';
 import type { AttemptOutcome, Delivery, Hook, HookStore, NewAttempt } from './hook-store';
 import { BODY_LIMIT, postToHook, signature1, signature256, type HookResponse } from './hook-request';
+import { SerialRunner } from './serial-runner';
 
 export interface DeliveryWorkerOptions {
   /** How often the outbox is polled for due deliveries. */
@@ -39,9 +40,11 @@ export class DeliveryWorker {
   private readonly owner = `worker-${randomUUID()}`;
   private readonly now: () => number;
   private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private again = false;
   private closed = false;
+  private readonly runner = new SerialRunner(
+    () => this.drain(),
+    (err) => this.log.warn({ err }, 'webhook delivery poll failed'),
+  );
 
   constructor(
     private readonly store: HookStore,
@@ -62,20 +65,7 @@ export class DeliveryWorker {
 
   /** Polls now (after an enqueue in this process), or right after the poll in progress. */
   kick(): void {
-    if (this.closed) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = this.drain()
-      .catch((err: unknown) => this.log.warn({ err }, 'webhook delivery poll failed'))
-      .finally(() => {
-        this.running = undefined;
-        if (this.again) {
-          this.again = false;
-          this.kick();
-        }
-      });
+    this.runner.request();
   }
 
   /** Stops polling and waits for the attempts in flight (each bounded by the timeout) to be logged. */
@@ -83,7 +73,7 @@ export class DeliveryWorker {
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    await this.running;
+    await this.runner.close();
   }
 
   /** Leases and sends batches until none is due. */
