@@ -88,6 +88,34 @@ for (const dialect of DIALECTS) {
       for (const h of hooks) expect(await store.attempts(h.id, 200)).toHaveLength(100);
     }, 40_000);
 
+    it('keeps its slots full at a slow receiver: attempts refill as others end, not a batch in lockstep', async () => {
+      const store = new SqlHookStore(t.db);
+      const hook = await store.createHook(
+        { kind: 'instance' },
+        { url, secret: null, contentType: 'json', events: ['package'], packageGlob: null, tagGlob: null, active: true },
+        Date.now(),
+      );
+      await store.enqueue(
+        Array.from({ length: 40 }, (_, i) => ({
+          hookId: hook.id,
+          source: `slow:${i}`,
+          guid: `slow-${i}`,
+          event: 'package',
+          action: 'published',
+          payload: '{}',
+        })),
+        Date.now(),
+      );
+      receiver.delayMs = 300;
+      // Leased 5 at a time (batchSize), yet 16 in flight: a lockstep batch would never have more than 5 open.
+      const w = await worker(t.db, { concurrency: 16 });
+      w.start();
+      await receiver.waitFor(40, 20_000);
+      await w.close();
+      expect(receiver.maxOpen).toBe(16);
+      expect(new Set(receiver.received.map((r) => r.headers['x-github-delivery'])).size).toBe(40);
+    }, 30_000);
+
     it('leaves what a closed worker had not sent to the next one', async () => {
       const store = new SqlHookStore(t.db);
       const hook = await store.createHook(

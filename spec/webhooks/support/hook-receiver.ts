@@ -16,6 +16,11 @@ export interface ReceivedHook {
  */
 export class HookReceiver {
   readonly received: ReceivedHook[] = [];
+  /** How long each answer waits (a slow receiver). */
+  delayMs = 0;
+  /** The most requests that were open at one time. */
+  maxOpen = 0;
+  private open = 0;
   private readonly answers: Array<{ status: number; headers?: Record<string, string> }> = [];
   private waiters: Array<() => void> = [];
   private server: Server | undefined;
@@ -24,12 +29,16 @@ export class HookReceiver {
   async start(port = 0): Promise<string> {
     this.server = createServer((req, res) => {
       const chunks: Buffer[] = [];
+      this.maxOpen = Math.max(this.maxOpen, ++this.open);
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
-        this.received.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
         const answer = this.answers.shift() ?? { status: 200 };
-        res.writeHead(answer.status, { 'Content-Type': 'text/plain', ...answer.headers }).end(`answered ${answer.status}`);
-        for (const w of this.waiters.splice(0)) w();
+        setTimeout(() => {
+          this.open--;
+          this.received.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
+          res.writeHead(answer.status, { 'Content-Type': 'text/plain', ...answer.headers }).end(`answered ${answer.status}`);
+          for (const w of this.waiters.splice(0)) w();
+        }, this.delayMs);
       });
     });
     await new Promise<void>((resolve) => this.server!.listen(port, '127.0.0.1', resolve));
