@@ -41,4 +41,11 @@ pid=$!
 status=0
 wait "$pid" || status=$?
 pid=
+# What webhooks cost a push (issue #16): hooks on and off in interleaved blocks on one Berth.
+if [ "${BENCH_WEBHOOKS:-1}" = 1 ]; then
+  node "$REPO_ROOT/conformance/bench/webhook-overhead.mjs" &
+  pid=$!
+  wait "$pid" || status=$?
+  pid=
+fi
 exit "$status"

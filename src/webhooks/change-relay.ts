@@ -58,6 +58,10 @@ export class ChangeRelay {
   private wake: NodeJS.Timeout | undefined;
   private soon: NodeJS.Timeout | undefined;
   private closed = false;
+  /** Lookups shared by the entries of one batch (packages, senders), so they see one state of the model. */
+  private batch = newBatchMemo();
+  /** Labels by config digest, oldest dropped first. */
+  private readonly labelCache = new Map<string, Record<string, unknown> | null>();
   private readonly runner = new SerialRunner(
     () => this.drain(),
     (err) => this.log.warn({ err }, 'relaying registry changes to webhooks failed'),
@@ -108,6 +112,7 @@ export class ChangeRelay {
     for (;;) {
       const read = await this.index.changes(BATCH);
       if (read.length === 0) return;
+      this.batch = newBatchMemo();
       const plan = planBatch(read, Date.now(), this.options.burstMs ?? BURST_MS);
       const deliveries: NewDelivery[] = [];
       // With no active hook (the common case on a registry that uses none) a batch is only acknowledged.
@@ -145,6 +150,7 @@ export class ChangeRelay {
     for (;;) {
       const changes = await packages.changes(BATCH);
       if (changes.length === 0) return;
+      this.batch = newBatchMemo();
       const deliveries: NewDelivery[] = [];
       const anyActive = await this.hooks.anyActive();
       for (const change of changes) {
@@ -269,8 +275,10 @@ export class ChangeRelay {
 
   /** Who made a change: the account the journal names, else (the CLI, or an account deleted since) the package's owner. */
   private async sender(change: MetadataChange, owner: Account): Promise<Account> {
-    if (change.actor === null || !this.identities) return owner;
-    return (await this.identities.accounts.accountByName(change.actor)) ?? owner;
+    const { actor } = change;
+    if (actor === null || !this.identities) return owner;
+    const accounts = this.identities.accounts;
+    return (await memo(this.batch.senders, actor, () => accounts.accountByName(actor))) ?? owner;
   }
 
   /**
@@ -278,6 +286,17 @@ export class ChangeRelay {
    * event: for a tag filter, any of the change's tags (none: only hooks without one).
    */
   private async target(repository: string, event: string, tags: readonly string[]) {
+    const found = await memo(this.batch.packages, repository, () => this.packageTarget(repository));
+    if (!found) return null;
+    const hooks = found.hooks.filter((h) =>
+      tags.length === 0 ? wants(h, event, repository, null) : tags.some((tag) => wants(h, event, repository, tag)),
+    );
+    return hooks.length === 0 ? null : { ...found, hooks };
+  }
+
+  /** The package, its owner and repository, and every active hook over it (read once per batch: a burst of pushes
+   * to one package is one lookup, not one per entry). */
+  private async packageTarget(repository: string) {
     if (!this.identities) return null;
     const { accounts, repositories, packages } = this.identities;
     const pkg = await packages.package(repository);
@@ -291,15 +310,21 @@ export class ChangeRelay {
     const scopes: HookScope[] = [{ kind: 'instance' }];
     if (owner.kind === 'org') scopes.push({ kind: 'org', accountId: owner.id });
     if (source) scopes.push({ kind: 'repository', repositoryId: source.id });
-    const hooks = (await this.hooks.activeHooks(scopes)).filter((h) =>
-      tags.length === 0 ? wants(h, event, repository, null) : tags.some((tag) => wants(h, event, repository, tag)),
-    );
-    if (hooks.length === 0) return null;
+    const hooks = await this.hooks.activeHooks(scopes);
     return { owner, source, hooks, packageId: state.id, packageCreatedAt: pkg.createdAt };
   }
 
   /** The image config's labels; null when it is not a readable image config. */
   private async labels(configDigest: string): Promise<Record<string, unknown> | null> {
+    // A config never changes under its digest: read each once (pushes of one image under many tags share it).
+    if (this.labelCache.has(configDigest)) return this.labelCache.get(configDigest) ?? null;
+    const labels = await this.readLabels(configDigest);
+    if (this.labelCache.size >= LABEL_CACHE_SIZE) this.labelCache.delete(this.labelCache.keys().next().value as string);
+    this.labelCache.set(configDigest, labels);
+    return labels;
+  }
+
+  private async readLabels(configDigest: string): Promise<Record<string, unknown> | null> {
     try {
       const chunks: Buffer[] = [];
       let size = 0;
@@ -315,6 +340,24 @@ export class ChangeRelay {
       return null;
     }
   }
+}
+
+const LABEL_CACHE_SIZE = 256;
+
+type PackageTarget = Awaited<ReturnType<ChangeRelay['packageTarget']>>;
+interface BatchMemo {
+  packages: Map<string, Promise<PackageTarget>>;
+  senders: Map<string, Promise<Account | null>>;
+}
+const newBatchMemo = (): BatchMemo => ({ packages: new Map(), senders: new Map() });
+
+function memo<T>(cache: Map<string, Promise<T>>, key: string, load: () => Promise<T>): Promise<T> {
+  let found = cache.get(key);
+  if (!found) {
+    found = load();
+    cache.set(key, found);
+  }
+  return found;
 }
 
 /** A new version with the tags of its burst (entries acknowledged together), or one journal entry on its own. */
