@@ -58,7 +58,7 @@ import { pruneInBatches, schedulePrune } from './persistence/batched-prune';
 import { WEBHOOK_MIGRATIONS } from './webhooks/sql/webhook-migrations';
 import { SqlHookStore } from './webhooks/sql/sql-hook-store';
 import { HookService } from './webhooks/hook-service';
-import { AddressGuard } from './webhooks/address-guard';
+import { AddressGuard } from './outbound/address-guard';
 import { DEFAULT_BACKOFF_MS, DeliveryWorker, type DeliveryWorkerOptions } from './webhooks/delivery-worker';
 import { ChangeRelay } from './webhooks/change-relay';
 import type { AuditEvent } from './audit/audit-log';

@@ -2,7 +2,7 @@ import { SearchQueryInvalid } from '../../src/search/search-errors';
 import { readdirSync, readFileSync } from 'node:fs';
 import { VersionInUse, VersionRestoreBlocked } from '../../src/metadata/versions';
 import { GitHubBadRequest, GitHubValidationFailed } from '../../src/http/github/github-edge-errors';
-import { HookUrlRefused } from '../../src/webhooks/address-guard';
+import { UrlRefused } from '../../src/outbound/address-guard';
 import { ArchiveInvalid } from '../../src/transfer/archive-errors';
 import { HookNotFound } from '../../src/webhooks/hook-service';
 import path from 'node:path';
@@ -160,7 +160,7 @@ const TABLE: Array<[DomainError, number, string, Record<string, string>, string]
   [new ContentRangeInvalid('x'), 416, 'BLOB_UPLOAD_INVALID', {}, 'REQUEST_INVALID'],
   [new RangeNotSatisfiable(10), 416, 'RANGE_INVALID', { 'Content-Range': 'bytes */10' }, 'REQUEST_INVALID'],
   [new HookNotFound('x'), 404, 'NAME_UNKNOWN', {}, 'NOT_FOUND'],
-  [new HookUrlRefused('x'), 422, 'REQUEST_INVALID', {}, 'REQUEST_INVALID'],
+  [new UrlRefused('x'), 422, 'REQUEST_INVALID', {}, 'REQUEST_INVALID'],
 ];
 
 describe('each domain error', () => {

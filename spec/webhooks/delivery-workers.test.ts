@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createLogger } from '../../src/log';
 import { migrate } from '../../src/persistence/migration-runner';
-import { AddressGuard } from '../../src/webhooks/address-guard';
+import { AddressGuard } from '../../src/outbound/address-guard';
 import { DeliveryWorker, type DeliveryWorkerOptions } from '../../src/webhooks/delivery-worker';
 import { SqlHookStore } from '../../src/webhooks/sql/sql-hook-store';
 import { WEBHOOK_MIGRATIONS } from '../../src/webhooks/sql/webhook-migrations';

@@ -39,7 +39,7 @@ import { ERROR_CODES, RegistryError, type ErrorCode } from './registry-error';
 import { uploadProgressHeaders } from './routes';
 import { GitHubBadRequest, GitHubValidationFailed } from './github/github-edge-errors';
 import { ArchiveInvalid } from '../transfer/archive-errors';
-import { HookUrlRefused } from '../webhooks/address-guard';
+import { UrlRefused } from '../outbound/address-guard';
 import { HookNotFound } from '../webhooks/hook-service';
 
 /** Which API answers: the registry (/v2 and /token, OCI codes) or the management API (/api/v1, its own codes). */
@@ -127,7 +127,7 @@ rule(InvalidRequest, { registry: 'REQUEST_INVALID', management: 'REQUEST_INVALID
 
 // src/webhooks: a hook URL refused by the SSRF guard is GitHub's 422 on both APIs.
 rule(HookNotFound, { registry: 'NAME_UNKNOWN', management: 'NOT_FOUND' });
-rule(HookUrlRefused, { registry: 'REQUEST_INVALID', management: 'REQUEST_INVALID', status: () => 422 });
+rule(UrlRefused, { registry: 'REQUEST_INVALID', management: 'REQUEST_INVALID', status: () => 422 });
 // src/search.
 rule(SearchQueryInvalid, { registry: 'REQUEST_INVALID', management: 'QUERY_INVALID' });
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../log';
-import { type AddressGuard, HookUrlRefused } from './address-guard';
+import { type AddressGuard, UrlRefused } from '../outbound/address-guard';
 import type { AttemptOutcome, Delivery, Hook, HookStore, NewAttempt } from './hook-store';
 import { BODY_LIMIT, postToHook, signature1, signature256, type HookResponse } from './hook-request';
 import { SerialRunner } from './serial-runner';
@@ -128,7 +128,7 @@ export class DeliveryWorker {
       const target = await this.guard.check(hook.url);
       response = await postToHook(target, headers, body, this.options.timeoutMs);
     } catch (err) {
-      if (!(err instanceof HookUrlRefused)) throw err;
+      if (!(err instanceof UrlRefused)) throw err;
       response = noResponse(err.message);
     }
     const attempt = this.record(number, startedAt, this.now() - startedAt, headers, body.toString('utf8'), response);

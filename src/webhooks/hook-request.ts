@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
-import type { CheckedTarget } from './address-guard';
+import type { CheckedTarget } from '../outbound/address-guard';
 
 /** Request and response bodies are logged, and responses read, up to this many bytes. */
 export const BODY_LIMIT = 64 * 1024;

@@ -5,7 +5,7 @@ import { AccessDenied } from '../auth/errors';
 import { type Actor, isSiteAdmin, type Manager, requireManager } from '../auth/management/actor';
 import { InvalidRequest, OrganizationNotFound, RepositoryNotFound } from '../auth/management/errors';
 import type { IdentityStores } from '../auth/stores/identity-stores';
-import type { AddressGuard } from './address-guard';
+import type { AddressGuard } from '../outbound/address-guard';
 import type { DeliveryAttempt, Hook, HookScope, HookSettings, HookStore } from './hook-store';
 
 /** A hook the caller may not see, or none with that id under that owner. */

@@ -2,11 +2,19 @@ import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { BlockList, isIP, type LookupFunction } from 'node:net';
 import { DomainError } from '../domain-error';
 
-/** A hook URL Berth will not send to: not http(s), unresolvable, or reaching an internal address. */
-export class HookUrlRefused extends DomainError {}
+/** A URL Berth will not send to (a hook's, a promotion's target): not http(s), unresolvable, or internal. */
+export class UrlRefused extends DomainError {}
+
+/** What a guard checks, for its messages: `the hook URL`, and the setting that allows internal hosts. */
+export interface GuardedUse {
+  subject: string;
+  setting: string;
+}
+
+const HOOK_URL: GuardedUse = { subject: 'the hook URL', setting: 'BERTH_WEBHOOK_ALLOWED_HOSTS' };
 
 /**
- * Addresses a hook may not reach unless allowed (SSRF): this host, private networks, link-local
+ * Addresses Berth may not reach for a URL a user gave unless allowed (SSRF): this host, private networks, link-local
  * (cloud metadata at 169.254.169.254 and fd00:ec2::254), CGNAT (Alibaba's 100.100.100.200),
  * unique-local, multicast and reserved ranges. IPv4-mapped IPv6 is checked as IPv4.
  */
@@ -43,8 +51,9 @@ export interface CheckedTarget {
 }
 
 /**
- * The SSRF guard for hook URLs (BERTH_WEBHOOK_ALLOWED_HOSTS lists the exceptions: host names,
- * addresses and CIDRs). A URL is checked when a hook is saved and again before every delivery.
+ * The SSRF guard for URLs users give Berth to send to: hook URLs (BERTH_WEBHOOK_ALLOWED_HOSTS lists the exceptions:
+ * host names, addresses and CIDRs; checked when a hook is saved and again before every delivery) and promotion
+ * targets on other registries (BERTH_PROMOTION_ALLOWED_HOSTS).
  */
 export class AddressGuard {
   private readonly blocked = new BlockList();
@@ -54,6 +63,7 @@ export class AddressGuard {
   constructor(
     allowedHosts: string,
     private readonly resolve: Resolve = systemResolve,
+    private readonly use: GuardedUse = HOOK_URL,
   ) {
     for (const [address, prefix, family] of BLOCKED) this.blocked.addSubnet(address, prefix, family);
     this.blocked.addAddress('::1', 'ipv6');
@@ -68,10 +78,10 @@ export class AddressGuard {
     try {
       url = new URL(raw);
     } catch {
-      throw new HookUrlRefused('the hook URL is not a URL');
+      throw new UrlRefused(`${this.use.subject} is not a URL`);
     }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new HookUrlRefused('the hook URL must be http:// or https://');
-    if (url.username || url.password) throw new HookUrlRefused('the hook URL may not carry credentials; use the secret');
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UrlRefused(`${this.use.subject} must be http:// or https://`);
+    if (url.username || url.password) throw new UrlRefused(`${this.use.subject} may not carry credentials`);
     const host = url.hostname.replace(/^\[(.*)\]$/, '$1').toLowerCase();
     let addresses: LookupAddress[];
     if (isIP(host)) addresses = [{ address: host, family: isIP(host) }];
@@ -79,15 +89,15 @@ export class AddressGuard {
       try {
         addresses = await this.resolve(host);
       } catch {
-        throw new HookUrlRefused(`the hook URL's host ${host} does not resolve`);
+        throw new UrlRefused(`${this.use.subject}'s host ${host} does not resolve`);
       }
     }
-    if (addresses.length === 0) throw new HookUrlRefused(`the hook URL's host ${host} does not resolve`);
+    if (addresses.length === 0) throw new UrlRefused(`${this.use.subject}'s host ${host} does not resolve`);
     if (!this.allowedNames.has(host)) {
       for (const a of addresses) {
         if (this.isInternal(a.address)) {
-          throw new HookUrlRefused(
-            `the hook URL's host ${host} is an internal address (${a.address}); BERTH_WEBHOOK_ALLOWED_HOSTS can allow it`,
+          throw new UrlRefused(
+            `${this.use.subject}'s host ${host} is an internal address (${a.address}); ${this.use.setting} can allow it`,
           );
         }
       }

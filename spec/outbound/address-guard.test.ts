@@ -1,4 +1,4 @@
-import { AddressGuard, HookUrlRefused, parseAllowedHosts } from '../../src/webhooks/address-guard';
+import { AddressGuard, UrlRefused, parseAllowedHosts } from '../../src/outbound/address-guard';
 
 /** The SSRF guard on hook URLs: internal addresses refused unless allowed, the checked address pinned. */
 const resolveTo =
@@ -38,7 +38,7 @@ it.each([
   'http://user:pw@public.example/',
   'not a url',
 ])('refuses %p', async (url) => {
-  await expect(new AddressGuard('', DNS).check(url)).rejects.toBeInstanceOf(HookUrlRefused);
+  await expect(new AddressGuard('', DNS).check(url)).rejects.toBeInstanceOf(UrlRefused);
 });
 
 it.each(['https://public.example/hook', 'http://v6.example:8080/', 'http://93.184.216.34/'])('accepts %p', async (url) => {
@@ -51,8 +51,8 @@ it('lets BERTH_WEBHOOK_ALLOWED_HOSTS allow host names, addresses and CIDRs', asy
   await expect(guard.check('http://127.0.0.1:9/')).resolves.toBeDefined();
   await expect(guard.check('http://hooks.internal/')).resolves.toBeDefined();
   await expect(guard.check('http://192.168.7.7/')).resolves.toBeDefined();
-  await expect(guard.check('http://127.0.0.2/')).rejects.toBeInstanceOf(HookUrlRefused);
-  await expect(guard.check('http://10.0.0.1/')).rejects.toBeInstanceOf(HookUrlRefused);
+  await expect(guard.check('http://127.0.0.2/')).rejects.toBeInstanceOf(UrlRefused);
+  await expect(guard.check('http://10.0.0.1/')).rejects.toBeInstanceOf(UrlRefused);
 });
 
 it('rejects malformed allowed-host entries', () => {
@@ -73,5 +73,5 @@ it('pins the request to the checked address, whatever DNS answers later', async 
   );
   expect(all).toEqual([{ address: '93.184.216.34', family: 4 }]);
   // The system resolver is what the guard uses by default: localhost resolves to loopback, refused.
-  await expect(new AddressGuard('').check('http://localhost/')).rejects.toBeInstanceOf(HookUrlRefused);
+  await expect(new AddressGuard('').check('http://localhost/')).rejects.toBeInstanceOf(UrlRefused);
 });
