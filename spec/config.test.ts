@@ -64,6 +64,7 @@ describe('loadConfig', () => {
       BERTH_SPARSE_MANIFESTS: 'mirror/*, acme/base',
       BERTH_AUDIT_RETENTION_DAYS: '7',
       BERTH_WEBHOOK_ALLOWED_HOSTS: 'hooks.internal, 10.1.0.0/16',
+      BERTH_PROMOTION_ALLOWED_HOSTS: 'registry.internal',
     });
     expect(config).toEqual({
       addr: '0.0.0.0:6000',
@@ -76,6 +77,7 @@ describe('loadConfig', () => {
       manifests: { sparse: 'mirror/*, acme/base' },
       audit: { retentionDays: 7 },
       webhooks: { allowedHosts: 'hooks.internal, 10.1.0.0/16' },
+      promotion: { allowedHosts: 'registry.internal' },
       workers: 3,
       shutdownGraceSeconds: 0,
       publicUrl: 'https://registry.example',

@@ -214,7 +214,7 @@ export async function createRegistry(config: Config, log: Logger, options: Regis
   const transfer = {
     importer: new ArchiveImporter({ uploads, blobs, manifests }),
     exporter: new ArchiveExporter({ blobs, manifests }),
-    promotion: new Promotion({ blobs, manifests, referrers }),
+    promotion: new Promotion({ blobs, manifests, referrers, guard: promotionAddressGuard(config), events }),
   };
   const search = buildSearch(database, auth, index, blobStore, downloadStore, log);
   late.indexer = search.indexer;
@@ -287,6 +287,17 @@ function webhookAddressGuard(config: Config): AddressGuard {
     return new AddressGuard(config.webhooks.allowedHosts);
   } catch (err) {
     throw new ConfigError(`webhooks.allowedHosts: ${(err as Error).message}`);
+  }
+}
+
+function promotionAddressGuard(config: Config): AddressGuard {
+  try {
+    return new AddressGuard(config.promotion.allowedHosts, undefined, {
+      subject: 'the promotion target',
+      setting: 'BERTH_PROMOTION_ALLOWED_HOSTS',
+    });
+  } catch (err) {
+    throw new ConfigError(`promotion.allowedHosts: ${(err as Error).message}`);
   }
 }
 

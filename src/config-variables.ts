@@ -87,6 +87,13 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     apply: (c, v) => (section(c, 'manifests').sparse = v),
   },
   {
+    name: 'BERTH_PROMOTION_ALLOWED_HOSTS',
+    group: 'server',
+    shown: 'none',
+    help: 'hosts, addresses and CIDRs (comma-separated) promotions to other registries may reach although internal (loopback, private, link-local)',
+    apply: (c, v) => (section(c, 'promotion').allowedHosts = v),
+  },
+  {
     name: 'BERTH_WEBHOOK_ALLOWED_HOSTS',
     group: 'server',
     shown: 'none',

@@ -37,6 +37,8 @@ const configSchema = z.object({
   manifests: z.strictObject({ sparse: z.string() }),
   /** Hook URLs may reach these hosts, addresses and CIDRs (comma-separated) although they are internal. */
   webhooks: z.strictObject({ allowedHosts: z.string() }),
+  /** Promotions to other registries may reach these hosts, addresses and CIDRs (comma-separated) although internal. */
+  promotion: z.strictObject({ allowedHosts: z.string() }),
   /** The most entries one tags-list or catalog page may hold, whatever `n` asks for. */
   maxPageSize: z.number().int().min(1).max(100_000),
   /**
@@ -115,6 +117,7 @@ export const DEFAULT_CONFIG: Config = {
   audit: { retentionDays: 90 },
   manifests: { sparse: '' },
   webhooks: { allowedHosts: '' },
+  promotion: { allowedHosts: '' },
   workers: 'auto',
   shutdownGraceSeconds: 25,
   auth: {

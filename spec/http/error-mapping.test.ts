@@ -3,6 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { VersionInUse, VersionRestoreBlocked } from '../../src/metadata/versions';
 import { GitHubBadRequest, GitHubValidationFailed } from '../../src/http/github/github-edge-errors';
 import { UrlRefused } from '../../src/outbound/address-guard';
+import { RemoteRegistryFailed } from '../../src/transfer/remote-registry';
 import { ArchiveInvalid } from '../../src/transfer/archive-errors';
 import { HookNotFound } from '../../src/webhooks/hook-service';
 import path from 'node:path';
@@ -161,6 +162,7 @@ const TABLE: Array<[DomainError, number, string, Record<string, string>, string]
   [new RangeNotSatisfiable(10), 416, 'RANGE_INVALID', { 'Content-Range': 'bytes */10' }, 'REQUEST_INVALID'],
   [new HookNotFound('x'), 404, 'NAME_UNKNOWN', {}, 'NOT_FOUND'],
   [new UrlRefused('x'), 422, 'REQUEST_INVALID', {}, 'REQUEST_INVALID'],
+  [new RemoteRegistryFailed('x'), 502, 'UPSTREAM_FAILED', {}, 'UPSTREAM_FAILED'],
 ];
 
 describe('each domain error', () => {

@@ -63,6 +63,8 @@ describe('promotion', () => {
       target: 'alice/release:1.0',
       manifests: 4,
       blobsMounted: 3,
+      blobsSent: 0,
+      blobsPresent: 0,
       referrers: [signature.digest],
     });
     const got = await t.http.get('/v2/alice/release/manifests/1.0').set('Authorization', alice).set('Accept', MediaType.OCI_INDEX);

@@ -13,6 +13,7 @@ export const AUDIT_ACTIONS = [
   'package.visibility',
   'package.link',
   'package.unlink',
+  'package.promote',
   'repository.visibility',
   'repository.collaborator',
   'org.member',

@@ -21,6 +21,14 @@ export function auditRegistryEvents(events: RegistryEvents, audit: AuditLog): vo
       await audit.record({ action: 'tag.move', actor, target, details: { tag: e.tag, from: e.previousDigest, to: e.digest } });
     }
   });
+  events.on('package.promoted', async (e) => {
+    await audit.record({
+      action: 'package.promote',
+      actor: principalOf(e.actor),
+      target: { owner: ownerOf(e.repository), package: e.repository },
+      details: { digest: e.digest, to: e.target, referrers: e.referrers },
+    });
+  });
   events.on('manifest.deleted', async (e) => {
     const target = { owner: ownerOf(e.repository), package: e.repository };
     if (e.tag !== undefined) await audit.record({ action: 'tag.delete', actor: principalOf(e.actor), target, details: { tag: e.tag } });

@@ -43,10 +43,22 @@ export interface ManifestPulledEvent {
   digest: string;
 }
 
+/** A version promoted (issue #21), once complete: to another package here, or to another registry. */
+export interface PackagePromotedEvent {
+  repository: string;
+  digest: string;
+  /** `owner/name:tag` here, or `https://host/path:tag`. */
+  target: string;
+  /** The referrers that went with it. */
+  referrers: string[];
+  actor: EventActor;
+}
+
 export interface RegistryEventMap {
   'manifest.pushed': ManifestPushedEvent;
   'manifest.deleted': ManifestDeletedEvent;
   'manifest.pulled': ManifestPulledEvent;
+  'package.promoted': PackagePromotedEvent;
 }
 
 type Listener<E> = (event: E) => Promise<void> | void;
@@ -61,6 +73,7 @@ export class RegistryEvents {
     'manifest.pushed': [],
     'manifest.deleted': [],
     'manifest.pulled': [],
+    'package.promoted': [],
   };
 
   constructor(private readonly log: Logger) {}

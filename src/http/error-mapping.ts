@@ -39,6 +39,7 @@ import { ERROR_CODES, RegistryError, type ErrorCode } from './registry-error';
 import { uploadProgressHeaders } from './routes';
 import { GitHubBadRequest, GitHubValidationFailed } from './github/github-edge-errors';
 import { ArchiveInvalid } from '../transfer/archive-errors';
+import { RemoteRegistryFailed } from '../transfer/remote-registry';
 import { UrlRefused } from '../outbound/address-guard';
 import { HookNotFound } from '../webhooks/hook-service';
 
@@ -98,6 +99,7 @@ rule(ReferencedElsewhere, { registry: 'CONFLICT', management: 'CONFLICT' });
 rule(RepositoryUnknown, { registry: 'NAME_UNKNOWN', management: 'REPOSITORY_NOT_FOUND' });
 rule(PageSizeInvalid, { registry: 'PAGINATION_NUMBER_INVALID', management: 'REQUEST_INVALID' });
 rule(ArchiveInvalid, { registry: 'MANIFEST_INVALID', management: 'REQUEST_INVALID' });
+rule(RemoteRegistryFailed, { registry: 'UPSTREAM_FAILED', management: 'UPSTREAM_FAILED' });
 rule(PageCursorInvalid, { registry: 'PAGINATION_NUMBER_INVALID', management: 'REQUEST_INVALID' });
 
 // src/metadata: versions (issue #15), refused while something needs them or is gone.

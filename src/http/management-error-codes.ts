@@ -21,6 +21,7 @@ export const MANAGEMENT_ERROR_CODES = Object.freeze({
   QUERY_INVALID: { status: 422, message: 'search query invalid' },
   TOO_MANY_REQUESTS: { status: 429, message: 'too many requests' },
   UNAVAILABLE: { status: 503, message: 'service unavailable' },
+  UPSTREAM_FAILED: { status: 502, message: 'another registry refused or failed the request' },
   STORAGE_FULL: { status: 507, message: 'insufficient storage' },
   UNKNOWN: { status: 500, message: 'unknown error' },
 } as const satisfies Record<string, { status: number; message: string }>);

@@ -29,6 +29,7 @@ export const ERROR_CODES = Object.freeze({
   PAGINATION_NUMBER_INVALID: { status: 400, message: 'invalid number of results requested' },
   NOT_FOUND: { status: 404, message: 'no such endpoint' },
   UNAVAILABLE: { status: 503, message: 'service unavailable' },
+  UPSTREAM_FAILED: { status: 502, message: 'another registry refused or failed the request' },
   // The disk or quota behind blob storage or the upload sessions is exhausted (RFC 4918's 507).
   STORAGE_FULL: { status: 507, message: 'insufficient storage' },
   UNKNOWN: { status: 500, message: 'unknown error' },

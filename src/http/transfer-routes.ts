@@ -6,6 +6,7 @@ import { ArchiveInvalid } from '../transfer/archive-errors';
 import type { ArchiveExporter } from '../transfer/archive-export';
 import type { ArchiveImporter, StagedImport } from '../transfer/archive-import';
 import type { Promotion } from '../transfer/promotion';
+import { parseRemoteReference, type RemoteCredentials } from '../transfer/remote-registry';
 import { actorOf } from './actor';
 import { queryParam } from './handler';
 import { authenticate, enforce, type AuthDependencies } from './middleware/authenticate';
@@ -79,27 +80,34 @@ export function transferRoutes(deps: TransferDependencies): Router {
     });
   });
 
-  // Promotion to another package here (issue #21): {"source": TAG|DIGEST, "target": "OWNER/NAME:TAG", "referrers": bool}.
+  // Promotion (issue #21): {"source": TAG|DIGEST, "target": "OWNER/NAME:TAG" | "https://HOST/PATH:TAG",
+  // "credentials": {"username", "password"} (for another registry; used for this request, never kept), "referrers": bool}.
   router.post(
     '/packages/*name/promote',
     express.json({ limit: '16kb' }),
     ...identify,
     guard('pull'),
     async (req: Request, res: Response) => {
-      const body = (req.body ?? {}) as { source?: unknown; target?: unknown; referrers?: unknown };
-      const target =
-        typeof body.target === 'string' ? /^([a-z0-9][a-z0-9._/-]*):([A-Za-z0-9_][A-Za-z0-9._-]{0,127})$/.exec(body.target) : null;
-      if (typeof body.source !== 'string' || body.source === '' || !target) {
-        throw new ArchiveInvalid('send {"source": TAG or DIGEST, "target": "OWNER/NAME:TAG", "referrers": true|false}');
-      }
+      const body = (req.body ?? {}) as { source?: unknown; target?: unknown; referrers?: unknown; credentials?: unknown };
+      const usage =
+        'send {"source": TAG or DIGEST, "target": "OWNER/NAME:TAG" or "https://HOST/PATH:TAG", "credentials": {"username", "password"} (another registry\'s, optional), "referrers": true|false}';
+      if (typeof body.source !== 'string' || body.source === '' || typeof body.target !== 'string') throw new ArchiveInvalid(usage);
       if (body.referrers !== undefined && typeof body.referrers !== 'boolean') throw new ArchiveInvalid('referrers is true or false');
-      const targetName = target[1] as string;
-      assertValidName(targetName);
-      if (deps.auth) await enforce(req, deps.auth, 'push', targetName);
+      const remote = parseRemoteReference(body.target);
+      const local = remote ? null : /^([a-z0-9][a-z0-9._/-]*):([A-Za-z0-9_][A-Za-z0-9._-]{0,127})$/.exec(body.target);
+      if (!remote && !local) throw new ArchiveInvalid(usage);
+      if (local) {
+        assertValidName(local[1] as string);
+        if (deps.auth) await enforce(req, deps.auth, 'push', local[1]);
+      }
+      const credentials = parseCredentials(body.credentials);
+      if (credentials && !remote) throw new ArchiveInvalid('credentials are for a target on another registry');
       const result = await deps.promotion.promote(
         {
           source: { repository: packageName(req), reference: body.source },
-          target: { repository: targetName, tag: target[2] as string },
+          target: remote
+            ? { remote, ...(credentials ? { credentials } : {}) }
+            : { repository: local![1] as string, tag: local![2] as string },
           referrers: body.referrers === true,
         },
         actorOf(req),
@@ -124,6 +132,16 @@ export function transferRoutes(deps: TransferDependencies): Router {
     await pipeline(archive.stream, res).catch(() => res.destroy());
   });
   return router;
+}
+
+/** `{"username": …, "password": …}`, both strings, or absent. */
+function parseCredentials(raw: unknown): RemoteCredentials | undefined {
+  if (raw === undefined) return undefined;
+  const { username, password } = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
+  if (typeof username !== 'string' || typeof password !== 'string') {
+    throw new ArchiveInvalid('credentials are {"username": "…", "password": "…"}');
+  }
+  return { username, password };
 }
 
 function packageName(req: Request): string {
