@@ -74,6 +74,7 @@ import { IdentitySearchAccess } from './search/identity-search-access';
 import { OPEN_ACCESS, SearchService } from './search/search-service';
 import { ImageReader } from './web/image-reader';
 import { PackagePages } from './web/package-pages';
+import { OwnerPages } from './web/owner-pages';
 import { WebViewers } from './web/web-viewer';
 import type { WebDependencies } from './web/web-router';
 import type { MetadataIndex } from './metadata/metadata-index';
@@ -436,6 +437,7 @@ function buildWeb(
       management: auth.management,
       packageVersions: auth.packageVersions,
       pages: new PackagePages({ packages: auth.packageVersions, index, images, downloads: auth.downloads }),
+      owners: new OwnerPages({ search, packages: auth.packageVersions, management: auth.management }),
     },
   };
 }

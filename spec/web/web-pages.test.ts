@@ -302,3 +302,33 @@ describe('sessions', () => {
     expect(after.status).toBe(404);
   });
 });
+
+describe('owner pages', () => {
+  it('show anonymous visitors the public packages only, and no members', async () => {
+    const res = await page('/orgs/acme/packages');
+    expect(res.status).toBe(200);
+    expect(res.text).toContain('href="/orgs/acme/packages/container/package/web"');
+    expect(res.text).not.toContain('billing-api');
+    expect(res.text).not.toContain('<h2>Members</h2>');
+  });
+
+  it('show a member every package, filtered and sorted as asked, and the members', async () => {
+    const all = await page('/orgs/acme/packages?sort=name', 'bob');
+    expect(all.text).toContain('<h2>Members</h2>');
+    expect(all.text).toMatch(/alice\s*<span class="muted">owner<\/span>/);
+    const billing = all.text.indexOf('package/billing-api"');
+    expect(billing).toBeGreaterThan(0);
+    expect(billing).toBeLessThan(all.text.indexOf('package/web"'));
+    const privateOnly = await page('/orgs/acme/packages?visibility=private', 'bob');
+    expect(privateOnly.text).toContain('package/billing-api"');
+    expect(privateOnly.text).not.toContain('package/web"');
+    const untagged = await page('/orgs/acme/packages?tagged=no', 'bob');
+    expect(untagged.text).toContain('0 packages');
+  });
+
+  it('answer an unknown owner, or a user under /orgs, with 404', async () => {
+    expect((await page('/orgs/nobody-here/packages')).status).toBe(404);
+    expect((await page('/orgs/alice/packages')).status).toBe(404);
+    expect((await page('/users/alice/packages')).status).toBe(200);
+  });
+});

@@ -8,6 +8,8 @@ import type { SearchService } from '../search/search-service';
 import type { Html } from './html';
 import { layout } from './layout';
 import type { PackagePages } from './package-pages';
+import type { OwnerFilter, OwnerPages } from './owner-pages';
+import { ownerBody } from './pages/owner-page';
 import { errorBody, signInBody } from './pages/message-page';
 import { packageBody } from './pages/package-page';
 import { homeBody, SEARCH_PER_PAGE, searchBody } from './pages/search-page';
@@ -23,6 +25,7 @@ export interface WebDependencies {
     management: IdentityService;
     packageVersions: PackageVersionService;
     pages: PackagePages;
+    owners: OwnerPages;
   };
 }
 
@@ -101,6 +104,11 @@ export function webRouter(deps: WebDependencies): Router {
       ['orgs', 'org'],
       ['users', 'user'],
     ] as const) {
+      router.get(`/${segment}/:owner/packages`, async (req, res) => {
+        const owner = param(req, 'owner');
+        const filter = ownerFilter(req);
+        await page(req, res, owner, async (viewer) => ownerBody(await auth.owners.ownerPage(viewer.principal, owner, kind, filter)));
+      });
       router.get(`/${segment}/:owner/packages/container/package/*name`, async (req, res) => {
         const owner = param(req, 'owner');
         const name = param(req, 'name');
@@ -140,6 +148,21 @@ function send(res: Response, status: number, page: string): void {
     // Pages show what the viewer may see: never stored by a shared cache.
     .set({ 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'private, no-cache', Vary: 'Cookie' })
     .send(page);
+}
+
+/** The owner page's filters from its query; anything it does not know is no filter. */
+function ownerFilter(req: Request): OwnerFilter {
+  const visibility = single(req, 'visibility');
+  const repository = single(req, 'repo');
+  const tagged = single(req, 'tagged');
+  const sort = single(req, 'sort');
+  return {
+    visibility: visibility === 'public' || visibility === 'private' ? visibility : undefined,
+    repository: repository && /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}\/[A-Za-z0-9._-]{1,128}$/.test(repository) ? repository : undefined,
+    tagged: tagged === 'yes' ? true : tagged === 'no' ? false : undefined,
+    sort: sort === 'downloads' || sort === 'name' ? sort : 'updated',
+    page: pageNumber(req, Number.MAX_SAFE_INTEGER),
+  };
 }
 
 /** A form field as text; a missing or repeated one is empty. */
