@@ -332,3 +332,102 @@ describe('owner pages', () => {
     expect((await page('/users/alice/packages')).status).toBe(200);
   });
 });
+
+/** The CSRF token of the signed-in user's pages. */
+async function csrfOf(who: string): Promise<string> {
+  const res = await page('/', who);
+  const csrf = res.text.match(/name="csrf" value="([^"]+)"/)?.[1];
+  expect(csrf).toBeDefined();
+  return csrf!;
+}
+
+const post = async (path: string, who: string, fields: Record<string, string | string[]>) =>
+  t.http
+    .post(path)
+    .set('Cookie', cookies[who]!)
+    .type('form')
+    .send(new URLSearchParams(Object.entries(fields).flatMap(([k, v]) => (Array.isArray(v) ? v.map((x) => [k, x]) : [[k, v]]))).toString());
+
+describe('the account page', () => {
+  it('sends anonymous visitors to sign in', async () => {
+    const res = await page('/-/account');
+    expect(res.status).toBe(303);
+    expect(res.headers.location).toBe('/-/sign-in?next=/-/account');
+  });
+
+  it('creates a token shown once that works, lists it, and revokes it', async () => {
+    const csrf = await csrfOf('bob');
+    expect((await post('/-/tokens', 'bob', { name: 'ci laptop', scope: ['read:packages', 'write:packages'], days: '7' })).status).toBe(403);
+    const created = await post('/-/tokens', 'bob', { csrf, name: 'ci <laptop>', scope: ['read:packages', 'write:packages'], days: '7' });
+    expect(created.status).toBe(200);
+    expect(created.headers['cache-control']).toBe('no-store');
+    const token = created.text.match(/berth_pat_[A-Za-z0-9_-]+/)?.[0];
+    expect(token).toBeDefined();
+    expect(created.text).toContain('ci &lt;laptop&gt;');
+    expect((await t.http.get('/api/v1/user').set('Authorization', `Bearer ${token}`)).status).toBe(200);
+    const listed = await page('/-/account', 'bob');
+    expect(listed.text).not.toContain(token);
+    const id = listed.text.match(/action="\/-\/tokens\/(\d+)\/revoke"/)?.[1];
+    const revoked = await post(`/-/tokens/${id}/revoke`, 'bob', { csrf });
+    expect(revoked.status).toBe(303);
+    expect((await t.http.get('/api/v1/user').set('Authorization', `Bearer ${token}`)).status).toBe(401);
+    expect((await page('/-/account?done=revoked', 'bob')).text).toContain('The token was revoked.');
+  });
+
+  it('does not let one user revoke another one token', async () => {
+    const created = await post('/-/tokens', 'alice', { csrf: await csrfOf('alice'), name: 'mine', scope: 'read:packages', days: '1' });
+    const id = (await page('/-/account', 'alice')).text.match(/action="\/-\/tokens\/(\d+)\/revoke"/)?.[1];
+    expect(created.status).toBe(200);
+    const res = await post(`/-/tokens/${id}/revoke`, 'eve', { csrf: await csrfOf('eve') });
+    expect(res.status).toBe(404);
+    expect((await page('/-/account', 'alice')).text).toContain(`action="/-/tokens/${id}/revoke"`);
+  });
+});
+
+describe('package settings', () => {
+  it('are for the package admins: others are refused, outsiders of a private package get 404', async () => {
+    expect((await page('/-/settings?package=acme%2Fweb', 'alice')).status).toBe(200);
+    expect((await page('/-/settings?package=acme%2Fweb', 'eve')).status).toBe(403);
+    const hidden = await page('/-/settings?package=acme%2Fbilling-api', 'eve');
+    expect(hidden.status).toBe(404);
+    expect(hidden.text).not.toMatch(/billing/i);
+    expect((await page('/-/settings?package=acme%2Fweb')).status).toBe(401);
+  });
+
+  it('change a visibility, with the CSRF token only', async () => {
+    expect((await post('/-/settings/visibility', 'alice', { package: 'acme/billing-api', visibility: 'public' })).status).toBe(403);
+    const csrf = await csrfOf('alice');
+    const res = await post('/-/settings/visibility', 'alice', { csrf, package: 'acme/billing-api', visibility: 'public' });
+    expect(res.status).toBe(303);
+    expect((await page('/orgs/acme/packages/container/package/billing-api')).status).toBe(200);
+    await post('/-/settings/visibility', 'alice', { csrf, package: 'acme/billing-api', visibility: 'private' });
+    expect((await page('/orgs/acme/packages/container/package/billing-api')).status).toBe(404);
+  });
+
+  it('delete and restore a version with its tree, and refuse a platform an index still holds', async () => {
+    const csrf = await csrfOf('alice');
+    const settings = await page('/-/settings?package=acme%2Fweb', 'alice');
+    const child = settings.text.match(/web\/(\d+)">sha256:[0-9a-f]+<\/a><\/td>\s*<td>amd-only/)?.[1];
+    expect((await post('/-/settings/versions/delete', 'alice', { csrf, package: 'acme/web', id: child! })).status).toBe(409);
+    const deleted = await post('/-/settings/versions/delete', 'alice', { csrf, package: 'acme/web', id: String(webIndexId) });
+    expect(deleted.status).toBe(303);
+    const gone = await page('/orgs/acme/packages/container/package/web', 'alice');
+    expect(gone.text).not.toContain(`/web/${webIndexId}"`);
+    expect((await page('/-/settings?package=acme%2Fweb', 'alice')).text).toContain('Deleted versions');
+    const restored = await post('/-/settings/versions/restore', 'alice', { csrf, package: 'acme/web', id: String(webIndexId) });
+    expect(restored.status).toBe(303);
+    const back = await page('/orgs/acme/packages/container/package/web', 'alice');
+    expect(back.text).toContain(`/web/${webIndexId}"`);
+    expect(back.text).toContain('<span>Signature</span>');
+  });
+
+  it('delete and restore the package', async () => {
+    const csrf = await csrfOf('alice');
+    expect((await post('/-/settings/package/delete', 'alice', { csrf, package: 'acme/billing-api' })).status).toBe(303);
+    expect((await page('/orgs/acme/packages/container/package/billing-api', 'alice')).status).toBe(404);
+    const settings = await page('/-/settings?package=acme%2Fbilling-api', 'alice');
+    expect(settings.text).toContain('This package is deleted.');
+    expect((await post('/-/settings/package/restore', 'alice', { csrf, package: 'acme/billing-api' })).status).toBe(303);
+    expect((await page('/orgs/acme/packages/container/package/billing-api', 'alice')).status).toBe(200);
+  });
+});

@@ -1,37 +1,38 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { PackageVersionService } from '../auth/management/package-version-service';
 import type { IdentityService } from '../auth/identity-service';
-import { ANONYMOUS } from '../auth/principal';
-import { sessionSecret } from '../http/api/api-authenticate';
 import { errorAnswer } from '../http/error-mapping';
 import type { SearchService } from '../search/search-service';
-import type { Html } from './html';
+import { accountRoutes } from './account-routes';
 import { layout } from './layout';
-import type { PackagePages } from './package-pages';
 import type { OwnerFilter, OwnerPages } from './owner-pages';
+import type { PackagePages } from './package-pages';
+import { errorBody } from './pages/message-page';
 import { ownerBody } from './pages/owner-page';
-import { errorBody, signInBody } from './pages/message-page';
 import { packageBody } from './pages/package-page';
 import { homeBody, SEARCH_PER_PAGE, searchBody } from './pages/search-page';
 import { versionBody } from './pages/version-page';
+import { settingsRoutes } from './settings-routes';
 import { staticRoutes } from './static-assets';
-import { clearSessionCookie, PAGE_HEADERS, setSessionCookie, type Viewer, type WebViewers } from './web-viewer';
+import { ANONYMOUS_VIEWER, pageNumber, pageRenderer, param, send, single } from './web-http';
+import type { Viewer, WebViewers } from './web-viewer';
 
 export interface WebDependencies {
   search: SearchService;
-  /** With token auth: sessions, package and account pages. Absent (open mode): home and search only. */
-  auth?: {
-    viewers: WebViewers;
-    management: IdentityService;
-    packageVersions: PackageVersionService;
-    pages: PackagePages;
-    owners: OwnerPages;
-  };
+  /** With token auth: sessions, package, owner, account and settings pages. Absent (open mode): home and search only. */
+  auth?: WebAuthDependencies;
+}
+
+export interface WebAuthDependencies {
+  viewers: WebViewers;
+  management: IdentityService;
+  packageVersions: PackageVersionService;
+  pages: PackagePages;
+  owners: OwnerPages;
 }
 
 /** Search pages past this are refused by the search API too: deep offsets cost the database and no person reads them. */
 const MAX_SEARCH_PAGE = 1000;
-const ANONYMOUS_VIEWER: Viewer = { principal: ANONYMOUS, csrf: null };
 
 /**
  * Berth's web pages (issue #17): server-rendered HTML over the same services
@@ -41,14 +42,7 @@ const ANONYMOUS_VIEWER: Viewer = { principal: ANONYMOUS, csrf: null };
  */
 export function webRouter(deps: WebDependencies): Router {
   const router = express.Router();
-  const forms = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 20 });
-  const viewerOf = (req: Request, res: Response): Promise<Viewer> =>
-    deps.auth ? deps.auth.viewers.viewer(req, res) : Promise.resolve(ANONYMOUS_VIEWER);
-  const page = async (req: Request, res: Response, title: string, body: (viewer: Viewer) => Promise<Html> | Html, query?: string) => {
-    const viewer = await viewerOf(req, res);
-    res.locals.viewer = viewer;
-    send(res, 200, layout({ title, viewer, query, body: await body(viewer) }));
-  };
+  const page = pageRenderer(deps.auth?.viewers);
 
   router.use(staticRoutes());
 
@@ -70,36 +64,8 @@ export function webRouter(deps: WebDependencies): Router {
 
   const auth = deps.auth;
   if (auth) {
-    router.get('/-/sign-in', async (req, res) => {
-      const viewer = await viewerOf(req, res);
-      send(res, 200, layout({ title: 'Sign in', viewer, body: signInBody(viewer.csrf, null, nextPath(single(req, 'next'))) }));
-    });
-    router.post('/-/sign-in', forms, async (req, res) => {
-      await auth.viewers.checkForm(req);
-      const body = req.body as Record<string, unknown>;
-      const next = nextPath(typeof body.next === 'string' ? body.next : undefined);
-      try {
-        const opened = await auth.management.sessions.open(text(body.username), text(body.password), req.ip ?? '');
-        setSessionCookie(req, res, opened.secret, auth.management.sessions.ttlMs);
-        res.set('Cache-Control', 'no-store').redirect(303, next);
-      } catch (err) {
-        const answer = errorAnswer(err, 'management');
-        if (answer.status >= 500) throw err;
-        const problem = answer.status === 429 ? answer.message : 'Wrong user name or password.';
-        send(res, answer.status, layout({ title: 'Sign in', viewer: ANONYMOUS_VIEWER, body: signInBody(null, problem, next) }));
-      }
-    });
-    router.post('/-/sign-out', forms, async (req, res) => {
-      await auth.viewers.checkForm(req);
-      const viewer = await auth.viewers.viewer(req, res);
-      if (viewer.principal.kind === 'user') {
-        const secret = sessionSecret(req);
-        if (secret) await auth.management.sessions.close(secret);
-      }
-      clearSessionCookie(req, res);
-      res.redirect(303, '/');
-    });
-
+    router.use(accountRoutes(auth, page));
+    router.use(settingsRoutes(auth, page));
     for (const [segment, kind] of [
       ['orgs', 'org'],
       ['users', 'user'],
@@ -141,15 +107,6 @@ export function webRouter(deps: WebDependencies): Router {
   return router;
 }
 
-function send(res: Response, status: number, page: string): void {
-  res
-    .status(status)
-    .set(PAGE_HEADERS)
-    // Pages show what the viewer may see: never stored by a shared cache.
-    .set({ 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'private, no-cache', Vary: 'Cookie' })
-    .send(page);
-}
-
 /** The owner page's filters from its query; anything it does not know is no filter. */
 function ownerFilter(req: Request): OwnerFilter {
   const visibility = single(req, 'visibility');
@@ -163,31 +120,4 @@ function ownerFilter(req: Request): OwnerFilter {
     sort: sort === 'downloads' || sort === 'name' ? sort : 'updated',
     page: pageNumber(req, Number.MAX_SAFE_INTEGER),
   };
-}
-
-/** A form field as text; a missing or repeated one is empty. */
-function text(value: unknown): string {
-  return typeof value === 'string' ? value : '';
-}
-
-function single(req: Request, key: string): string | undefined {
-  const value = (req.query as Record<string, unknown>)[key];
-  return typeof value === 'string' ? value : undefined;
-}
-
-/** `?page=` from 1; anything else is the first page. */
-function pageNumber(req: Request, max: number): number {
-  const value = single(req, 'page') ?? '1';
-  const n = /^\d{1,7}$/.test(value) ? Number(value) : 1;
-  return Math.min(Math.max(1, n), max);
-}
-
-function param(req: Request, key: string): string {
-  const value = (req.params as Record<string, string | string[] | undefined>)[key];
-  return Array.isArray(value) ? value.join('/') : (value ?? '');
-}
-
-/** Where to go after signing in: a path on this site only (no `//host` or `/\\host` escape). */
-function nextPath(value: string | undefined): string {
-  return value && /^\/(?![/\\])[^\s]*$/.test(value) ? value : '/';
 }
