@@ -1,5 +1,6 @@
 import { html, raw, safeHttpUrl } from '../../src/web/html';
 import { sourceLinks } from '../../src/web/source-links';
+import { redactValues } from '../../src/web/pages/version-page';
 
 describe('the html template', () => {
   it('escapes every interpolation, in text and in attributes', () => {
@@ -45,5 +46,17 @@ describe('links from labels', () => {
     expect(sourceLinks('https://git.example.com/a/b', rev)).toEqual({ source: 'https://git.example.com/a/b', commit: null });
     expect(sourceLinks('https://github.com/acme/web', '"><script>').commit).toBeNull();
     expect(sourceLinks('javascript:alert(1)', rev)).toEqual({ source: null, commit: null });
+  });
+});
+
+describe('history steps on the version page', () => {
+  it('show the names of ENV and build arguments, never their values', () => {
+    expect(redactValues('/bin/sh -c #(nop) ENV GREETING=hello API_TOKEN=not-for-the-page')).toBe(
+      '/bin/sh -c #(nop) ENV GREETING=… API_TOKEN=…',
+    );
+    expect(redactValues('ENV A="x y" B=z')).toBe('ENV A=… B=…');
+    expect(redactValues('ENV OLD secret value here')).toBe('ENV OLD …');
+    expect(redactValues('RUN |2 TOKEN=abc VER="1 2" /bin/sh -c make')).toBe('RUN |2 TOKEN=… VER=… /bin/sh -c make');
+    expect(redactValues('COPY app /app # a=b')).toBe('COPY app /app # a=b');
   });
 });

@@ -36,7 +36,7 @@ async function pushLabelled(user: string, name: string, tag: string, labels: Rec
       architecture: arch,
       os: 'linux',
       config: { Labels: labels, Env: ['PATH=/usr/bin', 'API_SECRET=hunter2'], ExposedPorts: { '8080/tcp': {} }, Entrypoint: ['/app'] },
-      history: [{ created_by: 'COPY app /app # <b>bold</b>' }],
+      history: [{ created_by: 'COPY app /app # <b>bold</b>' }, { created_by: '/bin/sh -c #(nop) ENV API_SECRET=hunter2' }],
       rootfs: { type: 'layers', diff_ids: [] },
     }),
   );
@@ -346,7 +346,11 @@ const post = async (path: string, who: string, fields: Record<string, string | s
     .post(path)
     .set('Cookie', cookies[who]!)
     .type('form')
-    .send(new URLSearchParams(Object.entries(fields).flatMap(([k, v]) => (Array.isArray(v) ? v.map((x) => [k, x]) : [[k, v]]))).toString());
+    .send(
+      new URLSearchParams(
+        Object.entries(fields).flatMap(([k, v]): Array<[string, string]> => (Array.isArray(v) ? v.map((x) => [k, x]) : [[k, v]])),
+      ).toString(),
+    );
 
 describe('the account page', () => {
   it('sends anonymous visitors to sign in', async () => {

@@ -38,6 +38,7 @@ ul.results .name{font-weight:600;font-size:1.05rem}
 pre,code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.85rem}
 pre{background:var(--soft);padding:.6rem;border-radius:6px;overflow:auto;white-space:pre-wrap;overflow-wrap:anywhere}
 .description{white-space:pre-wrap;overflow-wrap:anywhere}
+dd{overflow-wrap:anywhere;margin-left:1rem}
 table{border-collapse:collapse;width:100%}
 th,td{text-align:left;padding:.3rem .5rem;border-bottom:1px solid var(--line);vertical-align:top;overflow-wrap:anywhere}
 ul.tree{list-style:none;padding-left:0}

@@ -154,7 +154,7 @@ function configSummary(p: VersionPage): Html {
               ${history.map(
                 (h) =>
                   html`<li>
-                    <code>${str(h.created_by) || '(no command)'}</code
+                    <code>${redactValues(str(h.created_by)) || '(no command)'}</code
                     >${h.empty_layer === true ? html` <span class="muted">(no layer)</span>` : ''}
                   </li>`,
               )}
@@ -167,4 +167,17 @@ function configSummary(p: VersionPage): Html {
 function labelValue(value: string): Html {
   const url = safeHttpUrl(value);
   return url && url === value.trim() ? html`<a href="${url}" rel="nofollow noopener">${value}</a>` : html`${value}`;
+}
+
+/**
+ * A history step with the values of ENV and of build arguments (`RUN |2 A=x B=y …`) cut out: a
+ * Dockerfile's `ENV TOKEN=…` is recorded there in full, and the page shows environment names only.
+ */
+export function redactValues(createdBy: string): string {
+  const assignment = /([A-Za-z_][A-Za-z0-9_.-]*)=("(?:[^"\\]|\\.)*"|'[^']*'|\S+)/g;
+  const env = /^(.*?(?:#\(nop\)\s*)?\bENV\s+)(.*)$/s.exec(createdBy);
+  if (env) return env[1] + env[2]!.replace(assignment, '$1=…').replace(/^([A-Za-z_][A-Za-z0-9_]*)\s+\S.*$/s, '$1 …');
+  const args = /^(RUN \|\d+ )((?:[A-Za-z_][A-Za-z0-9_]*=(?:"(?:[^"\\]|\\.)*"|\S+)\s+)*)(.*)$/s.exec(createdBy);
+  if (args && args[2]) return args[1] + args[2].replace(assignment, '$1=…') + args[3];
+  return createdBy;
 }
