@@ -183,6 +183,14 @@ describe('search', () => {
     expect(res.text).toContain('&quot;&gt;&lt;script&gt;alert(9)&lt;/script&gt;');
   });
 
+  it('answers a query it cannot read with 422 and the reason, escaped', async () => {
+    const res = await page(`/search?q=${encodeURIComponent('repo:<b>')}`);
+    expect(res.status).toBe(422);
+    expect(res.headers['content-security-policy']).toBe(CSP);
+    expect(res.text).toContain('repo: needs OWNER/NAME');
+    expect(res.text).not.toContain('<b>');
+  });
+
   it('lists public packages on the home page for anyone, with owner, latest tag and downloads', async () => {
     const res = await page('/');
     expect(res.text).toContain('href="/orgs/acme/packages/container/package/web"');
@@ -268,6 +276,12 @@ describe('the version page', () => {
 });
 
 describe('sessions', () => {
+  it('treats an unknown or ended session as anonymous, and clears its cookie', async () => {
+    const res = await t.http.get('/orgs/acme/packages/container/package/billing-api').set('Cookie', 'berth_session=berth_session_bogus');
+    expect(res.status).toBe(404);
+    expect(String(res.headers['set-cookie'])).toMatch(/berth_session=;/);
+  });
+
   it('refuses a wrong password with the sign-in page again', async () => {
     const res = await t.http.post('/-/sign-in').type('form').send({ username: 'bob', password: 'wrong' });
     expect(res.status).toBe(401);

@@ -102,7 +102,7 @@ export function webRouter(deps: WebDependencies): Router {
     if (answer.log === 'error') req.log.error({ err }, 'page failed');
     const viewer = (res.locals.viewer as Viewer | undefined) ?? ANONYMOUS_VIEWER;
     const title = answer.status === 404 ? 'Not found' : 'Error';
-    send(res, answer.status, layout({ title, viewer, body: errorBody(answer.status, answer.message) }));
+    send(res, answer.status, layout({ title, viewer, body: errorBody(answer.status, reason(answer.detail) ?? answer.message) }));
   });
   return router;
 }
@@ -120,4 +120,11 @@ function ownerFilter(req: Request): OwnerFilter {
     sort: sort === 'downloads' || sort === 'name' ? sort : 'updated',
     page: pageNumber(req, Number.MAX_SAFE_INTEGER),
   };
+}
+
+/** A refusal's own sentence (a DomainError's detail, or its `reason`), which says more than its code's message. */
+function reason(detail: unknown): string | null {
+  if (typeof detail === 'string') return detail;
+  const inner = typeof detail === 'object' && detail !== null ? (detail as { reason?: unknown }).reason : undefined;
+  return typeof inner === 'string' ? inner : null;
 }
