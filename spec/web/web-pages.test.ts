@@ -449,3 +449,35 @@ describe('package settings', () => {
     expect((await page('/orgs/acme/packages/container/package/billing-api', 'alice')).status).toBe(200);
   });
 });
+
+describe('organisation members', () => {
+  it('are managed by its owners from the organisation page, with the CSRF token', async () => {
+    expect((await page('/orgs/acme/packages', 'bob')).text).not.toContain('action="/-/orgs/members"');
+    const owner = await page('/orgs/acme/packages', 'alice');
+    expect(owner.text).toContain('action="/-/orgs/members"');
+    const csrf = await csrfOf('alice');
+    expect((await post('/-/orgs/members', 'alice', { org: 'acme', user: 'eve', role: 'member' })).status).toBe(403);
+    expect((await post('/-/orgs/members', 'bob', { csrf: await csrfOf('bob'), org: 'acme', user: 'eve', role: 'member' })).status).toBe(
+      403,
+    );
+    const added = await post('/-/orgs/members', 'alice', { csrf, org: 'acme', user: 'eve', role: 'member' });
+    expect(added.status).toBe(303);
+    expect((await page('/orgs/acme/packages/container/package/billing-api', 'eve')).status).toBe(200);
+    expect((await post('/-/orgs/members', 'alice', { csrf, org: 'acme', user: 'eve', role: '' })).status).toBe(303);
+    expect((await page('/orgs/acme/packages/container/package/billing-api', 'eve')).status).toBe(404);
+  });
+});
+
+describe('a package whose name has more than one segment', () => {
+  it('has its package and version pages', async () => {
+    const pushed = await pushLabelled('alice', 'acme/tools/cli', 'v1', { 'org.opencontainers.image.description': 'nested' });
+    await t.registry.search.idle();
+    const res = await page('/orgs/acme/packages/container/package/tools/cli', 'bob');
+    expect(res.status).toBe(200);
+    expect(res.text).toContain('acme/tools/cli:v1</code>');
+    const version = res.text.match(/href="(\/orgs\/acme\/packages\/container\/tools%2Fcli\/\d+)"/)?.[1];
+    const v = await page(version!, 'bob');
+    expect(v.status).toBe(200);
+    expect(v.text).toContain(pushed.digest);
+  });
+});

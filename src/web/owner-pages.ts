@@ -1,4 +1,4 @@
-import type { Actor } from '../auth/management/actor';
+import { isSiteAdmin, type Actor } from '../auth/management/actor';
 import type { IdentityService } from '../auth/identity-service';
 import type { PackageVersionService } from '../auth/management/package-version-service';
 import type { RepositoryView } from '../auth/management/repository-service';
@@ -24,6 +24,8 @@ export interface OwnerPage {
   pages: number;
   /** Null when the viewer may not see who belongs (outsiders of an organisation), or for a user. */
   members: Array<{ name: string; role: string }> | null;
+  /** Whether the viewer may add and remove members (an owner of the organisation or a site administrator). */
+  manageMembers: boolean;
   repositories: RepositoryView[];
 }
 
@@ -62,6 +64,9 @@ export class OwnerPages {
       total: matching.length,
       pages: Math.max(1, Math.ceil(matching.length / OWNER_PER_PAGE)),
       members,
+      manageMembers:
+        members !== null &&
+        (isSiteAdmin(actor) || (actor.kind === 'user' && members.some((m) => m.name === actor.name && m.role === 'owner'))),
       repositories,
     };
   }

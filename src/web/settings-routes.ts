@@ -83,6 +83,18 @@ export function settingsRoutes(auth: WebAuthDependencies, page: PageRenderer): R
   change('package/delete', 'package-deleted', async (actor, full) => auth.packageVersions.deletePackage(actor, await address(full)));
   change('package/restore', 'package-restored', async (actor, full) => auth.packageVersions.restorePackage(actor, await address(full)));
 
+  // Organisation members: add, change a role, remove (an empty role); the account service decides who may.
+  router.post('/-/orgs/members', forms, async (req: Request, res: Response) => {
+    await auth.viewers.checkForm(req);
+    const viewer = await auth.viewers.viewer(req, res);
+    res.locals.viewer = viewer;
+    const role = field(req, 'role');
+    if (role !== '' && role !== 'member' && role !== 'owner') throw new InvalidRequest('role is member or owner');
+    const org = field(req, 'org');
+    await auth.management.accounts.setMember(user(viewer.principal), org, field(req, 'user'), role === '' ? null : role);
+    res.redirect(303, `/orgs/${encodeURIComponent(org)}/packages?done=members`);
+  });
+
   /** `owner/rest` as the versions service addresses it. */
   async function address(full: string): Promise<PackageAddress> {
     const slash = full.indexOf('/');

@@ -73,7 +73,11 @@ export function webRouter(deps: WebDependencies): Router {
       router.get(`/${segment}/:owner/packages`, async (req, res) => {
         const owner = param(req, 'owner');
         const filter = ownerFilter(req);
-        await page(req, res, owner, async (viewer) => ownerBody(await auth.owners.ownerPage(viewer.principal, owner, kind, filter)));
+        const flash = single(req, 'done') === 'members' ? 'The members were changed.' : null;
+        await page(req, res, owner, async (viewer) => {
+          const data = await auth.owners.ownerPage(viewer.principal, owner, kind, filter);
+          return ownerBody(data, data.manageMembers && viewer.csrf ? { csrf: viewer.csrf } : null, flash);
+        });
       });
       router.get(`/${segment}/:owner/packages/container/package/*name`, async (req, res) => {
         const owner = param(req, 'owner');

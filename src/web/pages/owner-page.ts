@@ -3,7 +3,7 @@ import type { OwnerPage } from '../owner-pages';
 import { isoDate, ownerUrl, packageUrl } from '../urls';
 
 /** An organisation's or user's packages (filters and sorts as a GET form, so links keep them), members and repositories. */
-export function ownerBody(p: OwnerPage): Html {
+export function ownerBody(p: OwnerPage, manage: MemberForms | null, flash: string | null): Html {
   const { owner, filter } = p;
   const here = ownerUrl(owner.kind, owner.name);
   const query = (page: number) => {
@@ -18,6 +18,7 @@ export function ownerBody(p: OwnerPage): Html {
   const option = (value: string, label: string, current: string | undefined) =>
     html`<option value="${value}" ${value === (current ?? '') ? 'selected' : ''}>${label}</option>`;
   return html`<h1>${owner.name} <span class="muted">${owner.kind === 'org' ? 'organisation' : 'user'}</span></h1>
+    ${flash ? html`<p class="flash" role="status">${flash}</p>` : ''}
     <div class="grid">
       <section aria-labelledby="packages">
         <h2 id="packages">Packages</h2>
@@ -74,14 +75,7 @@ export function ownerBody(p: OwnerPage): Html {
         }
       </section>
       <aside>
-        ${
-          p.members
-            ? html`<h2>Members</h2>
-                <ul>
-                  ${p.members.map((m) => html`<li>${m.name} <span class="muted">${m.role}</span></li>`)}
-                </ul>`
-            : ''
-        }
+        ${p.members ? membersSection(p.owner.name, p.members, manage) : ''}
         <h2>Source repositories</h2>
         ${
           p.repositories.length > 0
@@ -92,4 +86,48 @@ export function ownerBody(p: OwnerPage): Html {
         }
       </aside>
     </div>`;
+}
+
+/** For an organisation's owners: the CSRF token their member forms carry. */
+export interface MemberForms {
+  csrf: string;
+}
+
+function membersSection(org: string, members: ReadonlyArray<{ name: string; role: string }>, manage: MemberForms | null): Html {
+  const form = (fields: Html, label: string, danger = false) =>
+    html`<form method="post" action="/-/orgs/members" class="inline">
+      <input type="hidden" name="csrf" value="${manage?.csrf ?? ''}" /><input type="hidden" name="org" value="${org}" />${fields}
+      <button type="submit" ${danger ? html`class="danger"` : ''}>${label}</button>
+    </form>`;
+  return html`<h2>Members</h2>
+    <ul>
+      ${members.map(
+        (m) =>
+          html`<li>
+            ${m.name} <span class="muted">${m.role}</span>
+            ${
+              manage
+                ? form(
+                    html`<input type="hidden" name="user" value="${m.name}" /><input type="hidden" name="role" value="" />`,
+                    `Remove ${m.name}`,
+                    true,
+                  )
+                : ''
+            }
+          </li>`,
+      )}
+    </ul>
+    ${
+      manage
+        ? form(
+            html`<label for="member-user">User</label><input type="text" id="member-user" name="user" required />
+              <label for="member-role">Role</label>
+              <select id="member-role" name="role">
+                <option value="member">member</option>
+                <option value="owner">owner</option>
+              </select>`,
+            'Add or change member',
+          )
+        : ''
+    }`;
 }
