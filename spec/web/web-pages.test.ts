@@ -481,3 +481,33 @@ describe('a package whose name has more than one segment', () => {
     expect(v.text).toContain(pushed.digest);
   });
 });
+
+describe('source repository settings', () => {
+  it('let its admins change the visibility and the collaborators; others are refused', async () => {
+    expect((await as('alice').post('/api/v1/repositories').send({ owner: 'acme', name: 'site', visibility: 'private' })).status).toBe(201);
+    const settings = await page('/-/repositories?repository=acme%2Fsite', 'alice');
+    expect(settings.status).toBe(200);
+    expect(settings.text).toContain('Make public');
+    expect((await page('/orgs/acme/packages', 'alice')).text).toContain('href="/-/repositories?repository=acme%2Fsite"');
+    expect((await page('/-/repositories?repository=acme%2Fsite', 'eve')).status).toBe(404);
+    const csrf = await csrfOf('alice');
+    const added = await post('/-/repositories/collaborators', 'alice', { csrf, repository: 'acme/site', user: 'eve', role: 'read' });
+    expect(added.status).toBe(303);
+    expect((await page('/-/repositories?repository=acme%2Fsite', 'alice')).text).toMatch(/eve\s*<span class="muted">read<\/span>/);
+    // read is not admin: eve may see the repository, not its settings.
+    expect((await page('/-/repositories?repository=acme%2Fsite', 'eve')).status).toBe(403);
+    const visibility = await post('/-/repositories/visibility', 'alice', { csrf, repository: 'acme/site', visibility: 'public' });
+    expect(visibility.status).toBe(303);
+    expect((await page('/-/repositories?repository=acme%2Fsite&done=repository', 'alice')).text).toContain('Make private');
+    expect(
+      (
+        await post('/-/repositories/collaborators', 'eve', {
+          csrf: await csrfOf('eve'),
+          repository: 'acme/site',
+          user: 'eve',
+          role: 'admin',
+        })
+      ).status,
+    ).toBe(403);
+  });
+});

@@ -1,10 +1,11 @@
 import express, { type Request, type Response, type Router } from 'express';
 import { AccessDenied, Unauthenticated } from '../auth/errors';
-import { InvalidRequest, PackageNotFound } from '../auth/management/errors';
+import { InvalidRequest, PackageNotFound, RepositoryNotFound } from '../auth/management/errors';
 import type { PackageAddress } from '../auth/management/package-version-service';
 import type { Principal } from '../auth/principal';
 import { forms } from './account-routes';
 import { settingsBody } from './pages/settings-page';
+import { repositoryBody } from './pages/repository-page';
 import { field, type PageRenderer, single } from './web-http';
 import type { WebAuthDependencies } from './web-router';
 
@@ -95,6 +96,39 @@ export function settingsRoutes(auth: WebAuthDependencies, page: PageRenderer): R
     res.redirect(303, `/orgs/${encodeURIComponent(org)}/packages?done=members`);
   });
 
+  // Source repositories: visibility and collaborators, for their admins (RepositoryService decides).
+  router.get('/-/repositories', async (req, res) => {
+    const [owner, name] = repositoryPath(single(req, 'repository') ?? '');
+    const flash = single(req, 'done') === 'repository' ? 'The repository was changed.' : null;
+    await page(req, res, 'Repository settings', async (viewer) => {
+      const actor = user(viewer.principal);
+      const view = await auth.management.repositories.show(actor, owner, name);
+      const collaborators = await auth.management.repositories.collaborators(actor, owner, name);
+      const kind = (await auth.packageVersions.owner(owner)).kind === 'org' ? 'org' : 'user';
+      return repositoryBody(view, kind, collaborators, viewer.csrf ?? '', flash);
+    });
+  });
+  const repositoryChange = (path: string, act: (actor: Principal, owner: string, name: string, req: Request) => Promise<unknown>) =>
+    router.post(`/-/repositories/${path}`, forms, async (req: Request, res: Response) => {
+      await auth.viewers.checkForm(req);
+      const viewer = await auth.viewers.viewer(req, res);
+      res.locals.viewer = viewer;
+      const full = field(req, 'repository');
+      const [owner, name] = repositoryPath(full);
+      await act(user(viewer.principal), owner, name, req);
+      res.redirect(303, `/-/repositories?repository=${encodeURIComponent(full)}&done=repository`);
+    });
+  repositoryChange('visibility', (actor, owner, name, req) => {
+    const visibility = field(req, 'visibility');
+    if (visibility !== 'public' && visibility !== 'private') throw new InvalidRequest('visibility is public or private');
+    return auth.management.repositories.setVisibility(actor, owner, name, visibility);
+  });
+  repositoryChange('collaborators', (actor, owner, name, req) => {
+    const role = field(req, 'role');
+    if (role !== '' && role !== 'read' && role !== 'write' && role !== 'admin') throw new InvalidRequest('role is read, write or admin');
+    return auth.management.repositories.setCollaborator(actor, owner, name, field(req, 'user'), role === '' ? null : role);
+  });
+
   /** `owner/rest` as the versions service addresses it. */
   async function address(full: string): Promise<PackageAddress> {
     const slash = full.indexOf('/');
@@ -108,6 +142,13 @@ export function settingsRoutes(auth: WebAuthDependencies, page: PageRenderer): R
 function user(principal: Principal): Principal {
   if (principal.kind !== 'user') throw new Unauthenticated('sign in to manage packages');
   return principal;
+}
+
+/** `owner/name` of a source repository; anything else names none. */
+function repositoryPath(full: string): [string, string] {
+  const match = /^([^/]+)\/([^/]+)$/.exec(full);
+  if (!match) throw new RepositoryNotFound('no such repository');
+  return [match[1]!, match[2]!];
 }
 
 function versionId(req: Request): number {

@@ -80,7 +80,13 @@ export function ownerBody(p: OwnerPage, manage: MemberForms | null, flash: strin
         ${
           p.repositories.length > 0
             ? html`<ul>
-                ${p.repositories.map((r) => html`<li>${r.owner}/${r.name} <span class="badge ${r.visibility}">${r.visibility}</span></li>`)}
+                ${p.repositories.map(
+                  (r) =>
+                    html`<li>
+                      ${r.owner}/${r.name} <span class="badge ${r.visibility}">${r.visibility}</span>
+                      ${r.role === 'admin' ? html`<a href="/-/repositories?repository=${encodeURIComponent(`${r.owner}/${r.name}`)}">settings</a>` : ''}
+                    </li>`,
+                )}
               </ul>`
             : html`<p class="muted">None you may see.</p>`
         }
