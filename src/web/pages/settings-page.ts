@@ -16,10 +16,10 @@ export interface SettingsPage {
 /** A package's settings for its admins: visibility, link, delete and restore versions and the package. */
 export function settingsBody(p: SettingsPage): Html {
   const full = p.view.name;
-  const form = (action: string, label: string, fields: Html | string = '', danger = false) =>
+  const form = (action: string, label: string, fields: Html | string = '', danger = false, ariaLabel?: string) =>
     html`<form method="post" action="/-/settings/${action}" class="inline">
       <input type="hidden" name="csrf" value="${p.csrf}" /><input type="hidden" name="package" value="${full}" />${fields}
-      <button type="submit" ${danger ? html`class="danger"` : ''}>${label}</button>
+      <button type="submit" ${danger ? html`class="danger"` : ''} ${ariaLabel ? html`aria-label="${ariaLabel}"` : ''}>${label}</button>
     </form>`;
   const versionRow = (v: VersionView, action: 'delete' | 'restore') =>
     html`<tr>
@@ -27,7 +27,14 @@ export function settingsBody(p: SettingsPage): Html {
       <td>${v.tags.join(', ')}</td>
       <td>${v.subject ? 'referrer' : v.facts.parents.length > 0 ? 'platform of an index' : 'version'}</td>
       <td>
-        ${form(`versions/${action}`, action === 'delete' ? `Delete` : 'Restore', html`<input type="hidden" name="id" value="${v.id}" />`, action === 'delete')}
+        ${form(
+          `versions/${action}`,
+          action === 'delete' ? 'Delete' : 'Restore',
+          html`<input type="hidden" name="id" value="${v.id}" />`,
+          action === 'delete',
+          // Every row has the same button: its name says which version it acts on.
+          `${action === 'delete' ? 'Delete' : 'Restore'} version ${v.digest.slice(0, 19)}${v.tags.length > 0 ? ` (${v.tags.join(', ')})` : ''}`,
+        )}
       </td>
     </tr>`;
   return html`<p class="muted"><a href="${packageUrl(p.kind, full)}">${full}</a> / settings</p>
