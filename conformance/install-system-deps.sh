@@ -10,6 +10,7 @@ packages=(
   redis-server                  # upload sessions of the scale-out configuration
   postgresql                    # the PostgreSQL configuration (DATABASE_URL)
   mmdebstrap                    # assembles the Debian base for the Dockerfile check offline from Docker Hub
+  chromium                      # the browser the web pages' check drives (conformance/web)
 )
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

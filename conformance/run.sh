@@ -37,6 +37,7 @@ part "official OCI conformance suites (current generation, and with every option
 part "Berth end-to-end checks" env BERTH_E2E_URL="$BERTH_URL" npx --no-install jest -c "$REPO_ROOT/conformance/e2e/jest.config.js"
 part "real clients (docker, skopeo, podman, buildah)" bash "$REPO_ROOT/conformance/clients-core/run.sh" "$BERTH_HOSTPORT"
 
+part "web pages in a real browser: chromium + axe-core over Docker, skopeo, cosign and oras pushes (its own Berth)" bash "$REPO_ROOT/conformance/web/run.sh"
 part "2 GiB blob in one PATCH, and a 2 GiB archive import: peak RSS under 250 MiB (their own Berths)" bash "$REPO_ROOT/conformance/memory/run.sh"
 part "scale-out: PostgreSQL stores + Redis sessions + S3 blobs, official suite and real clients, open and token auth (its own Berths)" bash "$REPO_ROOT/conformance/scale-out/run.sh"
 part "Berth's Dockerfile: built by a private Docker engine on a local Debian base, run, pushed to, restarted (its own container)" bash "$REPO_ROOT/conformance/docker-image/run.sh"
@@ -45,4 +46,4 @@ if ! kill -0 "$BERTH_PID" 2>/dev/null; then
   echo "Berth died during the run; its log:"; tail -n 50 "$work/data/berth.log"; failed=$((failed + 1))
 fi
 # Every `part` above, counted: one more or one fewer part means this number changes with it.
-parts_summary conformance 9
+parts_summary conformance 10

@@ -72,6 +72,13 @@ import { IdentityPackageCatalog } from './search/identity-package-catalog';
 import { OpenPackageCatalog } from './search/open-package-catalog';
 import { IdentitySearchAccess } from './search/identity-search-access';
 import { OPEN_ACCESS, SearchService } from './search/search-service';
+import { ImageReader } from './web/image-reader';
+import { PackagePages } from './web/package-pages';
+import { OwnerPages } from './web/owner-pages';
+import { WebViewers } from './web/web-viewer';
+import type { WebDependencies } from './web/web-router';
+import type { MetadataIndex } from './metadata/metadata-index';
+import type { Readable } from 'node:stream';
 
 export interface Registry {
   app: HttpApp;
@@ -247,6 +254,7 @@ export async function createRegistry(config: Config, log: Logger, options: Regis
     referrers,
     auth,
     search: search.service,
+    web: buildWeb(search.service, auth, index, (digest) => blobStore.openRead(digest)),
     readiness: [
       ...(sessionStore.ping ? [{ name: 'redis', probe: () => sessionStore.ping?.() ?? Promise.resolve() }] : []),
       { name: 'blob-storage', probe: () => (blobStore.ping ? blobStore.ping() : blobStore.stat(READINESS_DIGEST).then(() => undefined)) },
@@ -419,6 +427,29 @@ async function buildAuth(
     }),
     realm: config.publicUrl ? new URL('/token', config.publicUrl).toString() : undefined,
     refreshTokenTtlMs: config.auth.refreshTokenTtlDays * 86_400_000,
+  };
+}
+
+/** The web pages: search in every mode; sessions, package and account pages with token auth. */
+function buildWeb(
+  search: SearchService,
+  auth:
+    | { management: IdentityService; keys: SigningKeys; packageVersions: PackageVersionService; downloads: DownloadService<Actor> }
+    | undefined,
+  index: MetadataIndex,
+  openBlob: (digest: string) => Promise<Readable>,
+): WebDependencies {
+  if (!auth) return { search };
+  const images = new ImageReader({ index, openBlob });
+  return {
+    search,
+    auth: {
+      viewers: new WebViewers({ sessions: auth.management.sessions, keys: auth.keys }),
+      management: auth.management,
+      packageVersions: auth.packageVersions,
+      pages: new PackagePages({ packages: auth.packageVersions, index, images, downloads: auth.downloads }),
+      owners: new OwnerPages({ search, packages: auth.packageVersions, management: auth.management }),
+    },
   };
 }
 

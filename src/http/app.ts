@@ -36,6 +36,7 @@ import type { AccessAction } from '../auth/access-control';
 import { ANONYMOUS } from '../auth/principal';
 import { chain } from './chain';
 import { expressObjectClasses, type ExpressObjectClasses } from './express-objects';
+import { webRouter, type WebDependencies } from '../web/web-router';
 
 export interface HttpDependencies {
   log: Logger;
@@ -55,6 +56,8 @@ export interface HttpDependencies {
     };
   /** Package search at /api/v1/search/packages; in open mode too, where it is the only /api/v1 route. */
   search?: SearchService;
+  /** The web pages (issue #17): home and search always, package and account pages with auth. */
+  web?: WebDependencies;
   /** What /readyz probes (Redis, blob storage, the metadata database); none means always ready. */
   readiness?: ReadonlyArray<ReadinessCheck>;
   /** Served at /metrics; a fresh set (with process metrics) when not given. */
@@ -141,6 +144,7 @@ export function createHttpApp(deps: HttpDependencies): HttpApp {
     }
   }
   if (!auth?.management && deps.search) app.use(API_PREFIX, searchRoutes(deps.search));
+  if (deps.web) app.use(webRouter(deps.web));
   app.use(notFound);
   app.use(errors);
 

@@ -143,7 +143,11 @@ export class PackageDocuments {
     const none = { labels: {}, platforms: [] };
     if (!descriptor || typeof descriptor.digest !== 'string' || !IMAGE_CONFIG_TYPES.has(str(descriptor.mediaType))) return none;
     if (typeof descriptor.size !== 'number' || descriptor.size > MAX_CONFIG_BYTES) return none;
-    const bytes = await this.readBounded(descriptor.digest);
+    const bytes = await readBounded(
+      () => this.sources.openBlob(descriptor.digest as string),
+      MAX_CONFIG_BYTES,
+      this.sources.configTimeoutMs ?? 5_000,
+    );
     if (!bytes) return none;
     try {
       const config = JSON.parse(bytes.toString('utf8')) as {
@@ -155,35 +159,6 @@ export class PackageDocuments {
       return { labels: strings(config.config?.Labels), platforms: platformsOf(config) };
     } catch {
       return none;
-    }
-  }
-
-  private async readBounded(digest: string): Promise<Buffer | null> {
-    const stream = await this.sources.openBlob(digest);
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<null>((resolve) => {
-      timer = setTimeout(() => {
-        stream.destroy();
-        resolve(null);
-      }, this.sources.configTimeoutMs ?? 5_000);
-    });
-    const read = (async () => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      for await (const chunk of stream) {
-        size += (chunk as Buffer).length;
-        if (size > MAX_CONFIG_BYTES) {
-          stream.destroy();
-          return null;
-        }
-        chunks.push(chunk as Buffer);
-      }
-      return Buffer.concat(chunks);
-    })().catch(() => null);
-    try {
-      return await Promise.race([read, timeout]);
-    } finally {
-      clearTimeout(timer);
     }
   }
 }
@@ -224,4 +199,37 @@ function boundedLabels(labels: Record<string, string>): Record<string, string> {
       .filter(([k]) => k.length > 0 && k.length <= MAX_LABEL_KEY_CHARS)
       .slice(0, MAX_LABELS),
   );
+}
+
+/**
+ * A small blob's bytes (an image config), or null when it is bigger than `max`, slower than `timeoutMs`
+ * or breaks off mid-read: a pusher's blob must not hold a request or the indexer. Failing to open it throws.
+ */
+export async function readBounded(open: () => Promise<Readable>, max: number, timeoutMs: number): Promise<Buffer | null> {
+  const stream = await open();
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<null>((resolve) => {
+    timer = setTimeout(() => {
+      stream.destroy();
+      resolve(null);
+    }, timeoutMs);
+  });
+  const read = (async () => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of stream) {
+      size += (chunk as Buffer).length;
+      if (size > max) {
+        stream.destroy();
+        return null;
+      }
+      chunks.push(chunk as Buffer);
+    }
+    return Buffer.concat(chunks);
+  })().catch(() => null);
+  try {
+    return await Promise.race([read, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

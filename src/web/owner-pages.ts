@@ -1,0 +1,79 @@
+import { isSiteAdmin, type Actor } from '../auth/management/actor';
+import type { IdentityService } from '../auth/identity-service';
+import type { PackageVersionService } from '../auth/management/package-version-service';
+import type { RepositoryView } from '../auth/management/repository-service';
+import type { SearchHit } from '../search/search-index';
+import type { SearchService } from '../search/search-service';
+
+export type OwnerSort = 'updated' | 'downloads' | 'name';
+
+export interface OwnerFilter {
+  visibility?: 'public' | 'private';
+  /** `owner/name` of a linked source repository. */
+  repository?: string;
+  tagged?: boolean;
+  sort: OwnerSort;
+  page: number;
+}
+
+export interface OwnerPage {
+  owner: { name: string; kind: 'user' | 'org' };
+  filter: OwnerFilter;
+  packages: SearchHit[];
+  total: number;
+  pages: number;
+  /** Null when the viewer may not see who belongs (outsiders of an organisation), or for a user. */
+  members: Array<{ name: string; role: string }> | null;
+  /** Whether the viewer may add and remove members (an owner of the organisation or a site administrator). */
+  manageMembers: boolean;
+  repositories: RepositoryView[];
+}
+
+export const OWNER_PER_PAGE = 30;
+/** Search answers 100 a page; an owner page reads this many pages at most (10,000 packages) to filter and sort. */
+const SEARCH_PAGE = 100;
+const MAX_SEARCH_PAGES = 100;
+
+/**
+ * An organisation's or user's page: their packages the viewer may see (through
+ * the search service, so the same access rule and index as /search), filtered
+ * and sorted here, their members and their source repositories.
+ */
+export class OwnerPages {
+  constructor(private readonly deps: { search: SearchService; packages: PackageVersionService; management: IdentityService }) {}
+
+  async ownerPage(actor: Actor, login: string, kind: 'user' | 'org', filter: OwnerFilter): Promise<OwnerPage> {
+    const owner = await this.deps.packages.owner(login, kind);
+    const qualifiers = [`${kind}:${owner.name}`];
+    if (filter.visibility) qualifiers.push(`is:${filter.visibility}`);
+    if (filter.repository) qualifiers.push(`repo:${filter.repository}`);
+    const found: SearchHit[] = [];
+    for (let page = 1; page <= MAX_SEARCH_PAGES; page++) {
+      const result = await this.deps.search.search(actor, qualifiers.join(' '), page, SEARCH_PAGE);
+      found.push(...result.hits);
+      if (found.length >= result.total || result.hits.length < SEARCH_PAGE) break;
+    }
+    const matching = found.filter((h) => filter.tagged === undefined || (h.latestTag !== null) === filter.tagged).sort(order(filter.sort));
+    const start = (filter.page - 1) * OWNER_PER_PAGE;
+    const members = kind === 'org' ? ((await this.deps.management.accounts.org(actor, owner.name)).members ?? null) : null;
+    const repositories = (await this.deps.management.repositories.list(actor)).filter((r) => r.owner === owner.name);
+    return {
+      owner: { name: owner.name, kind },
+      filter,
+      packages: matching.slice(start, start + OWNER_PER_PAGE),
+      total: matching.length,
+      pages: Math.max(1, Math.ceil(matching.length / OWNER_PER_PAGE)),
+      members,
+      manageMembers:
+        members !== null &&
+        (isSiteAdmin(actor) || (actor.kind === 'user' && members.some((m) => m.name === actor.name && m.role === 'owner'))),
+      repositories,
+    };
+  }
+}
+
+function order(sort: OwnerSort): (a: SearchHit, b: SearchHit) => number {
+  if (sort === 'name') return (a, b) => a.name.localeCompare(b.name);
+  if (sort === 'downloads') return (a, b) => b.downloads - a.downloads || b.updatedAt - a.updatedAt;
+  return (a, b) => b.updatedAt - a.updatedAt || a.name.localeCompare(b.name);
+}

@@ -1,0 +1,116 @@
+import { createHash } from 'node:crypto';
+import type { Request, Response, Router } from 'express';
+import express from 'express';
+
+/**
+ * The one stylesheet and the one script, served by Berth itself (nothing from
+ * the internet) under /-/static/, a prefix no package, /v2 or /api path can
+ * take (OCI name components never start with `-`). Each URL carries a hash
+ * of the content, so it may be cached for a year: a new build is a new URL.
+ */
+export const STATIC_PREFIX = '/-/static';
+
+const CSS = `
+:root{--fg:#1b1f24;--muted:#57606a;--line:#d0d7de;--bg:#fff;--soft:#f6f8fa;--link:#0550ae;--pub:#1a7f37;--priv:#9a6700}
+*{box-sizing:border-box}
+body{margin:0;font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--fg);background:var(--bg)}
+a{color:var(--link)}
+a:focus,button:focus,input:focus,select:focus,summary:focus{outline:3px solid #0969da;outline-offset:2px}
+header.top{display:flex;gap:1rem;align-items:center;padding:.6rem 1.2rem;border-bottom:1px solid var(--line);background:var(--soft)}
+header.top .brand{font-weight:700;font-size:1.1rem;text-decoration:none;color:var(--fg)}
+header.top form.search{flex:1;display:flex;gap:.4rem;max-width:36rem}
+header.top nav{margin-left:auto;display:flex;gap:.8rem;align-items:center}
+main{max-width:72rem;margin:0 auto;padding:1.2rem}
+input[type=search],input[type=text],input[type=password],input[type=number],select{font:inherit;padding:.35rem .5rem;border:1px solid var(--line);border-radius:6px;min-width:0}
+input[type=search]{flex:1}
+button{font:inherit;padding:.35rem .8rem;border:1px solid var(--line);border-radius:6px;background:var(--soft);cursor:pointer}
+button.danger{color:#a40e26;border-color:#a40e26}
+.inline{display:inline}
+.badge{display:inline-block;font-size:.75rem;padding:0 .45rem;border:1px solid currentColor;border-radius:1rem;vertical-align:middle}
+.badge.public{color:var(--pub)}.badge.private{color:var(--priv)}
+.muted{color:var(--muted)}
+ul.results{list-style:none;padding:0}
+ul.results li{padding:.7rem 0;border-bottom:1px solid var(--line)}
+ul.results .name{font-weight:600;font-size:1.05rem}
+.meta{color:var(--muted);font-size:.85rem;display:flex;flex-wrap:wrap;gap:.2rem 1rem}
+.pull{display:flex;gap:.4rem;align-items:center;flex-wrap:wrap}
+.pull code{background:var(--soft);border:1px solid var(--line);border-radius:6px;padding:.35rem .5rem;overflow-wrap:anywhere}
+pre,code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.85rem}
+pre{background:var(--soft);padding:.6rem;border-radius:6px;overflow:auto;white-space:pre-wrap;overflow-wrap:anywhere}
+.description{white-space:pre-wrap;overflow-wrap:anywhere}
+dd{overflow-wrap:anywhere;margin-left:1rem}
+table{border-collapse:collapse;width:100%}
+th,td{text-align:left;padding:.3rem .5rem;border-bottom:1px solid var(--line);vertical-align:top;overflow-wrap:anywhere}
+ul.tree{list-style:none;padding-left:0}
+ul.tree ul{list-style:none;padding-left:1.4rem;border-left:2px solid var(--line);margin:.2rem 0 .2rem .4rem}
+ul.tree li{margin:.25rem 0}
+.digest{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.8rem}
+.tag{display:inline-block;background:#ddf4ff;border-radius:1rem;padding:0 .5rem;font-size:.8rem;margin-right:.2rem}
+.grid{display:grid;grid-template-columns:minmax(0,3fr) minmax(0,1fr);gap:1.5rem}
+@media (max-width:50rem){.grid{grid-template-columns:1fr}}
+nav.paging{display:flex;gap:1rem;margin:1rem 0}
+svg.chart{width:100%;height:auto;max-width:18rem}
+svg.chart rect{fill:#0969da}
+.flash{padding:.6rem;border:1px solid #1a7f37;background:#dafbe1;border-radius:6px}
+.error{padding:.6rem;border:1px solid #a40e26;background:#ffebe9;border-radius:6px}
+fieldset{border:1px solid var(--line);border-radius:6px;margin:1rem 0}
+label{display:block;margin:.4rem 0}
+.sr-only{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
+`;
+
+/** Copy buttons: each `button[data-copy]` copies the text of the element its value names. Pages work without it. */
+const JS = `'use strict';
+document.addEventListener('DOMContentLoaded', function () {
+  document.querySelectorAll('button[data-copy]').forEach(function (button) {
+    button.hidden = false;
+    button.addEventListener('click', function () {
+      var source = document.getElementById(button.getAttribute('data-copy'));
+      if (!source || !navigator.clipboard) return;
+      navigator.clipboard.writeText(source.textContent).then(function () {
+        button.textContent = 'Copied';
+        setTimeout(function () { button.textContent = 'Copy'; }, 1500);
+      });
+    });
+  });
+  document.querySelectorAll('select[data-pull-tag]').forEach(function (select) {
+    var target = document.getElementById(select.getAttribute('data-pull-tag'));
+    var go = select.form && select.form.querySelector('button[type=submit]');
+    if (go) go.hidden = true;
+    select.addEventListener('change', function () {
+      if (!target) return;
+      target.textContent = target.textContent.replace(/:[^:@/]*$/, ':' + select.value);
+    });
+  });
+});
+`;
+
+interface Asset {
+  path: string;
+  body: string;
+  type: string;
+}
+
+function asset(name: string, ext: string, body: string, type: string): Asset {
+  const hash = createHash('sha256').update(body).digest('hex').slice(0, 12);
+  return { path: `${STATIC_PREFIX}/${name}.${hash}.${ext}`, body, type };
+}
+
+export const STYLESHEET = asset('berth', 'css', CSS, 'text/css; charset=utf-8');
+export const SCRIPT = asset('berth', 'js', JS, 'text/javascript; charset=utf-8');
+
+export function staticRoutes(): Router {
+  const router = express.Router();
+  for (const a of [STYLESHEET, SCRIPT]) {
+    router.get(a.path, (_req: Request, res: Response) => {
+      res
+        .status(200)
+        .set({
+          'Content-Type': a.type,
+          'Cache-Control': 'public, max-age=31536000, immutable',
+          'X-Content-Type-Options': 'nosniff',
+        })
+        .send(a.body);
+    });
+  }
+  return router;
+}
