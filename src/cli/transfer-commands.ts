@@ -7,6 +7,7 @@ import { ConfigError, loadConfig } from '../config';
 import { DomainError } from '../domain-error';
 import { createLogger } from '../log';
 import type { CliIo } from './admin-commands';
+import { parseRemoteReference } from '../transfer/remote-registry';
 
 /** `OWNER/NAME:TAG` or `OWNER/NAME@DIGEST`; the tag optional where `optionalTag`. */
 function reference(value: string | undefined, optionalTag: boolean): { name: string; reference?: string } | null {
@@ -70,25 +71,39 @@ export async function runTransferCommand(argv: string[], io: CliIo): Promise<num
 }
 
 async function promote(args: string[], io: CliIo): Promise<number> {
-  const usage = 'usage: berth promote OWNER/NAME:TAG|@DIGEST OWNER/NAME:TAG [--referrers]';
+  const usage =
+    'usage: berth promote OWNER/NAME:TAG|@DIGEST OWNER/NAME:TAG|https://HOST/PATH:TAG [--referrers] [--username USER --password-stdin]';
   let parsed;
   try {
-    parsed = parseArgs({ args, allowPositionals: true, strict: true, options: { referrers: { type: 'boolean' } } });
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      strict: true,
+      options: { referrers: { type: 'boolean' }, username: { type: 'string' }, 'password-stdin': { type: 'boolean' } },
+    });
   } catch (err) {
     io.stderr(`berth: ${(err as Error).message}\n${usage}\n`);
     return 2;
   }
   const source = reference(parsed.positionals[0], false);
-  const target = reference(parsed.positionals[1], false);
-  if (parsed.positionals.length !== 2 || !source?.reference || !target?.reference || target.reference.includes(':')) {
+  const remote = parseRemoteReference(parsed.positionals[1] ?? '');
+  const target = remote ? null : reference(parsed.positionals[1], false);
+  const localTarget = target?.reference !== undefined && !target.reference.includes(':');
+  const { username } = parsed.values;
+  const withPassword = parsed.values['password-stdin'] === true;
+  if (parsed.positionals.length !== 2 || !source?.reference || (!remote && !localTarget) || (username !== undefined) !== withPassword) {
     io.stderr(`berth: ${usage}\n`);
     return 2;
   }
+  // The other registry's password from stdin, never an argument (it would show in the process list).
+  const credentials = username !== undefined ? { username, password: (await io.readStdin()).replace(/\r?\n$/, '') } : undefined;
   return withRegistry(io, async (registry) => {
     const result = await registry.transfer.promotion.promote(
       {
         source: { repository: source.name, reference: source.reference as string },
-        target: { repository: target.name, tag: target.reference as string },
+        target: remote
+          ? { remote, ...(credentials ? { credentials } : {}) }
+          : { repository: target!.name, tag: target!.reference as string },
         referrers: parsed.values.referrers === true,
       },
       {},
