@@ -18,7 +18,7 @@ admin_password=conformance-$RANDOM$RANDOM
 # The suite's repositories (conformance/*) may hold sparse manifests, for its optional-features run.
 # Webhooks may reach the clients' receiver on loopback (conformance/clients/webhooks.sh).
 berth_start "$work/auth" BERTH_ADMIN_PASSWORD="$admin_password" BERTH_SPARSE_MANIFESTS='conformance/*' \
-  BERTH_WEBHOOK_ALLOWED_HOSTS=127.0.0.1 || exit 1
+  BERTH_WEBHOOK_ALLOWED_HOSTS=127.0.0.1 BERTH_PROMOTION_ALLOWED_HOSTS=127.0.0.1 || exit 1
 echo "Berth (token auth) under test: $BERTH_URL (pid $BERTH_PID)"
 part "official OCI conformance suites (current generation, and with every optional feature; v1.1.1 where ../shared has it), token auth (admin credentials)" \
   env OCI_USERNAME=admin OCI_PASSWORD="$admin_password" OCI_OPTIONAL_FEATURES=1 bash "$REPO_ROOT/conformance/official/run.sh" token "$BERTH_URL"

@@ -3,7 +3,9 @@
 # a manifest list over them (`docker manifest push`), cosign signs the list in both of its modes, regctl and crane
 # delete single tags, and a cleanup job written against @octokit/rest the way the popular GHCR cleanup actions are
 # (every untagged version deleted) runs against GitHub's API at /api/v3. Afterwards the image still pulls on both
-# platforms and still verifies; a deleted version stops pulling by digest and pulls again once restored.
+# platforms and still verifies; a deleted version stops pulling by digest and pulls again once restored. Then the
+# signed list is promoted to another registry (a loopback CNCF Distribution 2.8.2, Debian's docker-registry):
+# skopeo reads the same digest there and cosign verifies the signature there.
 #
 #   conformance/clients/versions.sh REGISTRY_HOSTPORT USER PASSWORD     (see lib.sh for the environment)
 CLIENT_NAME=versions
@@ -116,6 +118,28 @@ still_verifies() {
   eq "signature still among the referrers" 1 "$(reg_referrers "$NS/$PKG" "$LIST_DIGEST" application/vnd.dev.cosign.artifact.sig.v1+json | jq '.manifests | length')" || return 1
   COSIGN_EXPERIMENTAL=1 cosign verify --key "$WORK/cosign.pub" "${VERIFY_FLAGS[@]}" --experimental-oci11 "$R:v1" >/dev/null
 }
+# Another registry on loopback (the Berth under test allows it: BERTH_PROMOTION_ALLOWED_HOSTS=127.0.0.1).
+promote_to_distribution() {
+  local port=$((20000 + RANDOM % 20000)) i
+  cat >"$WORK/d2.yml" <<YML
+version: 0.1
+log: {level: warn}
+storage: {filesystem: {rootdirectory: $WORK/d2}}
+http: {addr: 127.0.0.1:$port}
+YML
+  docker-registry serve "$WORK/d2.yml" >>"$LOG" 2>&1 &
+  BG_PIDS="$BG_PIDS $!"
+  for i in $(seq 1 50); do curl -fsS -o /dev/null "http://127.0.0.1:$port/v2/" && break; sleep 0.2; done
+  curl -fsS --max-time 300 -u "$REG_USER:$REG_PASSWORD" -H 'Content-Type: application/json' \
+    -d "{\"source\":\"v1\",\"target\":\"http://127.0.0.1:$port/promoted/$PKG:v1\",\"referrers\":true}" \
+    "http://$REG/api/v1/packages/$NS/$PKG/promote" >"$WORK/promoted.json" || { cat "$WORK/promoted.json"; return 1; }
+  jq -c . "$WORK/promoted.json"
+  eq "promoted digest" "$LIST_DIGEST" "$(jq -r .digest "$WORK/promoted.json")" || return 1
+  eq "skopeo inspect --raw there: the same digest" "$LIST_DIGEST" \
+    "sha256:$(skopeo inspect --raw --tls-verify=false "docker://127.0.0.1:$port/promoted/$PKG:v1" | sha256)" || return 1
+  cosign verify --key "$WORK/cosign.pub" "${VERIFY_FLAGS[@]}" "127.0.0.1:$port/promoted/$PKG:v1" >"$WORK/verify-d2.json" || return 1
+  eq "cosign verify there: the digest" "$LIST_DIGEST" "$(jq -r '.[0].critical.image["docker-manifest-digest"]' "$WORK/verify-d2.json")"
+}
 deleted_then_restored() {
   fails_with "manifest unknown" dkr pull "$R@$LEFTOVER" || return 1
   local id
@@ -136,4 +160,5 @@ check "octokit cleanup job (delete every untagged version): the leftover goes; p
 check "after the cleanup: docker pulls v1 on linux/amd64 and linux/arm64" pulls_both_platforms
 check "after the cleanup: cosign verifies v1 in both modes" still_verifies
 check "docker pull by digest of the deleted version: manifest unknown; restored through octokit, it pulls" deleted_then_restored
+check "promotion of the signed list to a loopback Distribution 2.8.2: skopeo sees its digest, cosign verifies it there" promote_to_distribution
 finish

@@ -84,7 +84,7 @@ berth_stop
 admin_password=conformance-$RANDOM$RANDOM
 printf '{"s3":{"prefix":"auth/"}}\n' >"$work/auth.json"
 berth_start "$work/auth" BERTH_ADMIN_PASSWORD="$admin_password" BERTH_CONFIG="$work/auth.json" DATABASE_URL="$auth_db" \
-  REDIS_URL="${REDIS_URL%/}/1" BERTH_WEBHOOK_ALLOWED_HOSTS=127.0.0.1 "${s3_env[@]}" || exit 1
+  REDIS_URL="${REDIS_URL%/}/1" BERTH_WEBHOOK_ALLOWED_HOSTS=127.0.0.1 BERTH_PROMOTION_ALLOWED_HOSTS=127.0.0.1 "${s3_env[@]}" || exit 1
 echo "Berth (token auth) under test: $BERTH_URL (pid $BERTH_PID), stores in $auth_db"
 part "official OCI conformance suites, token auth (admin credentials), PostgreSQL + Redis + S3" \
   env OCI_USERNAME=admin OCI_PASSWORD="$admin_password" bash "$REPO_ROOT/conformance/official/run.sh" token "$BERTH_URL"
