@@ -32,7 +32,8 @@ export function sessionRoutes(service: IdentityService): Router {
   router.delete('/session', async (req: Request, res: Response) => {
     const secret = sessionSecret(req);
     if (secret) await service.sessions.close(secret);
-    res.clearCookie(SESSION_COOKIE, { httpOnly: true, sameSite: 'lax', secure: req.secure, path: '/api' });
+    // The API's cookie and the web pages' (path `/`): the session behind either is closed above.
+    for (const path of ['/api', '/']) res.clearCookie(SESSION_COOKIE, { httpOnly: true, sameSite: 'lax', secure: req.secure, path });
     res.status(204).end();
   });
   return router;
