@@ -72,6 +72,11 @@ import { IdentityPackageCatalog } from './search/identity-package-catalog';
 import { OpenPackageCatalog } from './search/open-package-catalog';
 import { IdentitySearchAccess } from './search/identity-search-access';
 import { OPEN_ACCESS, SearchService } from './search/search-service';
+import { GarbageCollector } from './gc/collector';
+import { CollectionService } from './gc/collection-service';
+import { scheduleCollection } from './gc/collection-schedule';
+import { SqlCollectorLease } from './gc/sql/sql-collector-lease';
+import { GC_MIGRATIONS } from './gc/sql/gc-migrations';
 
 export interface Registry {
   app: HttpApp;
@@ -82,6 +87,8 @@ export interface Registry {
   transfer: { importer: ArchiveImporter; exporter: ArchiveExporter; promotion: Promotion };
   /** Keeps the package search index current; `idle()` waits for what is queued, `reconcile()` heals it. */
   search: PackageIndexer;
+  /** Garbage collection (src/gc), for the CLI and tests; scheduled every BERTH_GC_INTERVAL_HOURS. */
+  collector: GarbageCollector;
   close(): Promise<void>;
 }
 
@@ -130,6 +137,8 @@ export async function createRegistry(config: Config, log: Logger, options: Regis
     onRehash: (bytes) => metrics.countRehashedBytes(bytes),
   });
   const blobs = new BlobService(blobStore, index);
+  const collector = buildCollector(database, index, blobStore, config, log, metrics);
+  const collecting = scheduleCollection(collector, config.gc.intervalHours, log);
   const events = new RegistryEvents(log);
   const downloadStore = new SqlDownloadStore(database);
   const downloads = new DownloadCounter(downloadStore, log, {
@@ -193,6 +202,7 @@ export async function createRegistry(config: Config, log: Logger, options: Regis
       options.versionClock,
     ),
     hooks: new HookService(hookStore, built.identities, built.authorizer, addressGuard, { onQueued: () => deliveries.kick() }),
+    gc: new CollectionService(collector),
   };
   if (auth) {
     const packageVersions = auth.packageVersions;
@@ -260,8 +270,10 @@ export async function createRegistry(config: Config, log: Logger, options: Regis
     downloads,
     transfer,
     search: search.indexer,
+    collector,
     async close() {
       for (const p of pruning) p.stop();
+      collecting.stop();
       clearInterval(refreshDownloads);
       await search.indexer.close();
       await reconciling;
@@ -279,6 +291,22 @@ export async function createRegistry(config: Config, log: Logger, options: Regis
       storage.close();
     },
   };
+}
+
+/** The garbage collector over this deployment's index and storage, counting what it reclaims in `metrics`. */
+export function buildCollector(
+  database: StoreDatabase,
+  index: SqlMetadataIndex,
+  blobStore: BlobStore,
+  config: Config,
+  log: Logger,
+  metrics?: HttpMetrics,
+): GarbageCollector {
+  return new GarbageCollector(index, blobStore, new SqlCollectorLease(database), log, {
+    graceSeconds: config.gc.graceSeconds,
+    restoreWindowDays: config.versions.restoreWindowDays,
+    onCollected: (summary) => (summary.dryRun ? undefined : metrics?.countCollected(summary)),
+  });
 }
 
 /** The SSRF guard over BERTH_WEBHOOK_ALLOWED_HOSTS; a malformed entry stops Berth naming the setting. */
@@ -328,6 +356,7 @@ export const STORE_MIGRATIONS: readonly StoreMigrations[] = [
   AUDIT_MIGRATIONS,
   WEBHOOK_MIGRATIONS,
   SEARCH_MIGRATIONS,
+  GC_MIGRATIONS,
 ];
 
 /** How often each process writes the download counts of the packages it served into the search index. */

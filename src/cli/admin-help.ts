@@ -25,6 +25,10 @@ Image archives and promotion (on the data directory or the configured database a
   berth import FILE OWNER/NAME[:TAG]     docker save output or an OCI layout tar (gzipped or not); prints JSON
   berth export OWNER/NAME:TAG|@DIGEST FILE [--format oci-archive|docker-archive] [--platform OS/ARCH]
   berth promote OWNER/NAME:TAG|@DIGEST OWNER/NAME:TAG [--referrers]   blobs mounted, not copied; prints JSON
+
+Garbage collection (also while servers run; one collector at a time):
+  berth gc [--dry-run] [--grace-seconds N] [--reconcile]   deletes unreferenced blobs and versions past their
+                     restore window; --reconcile also walks storage for orphans; last line JSON {objects,bytes,seconds}
 `;
 
 export const TRANSFER_COMMANDS: ReadonlySet<string> = new Set(['import', 'export', 'promote']);

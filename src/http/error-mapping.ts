@@ -15,6 +15,7 @@ import { DomainError } from '../domain-error';
 import { SearchQueryInvalid } from '../search/search-errors';
 import { DigestInvalid, ManifestInvalid, NameInvalid } from '../oci/grammar-errors';
 import {
+  BlobBeingCollected,
   BlobUnknown,
   DigestMismatch,
   ManifestBlobMissing,
@@ -29,6 +30,7 @@ import {
   UploadRangeInvalid,
   UploadUnknown,
 } from '../registry/errors';
+import { CollectionRunning } from '../gc/errors';
 import { DatabaseUnavailableError } from '../persistence/database-faults';
 import { VersionInUse, VersionRestoreBlocked } from '../metadata/versions';
 import { BlobNotFoundError, UploadNotFoundError } from '../storage/blob-store';
@@ -98,6 +100,11 @@ rule(ReferencedElsewhere, { registry: 'CONFLICT', management: 'CONFLICT' });
 rule(RepositoryUnknown, { registry: 'NAME_UNKNOWN', management: 'REPOSITORY_NOT_FOUND' });
 rule(PageSizeInvalid, { registry: 'PAGINATION_NUMBER_INVALID', management: 'REQUEST_INVALID' });
 rule(ArchiveInvalid, { registry: 'MANIFEST_INVALID', management: 'REQUEST_INVALID' });
+rule(BlobBeingCollected, {
+  registry: 'UNAVAILABLE',
+  management: 'UNAVAILABLE',
+  headers: () => ({ 'Retry-After': '1' }),
+});
 rule(PageCursorInvalid, { registry: 'PAGINATION_NUMBER_INVALID', management: 'REQUEST_INVALID' });
 
 // src/metadata: versions (issue #15), refused while something needs them or is gone.
@@ -124,6 +131,9 @@ rule(SigningKeyNotFound, { registry: 'NAME_UNKNOWN', management: 'SIGNING_KEY_NO
 rule(NameTaken, { registry: 'CONFLICT', management: 'ALREADY_EXISTS' });
 rule(StillNeeded, { registry: 'CONFLICT', management: 'CONFLICT' });
 rule(InvalidRequest, { registry: 'REQUEST_INVALID', management: 'REQUEST_INVALID' });
+
+// src/gc: one collection at a time.
+rule(CollectionRunning, { registry: 'CONFLICT', management: 'CONFLICT' });
 
 // src/webhooks: a hook URL refused by the SSRF guard is GitHub's 422 on both APIs.
 rule(HookNotFound, { registry: 'NAME_UNKNOWN', management: 'NOT_FOUND' });

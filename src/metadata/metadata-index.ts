@@ -1,4 +1,5 @@
 import type { ManifestReference } from '../oci/manifest';
+import type { BlobLifecycle } from './blob-lifecycle';
 import type { VersionDeleteScope, VersionFacts, VersionList, VersionQuery, VersionRecord, VersionRestoration } from './versions';
 
 export interface ManifestRecord {
@@ -16,6 +17,11 @@ export interface ManifestRecord {
 
 export interface StoredManifest extends ManifestRecord {
   content: Buffer;
+}
+
+export interface LinkOptions {
+  claim?: string;
+  existing?: boolean;
 }
 
 export interface PutManifestInput {
@@ -76,8 +82,13 @@ export type DeleteOutcome = { status: 'deleted' } | { status: 'unknown' } | { st
  * everything it references is linked in its repository, and nothing still
  * referenced can be unlinked.
  */
-export interface MetadataIndex {
-  linkBlob(repository: string, digest: string, size: number): Promise<void>;
+export interface MetadataIndex extends BlobLifecycle {
+  /**
+   * Links a blob in the repository (recording it when new) and makes it a GC candidate. False, linking nothing,
+   * while a sweep deletes the blob, when `claim` (claimBlob's, taken before the bytes were committed) is no longer
+   * held, or, with `existing` (a mount: no bytes were just committed), when no row records the blob.
+   */
+  linkBlob(repository: string, digest: string, size: number, options?: LinkOptions): Promise<boolean>;
   /** Size of a blob linked in the repository, or null. */
   linkedBlobSize(repository: string, digest: string): Promise<number | null>;
   unlinkBlob(repository: string, digest: string): Promise<DeleteOutcome>;

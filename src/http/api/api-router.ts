@@ -18,6 +18,8 @@ import type { HookService } from '../../webhooks/hook-service';
 import { hookRoutes } from '../github/github-hook-routes';
 import { searchRoutes } from './search-routes';
 import type { SearchService } from '../../search/search-service';
+import type { CollectionService } from '../../gc/collection-service';
+import { gcRoutes } from './gc-routes';
 
 export interface ApiDependencies {
   management: IdentityService;
@@ -30,6 +32,8 @@ export interface ApiDependencies {
   hooks?: HookService;
   /** Package search; no route without it. */
   search?: SearchService;
+  /** Garbage collection on demand (`POST /admin/gc`); no route without it. */
+  gc?: CollectionService;
 }
 
 /**
@@ -47,6 +51,7 @@ export function apiRouter(deps: ApiDependencies): Router {
   if (deps.audit) router.use(auditRoutes(deps.audit));
   if (deps.hooks) router.use(hookRoutes('/admin', () => ({ kind: 'instance' }), deps.hooks));
   if (deps.search) router.use(searchRoutes(deps.search));
+  if (deps.gc) router.use(gcRoutes(deps.gc));
   router.use(
     sessionRoutes(deps.management),
     accountRoutes(deps.management),

@@ -3,6 +3,7 @@ import type { ManifestReference } from '../../oci/manifest';
 import {
   MissingReferenceError,
   type DeleteOutcome,
+  type LinkOptions,
   type MetadataChange,
   type ManifestRecord,
   type MetadataIndex,
@@ -15,6 +16,9 @@ import {
 import type { VersionDeleteScope, VersionFacts, VersionList, VersionQuery, VersionRecord, VersionRestoration } from '../versions';
 import { METADATA_QUERIES as Q, PUT_MANIFEST_ON_POSTGRES } from './metadata-queries';
 import { softDelete, SqlVersions } from './sql-versions';
+import { BLOB_LIFECYCLE_QUERIES as G } from './blob-lifecycle-queries';
+import { SqlBlobLifecycle } from './sql-blob-lifecycle';
+import type { GarbageEstimate, SweepRules } from '../blob-lifecycle';
 
 interface ManifestRow {
   digest: string;
@@ -56,17 +60,25 @@ interface ChangeRow {
  */
 export class SqlMetadataIndex implements MetadataIndex {
   private readonly versions: SqlVersions;
+  private readonly lifecycle: SqlBlobLifecycle;
 
   constructor(private readonly db: Database) {
     this.versions = new SqlVersions(db);
+    this.lifecycle = new SqlBlobLifecycle(db);
   }
 
-  async linkBlob(repository: string, digest: string, size: number): Promise<void> {
+  async linkBlob(repository: string, digest: string, size: number, options: LinkOptions = {}): Promise<boolean> {
     const now = Date.now();
-    await this.db.transaction(async (tx) => {
+    return this.db.transaction(async (tx) => {
+      if (options.claim !== undefined && (await tx.run(G.releaseClaim, [digest, options.claim])).changes === 0) return false;
+      const state = await tx.get<{ deleting_at: number | null }>(G.blobState, [digest]);
+      if (state ? state.deleting_at !== null : options.existing === true) return false;
       const repoId = await ensureRepository(tx, repository, now);
       await tx.run(Q.insertBlob, [digest, size, now]);
       await tx.run(Q.insertLink, [repoId, digest, now]);
+      // Linked but not yet referenced: garbage once the grace period has passed, unless a manifest names it.
+      await tx.run(G.markCandidate, [digest, now]);
+      return true;
     });
   }
 
@@ -81,6 +93,7 @@ export class SqlMetadataIndex implements MetadataIndex {
       const by = await referrersOf(tx, Q.blobReferrers, repoId, digest);
       if (by.length > 0) return { status: 'referenced', by };
       await tx.run(Q.deleteLink, [repoId, digest]);
+      await tx.run(G.markCandidate, [digest, Date.now()]);
       return { status: 'deleted' };
     });
   }
@@ -252,6 +265,38 @@ export class SqlMetadataIndex implements MetadataIndex {
 
   restoreVersionsDeletedAt(repository: string, deletedAt: number, now: number): Promise<VersionRestoration> {
     return this.versions.restoreDeletedAt(repository, deletedAt, now);
+  }
+
+  claimBlob(digest: string, claim: string, now: number): Promise<boolean> {
+    return this.lifecycle.claimBlob(digest, claim, now);
+  }
+
+  blobCandidates(before: number, limit: number, after: string): Promise<string[]> {
+    return this.lifecycle.blobCandidates(before, limit, after);
+  }
+
+  beginBlobDeletion(digest: string, rules: SweepRules): Promise<number | null> {
+    return this.lifecycle.beginBlobDeletion(digest, rules);
+  }
+
+  finishBlobDeletion(digest: string): Promise<void> {
+    return this.lifecycle.finishBlobDeletion(digest);
+  }
+
+  purgeDeletedManifests(deletedBefore: number, limit: number, now: number): Promise<number> {
+    return this.lifecycle.purgeDeletedManifests(deletedBefore, limit, now);
+  }
+
+  knownBlobs(digests: readonly string[]): Promise<Set<string>> {
+    return this.lifecycle.knownBlobs(digests);
+  }
+
+  adoptOrphanBlob(digest: string, size: number, rules: SweepRules): Promise<boolean> {
+    return this.lifecycle.adoptOrphanBlob(digest, size, rules);
+  }
+
+  garbageEstimate(rules: SweepRules, deletedBefore: number): Promise<GarbageEstimate> {
+    return this.lifecycle.garbageEstimate(rules, deletedBefore);
   }
 
   async close(): Promise<void> {
