@@ -46,6 +46,7 @@
  * One collector at a time: a lease row in the database (gc_leases), renewed as the sweep goes.
  */
 import { randomUUID } from 'node:crypto';
+import { setImmediate as yieldToRequests } from 'node:timers/promises';
 import type { Logger } from '../log';
 import type { BlobLifecycle, SweepRules } from '../metadata/blob-lifecycle';
 import type { BlobStore } from '../storage/blob-store';
@@ -173,7 +174,12 @@ export class GarbageCollector {
     counts.bytes += size;
   }
 
+  /**
+   * Between batches: requests get their turn (on SQLite every query completes synchronously, so a sweep that
+   * never waited on I/O would hold the event loop for its whole length), and the lease is renewed.
+   */
   private async renew(holder: string): Promise<void> {
+    await yieldToRequests();
     if (!(await this.lease.acquire(holder, LEASE_TTL_MS, this.clock()))) {
       throw new CollectionRunning('the garbage collection lease was lost (the sweep stalled past it); stopping');
     }
