@@ -77,6 +77,10 @@ import { CollectionService } from './gc/collection-service';
 import { scheduleCollection } from './gc/collection-schedule';
 import { SqlCollectorLease } from './gc/sql/sql-collector-lease';
 import { GC_MIGRATIONS } from './gc/sql/gc-migrations';
+import { ImmutableTagPolicy } from './immutability/immutable-tag-policy';
+import { ImmutableTagService } from './immutability/immutable-tag-service';
+import { SqlImmutableTagRuleStore } from './immutability/sql/sql-immutable-tag-rule-store';
+import { IMMUTABILITY_MIGRATIONS } from './immutability/sql/immutability-migrations';
 
 export interface Registry {
   app: HttpApp;
@@ -137,6 +141,8 @@ export async function createRegistry(config: Config, log: Logger, options: Regis
     onRehash: (bytes) => metrics.countRehashedBytes(bytes),
   });
   const blobs = new BlobService(blobStore, index);
+  const immutableTagRules = new SqlImmutableTagRuleStore(database);
+  const tagPolicy = new ImmutableTagPolicy(immutableTagRules);
   const collector = buildCollector(database, index, blobStore, config, log, metrics);
   const collecting = scheduleCollection(collector, config.gc.intervalHours, log);
   const events = new RegistryEvents(log);
@@ -203,6 +209,7 @@ export async function createRegistry(config: Config, log: Logger, options: Regis
     ),
     hooks: new HookService(hookStore, built.identities, built.authorizer, addressGuard, { onQueued: () => deliveries.kick() }),
     gc: new CollectionService(collector),
+    immutableTags: new ImmutableTagService(immutableTagRules, built.identities.accounts, tagPolicy),
   };
   if (auth) {
     const packageVersions = auth.packageVersions;
@@ -219,7 +226,7 @@ export async function createRegistry(config: Config, log: Logger, options: Regis
     );
     events.on('manifest.pushed', (event) => linker.onManifestPushed(event));
   }
-  const manifests = new ManifestService(index, events, globListMatcher(config.manifests.sparse));
+  const manifests = new ManifestService(index, events, globListMatcher(config.manifests.sparse), tagPolicy);
   const referrers = new ReferrerService(index);
   const transfer = {
     importer: new ArchiveImporter({ uploads, blobs, manifests }),
@@ -357,6 +364,7 @@ export const STORE_MIGRATIONS: readonly StoreMigrations[] = [
   WEBHOOK_MIGRATIONS,
   SEARCH_MIGRATIONS,
   GC_MIGRATIONS,
+  IMMUTABILITY_MIGRATIONS,
 ];
 
 /** How often each process writes the download counts of the packages it served into the search index. */

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { MissingReferenceError, type ManifestRecord, type MetadataIndex } from '../../src/metadata/metadata-index';
+import { MissingReferenceError, TagKeptError, type ManifestRecord, type MetadataIndex } from '../../src/metadata/metadata-index';
 import type { ManifestReference } from '../../src/oci/manifest';
 import { VersionInUse, VersionRestoreBlocked } from '../../src/metadata/versions';
 
@@ -199,6 +199,19 @@ export function metadataIndexContract(kind: string, harness: MetadataIndexHarnes
       expect(await index.deleteManifest('a/one', child.digest)).toEqual({ status: 'referenced', by: [parent.digest] });
       expect(await index.deleteManifest('a/one', parent.digest)).toEqual({ status: 'deleted' });
       expect(await index.deleteManifest('a/one', child.digest)).toEqual({ status: 'deleted' });
+    });
+
+    it('keeps an immutable tag where it points (keepTag): another digest is refused with nothing written', async () => {
+      const first = await pushImage('a/kept', 'first', 'v1');
+      const second = manifest('a/kept', 'second');
+      await expect(
+        index.putManifest({ record: second, content: Buffer.from('second'), references: refs, tag: 'v1', keepTag: true }),
+      ).rejects.toEqual(new TagKeptError('v1', first.digest));
+      expect(await index.resolveTag('a/kept', 'v1')).toBe(first.digest);
+      expect(await index.getManifest('a/kept', second.digest)).toBeNull();
+      await index.putManifest({ record: first, content: Buffer.from('first'), references: refs, tag: 'v1', keepTag: true });
+      await index.putManifest({ record: second, content: Buffer.from('second'), references: refs, tag: 'v2', keepTag: true });
+      expect(await index.resolveTag('a/kept', 'v2')).toBe(second.digest);
     });
 
     describe('garbage collection bookkeeping (src/gc/collector.ts)', () => {

@@ -16,6 +16,7 @@ import { SearchQueryInvalid } from '../search/search-errors';
 import { DigestInvalid, ManifestInvalid, NameInvalid } from '../oci/grammar-errors';
 import {
   BlobBeingCollected,
+  TagImmutable,
   BlobUnknown,
   DigestMismatch,
   ManifestBlobMissing,
@@ -105,6 +106,8 @@ rule(BlobBeingCollected, {
   management: 'UNAVAILABLE',
   headers: () => ({ 'Retry-After': '1' }),
 });
+// An immutable tag (issue #22): DENIED, so the Docker engine prints the detail naming the rule.
+rule(TagImmutable, { registry: 'DENIED', management: 'FORBIDDEN' });
 rule(PageCursorInvalid, { registry: 'PAGINATION_NUMBER_INVALID', management: 'REQUEST_INVALID' });
 
 // src/metadata: versions (issue #15), refused while something needs them or is gone.

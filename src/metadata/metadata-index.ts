@@ -34,6 +34,8 @@ export interface PutManifestInput {
    * image, or an image without some layers). They are recorded all the same, so a child pushed later has its parent.
    */
   sparse?: boolean;
+  /** The tag is immutable: refused with TagKeptError, writing nothing, when it names another manifest already. */
+  keepTag?: boolean;
 }
 
 export interface PutManifestOutcome {
@@ -150,5 +152,16 @@ export class MissingReferenceError extends Error {
   constructor(readonly reference: ManifestReference) {
     super(`${reference.kind} ${reference.digest} is not in the repository`);
     this.name = 'MissingReferenceError';
+  }
+}
+
+/** A push that would move an immutable tag (PutManifestInput.keepTag) to another manifest. */
+export class TagKeptError extends Error {
+  constructor(
+    readonly tag: string,
+    readonly current: string,
+  ) {
+    super(`tag ${tag} names ${current} and is kept there`);
+    this.name = 'TagKeptError';
   }
 }

@@ -59,3 +59,6 @@ export class PageCursorInvalid extends DomainError {}
  * until the sweep is done (milliseconds), so the client is told to retry.
  */
 export class BlobBeingCollected extends DomainError {}
+
+/** A push that would move an immutable tag, or a delete of one; the detail names the rule. */
+export class TagImmutable extends DomainError {}

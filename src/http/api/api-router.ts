@@ -20,6 +20,8 @@ import { searchRoutes } from './search-routes';
 import type { SearchService } from '../../search/search-service';
 import type { CollectionService } from '../../gc/collection-service';
 import { gcRoutes } from './gc-routes';
+import type { ImmutableTagService } from '../../immutability/immutable-tag-service';
+import { immutableTagRoutes } from './immutable-tag-routes';
 
 export interface ApiDependencies {
   management: IdentityService;
@@ -34,6 +36,8 @@ export interface ApiDependencies {
   search?: SearchService;
   /** Garbage collection on demand (`POST /admin/gc`); no route without it. */
   gc?: CollectionService;
+  /** Immutable-tag rules; no route without it. */
+  immutableTags?: ImmutableTagService;
 }
 
 /**
@@ -52,6 +56,7 @@ export function apiRouter(deps: ApiDependencies): Router {
   if (deps.hooks) router.use(hookRoutes('/admin', () => ({ kind: 'instance' }), deps.hooks));
   if (deps.search) router.use(searchRoutes(deps.search));
   if (deps.gc) router.use(gcRoutes(deps.gc));
+  if (deps.immutableTags) router.use(immutableTagRoutes(deps.immutableTags));
   router.use(
     sessionRoutes(deps.management),
     accountRoutes(deps.management),

@@ -2,6 +2,7 @@ import type { Database, Queryable, SqlValue } from '../../persistence/database';
 import type { ManifestReference } from '../../oci/manifest';
 import {
   MissingReferenceError,
+  TagKeptError,
   type DeleteOutcome,
   type LinkOptions,
   type MetadataChange,
@@ -99,11 +100,15 @@ export class SqlMetadataIndex implements MetadataIndex {
   }
 
   async putManifest(input: PutManifestInput): Promise<PutManifestOutcome> {
-    const { record, content, references, tag, sparse } = input;
+    const { record, content, references, tag, sparse, keepTag } = input;
     if (this.db.dialect === 'postgres') return this.putManifestOnPostgres(input);
     return this.db.transaction(async (tx): Promise<PutManifestOutcome> => {
       const repoId = await ensureRepository(tx, record.repository, record.createdAt);
       if (!sparse) for (const ref of references) await assertPresent(tx, repoId, ref);
+      if (keepTag === true && tag !== undefined) {
+        const current = await tx.get<{ manifest_digest: string }>(Q.taggedDigest, [repoId, tag]);
+        if (current && current.manifest_digest !== record.digest) throw new TagKeptError(tag, current.manifest_digest);
+      }
       await tx.run(Q.insertContent, [record.digest, content]);
       const written = await tx.run(Q.insertManifest, [repoId, record.digest, ...describedBy(record), record.createdAt, record.createdAt]);
       await tx.run(Q.insertVersion, [repoId, record.digest]);
@@ -126,7 +131,14 @@ export class SqlMetadataIndex implements MetadataIndex {
   }
 
   /** putManifest in one statement (PUT_MANIFEST_ON_POSTGRES), its own transaction: 1 round trip, not 11. */
-  private async putManifestOnPostgres({ record, content, references, tag, sparse }: PutManifestInput): Promise<PutManifestOutcome> {
+  private async putManifestOnPostgres({
+    record,
+    content,
+    references,
+    tag,
+    sparse,
+    keepTag,
+  }: PutManifestInput): Promise<PutManifestOutcome> {
     const rows = await this.db.allInOwnTransaction<{ kind: string | null; digest: string | null; previous: string | null }>(
       PUT_MANIFEST_ON_POSTGRES,
       [
@@ -138,11 +150,14 @@ export class SqlMetadataIndex implements MetadataIndex {
         ...describedBy(record),
         tag ?? null,
         sparse === true ? 1 : 0,
+        keepTag === true ? 1 : 0,
       ],
     );
     // The first missing one in the manifest's order, as the portable path reports it.
     const first = references.find((ref) => rows.some((m) => m.kind === ref.kind && m.digest === ref.digest));
     if (first) throw new MissingReferenceError(first);
+    const refused = rows.find((row) => row.kind === 'refused');
+    if (refused && tag !== undefined) throw new TagKeptError(tag, refused.previous ?? '');
     return { previousTagDigest: rows.find((row) => row.kind === null)?.previous ?? null };
   }
 
