@@ -1,5 +1,15 @@
 /** The admin commands' names and help, apart from their code: `berth serve` and `--help` load none of it. */
-export const ADMIN_COMMANDS: ReadonlySet<string> = new Set(['user', 'org', 'repo', 'package', 'token', 'ci-token', 'keys', 'search']);
+export const ADMIN_COMMANDS: ReadonlySet<string> = new Set([
+  'user',
+  'org',
+  'repo',
+  'package',
+  'token',
+  'ci-token',
+  'keys',
+  'search',
+  'immutable-tags',
+]);
 
 export const ADMIN_HELP = `Management (on the data directory, also while a server runs):
   berth user add NAME [--password-stdin] [--admin]   without --password-stdin, prints a generated password
@@ -20,6 +30,8 @@ export const ADMIN_HELP = `Management (on the data directory, also while a serve
   berth ci-token create --repo OWNER/NAME [--ttl-minutes 60] [--by USER]   prints only the token
   berth keys rotate | berth keys retire KID | berth keys list [--json]
   berth search reindex        brings the package search index up to date (what a start does too)
+  berth immutable-tags add (--org ORG | --package OWNER/NAME) PATTERN [--except GLOB,...]   prints the rule's id
+  berth immutable-tags list (--org ORG | --package OWNER/NAME) | berth immutable-tags remove ID
 
 Image archives and promotion (on the data directory or the configured database and storage, also while a server runs):
   berth import FILE OWNER/NAME[:TAG]     docker save output or an OCI layout tar (gzipped or not); prints JSON
