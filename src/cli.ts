@@ -26,6 +26,15 @@ async function main(argv: string[]): Promise<number> {
       readStdin,
     });
   }
+  if (argv[0] === 'gc') {
+    const { runGcCommand } = await import('./cli/gc-command');
+    return runGcCommand(argv, {
+      env: process.env,
+      stdout: (text) => process.stdout.write(text),
+      stderr: (text) => process.stderr.write(text),
+      readStdin,
+    });
+  }
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,

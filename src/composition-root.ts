@@ -79,6 +79,15 @@ import { WebViewers } from './web/web-viewer';
 import type { WebDependencies } from './web/web-router';
 import type { MetadataIndex } from './metadata/metadata-index';
 import type { Readable } from 'node:stream';
+import { GarbageCollector } from './gc/collector';
+import { CollectionService } from './gc/collection-service';
+import { scheduleCollection } from './gc/collection-schedule';
+import { SqlCollectorLease } from './gc/sql/sql-collector-lease';
+import { GC_MIGRATIONS } from './gc/sql/gc-migrations';
+import { ImmutableTagPolicy } from './immutability/immutable-tag-policy';
+import { ImmutableTagService } from './immutability/immutable-tag-service';
+import { SqlImmutableTagRuleStore } from './immutability/sql/sql-immutable-tag-rule-store';
+import { IMMUTABILITY_MIGRATIONS } from './immutability/sql/immutability-migrations';
 
 export interface Registry {
   app: HttpApp;
@@ -89,6 +98,8 @@ export interface Registry {
   transfer: { importer: ArchiveImporter; exporter: ArchiveExporter; promotion: Promotion };
   /** Keeps the package search index current; `idle()` waits for what is queued, `reconcile()` heals it. */
   search: PackageIndexer;
+  /** Garbage collection (src/gc), for the CLI and tests; scheduled every BERTH_GC_INTERVAL_HOURS. */
+  collector: GarbageCollector;
   close(): Promise<void>;
 }
 
@@ -137,6 +148,10 @@ export async function createRegistry(config: Config, log: Logger, options: Regis
     onRehash: (bytes) => metrics.countRehashedBytes(bytes),
   });
   const blobs = new BlobService(blobStore, index);
+  const immutableTagRules = new SqlImmutableTagRuleStore(database);
+  const tagPolicy = new ImmutableTagPolicy(immutableTagRules);
+  const collector = buildCollector(database, index, blobStore, config, log, metrics);
+  const collecting = scheduleCollection(collector, config.gc.intervalHours, log);
   const events = new RegistryEvents(log);
   const downloadStore = new SqlDownloadStore(database);
   const downloads = new DownloadCounter(downloadStore, log, {
@@ -200,6 +215,8 @@ export async function createRegistry(config: Config, log: Logger, options: Regis
       options.versionClock,
     ),
     hooks: new HookService(hookStore, built.identities, built.authorizer, addressGuard, { onQueued: () => deliveries.kick() }),
+    gc: new CollectionService(collector),
+    immutableTags: new ImmutableTagService(immutableTagRules, built.identities.accounts, tagPolicy),
   };
   if (auth) {
     const packageVersions = auth.packageVersions;
@@ -216,7 +233,7 @@ export async function createRegistry(config: Config, log: Logger, options: Regis
     );
     events.on('manifest.pushed', (event) => linker.onManifestPushed(event));
   }
-  const manifests = new ManifestService(index, events, globListMatcher(config.manifests.sparse));
+  const manifests = new ManifestService(index, events, globListMatcher(config.manifests.sparse), tagPolicy);
   const referrers = new ReferrerService(index);
   const transfer = {
     importer: new ArchiveImporter({ uploads, blobs, manifests }),
@@ -268,8 +285,10 @@ export async function createRegistry(config: Config, log: Logger, options: Regis
     downloads,
     transfer,
     search: search.indexer,
+    collector,
     async close() {
       for (const p of pruning) p.stop();
+      collecting.stop();
       clearInterval(refreshDownloads);
       await search.indexer.close();
       await reconciling;
@@ -287,6 +306,22 @@ export async function createRegistry(config: Config, log: Logger, options: Regis
       storage.close();
     },
   };
+}
+
+/** The garbage collector over this deployment's index and storage, counting what it reclaims in `metrics`. */
+export function buildCollector(
+  database: StoreDatabase,
+  index: SqlMetadataIndex,
+  blobStore: BlobStore,
+  config: Config,
+  log: Logger,
+  metrics?: HttpMetrics,
+): GarbageCollector {
+  return new GarbageCollector(index, blobStore, new SqlCollectorLease(database), log, {
+    graceSeconds: config.gc.graceSeconds,
+    restoreWindowDays: config.versions.restoreWindowDays,
+    onCollected: (summary) => (summary.dryRun ? undefined : metrics?.countCollected(summary)),
+  });
 }
 
 /** The SSRF guard over BERTH_WEBHOOK_ALLOWED_HOSTS; a malformed entry stops Berth naming the setting. */
@@ -347,6 +382,8 @@ export const STORE_MIGRATIONS: readonly StoreMigrations[] = [
   AUDIT_MIGRATIONS,
   WEBHOOK_MIGRATIONS,
   SEARCH_MIGRATIONS,
+  GC_MIGRATIONS,
+  IMMUTABILITY_MIGRATIONS,
 ];
 
 /** How often each process writes the download counts of the packages it served into the search index. */

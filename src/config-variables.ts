@@ -73,6 +73,20 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     apply: (c, v) => (section(c, 'versions').restoreWindowDays = numberOrText(v)),
   },
   {
+    name: 'BERTH_GC_INTERVAL_HOURS',
+    group: 'server',
+    shown: (d) => String(d.gc.intervalHours),
+    help: 'garbage collection of unreferenced blobs and purged versions runs this often (0: only `berth gc` and the API)',
+    apply: (c, v) => (section(c, 'gc').intervalHours = numberOrText(v)),
+  },
+  {
+    name: 'BERTH_GC_GRACE_SECONDS',
+    group: 'server',
+    shown: (d) => String(d.gc.graceSeconds),
+    help: 'garbage collection keeps blobs uploaded, linked or unreferenced more recently than this',
+    apply: (c, v) => (section(c, 'gc').graceSeconds = numberOrText(v)),
+  },
+  {
     name: 'BERTH_AUDIT_RETENTION_DAYS',
     group: 'auth',
     shown: (d) => String(d.audit.retentionDays),

@@ -28,6 +28,11 @@ const configSchema = z.object({
   }),
   /** Deleted versions and packages can be restored this long (GitHub: 30 days). */
   versions: z.strictObject({ restoreWindowDays: z.number().int().min(1).max(36_500) }),
+  /**
+   * Garbage collection (src/gc): a sweep every `intervalHours` (0: only on demand); blobs committed, linked or
+   * unreferenced less than `graceSeconds` ago are kept (an upload about to be named by a manifest).
+   */
+  gc: z.strictObject({ intervalHours: z.number().int().min(0).max(8760), graceSeconds: z.number().int().min(0).max(31_536_000) }),
   /** The audit log keeps entries this long. */
   audit: z.strictObject({ retentionDays: z.number().int().min(1).max(36_500) }),
   /**
@@ -114,6 +119,7 @@ export const DEFAULT_CONFIG: Config = {
   maxPageSize: 10_000,
   downloads: { counting: true, flushIntervalSeconds: 5, retentionDays: 90 },
   versions: { restoreWindowDays: 30 },
+  gc: { intervalHours: 24, graceSeconds: 3600 },
   audit: { retentionDays: 90 },
   manifests: { sparse: '' },
   webhooks: { allowedHosts: '' },

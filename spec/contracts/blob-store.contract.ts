@@ -8,7 +8,7 @@ export interface BlobStoreHarness {
   create(): Promise<BlobStore>;
   destroy(store: BlobStore): Promise<void>;
   /** Optional capabilities the driver offers; the cases of one it lacks show as skipped. */
-  capabilities: { copyTo: boolean };
+  capabilities: { copyTo: boolean; listBlobs: boolean };
 }
 
 async function readAll(stream: Readable): Promise<Buffer> {
@@ -138,6 +138,39 @@ export function blobStoreContract(driver: string, harness: BlobStoreHarness): vo
       expect(await store.stat(digest)).toBeNull();
       await store.delete(digest);
       await expect(store.openRead(digest)).rejects.toBeInstanceOf(BlobNotFoundError);
+    });
+
+    describe('listBlobs (for drivers that offer it)', () => {
+      const itLists = harness.capabilities.listBlobs ? it : it.skip;
+
+      it('offers listBlobs exactly when the harness declares it', () => {
+        expect(typeof store.listBlobs === 'function').toBe(harness.capabilities.listBlobs);
+      });
+
+      itLists('lists every committed blob with its size, and no staged upload', async () => {
+        if (!store.listBlobs) throw new Error(`${driver} declares listBlobs but has none`);
+        const committed = new Map<string, number>();
+        for (const text of ['one', 'two', 'three']) {
+          const data = Buffer.from(`listed-${text}`);
+          const id = uploadId();
+          await store.createUpload(id);
+          await write(store, id, 0, data);
+          await store.commitUpload(id, digestOf(data));
+          committed.set(digestOf(data), data.length);
+        }
+        const staged = uploadId();
+        await store.createUpload(staged);
+        await write(store, staged, 0, Buffer.from('not committed'));
+        const before = Date.now();
+        const listed = new Map<string, number>();
+        for await (const page of store.listBlobs()) {
+          for (const blob of page) {
+            listed.set(blob.digest, blob.size);
+            expect(blob.modifiedAt).toBeLessThanOrEqual(before + 5_000);
+          }
+        }
+        expect(listed).toEqual(committed);
+      });
     });
 
     it('streams a multi-chunk upload of several MiB without loss', async () => {

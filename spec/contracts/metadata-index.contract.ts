@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { MissingReferenceError, type ManifestRecord, type MetadataIndex } from '../../src/metadata/metadata-index';
+import { MissingReferenceError, TagKeptError, type ManifestRecord, type MetadataIndex } from '../../src/metadata/metadata-index';
 import type { ManifestReference } from '../../src/oci/manifest';
 import { VersionInUse, VersionRestoreBlocked } from '../../src/metadata/versions';
 
@@ -227,6 +227,96 @@ export function metadataIndexContract(kind: string, harness: MetadataIndexHarnes
       expect(await index.deleteManifest('a/one', child.digest)).toEqual({ status: 'referenced', by: [parent.digest] });
       expect(await index.deleteManifest('a/one', parent.digest)).toEqual({ status: 'deleted' });
       expect(await index.deleteManifest('a/one', child.digest)).toEqual({ status: 'deleted' });
+    });
+
+    it('keeps an immutable tag where it points (keepTag): another digest is refused with nothing written', async () => {
+      const first = await pushImage('a/kept', 'first', 'v1');
+      const second = manifest('a/kept', 'second');
+      await expect(
+        index.putManifest({ record: second, content: Buffer.from('second'), references: refs, tag: 'v1', keepTag: true }),
+      ).rejects.toEqual(new TagKeptError('v1', first.digest));
+      expect(await index.resolveTag('a/kept', 'v1')).toBe(first.digest);
+      expect(await index.getManifest('a/kept', second.digest)).toBeNull();
+      await index.putManifest({ record: first, content: Buffer.from('first'), references: refs, tag: 'v1', keepTag: true });
+      await index.putManifest({ record: second, content: Buffer.from('second'), references: refs, tag: 'v2', keepTag: true });
+      expect(await index.resolveTag('a/kept', 'v2')).toBe(second.digest);
+    });
+
+    describe('garbage collection bookkeeping (src/gc/collector.ts)', () => {
+      const rulesAt = (now: number) => ({ candidatesBefore: now, claimsBefore: now - 3_600_000, now });
+
+      it('a linked blob is a candidate; unreferenced and old enough it is unlinked everywhere and marked, then forgotten', async () => {
+        await index.linkBlob('a/one', layer, 20);
+        await index.linkBlob('a/two', layer, 20);
+        const now = Date.now() + 1000;
+        expect(await index.blobCandidates(now - 60_000, 10, '')).toEqual([]);
+        expect(await index.blobCandidates(now, 10, '')).toEqual([layer]);
+        expect(await index.beginBlobDeletion(layer, rulesAt(now - 60_000))).toBeNull(); // within the grace period
+        expect(await index.beginBlobDeletion(layer, rulesAt(now))).toBe(20);
+        expect(await index.linkedBlobSize('a/one', layer)).toBeNull();
+        expect(await index.linkedBlobSize('a/two', layer)).toBeNull();
+        // Being deleted: no link may be made, no upload may claim it, and a stopped sweep finds it again.
+        expect(await index.linkBlob('a/three', layer, 20, { existing: true })).toBe(false);
+        expect(await index.linkBlob('a/three', layer, 20)).toBe(false);
+        expect(await index.claimBlob(layer, 'upload-1', now)).toBe(false);
+        expect(await index.blobCandidates(0, 10, '')).toEqual([layer]);
+        expect(await index.beginBlobDeletion(layer, rulesAt(now))).toBe(20);
+        await index.finishBlobDeletion(layer);
+        expect(await index.blobCandidates(now, 10, '')).toEqual([]);
+        expect(await index.knownBlobs([layer, config])).toEqual(new Set());
+        // Gone: a mount links nothing, an upload claims and links it anew.
+        expect(await index.linkBlob('a/three', layer, 20, { existing: true })).toBe(false);
+        expect(await index.claimBlob(layer, 'upload-2', now)).toBe(true);
+        expect(await index.linkBlob('a/three', layer, 20, { claim: 'upload-2' })).toBe(true);
+        expect(await index.linkedBlobSize('a/three', layer)).toBe(20);
+        // A claim is released by its link: linking with it again is refused.
+        expect(await index.linkBlob('a/three', layer, 20, { claim: 'upload-2' })).toBe(false);
+      });
+
+      it('a referenced blob stops being a candidate; a claimed one is skipped until its claim expires', async () => {
+        await pushImage('a/one', 'kept');
+        const now = Date.now() + 1000;
+        expect(await index.beginBlobDeletion(layer, rulesAt(now))).toBeNull();
+        expect(await index.blobCandidates(now, 10, '')).toEqual([config]);
+        const loose = digest('claimed');
+        await index.linkBlob('a/one', loose, 5);
+        expect(await index.claimBlob(loose, 'upload-3', now - 10)).toBe(true);
+        expect(await index.beginBlobDeletion(loose, rulesAt(now))).toBeNull();
+        expect(await index.linkedBlobSize('a/one', loose)).toBe(5);
+        // The claim's upload died an hour ago: the blob goes.
+        expect(await index.beginBlobDeletion(loose, { candidatesBefore: now, claimsBefore: now, now })).toBe(5);
+      });
+
+      it('purges manifests deleted before the window, their blobs becoming candidates; a revived one stays', async () => {
+        const gone = await pushImage('a/one', 'gone');
+        const revived = await pushImage('a/two', 'revived');
+        const now = Date.now() + 1000;
+        for (const record of [gone, revived]) {
+          await index.beginBlobDeletion(config, rulesAt(now)); // drops the referenced candidates
+          expect(await index.deleteManifest(record.repository, record.digest)).toEqual({ status: 'deleted' });
+        }
+        await index.putManifest({ record: revived, content: Buffer.from('revived'), references: refs });
+        expect(await index.garbageEstimate(rulesAt(now + 1000), now + 1000)).toMatchObject({ manifests: 1 });
+        expect(await index.purgeDeletedManifests(now + 1000, 10, now + 1000)).toBe(1);
+        expect(await index.getManifest('a/two', revived.digest)).not.toBeNull();
+        expect(await index.listVersions('a/one', { state: 'deleted', limit: 10 })).toEqual({ versions: [], total: 0 });
+        // Still referenced by the revived manifest: candidates, but not garbage.
+        expect(await index.blobCandidates(now + 1000, 10, '')).toEqual([config, layer].sort());
+        expect(await index.beginBlobDeletion(layer, rulesAt(now + 1000))).toBeNull();
+      });
+
+      it('adopts a stored object no row knows as being deleted, unless claimed', async () => {
+        const orphan = digest('orphan');
+        const claimed = digest('claimed orphan');
+        const now = Date.now();
+        expect(await index.claimBlob(claimed, 'upload-4', now)).toBe(true);
+        expect(await index.adoptOrphanBlob(claimed, 3, rulesAt(now))).toBe(false);
+        expect(await index.adoptOrphanBlob(orphan, 3, rulesAt(now))).toBe(true);
+        expect(await index.claimBlob(orphan, 'upload-5', now)).toBe(false);
+        await index.finishBlobDeletion(orphan);
+        expect(await index.knownBlobs([orphan])).toEqual(new Set());
+        expect(await index.claimBlob(orphan, 'upload-5', now)).toBe(true);
+      });
     });
 
     it('lists tags in lexical order, paginated by last and limit', async () => {

@@ -1,3 +1,4 @@
+import { CollectionRunning } from '../../src/gc/errors';
 import { SearchQueryInvalid } from '../../src/search/search-errors';
 import { readdirSync, readFileSync } from 'node:fs';
 import { VersionInUse, VersionRestoreBlocked } from '../../src/metadata/versions';
@@ -34,6 +35,8 @@ import {
   ManifestUnknown,
   PageCursorInvalid,
   PageSizeInvalid,
+  BlobBeingCollected,
+  TagImmutable,
   ReferencedElsewhere,
   RepositoryUnknown,
   UploadInvalid,
@@ -129,6 +132,9 @@ const TABLE: Array<[DomainError, number, string, Record<string, string>, string]
   [new UploadInvalid('x'), 400, 'BLOB_UPLOAD_INVALID', {}, 'REQUEST_INVALID'],
   [new DigestMismatch('x'), 400, 'DIGEST_INVALID', {}, 'REQUEST_INVALID'],
   [new BlobUnknown({ digest: 'sha256:a' }), 404, 'BLOB_UNKNOWN', {}, 'NOT_FOUND'],
+  [new CollectionRunning('x'), 409, 'CONFLICT', {}, 'CONFLICT'],
+  [new TagImmutable('x'), 403, 'DENIED', {}, 'FORBIDDEN'],
+  [new BlobBeingCollected('x'), 503, 'UNAVAILABLE', { 'Retry-After': '1' }, 'UNAVAILABLE'],
   [new ManifestUnknown({ tag: 't' }), 404, 'MANIFEST_UNKNOWN', {}, 'NOT_FOUND'],
   [new ManifestTooLarge(4 * 1024 * 1024), 413, 'MANIFEST_INVALID', {}, 'REQUEST_INVALID'],
   [new ManifestBlobMissing({ digest: 'sha256:a' }), 400, 'MANIFEST_BLOB_UNKNOWN', {}, 'REQUEST_INVALID'],

@@ -7,7 +7,7 @@ import { blobStoreContract } from '../contracts/blob-store.contract';
 const roots = new Map<FsBlobStore, string>();
 
 blobStoreContract('fs', {
-  capabilities: { copyTo: true },
+  capabilities: { copyTo: true, listBlobs: true },
   async create() {
     const root = mkdtempSync(path.join(os.tmpdir(), 'berth-fs-'));
     const store = new FsBlobStore(root);

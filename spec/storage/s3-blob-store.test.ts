@@ -25,7 +25,7 @@ function newStore(client: S3Client, prefix = `spec-${randomUUID()}/`): S3BlobSto
 
 const clients = new Map<S3BlobStore, S3Client>();
 blobStoreContract('s3', {
-  capabilities: { copyTo: false },
+  capabilities: { copyTo: false, listBlobs: true },
   async create() {
     const client = testS3Client();
     const store = newStore(client);

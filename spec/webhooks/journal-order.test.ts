@@ -43,6 +43,7 @@ function pushParams(repository: string, seed: string, tag: string) {
     null,
     tag,
     0, // not sparse
+    0, // the tag is not immutable
     null, // no actor
   ];
 }

@@ -16,7 +16,11 @@ import { connectDatabase } from '../persistence/connect-database';
 import type { Database as StoreDatabase } from '../persistence/database';
 import { migrate } from '../persistence/migration-runner';
 import { DomainError } from '../domain-error';
-import { SigningKeyNotFound, StillNeeded } from '../auth/management/errors';
+import { InvalidRequest, SigningKeyNotFound, StillNeeded } from '../auth/management/errors';
+import { ImmutableTagPolicy } from '../immutability/immutable-tag-policy';
+import { ImmutableTagService, type RuleTarget } from '../immutability/immutable-tag-service';
+import { SqlImmutableTagRuleStore } from '../immutability/sql/sql-immutable-tag-rule-store';
+import { IMMUTABILITY_MIGRATIONS } from '../immutability/sql/immutability-migrations';
 
 /** What a command reads and writes, so tests can run commands without a process. */
 export interface CliIo {
@@ -241,6 +245,44 @@ const COMMANDS: Record<string, Record<string, Command>> = {
       },
     },
   },
+  'immutable-tags': {
+    add: {
+      usage: 'berth immutable-tags add (--org ORG | --package OWNER/NAME) PATTERN [--except GLOB,...]',
+      positionals: 1,
+      options: { org: { type: 'string' }, package: { type: 'string' }, except: { type: 'string' } },
+      async run(ctx, [pattern], values) {
+        const except = optional(values, 'except');
+        const rule = await (
+          await immutableTags(ctx)
+        ).add(SYSTEM, {
+          ...ruleTarget(values),
+          pattern: arg(pattern),
+          except: except === undefined ? [] : except.split(',').map((g) => g.trim()),
+        });
+        ctx.io.stdout(`${rule.id}\n`);
+        ctx.io.stderr('running servers apply it within 5 seconds\n');
+      },
+    },
+    list: {
+      usage: 'berth immutable-tags list (--org ORG | --package OWNER/NAME)',
+      positionals: 0,
+      options: { org: { type: 'string' }, package: { type: 'string' } },
+      async run(ctx, _args, values) {
+        for (const rule of await (await immutableTags(ctx)).list(SYSTEM, ruleTarget(values))) {
+          const except = rule.except.length > 0 ? ` except ${rule.except.join(',')}` : '';
+          ctx.io.stdout(`${rule.id}\t${rule.scope} ${rule.name}\t${rule.pattern}${except}\n`);
+        }
+      },
+    },
+    remove: {
+      usage: 'berth immutable-tags remove ID',
+      positionals: 1,
+      async run(ctx, [id]) {
+        if (!(await (await immutableTags(ctx)).remove(SYSTEM, integer(arg(id), 'ID')))) throw new InvalidRequest(`no rule ${arg(id)}`);
+        ctx.io.stdout(`removed rule ${arg(id)}\n`);
+      },
+    },
+  },
   search: {
     reindex: {
       usage: 'berth search reindex',
@@ -377,6 +419,20 @@ export async function runAdminCommand(argv: string[], io: CliIo): Promise<number
   } finally {
     await database?.close();
   }
+}
+
+function ruleTarget(values: Record<string, string | boolean | undefined>): RuleTarget {
+  const org = optional(values, 'org');
+  const pkg = optional(values, 'package');
+  if ((org === undefined) === (pkg === undefined)) throw new UsageError('give --org or --package, one of them');
+  return org !== undefined ? { scope: 'organisation', name: org } : { scope: 'package', name: pkg as string };
+}
+
+/** The immutable-tag rules on the server's database (their table migrated, so a command may run first). */
+async function immutableTags({ database, identities }: Context): Promise<ImmutableTagService> {
+  await migrate(database, [IMMUTABILITY_MIGRATIONS]);
+  const store = new SqlImmutableTagRuleStore(database);
+  return new ImmutableTagService(store, identities.accounts, new ImmutableTagPolicy(store));
 }
 
 function arg(value: string | undefined): string {

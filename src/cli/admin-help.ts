@@ -1,5 +1,15 @@
 /** The admin commands' names and help, apart from their code: `berth serve` and `--help` load none of it. */
-export const ADMIN_COMMANDS: ReadonlySet<string> = new Set(['user', 'org', 'repo', 'package', 'token', 'ci-token', 'keys', 'search']);
+export const ADMIN_COMMANDS: ReadonlySet<string> = new Set([
+  'user',
+  'org',
+  'repo',
+  'package',
+  'token',
+  'ci-token',
+  'keys',
+  'search',
+  'immutable-tags',
+]);
 
 export const ADMIN_HELP = `Management (on the data directory, also while a server runs):
   berth user add NAME [--password-stdin] [--admin]   without --password-stdin, prints a generated password
@@ -20,6 +30,8 @@ export const ADMIN_HELP = `Management (on the data directory, also while a serve
   berth ci-token create --repo OWNER/NAME [--ttl-minutes 60] [--by USER]   prints only the token
   berth keys rotate | berth keys retire KID | berth keys list [--json]
   berth search reindex        brings the package search index up to date (what a start does too)
+  berth immutable-tags add (--org ORG | --package OWNER/NAME) PATTERN [--except GLOB,...]   prints the rule's id
+  berth immutable-tags list (--org ORG | --package OWNER/NAME) | berth immutable-tags remove ID
 
 Image archives and promotion (on the data directory or the configured database and storage, also while a server runs):
   berth import FILE OWNER/NAME[:TAG]     docker save output or an OCI layout tar (gzipped or not); prints JSON
@@ -27,6 +39,10 @@ Image archives and promotion (on the data directory or the configured database a
   berth promote OWNER/NAME:TAG|@DIGEST OWNER/NAME:TAG [--referrers]   blobs mounted, not copied; prints JSON
   berth promote OWNER/NAME:TAG|@DIGEST https://HOST/PATH:TAG [--referrers] [--username USER --password-stdin]
                               to another registry: blobs it lacks are streamed to it, the tag set last
+
+Garbage collection (also while servers run; one collector at a time):
+  berth gc [--dry-run] [--grace-seconds N] [--reconcile]   deletes unreferenced blobs and versions past their
+                     restore window; --reconcile also walks storage for orphans; last line JSON {objects,bytes,seconds}
 `;
 
 export const TRANSFER_COMMANDS: ReadonlySet<string> = new Set(['import', 'export', 'promote']);

@@ -113,7 +113,7 @@ async function promote(args: string[], io: CliIo): Promise<number> {
 }
 
 /** Runs `work` on a registry built from the configuration; the exit code as the other commands give it. */
-async function withRegistry(io: CliIo, work: (registry: Registry) => Promise<void>): Promise<number> {
+export async function withRegistry(io: CliIo, work: (registry: Registry) => Promise<void>): Promise<number> {
   let registry: Registry | undefined;
   try {
     registry = await createRegistry(loadConfig(io.env), createLogger('warn'));

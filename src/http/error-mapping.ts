@@ -15,6 +15,8 @@ import { DomainError } from '../domain-error';
 import { SearchQueryInvalid } from '../search/search-errors';
 import { DigestInvalid, ManifestInvalid, NameInvalid } from '../oci/grammar-errors';
 import {
+  BlobBeingCollected,
+  TagImmutable,
   BlobUnknown,
   DigestMismatch,
   ManifestBlobMissing,
@@ -29,6 +31,7 @@ import {
   UploadRangeInvalid,
   UploadUnknown,
 } from '../registry/errors';
+import { CollectionRunning } from '../gc/errors';
 import { DatabaseUnavailableError } from '../persistence/database-faults';
 import { VersionInUse, VersionRestoreBlocked } from '../metadata/versions';
 import { BlobNotFoundError, UploadNotFoundError } from '../storage/blob-store';
@@ -100,6 +103,13 @@ rule(RepositoryUnknown, { registry: 'NAME_UNKNOWN', management: 'REPOSITORY_NOT_
 rule(PageSizeInvalid, { registry: 'PAGINATION_NUMBER_INVALID', management: 'REQUEST_INVALID' });
 rule(ArchiveInvalid, { registry: 'MANIFEST_INVALID', management: 'REQUEST_INVALID' });
 rule(RemoteRegistryFailed, { registry: 'UPSTREAM_FAILED', management: 'UPSTREAM_FAILED' });
+rule(BlobBeingCollected, {
+  registry: 'UNAVAILABLE',
+  management: 'UNAVAILABLE',
+  headers: () => ({ 'Retry-After': '1' }),
+});
+// An immutable tag (issue #22): DENIED, so the Docker engine prints the detail naming the rule.
+rule(TagImmutable, { registry: 'DENIED', management: 'FORBIDDEN' });
 rule(PageCursorInvalid, { registry: 'PAGINATION_NUMBER_INVALID', management: 'REQUEST_INVALID' });
 
 // src/metadata: versions (issue #15), refused while something needs them or is gone.
@@ -126,6 +136,9 @@ rule(SigningKeyNotFound, { registry: 'NAME_UNKNOWN', management: 'SIGNING_KEY_NO
 rule(NameTaken, { registry: 'CONFLICT', management: 'ALREADY_EXISTS' });
 rule(StillNeeded, { registry: 'CONFLICT', management: 'CONFLICT' });
 rule(InvalidRequest, { registry: 'REQUEST_INVALID', management: 'REQUEST_INVALID' });
+
+// src/gc: one collection at a time.
+rule(CollectionRunning, { registry: 'CONFLICT', management: 'CONFLICT' });
 
 // src/webhooks: a hook URL refused by the SSRF guard is GitHub's 422 on both APIs.
 rule(HookNotFound, { registry: 'NAME_UNKNOWN', management: 'NOT_FOUND' });

@@ -16,6 +16,10 @@ import { matchRoute } from './routes';
  *   berth_http_requests_in_flight
  *   berth_uploads_in_progress                upload requests streaming a body into an upload on this replica
  *   berth_upload_rehashed_bytes_total        staged upload bytes read back from storage to rebuild a running digest
+ *   berth_gc_runs_total                      garbage collections run in this process (dry runs not counted)
+ *   berth_gc_reclaimed_objects_total         storage objects garbage collection deleted
+ *   berth_gc_reclaimed_bytes_total           their bytes
+ *   berth_gc_purged_manifests_total          manifests removed for good past their restore window
  *   process_* and nodejs_*                   prom-client's default process metrics
  */
 export interface HttpMetrics {
@@ -26,6 +30,8 @@ export interface HttpMetrics {
   handler(): (req: Request, res: Response) => Promise<void>;
   /** Counts staged bytes read back to rebuild an upload's digest: ideally none, a chunk's worth at most. */
   countRehashedBytes(bytes: number): void;
+  /** Counts what a garbage collection run (not a dry one) reclaimed. */
+  countCollected(reclaimed: { objects: number; bytes: number; manifests: number }): void;
 }
 
 /** Route labels outside the v2 table. Anything else is `unmatched`. */
@@ -108,6 +114,23 @@ export function createHttpMetrics(options: HttpMetricsOptions = {}): HttpMetrics
     registers: [registry],
   });
 
+  const gcRuns = new Counter({
+    name: 'berth_gc_runs_total',
+    help: 'Garbage collections run (dry runs not counted)',
+    registers: [registry],
+  });
+  const gcObjects = new Counter({
+    name: 'berth_gc_reclaimed_objects_total',
+    help: 'Storage objects deleted by garbage collection',
+    registers: [registry],
+  });
+  const gcBytes = new Counter({ name: 'berth_gc_reclaimed_bytes_total', help: 'Bytes garbage collection freed', registers: [registry] });
+  const gcManifests = new Counter({
+    name: 'berth_gc_purged_manifests_total',
+    help: 'Manifests removed for good past their restore window',
+    registers: [registry],
+  });
+
   /** Per connection, its byte counters as far as earlier requests have been charged with them. */
   const accounted = new WeakMap<Socket, { read: number; written: number }>();
 
@@ -141,6 +164,12 @@ export function createHttpMetrics(options: HttpMetricsOptions = {}): HttpMetrics
     },
     countRehashedBytes(bytes) {
       rehashed.inc(bytes);
+    },
+    countCollected({ objects, bytes, manifests }) {
+      gcRuns.inc();
+      gcObjects.inc(objects);
+      gcBytes.inc(bytes);
+      gcManifests.inc(manifests);
     },
     handler() {
       return async (_req, res) => {

@@ -1,4 +1,5 @@
 import type { ManifestReference } from '../oci/manifest';
+import type { BlobLifecycle } from './blob-lifecycle';
 import type { VersionDeleteScope, VersionFacts, VersionList, VersionQuery, VersionRecord, VersionRestoration } from './versions';
 
 export interface ManifestRecord {
@@ -18,6 +19,11 @@ export interface StoredManifest extends ManifestRecord {
   content: Buffer;
 }
 
+export interface LinkOptions {
+  claim?: string;
+  existing?: boolean;
+}
+
 export interface PutManifestInput {
   record: ManifestRecord;
   content: Buffer;
@@ -30,6 +36,8 @@ export interface PutManifestInput {
   sparse?: boolean;
   /** Who pushed (an account name), kept in the change journal; absent when anonymous or in open mode. */
   actor?: string;
+  /** The tag is immutable: refused with TagKeptError, writing nothing, when it names another manifest already. */
+  keepTag?: boolean;
 }
 
 export interface PutManifestOutcome {
@@ -80,8 +88,13 @@ export type DeleteOutcome = { status: 'deleted' } | { status: 'unknown' } | { st
  * everything it references is linked in its repository, and nothing still
  * referenced can be unlinked.
  */
-export interface MetadataIndex {
-  linkBlob(repository: string, digest: string, size: number): Promise<void>;
+export interface MetadataIndex extends BlobLifecycle {
+  /**
+   * Links a blob in the repository (recording it when new) and makes it a GC candidate. False, linking nothing,
+   * while a sweep deletes the blob, when `claim` (claimBlob's, taken before the bytes were committed) is no longer
+   * held, or, with `existing` (a mount: no bytes were just committed), when no row records the blob.
+   */
+  linkBlob(repository: string, digest: string, size: number, options?: LinkOptions): Promise<boolean>;
   /** Size of a blob linked in the repository, or null. */
   linkedBlobSize(repository: string, digest: string): Promise<number | null>;
   unlinkBlob(repository: string, digest: string): Promise<DeleteOutcome>;
@@ -143,5 +156,16 @@ export class MissingReferenceError extends Error {
   constructor(readonly reference: ManifestReference) {
     super(`${reference.kind} ${reference.digest} is not in the repository`);
     this.name = 'MissingReferenceError';
+  }
+}
+
+/** A push that would move an immutable tag (PutManifestInput.keepTag) to another manifest. */
+export class TagKeptError extends Error {
+  constructor(
+    readonly tag: string,
+    readonly current: string,
+  ) {
+    super(`tag ${tag} names ${current} and is kept there`);
+    this.name = 'TagKeptError';
   }
 }

@@ -65,8 +65,8 @@ export class BlobService {
     const size = await this.index.linkedBlobSize(from, digest);
     if (size === null) return false;
     if ((await this.blobs.stat(digest)) === null) return false;
-    await this.index.linkBlob(repository, digest, size);
-    return true;
+    // Only a blob still recorded and not being garbage-collected: else the client uploads it.
+    return this.index.linkBlob(repository, digest, size, { existing: true });
   }
 
   /**

@@ -53,3 +53,12 @@ export class PageSizeInvalid extends DomainError {}
 
 /** A sealed catalog position (`last=~…`) that does not open: tampered with, or sealed under a key since rotated. */
 export class PageCursorInvalid extends DomainError {}
+
+/**
+ * A blob whose bytes garbage collection is deleting at this moment: an upload of the same digest cannot commit
+ * until the sweep is done (milliseconds), so the client is told to retry.
+ */
+export class BlobBeingCollected extends DomainError {}
+
+/** A push that would move an immutable tag, or a delete of one; the detail names the rule. */
+export class TagImmutable extends DomainError {}

@@ -4,6 +4,7 @@ import {
   ManifestReferenceMissing,
   ManifestTooLarge,
   ManifestUnknown,
+  TagImmutable,
   ReferencedElsewhere,
 } from './errors';
 import type { EventActor, RegistryEvents } from '../events/registry-events';
@@ -11,7 +12,13 @@ import { digestOf, looksLikeDigest, parseDigest } from '../oci/digest';
 import { isValidTag } from '../oci/reference';
 import { MAX_MANIFEST_BYTES, parseManifest } from '../oci/manifest';
 import { ManifestInvalid } from '../oci/grammar-errors';
-import { MissingReferenceError, type ManifestRecord, type MetadataIndex, type StoredManifest } from '../metadata/metadata-index';
+import {
+  MissingReferenceError,
+  TagKeptError,
+  type ManifestRecord,
+  type MetadataIndex,
+  type StoredManifest,
+} from '../metadata/metadata-index';
 
 /** A reference from a URL, split into what it is: a tag or a digest. */
 export type ManifestReferenceParam = { tag: string } | { digest: string };
@@ -33,6 +40,15 @@ export function parseReference(reference: string, intent: 'read' | 'write' = 're
   return { tag: reference };
 }
 
+/** Which tags are immutable: the rule covering one, described for a refusal, or null. */
+export interface TagPolicy {
+  ruleFor(repository: string, tag: string): Promise<string | null>;
+  /** Whether any rule may cover a tag of the repository (a delete by digest looks at its tags only then). */
+  governs(repository: string): Promise<boolean>;
+}
+
+const NO_IMMUTABLE_TAGS: TagPolicy = { ruleFor: () => Promise.resolve(null), governs: () => Promise.resolve(false) };
+
 export interface PushedManifest {
   /** The tags the push applied: the reference's, and each `?tag=` parameter. */
   tags: string[];
@@ -47,7 +63,13 @@ export class ManifestService {
     private readonly events?: RegistryEvents,
     /** Repositories whose manifests may be sparse (references not pushed): off for all unless configured. */
     private readonly sparseAllowed: (repository: string) => boolean = () => false,
+    /** Immutable tags (src/immutability); none without it. */
+    private readonly tagPolicy: TagPolicy = NO_IMMUTABLE_TAGS,
   ) {}
+
+  private immutableTagRule(repository: string, tag: string): Promise<string | null> {
+    return this.tagPolicy.ruleFor(repository, tag);
+  }
 
   async resolve(repository: string, reference: string): Promise<string> {
     const ref = parseReference(reference);
@@ -129,16 +151,23 @@ export class ManifestService {
       try {
         // Where the tag pointed, read in the push's own transaction, so listeners (the audit log) can tell a tag move.
         const sparse = this.sparseAllowed(repository);
+        const rule = tag === undefined ? null : await this.immutableTagRule(repository, tag);
+        const keepTag = rule !== null;
         const outcome = await this.index.putManifest({
           record,
           content,
           references: parsed.references,
           tag,
           sparse,
+          keepTag,
           ...(actor.name === undefined ? {} : { actor: actor.name }),
         });
         if (tag !== undefined) previousDigest = outcome.previousTagDigest;
       } catch (err) {
+        if (err instanceof TagKeptError) {
+          const rule = (await this.immutableTagRule(repository, err.tag)) ?? 'an immutable-tag rule';
+          throw new TagImmutable(`tag ${err.tag} is immutable (${rule}): it names ${err.current} and cannot move to ${digest}`);
+        }
         if (err instanceof MissingReferenceError) {
           const detail = { digest: err.reference.digest };
           throw err.reference.kind === 'blob' ? new ManifestBlobMissing(detail) : new ManifestReferenceMissing(detail);
@@ -154,15 +183,30 @@ export class ManifestService {
   async delete(repository: string, reference: string, actor: EventActor = {}): Promise<void> {
     const ref = parseReference(reference);
     if ('tag' in ref) {
+      const rule = await this.immutableTagRule(repository, ref.tag);
+      if (rule !== null && (await this.index.resolveTag(repository, ref.tag)) !== null) {
+        throw new TagImmutable(`tag ${ref.tag} is immutable (${rule}): it cannot be deleted`);
+      }
       if (!(await this.index.deleteTag(repository, ref.tag, { actor: actor.name }))) throw new ManifestUnknown({ tag: ref.tag });
       await this.events?.emit('manifest.deleted', { repository, tag: ref.tag, actor });
       return;
     }
+    await this.refuseImmutableTagsOf(repository, ref.digest);
     const outcome = await this.index.deleteManifest(repository, ref.digest, actor.name);
     if (outcome.status === 'unknown') throw new ManifestUnknown({ digest: ref.digest });
     if (outcome.status === 'referenced') {
       throw new ReferencedElsewhere({ digest: ref.digest, referencedBy: outcome.by });
     }
     await this.events?.emit('manifest.deleted', { repository, digest: ref.digest, actor });
+  }
+
+  /** A delete by digest takes the manifest's tags with it: refused when one of them is immutable. */
+  private async refuseImmutableTagsOf(repository: string, digest: string): Promise<void> {
+    if (!(await this.tagPolicy.governs(repository))) return;
+    const [version] = (await this.index.listVersions(repository, { state: 'active', digest, limit: 1 })).versions;
+    for (const tag of version?.tags ?? []) {
+      const rule = await this.immutableTagRule(repository, tag);
+      if (rule !== null) throw new TagImmutable(`tag ${tag} is immutable (${rule}): its manifest cannot be deleted`);
+    }
   }
 }

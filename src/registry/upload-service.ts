@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { Transform, Writable, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { DigestMismatch, UploadInvalid, UploadRangeInvalid, UploadUnknown, type UploadPosition } from './errors';
+import { BlobBeingCollected, DigestMismatch, UploadInvalid, UploadRangeInvalid, UploadUnknown, type UploadPosition } from './errors';
 import { newHash, parseDigest, type ParsedDigest } from '../oci/digest';
 import { UploadNotReadableError, type BlobStore } from '../storage/blob-store';
 import type { UploadSession, UploadSessionStore } from '../sessions/upload-session-store';
@@ -12,6 +12,10 @@ import { decodeSavedHash, encodeSavedHash, UploadHasherFactory, type HashingMode
 import type { Logger } from '../log';
 
 /** A chunk's declared position, from a PATCH's Content-Range. */
+
+/** How long a commit waits for a sweep deleting the same digest before asking the client to retry. */
+const CLAIM_WAIT_MS = 2_000;
+
 export interface ChunkRange {
   start: number;
   end: number;
@@ -346,12 +350,25 @@ export class UploadService {
     if (actual !== digest.value) {
       throw new DigestMismatch(`upload content has digest ${actual}, not ${digest.value}`);
     }
+    // Claimed before the bytes land, released by the link: no sweep deletes the blob in between (src/gc/collector.ts).
+    await this.claim(digest.value, session.id);
     await this.blobs.commitUpload(session.id, digest.value);
-    await this.index.linkBlob(session.repository, digest.value, session.offset);
+    if (!(await this.index.linkBlob(session.repository, digest.value, session.offset, { claim: session.id }))) {
+      throw new BlobBeingCollected(`blob ${digest.value} was being garbage-collected; push it again`);
+    }
     this.hashes.forget(session.id);
     // The blob is committed and linked, so the push succeeded: a session left behind has no
     // staged data any more, and the next request for it or the purge removes it.
     await this.bestEffort('deleting the session of a completed upload', () => this.sessions.delete(session.id));
+  }
+
+  /** Waits out a sweep deleting the same digest (a few milliseconds), up to CLAIM_WAIT_MS. */
+  private async claim(digest: string, claim: string): Promise<void> {
+    const deadline = Date.now() + CLAIM_WAIT_MS;
+    while (!(await this.index.claimBlob(digest, claim, Date.now()))) {
+      if (Date.now() >= deadline) throw new BlobBeingCollected(`blob ${digest} is being garbage-collected; retry`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
   }
 
   /**

@@ -57,10 +57,22 @@ export interface BlobStore {
   readUrl?(digest: string): Promise<string | null>;
 
   /**
+   * Optional capability: every committed blob, a page at a time (garbage collection's rare full-walk
+   * reconciliation, which finds objects no index row knows). A driver that cannot list omits it.
+   */
+  listBlobs?(): AsyncIterable<StoredBlob[]>;
+
+  /**
    * Optional capability: a cheap check that the storage is reachable and
    * usable (readiness probes); throws if it is not.
    */
   ping?(): Promise<void>;
+}
+
+export interface StoredBlob {
+  digest: string;
+  size: number;
+  modifiedAt: number;
 }
 
 export interface StagedUpload {

@@ -18,6 +18,10 @@ import type { HookService } from '../../webhooks/hook-service';
 import { hookRoutes } from '../github/github-hook-routes';
 import { searchRoutes } from './search-routes';
 import type { SearchService } from '../../search/search-service';
+import type { CollectionService } from '../../gc/collection-service';
+import { gcRoutes } from './gc-routes';
+import type { ImmutableTagService } from '../../immutability/immutable-tag-service';
+import { immutableTagRoutes } from './immutable-tag-routes';
 
 export interface ApiDependencies {
   management: IdentityService;
@@ -30,6 +34,10 @@ export interface ApiDependencies {
   hooks?: HookService;
   /** Package search; no route without it. */
   search?: SearchService;
+  /** Garbage collection on demand (`POST /admin/gc`); no route without it. */
+  gc?: CollectionService;
+  /** Immutable-tag rules; no route without it. */
+  immutableTags?: ImmutableTagService;
 }
 
 /**
@@ -47,6 +55,8 @@ export function apiRouter(deps: ApiDependencies): Router {
   if (deps.audit) router.use(auditRoutes(deps.audit));
   if (deps.hooks) router.use(hookRoutes('/admin', () => ({ kind: 'instance' }), deps.hooks));
   if (deps.search) router.use(searchRoutes(deps.search));
+  if (deps.gc) router.use(gcRoutes(deps.gc));
+  if (deps.immutableTags) router.use(immutableTagRoutes(deps.immutableTags));
   router.use(
     sessionRoutes(deps.management),
     accountRoutes(deps.management),

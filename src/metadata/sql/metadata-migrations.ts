@@ -236,6 +236,52 @@ export const METADATA_MIGRATIONS: StoreMigrations = {
     },
     {
       version: 4,
+      name: 'blob garbage collection',
+      // Issue #22 (design: src/gc/collector.ts). `blobs.deleting_at`: a sweep has unlinked the blob and is deleting
+      // its bytes (no link may be made to it until the row is gone). `blob_candidates`: blobs that may have become
+      // unreferenced since they were last looked at (a link made, a link removed, a manifest referencing them
+      // purged), `since` when that last happened; a sweep reads only these. `blob_claims`: an upload about to
+      // commit bytes under a digest; a sweep never deletes a claimed blob. Every blob stored before this version
+      // is a candidate once.
+      sql: {
+        sqlite: `
+      ALTER TABLE blobs ADD COLUMN deleting_at INTEGER;
+      CREATE TABLE blob_candidates (
+        digest TEXT PRIMARY KEY,
+        since INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX blob_candidates_by_since ON blob_candidates(since);
+      CREATE TABLE blob_claims (
+        digest TEXT NOT NULL,
+        claim TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        PRIMARY KEY (digest, claim)
+      ) WITHOUT ROWID;
+      CREATE INDEX manifest_references_by_blob ON manifest_references(digest) WHERE kind = 'blob';
+      CREATE INDEX manifests_by_digest ON manifests(digest);
+      INSERT INTO blob_candidates (digest, since) SELECT digest, created_at FROM blobs;
+    `,
+        postgres: `
+      ALTER TABLE blobs ADD COLUMN deleting_at BIGINT;
+      CREATE TABLE blob_candidates (
+        digest TEXT COLLATE "C" PRIMARY KEY,
+        since BIGINT NOT NULL
+      );
+      CREATE INDEX blob_candidates_by_since ON blob_candidates(since);
+      CREATE TABLE blob_claims (
+        digest TEXT COLLATE "C" NOT NULL,
+        claim TEXT NOT NULL,
+        at BIGINT NOT NULL,
+        PRIMARY KEY (digest, claim)
+      );
+      CREATE INDEX manifest_references_by_blob ON manifest_references(digest) WHERE kind = 'blob';
+      CREATE INDEX manifests_by_digest ON manifests(digest);
+      INSERT INTO blob_candidates (digest, since) SELECT digest, created_at FROM blobs;
+    `,
+      },
+    },
+    {
+      version: 5,
       name: 'change journal actor',
       // Who made the change (an account name; null when anonymous, in open mode, or by the CLI), so a
       // webhook names the pusher as its `sender`, as GitHub's do, not the package's owner.

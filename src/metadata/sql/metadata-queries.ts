@@ -87,7 +87,8 @@ export const METADATA_QUERIES = {
  * the foreign keys at the end of the statement, so the rows this statement inserts satisfy them.
  * Parameters: $1 repository, $2 created_at, $3 the references as JSON [{kind, digest}], $4 digest, $5 content,
  * $6 media_type, $7 size, $8 artifact_type, $9 config_digest, $10 config_media_type, $11 subject,
- * $12 annotations, $13 tag or null. A soft-deleted manifest pushed again is revived with its version id.
+ * $12 annotations, $13 tag or null, $14 1 when sparse, $15 1 when the tag is immutable (kept where it points), $16 who pushed (an account name) or null.
+ * A soft-deleted manifest pushed again is revived with its version id.
  */
 export const PUT_MANIFEST_ON_POSTGRES = `
 WITH wanted AS (
@@ -104,14 +105,21 @@ WITH wanted AS (
   SELECT w.kind, w.digest FROM wanted w LEFT JOIN repository r ON true WHERE NOT ($14::int = 1) AND (r.id IS NULL OR NOT CASE w.kind
     WHEN 'blob' THEN EXISTS (SELECT 1 FROM repository_blobs l WHERE l.repository_id = r.id AND l.digest = w.digest)
     ELSE EXISTS (SELECT 1 FROM manifests m WHERE m.repository_id = r.id AND m.digest = w.digest AND m.deleted_at IS NULL) END)
+), previous AS (
+  SELECT t.manifest_digest FROM tags t, repository r WHERE t.repository_id = r.id AND t.name = $13::text
+), refused AS (
+  -- An immutable tag ($15 = 1) naming another manifest already: nothing is written.
+  SELECT manifest_digest FROM previous WHERE $15::int = 1 AND manifest_digest <> $4::text
+), blocked AS (
+  SELECT 1 AS one FROM missing UNION ALL SELECT 1 FROM refused
 ), content AS (
-  INSERT INTO manifest_contents (digest, content) SELECT $4::text, $5::bytea WHERE NOT EXISTS (SELECT 1 FROM missing)
+  INSERT INTO manifest_contents (digest, content) SELECT $4::text, $5::bytea WHERE NOT EXISTS (SELECT 1 FROM blocked)
   ON CONFLICT (digest) DO NOTHING
 ), manifest AS (
   INSERT INTO manifests (repository_id, digest, media_type, size, artifact_type, config_digest, config_media_type, subject,
     annotations, created_at, updated_at)
   SELECT r.id, $4::text, $6::text, $7::bigint, $8::text, $9::text, $10::text, $11::text, $12::text, $2::bigint, $2::bigint
-  FROM repository r WHERE NOT EXISTS (SELECT 1 FROM missing)
+  FROM repository r WHERE NOT EXISTS (SELECT 1 FROM blocked)
   -- Only a revive writes the row: a tag push of a live manifest leaves it alone, or concurrent pushes of one
   -- image under many tags all update one row and fail to serialize (10,010 tags pushed 8 at a time got 503s).
   ON CONFLICT (repository_id, digest) DO UPDATE SET deleted_at = NULL, updated_at = excluded.updated_at
@@ -119,26 +127,25 @@ WITH wanted AS (
   RETURNING 1 AS written
 ), version AS (
   INSERT INTO manifest_versions (repository_id, digest)
-  SELECT r.id, $4::text FROM repository r WHERE NOT EXISTS (SELECT 1 FROM missing)
+  SELECT r.id, $4::text FROM repository r WHERE NOT EXISTS (SELECT 1 FROM blocked)
   ON CONFLICT (repository_id, digest) DO NOTHING
 ), reference AS (
   INSERT INTO manifest_references (repository_id, manifest_digest, kind, digest)
-  SELECT r.id, $4::text, w.kind, w.digest FROM repository r, wanted w WHERE NOT EXISTS (SELECT 1 FROM missing)
+  SELECT r.id, $4::text, w.kind, w.digest FROM repository r, wanted w WHERE NOT EXISTS (SELECT 1 FROM blocked)
   ON CONFLICT (repository_id, manifest_digest, kind, digest) DO NOTHING
-), previous AS (
-  SELECT t.manifest_digest FROM tags t, repository r WHERE t.repository_id = r.id AND t.name = $13::text
 ), tag AS (
   INSERT INTO tags (repository_id, name, manifest_digest, updated_at)
-  SELECT r.id, $13::text, $4::text, $2::bigint FROM repository r WHERE $13::text IS NOT NULL AND NOT EXISTS (SELECT 1 FROM missing)
+  SELECT r.id, $13::text, $4::text, $2::bigint FROM repository r WHERE $13::text IS NOT NULL AND NOT EXISTS (SELECT 1 FROM blocked)
   ON CONFLICT (repository_id, name) DO UPDATE SET manifest_digest = excluded.manifest_digest, updated_at = excluded.updated_at
 ), change AS (
   -- The change journal (issue #16): written by this same statement, so no round trip is added.
   INSERT INTO metadata_changes (at, kind, repository, digest, tag, previous_digest, media_type, new_version, actor)
   SELECT $2::bigint, 'manifest.pushed', $1::text, $4::text, $13::text, (SELECT manifest_digest FROM previous), $6::text,
-    CASE WHEN EXISTS (SELECT 1 FROM manifest) THEN 1 ELSE 0 END, $15::text
-  WHERE NOT EXISTS (SELECT 1 FROM missing)
+    CASE WHEN EXISTS (SELECT 1 FROM manifest) THEN 1 ELSE 0 END, $16::text
+  WHERE NOT EXISTS (SELECT 1 FROM blocked)
 )
 -- The references missing (then nothing was written), else one row naming what the tag pointed at before
 -- (every part of one statement reads the same snapshot: previous sees the tag as it was).
 SELECT kind, digest, NULL::text AS previous FROM missing
-UNION ALL SELECT NULL, NULL, (SELECT manifest_digest FROM previous) WHERE NOT EXISTS (SELECT 1 FROM missing)`;
+UNION ALL SELECT 'refused', NULL, (SELECT manifest_digest FROM refused) WHERE EXISTS (SELECT 1 FROM refused) AND NOT EXISTS (SELECT 1 FROM missing)
+UNION ALL SELECT NULL, NULL, (SELECT manifest_digest FROM previous) WHERE NOT EXISTS (SELECT 1 FROM blocked)`;

@@ -2,7 +2,9 @@ import type { Database, Queryable, SqlValue } from '../../persistence/database';
 import type { ManifestReference } from '../../oci/manifest';
 import {
   MissingReferenceError,
+  TagKeptError,
   type DeleteOutcome,
+  type LinkOptions,
   type MetadataChange,
   type ManifestRecord,
   type MetadataIndex,
@@ -15,6 +17,9 @@ import {
 import type { VersionDeleteScope, VersionFacts, VersionList, VersionQuery, VersionRecord, VersionRestoration } from '../versions';
 import { METADATA_QUERIES as Q, PUT_MANIFEST_ON_POSTGRES } from './metadata-queries';
 import { softDelete, SqlVersions } from './sql-versions';
+import { BLOB_LIFECYCLE_QUERIES as G } from './blob-lifecycle-queries';
+import { SqlBlobLifecycle } from './sql-blob-lifecycle';
+import type { GarbageEstimate, SweepRules } from '../blob-lifecycle';
 
 interface ManifestRow {
   digest: string;
@@ -57,17 +62,25 @@ interface ChangeRow {
  */
 export class SqlMetadataIndex implements MetadataIndex {
   private readonly versions: SqlVersions;
+  private readonly lifecycle: SqlBlobLifecycle;
 
   constructor(private readonly db: Database) {
     this.versions = new SqlVersions(db);
+    this.lifecycle = new SqlBlobLifecycle(db);
   }
 
-  async linkBlob(repository: string, digest: string, size: number): Promise<void> {
+  async linkBlob(repository: string, digest: string, size: number, options: LinkOptions = {}): Promise<boolean> {
     const now = Date.now();
-    await this.db.transaction(async (tx) => {
+    return this.db.transaction(async (tx) => {
+      if (options.claim !== undefined && (await tx.run(G.releaseClaim, [digest, options.claim])).changes === 0) return false;
+      const state = await tx.get<{ deleting_at: number | null }>(G.blobState, [digest]);
+      if (state ? state.deleting_at !== null : options.existing === true) return false;
       const repoId = await ensureRepository(tx, repository, now);
       await tx.run(Q.insertBlob, [digest, size, now]);
       await tx.run(Q.insertLink, [repoId, digest, now]);
+      // Linked but not yet referenced: garbage once the grace period has passed, unless a manifest names it.
+      await tx.run(G.markCandidate, [digest, now]);
+      return true;
     });
   }
 
@@ -82,16 +95,21 @@ export class SqlMetadataIndex implements MetadataIndex {
       const by = await referrersOf(tx, Q.blobReferrers, repoId, digest);
       if (by.length > 0) return { status: 'referenced', by };
       await tx.run(Q.deleteLink, [repoId, digest]);
+      await tx.run(G.markCandidate, [digest, Date.now()]);
       return { status: 'deleted' };
     });
   }
 
   async putManifest(input: PutManifestInput): Promise<PutManifestOutcome> {
-    const { record, content, references, tag, sparse, actor } = input;
+    const { record, content, references, tag, sparse, keepTag, actor } = input;
     if (this.db.dialect === 'postgres') return this.putManifestOnPostgres(input);
     return this.db.transaction(async (tx): Promise<PutManifestOutcome> => {
       const repoId = await ensureRepository(tx, record.repository, record.createdAt);
       if (!sparse) for (const ref of references) await assertPresent(tx, repoId, ref);
+      if (keepTag === true && tag !== undefined) {
+        const current = await tx.get<{ manifest_digest: string }>(Q.taggedDigest, [repoId, tag]);
+        if (current && current.manifest_digest !== record.digest) throw new TagKeptError(tag, current.manifest_digest);
+      }
       await tx.run(Q.insertContent, [record.digest, content]);
       const written = await tx.run(Q.insertManifest, [repoId, record.digest, ...describedBy(record), record.createdAt, record.createdAt]);
       await tx.run(Q.insertVersion, [repoId, record.digest]);
@@ -115,7 +133,15 @@ export class SqlMetadataIndex implements MetadataIndex {
   }
 
   /** putManifest in one statement (PUT_MANIFEST_ON_POSTGRES), its own transaction: 1 round trip, not 11. */
-  private async putManifestOnPostgres({ record, content, references, tag, sparse, actor }: PutManifestInput): Promise<PutManifestOutcome> {
+  private async putManifestOnPostgres({
+    record,
+    content,
+    references,
+    tag,
+    sparse,
+    keepTag,
+    actor,
+  }: PutManifestInput): Promise<PutManifestOutcome> {
     const rows = await this.db.allInOwnTransaction<{ kind: string | null; digest: string | null; previous: string | null }>(
       PUT_MANIFEST_ON_POSTGRES,
       [
@@ -127,12 +153,15 @@ export class SqlMetadataIndex implements MetadataIndex {
         ...describedBy(record),
         tag ?? null,
         sparse === true ? 1 : 0,
+        keepTag === true ? 1 : 0,
         actor ?? null,
       ],
     );
     // The first missing one in the manifest's order, as the portable path reports it.
     const first = references.find((ref) => rows.some((m) => m.kind === ref.kind && m.digest === ref.digest));
     if (first) throw new MissingReferenceError(first);
+    const refused = rows.find((row) => row.kind === 'refused');
+    if (refused && tag !== undefined) throw new TagKeptError(tag, refused.previous ?? '');
     return { previousTagDigest: rows.find((row) => row.kind === null)?.previous ?? null };
   }
 
@@ -256,6 +285,38 @@ export class SqlMetadataIndex implements MetadataIndex {
 
   restoreVersionsDeletedAt(repository: string, deletedAt: number, now: number, actor?: string): Promise<VersionRestoration> {
     return this.versions.restoreDeletedAt(repository, deletedAt, { now, actor });
+  }
+
+  claimBlob(digest: string, claim: string, now: number): Promise<boolean> {
+    return this.lifecycle.claimBlob(digest, claim, now);
+  }
+
+  blobCandidates(before: number, limit: number, after: string): Promise<string[]> {
+    return this.lifecycle.blobCandidates(before, limit, after);
+  }
+
+  beginBlobDeletion(digest: string, rules: SweepRules): Promise<number | null> {
+    return this.lifecycle.beginBlobDeletion(digest, rules);
+  }
+
+  finishBlobDeletion(digest: string): Promise<void> {
+    return this.lifecycle.finishBlobDeletion(digest);
+  }
+
+  purgeDeletedManifests(deletedBefore: number, limit: number, now: number): Promise<number> {
+    return this.lifecycle.purgeDeletedManifests(deletedBefore, limit, now);
+  }
+
+  knownBlobs(digests: readonly string[]): Promise<Set<string>> {
+    return this.lifecycle.knownBlobs(digests);
+  }
+
+  adoptOrphanBlob(digest: string, size: number, rules: SweepRules): Promise<boolean> {
+    return this.lifecycle.adoptOrphanBlob(digest, size, rules);
+  }
+
+  garbageEstimate(rules: SweepRules, deletedBefore: number): Promise<GarbageEstimate> {
+    return this.lifecycle.garbageEstimate(rules, deletedBefore);
   }
 
   async close(): Promise<void> {

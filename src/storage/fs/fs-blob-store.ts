@@ -4,7 +4,7 @@ import { Readable, type Writable } from 'node:stream';
 import { copyFileRange } from './file-copier';
 import { UploadFileWriter } from './upload-file-writer';
 import { asLocalStorageFault, guardLocal } from '../storage-faults';
-import { BlobNotFoundError, UploadNotFoundError, type BlobStore, type ByteRange, type StagedUpload } from '../blob-store';
+import { BlobNotFoundError, UploadNotFoundError, type BlobStore, type ByteRange, type StagedUpload, type StoredBlob } from '../blob-store';
 
 /**
  * Layout under the root directory:
@@ -165,6 +165,24 @@ export class FsBlobStore implements BlobStore {
     }
   }
 
+  /** One page per `<algorithm>/<two hex>` directory. */
+  async *listBlobs(): AsyncIterable<StoredBlob[]> {
+    for (const algorithm of await readdirOrEmpty(this.blobsDir)) {
+      for (const fan of await readdirOrEmpty(path.join(this.blobsDir, algorithm))) {
+        const page: StoredBlob[] = [];
+        for (const hex of await readdirOrEmpty(path.join(this.blobsDir, algorithm, fan))) {
+          try {
+            const stats = await fs.stat(path.join(this.blobsDir, algorithm, fan, hex));
+            page.push({ digest: `${algorithm}:${hex}`, size: stats.size, modifiedAt: stats.mtimeMs });
+          } catch (err) {
+            if (!isNotFound(err)) throw asLocalStorageFault(err);
+          }
+        }
+        if (page.length > 0) yield page;
+      }
+    }
+  }
+
   async listUploads(): Promise<StagedUpload[]> {
     const uploads: StagedUpload[] = [];
     for (const id of await guardLocal(() => fs.readdir(this.uploadsDir))) {
@@ -175,6 +193,15 @@ export class FsBlobStore implements BlobStore {
       }
     }
     return uploads;
+  }
+}
+
+async function readdirOrEmpty(dir: string): Promise<string[]> {
+  try {
+    return await fs.readdir(dir);
+  } catch (err) {
+    if (isNotFound(err)) return [];
+    throw asLocalStorageFault(err);
   }
 }
 

@@ -25,6 +25,7 @@ import {
   type BlobStore,
   type ByteRange,
   type StagedUpload,
+  type StoredBlob,
 } from '../blob-store';
 import { asS3Fault, translateS3Faults } from './s3-faults';
 
@@ -238,6 +239,23 @@ export class S3BlobStore implements BlobStore {
     }
     for (const key of await this.listKeys(dir)) {
       await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
+    }
+  }
+
+  /** One page per ListObjectsV2 page under `blobs/`. */
+  async *listBlobs(): AsyncIterable<StoredBlob[]> {
+    const root = `${this.prefix}blobs/`;
+    let token: string | undefined;
+    for (let page = 0; page < 1_000_000; page++) {
+      const out = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: root, ContinuationToken: token }));
+      const blobs: StoredBlob[] = [];
+      for (const o of out.Contents ?? []) {
+        const m = o.Key ? /^([a-z0-9]+)\/([a-f0-9]+)$/.exec(o.Key.slice(root.length)) : null;
+        if (m?.[1] && m[2]) blobs.push({ digest: `${m[1]}:${m[2]}`, size: o.Size ?? 0, modifiedAt: o.LastModified?.getTime() ?? 0 });
+      }
+      if (blobs.length > 0) yield blobs;
+      if (!out.IsTruncated || !out.NextContinuationToken) break;
+      token = out.NextContinuationToken;
     }
   }
 

@@ -1,0 +1,46 @@
+/**
+ * The metadata index's side of garbage collection (issue #22; the protocol is described at the top of
+ * src/gc/collector.ts). Times are milliseconds since the epoch, passed in so tests and the CLI pick the clock.
+ */
+export interface BlobLifecycle {
+  /**
+   * Before an upload commits bytes under `digest`: records the claim, which no sweep deletes past while it is
+   * younger than the claim lifetime. False while a sweep is deleting the blob (the caller retries in a moment).
+   */
+  claimBlob(digest: string, claim: string, now: number): Promise<boolean>;
+  /** Candidate digests after `after` (byte order) whose candidacy is at or before `before`, or half-deleted. */
+  blobCandidates(before: number, limit: number, after: string): Promise<string[]>;
+  /**
+   * In one transaction: a candidate still unreferenced (by any manifest row, live or restorable), unclaimed, and a
+   * candidate since at or before `rules.candidatesBefore` loses its links and is marked as being deleted; its
+   * size is returned. A referenced one stops being a candidate. Null: nothing to delete (now).
+   */
+  beginBlobDeletion(digest: string, rules: SweepRules): Promise<number | null>;
+  /** After the bytes are gone: the blob's row and candidacy go. */
+  finishBlobDeletion(digest: string): Promise<void>;
+  /** Removes for good up to `limit` manifests soft-deleted before `deletedBefore`; their blobs become candidates. */
+  purgeDeletedManifests(deletedBefore: number, limit: number, now: number): Promise<number>;
+  /** Of these digests, those a blob row knows (the full-walk reconciliation's cheap first check). */
+  knownBlobs(digests: readonly string[]): Promise<Set<string>>;
+  /**
+   * A stored object no row knows (a crash between commit and link): marked as being deleted unless claimed or
+   * referenced; true when the caller should delete its bytes and then call finishBlobDeletion.
+   */
+  adoptOrphanBlob(digest: string, size: number, rules: SweepRules): Promise<boolean>;
+  /** What a sweep with these rules would delete now, without deleting: candidates only, and manifests to purge. */
+  garbageEstimate(rules: SweepRules, deletedBefore: number): Promise<GarbageEstimate>;
+}
+
+export interface SweepRules {
+  /** Candidates since after this are within the grace period. */
+  candidatesBefore: number;
+  /** Claims taken before this are abandoned (their upload died). */
+  claimsBefore: number;
+  now: number;
+}
+
+export interface GarbageEstimate {
+  blobs: number;
+  bytes: number;
+  manifests: number;
+}
