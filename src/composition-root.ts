@@ -72,6 +72,10 @@ import { IdentityPackageCatalog } from './search/identity-package-catalog';
 import { OpenPackageCatalog } from './search/open-package-catalog';
 import { IdentitySearchAccess } from './search/identity-search-access';
 import { OPEN_ACCESS, SearchService } from './search/search-service';
+import { ProxyRoutes } from './proxy/proxy-routes';
+import { proxyDecision } from './proxy/proxy-access';
+import { buildPullThrough } from './proxy/pull-through';
+import { PROXY_MIGRATIONS } from './proxy/sql/proxy-migrations';
 
 export interface Registry {
   app: HttpApp;
@@ -147,11 +151,12 @@ export async function createRegistry(config: Config, log: Logger, options: Regis
       log,
     ),
   ];
+  const proxyRoutes = new ProxyRoutes(config.proxies);
   // Management changes reach the search index through the audit log, once the indexer exists (below).
   const late: { indexer?: PackageIndexer } = {};
   const built =
     config.auth.mode === 'token'
-      ? await buildAuth(database, config, log, downloadStore, (event) => late.indexer?.onAudit(event))
+      ? await buildAuth(database, config, log, downloadStore, (event) => late.indexer?.onAudit(event), proxyRoutes)
       : undefined;
   // GitHub's packages API reads versions from the metadata index and packages from the identity model.
   const hookStore = new SqlHookStore(database);
@@ -209,7 +214,25 @@ export async function createRegistry(config: Config, log: Logger, options: Regis
     );
     events.on('manifest.pushed', (event) => linker.onManifestPushed(event));
   }
-  const manifests = new ManifestService(index, events, globListMatcher(config.manifests.sparse));
+  const sparse = globListMatcher(config.manifests.sparse);
+  // Pull-through caches (issue #21): manifests and blobs of their prefixes filled from the upstreams.
+  const pullThrough = proxyRoutes.empty
+    ? undefined
+    : buildPullThrough({
+        routes: proxyRoutes,
+        database,
+        index,
+        uploads,
+        events,
+        sparseAllowed: sparse,
+        metrics: {
+          hit: (kind) => metrics.countProxyPull(kind, 'hit'),
+          miss: (kind) => metrics.countProxyPull(kind, 'miss'),
+          fetched: (bytes) => metrics.countProxyBytes(bytes),
+        },
+        log,
+      });
+  const manifests = pullThrough?.manifests ?? new ManifestService(index, events, sparse);
   const referrers = new ReferrerService(index);
   const transfer = {
     importer: new ArchiveImporter({ uploads, blobs, manifests }),
@@ -247,6 +270,7 @@ export async function createRegistry(config: Config, log: Logger, options: Regis
     referrers,
     auth,
     search: search.service,
+    pullThrough,
     readiness: [
       ...(sessionStore.ping ? [{ name: 'redis', probe: () => sessionStore.ping?.() ?? Promise.resolve() }] : []),
       { name: 'blob-storage', probe: () => (blobStore.ping ? blobStore.ping() : blobStore.stat(READINESS_DIGEST).then(() => undefined)) },
@@ -328,6 +352,7 @@ export const STORE_MIGRATIONS: readonly StoreMigrations[] = [
   AUDIT_MIGRATIONS,
   WEBHOOK_MIGRATIONS,
   SEARCH_MIGRATIONS,
+  PROXY_MIGRATIONS,
 ];
 
 /** How often each process writes the download counts of the packages it served into the search index. */
@@ -372,12 +397,14 @@ async function buildAuth(
   log: Logger,
   downloadStore: SqlDownloadStore,
   onAudit: (event: AuditEvent) => void,
+  proxyRoutes: ProxyRoutes,
 ) {
   const identities = sqlIdentityStores(database);
   await ensureAdmin(identities.accounts, config, log);
   const keys = new SigningKeys(identities.signingKeys);
   await keys.init();
-  const authorizer = new Authorizer(identities);
+  // Pull-through caches' prefixes follow their own access rule, not the package model.
+  const authorizer = new Authorizer(identities, proxyDecision(proxyRoutes));
   // Failed logins are counted in the shared database, so every worker and replica throttles together.
   const failures = new SqlLoginFailureStore(database);
   const auditStore = new SqlAuditStore(database);

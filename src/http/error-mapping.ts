@@ -41,6 +41,7 @@ import { GitHubBadRequest, GitHubValidationFailed } from './github/github-edge-e
 import { ArchiveInvalid } from '../transfer/archive-errors';
 import { HookUrlRefused } from '../webhooks/address-guard';
 import { HookNotFound } from '../webhooks/hook-service';
+import { ProxyPushRefused, UpstreamUnavailable } from '../proxy/proxy-errors';
 
 /** Which API answers: the registry (/v2 and /token, OCI codes) or the management API (/api/v1, its own codes). */
 export type ErrorDialect = 'registry' | 'management';
@@ -99,6 +100,10 @@ rule(RepositoryUnknown, { registry: 'NAME_UNKNOWN', management: 'REPOSITORY_NOT_
 rule(PageSizeInvalid, { registry: 'PAGINATION_NUMBER_INVALID', management: 'REQUEST_INVALID' });
 rule(ArchiveInvalid, { registry: 'MANIFEST_INVALID', management: 'REQUEST_INVALID' });
 rule(PageCursorInvalid, { registry: 'PAGINATION_NUMBER_INVALID', management: 'REQUEST_INVALID' });
+
+// src/proxy: a cache takes no pushes; an upstream that cannot answer, with nothing cached to stand in, is a bad gateway.
+rule(ProxyPushRefused, { registry: 'DENIED', management: 'FORBIDDEN' });
+rule(UpstreamUnavailable, { registry: 'UNAVAILABLE', management: 'UNAVAILABLE', status: () => 502 });
 
 // src/metadata: versions (issue #15), refused while something needs them or is gone.
 rule(VersionInUse, { registry: 'CONFLICT', management: 'CONFLICT' });

@@ -16,6 +16,8 @@ import { matchRoute } from './routes';
  *   berth_http_requests_in_flight
  *   berth_uploads_in_progress                upload requests streaming a body into an upload on this replica
  *   berth_upload_rehashed_bytes_total        staged upload bytes read back from storage to rebuild a running digest
+ *   berth_proxy_pulls_total{kind,result}     pulls through a pull-through cache: kind manifest|blob, result hit|miss
+ *   berth_proxy_upstream_bytes_total         bytes read from pull-through caches' upstreams
  *   process_* and nodejs_*                   prom-client's default process metrics
  */
 export interface HttpMetrics {
@@ -26,6 +28,10 @@ export interface HttpMetrics {
   handler(): (req: Request, res: Response) => Promise<void>;
   /** Counts staged bytes read back to rebuild an upload's digest: ideally none, a chunk's worth at most. */
   countRehashedBytes(bytes: number): void;
+  /** A pull through a pull-through cache, served from what Berth holds (hit) or fetched upstream (miss). */
+  countProxyPull(kind: 'manifest' | 'blob', result: 'hit' | 'miss'): void;
+  /** Bytes read from a pull-through cache's upstream. */
+  countProxyBytes(bytes: number): void;
 }
 
 /** Route labels outside the v2 table. Anything else is `unmatched`. */
@@ -108,6 +114,18 @@ export function createHttpMetrics(options: HttpMetricsOptions = {}): HttpMetrics
     registers: [registry],
   });
 
+  const proxyPulls = new Counter({
+    name: 'berth_proxy_pulls_total',
+    help: 'Pulls through a pull-through cache: served from what Berth holds (hit) or fetched from the upstream (miss)',
+    labelNames: ['kind', 'result'],
+    registers: [registry],
+  });
+  const proxyBytes = new Counter({
+    name: 'berth_proxy_upstream_bytes_total',
+    help: "Bytes read from pull-through caches' upstreams",
+    registers: [registry],
+  });
+
   /** Per connection, its byte counters as far as earlier requests have been charged with them. */
   const accounted = new WeakMap<Socket, { read: number; written: number }>();
 
@@ -141,6 +159,12 @@ export function createHttpMetrics(options: HttpMetricsOptions = {}): HttpMetrics
     },
     countRehashedBytes(bytes) {
       rehashed.inc(bytes);
+    },
+    countProxyPull(kind, result) {
+      proxyPulls.inc({ kind, result });
+    },
+    countProxyBytes(bytes) {
+      proxyBytes.inc(bytes);
     },
     handler() {
       return async (_req, res) => {
