@@ -141,7 +141,10 @@ export class PullThroughBlobs {
       Math.max(1, Math.floor(this.leaseTtlMs / 3)),
     );
     try {
-      const res = await this.options.clients.for(route.upstream).request('GET', route.remoteName, `blobs/${digest}`, {});
+      const res = await this.options.clients.for(route.upstream).request('GET', route.remoteName, `blobs/${digest}`, {
+        // The stored bytes are the ones digested: no transparent decompression on the way.
+        'Accept-Encoding': 'identity',
+      });
       if (res.status === 404) {
         await discard(res);
         throw new BlobUnknown({ digest });

@@ -7,6 +7,7 @@ import type { RegistryEvents } from '../events/registry-events';
 import { ManifestUnknown } from '../registry/errors';
 import { ManifestService, parseReference } from '../registry/manifest-service';
 import type { ManifestRecord, StoredManifest } from '../metadata/metadata-index';
+import { refuseProxyWrites } from './proxy-access';
 import { UpstreamUnavailable } from './proxy-errors';
 import type { ProxyMetrics } from './proxy-metrics';
 import type { ProxyRoute, ProxyRoutes } from './proxy-routes';
@@ -38,6 +39,7 @@ export class PullThroughManifests extends ManifestService {
   private readonly inFlight = new Map<string, Promise<void>>();
   private readonly writer: ManifestService;
   private readonly now: () => number;
+  private readonly refuseWrite: (method: string, name: string) => void;
 
   constructor(
     private readonly store: MetadataIndex,
@@ -48,6 +50,7 @@ export class PullThroughManifests extends ManifestService {
     super(store, events, sparseAllowed);
     this.writer = new ManifestService(store, undefined, () => true);
     this.now = options.now ?? Date.now;
+    this.refuseWrite = refuseProxyWrites(options.routes);
   }
 
   override async get(repository: string, reference: string): Promise<StoredManifest> {
@@ -58,6 +61,12 @@ export class PullThroughManifests extends ManifestService {
   override async stat(repository: string, reference: string): Promise<ManifestRecord> {
     await this.fill(repository, reference);
     return super.stat(repository, reference);
+  }
+
+  /** Nothing is pushed into a cache, by the registry API, an archive import or a promotion alike. */
+  override async put(...args: Parameters<ManifestService['put']>): ReturnType<ManifestService['put']> {
+    this.refuseWrite('PUT', args[0]);
+    return super.put(...args);
   }
 
   /** Makes the local index current for a pull of `reference`, when the repository is a proxy's. */
