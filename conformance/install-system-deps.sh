@@ -9,6 +9,7 @@ packages=(
   busybox-static                # a static busybox for offline base images
   redis-server                  # upload sessions of the scale-out configuration
   postgresql                    # the PostgreSQL configuration (DATABASE_URL)
+  docker-registry               # CNCF Distribution 2.8.2: the pull-through cache's loopback upstream
   mmdebstrap                    # assembles the Debian base for the Dockerfile check offline from Docker Hub
 )
 missing=()
