@@ -90,6 +90,16 @@ describe('pull-through cache: manifests', () => {
     expect(server.seen.length).toBe(before);
   });
 
+  it('a cached tag deleted from the cache is fetched again on the next pull, TTL or not', async () => {
+    expect((await pullManifest('up/alice/app', 'v1')).status).toBe(200);
+    expect((await cache.http.delete('/v2/up/alice/app/manifests/v1')).status).toBe(202);
+    const heads = server.count('HEAD', '/alice/app/manifests/v1');
+    const again = await pullManifest('up/alice/app', 'v1');
+    expect(again.status).toBe(200);
+    // Revalidated upstream; the manifest itself is still cached by digest, so only the tag is set again.
+    expect(server.count('HEAD', '/alice/app/manifests/v1')).toBe(heads + 1);
+  });
+
   it('without the credentials the upstream refuses, and the cache says so (502), caching nothing', async () => {
     const res = await pullManifest('nocreds/alice/app', 'v1');
     expectOciError(res, 502, 'UNAVAILABLE');

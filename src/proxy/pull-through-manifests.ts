@@ -54,13 +54,26 @@ export class PullThroughManifests extends ManifestService {
   }
 
   override async get(repository: string, reference: string): Promise<StoredManifest> {
-    await this.fill(repository, reference);
-    return super.get(repository, reference);
+    return this.filled(repository, reference, () => super.get(repository, reference));
   }
 
   override async stat(repository: string, reference: string): Promise<ManifestRecord> {
+    return this.filled(repository, reference, () => super.stat(repository, reference));
+  }
+
+  /**
+   * `read` after a fill. A tag confirmed within its TTL is read without looking it up first (a pull by tag
+   * costs what a local one does); if it is gone locally after all (deleted), it is forgotten and filled again.
+   */
+  private async filled<T>(repository: string, reference: string, read: () => Promise<T>): Promise<T> {
     await this.fill(repository, reference);
-    return super.stat(repository, reference);
+    try {
+      return await read();
+    } catch (err) {
+      if (!(err instanceof ManifestUnknown) || !this.checked.delete(`${repository}:${reference}`)) throw err;
+      await this.fill(repository, reference);
+      return read();
+    }
   }
 
   /** Nothing is pushed into a cache, by the registry API, an archive import or a promotion alike. */
@@ -91,11 +104,10 @@ export class PullThroughManifests extends ManifestService {
       return;
     }
     const key = `${repository}:${ref.tag}`;
-    const local = await this.store.resolveTag(repository, ref.tag);
     const checkedAt = this.checked.get(key);
-    if (local !== null && checkedAt !== undefined && this.now() - checkedAt < route.upstream.tagTtlSeconds * 1000) {
-      return metrics.hit('manifest');
-    }
+    // Only a tag held locally is ever marked checked (see `filled` for one deleted since).
+    if (checkedAt !== undefined && this.now() - checkedAt < route.upstream.tagTtlSeconds * 1000) return metrics.hit('manifest');
+    const local = await this.store.resolveTag(repository, ref.tag);
     let upstreamDigest: string | null;
     try {
       upstreamDigest = await this.headTag(route, ref.tag);
