@@ -62,6 +62,11 @@ export class PullThroughBlobs {
     this.pollMs = options.pollMs ?? 200;
   }
 
+  /** Counts a pull of a blob `repository` held as a hit, when it is a cache. */
+  held(repository: string): void {
+    if (this.options.routes.match(repository)) this.options.metrics.hit('blob');
+  }
+
   /**
    * Prepares a pull of `digest` from `repository`. Null: serve it from storage as any other blob (it was
    * there, has been fetched, or the repository is no proxy's). A LiveBlob: this caller, having asked for
@@ -71,6 +76,7 @@ export class PullThroughBlobs {
     const route = this.options.routes.match(repository);
     if (!route) return null;
     const digest = parseDigest(digestParam).value;
+    // Linked since the caller looked (a fill that just finished): served as held.
     if ((await this.options.index.linkedBlobSize(repository, digest)) !== null) {
       this.options.metrics.hit('blob');
       return null;

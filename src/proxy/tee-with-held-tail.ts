@@ -13,7 +13,17 @@ export async function teeWithHeldTail(
   client: PassThrough | null,
   committed: Promise<unknown>,
   onBytes: (bytes: number) => void,
+  /** An upstream that sends nothing for this long is given up on (the lease would otherwise be held for good). */
+  stallMs = 60_000,
+  /** A client that takes nothing for this long is let go, so it cannot hold up the copy others wait for. */
+  clientStallMs = 30_000,
 ): Promise<void> {
+  let stall: NodeJS.Timeout | undefined;
+  const watch = () => {
+    clearTimeout(stall);
+    stall = setTimeout(() => source.destroy(new Error(`the upstream sent nothing for ${stallMs} ms`)), stallMs);
+  };
+  watch();
   let settled = false;
   const whenSettled = committed.then(
     () => void (settled = true),
@@ -22,20 +32,27 @@ export async function teeWithHeldTail(
   let held: Buffer | null = null;
   try {
     for await (const chunk of source as AsyncIterable<Buffer>) {
+      // Only the wait for the upstream counts: not the waits for a slow client or storage below.
+      clearTimeout(stall);
       onBytes(chunk.length);
       // Storage gave up (its own error, answered through `committed`): stop reading the upstream.
       if (settled) break;
       if (!storage.write(chunk)) await Promise.race([drained(storage), whenSettled]);
       if (client && !client.destroyed) {
-        if (held && !client.write(held)) await Promise.race([drained(client), whenSettled]);
+        if (held && !client.write(held)) {
+          const gaveUp = await Promise.race([drained(client).then(() => false), whenSettled.then(() => false), delay(clientStallMs)]);
+          if (gaveUp) client.destroy(new Error(`the client took nothing for ${clientStallMs} ms`));
+        }
         held = chunk;
       }
+      watch();
     }
     storage.end();
   } catch (err) {
     // The upstream broke off: storage's stream fails the upload, which then keeps nothing.
     storage.destroy(err as Error);
   } finally {
+    clearTimeout(stall);
     source.destroy();
   }
   try {
@@ -45,6 +62,11 @@ export async function teeWithHeldTail(
     throw err;
   }
   if (client && !client.destroyed) client.end(held ?? undefined);
+}
+
+/** Resolves true after `ms`, without keeping the process alive. */
+function delay(ms: number): Promise<boolean> {
+  return new Promise((resolve) => setTimeout(() => resolve(true), ms).unref());
 }
 
 /** Resolves when `stream` can take more, or will never again (closed or failed). */
