@@ -1,8 +1,6 @@
 import type { EventActor } from '../events/registry-events';
 import type { Logger } from '../log';
 import { parseManifest } from '../oci/manifest';
-import { MediaType } from '../oci/media-types';
-import type { Descriptor } from '../oci/manifest';
 import { UpstreamUnavailable } from '../proxy/proxy-errors';
 import { discard, UpstreamClient, type FetchFunction } from '../proxy/upstream-client';
 import type { BlobService } from '../registry/blob-service';
@@ -88,8 +86,6 @@ export class RemotePromotion {
     state: { manifests: number; blobsCopied: number; blobsSkipped: number; done: Set<string>; referrers: string[] },
     depth: number,
     isReferrer: boolean,
-    /** For a referrer: its subject and its descriptor, for a target without the referrers API (below). */
-    referrerOf?: { subject: string; descriptor: Descriptor },
   ): Promise<void> {
     if (state.done.has(digest)) return;
     if (depth > MAX_DEPTH) throw new ArchiveInvalid(`indexes or referrers nested more than ${MAX_DEPTH} deep`);
@@ -107,17 +103,12 @@ export class RemotePromotion {
         }
       }
     }
-    if (depth > 0 || isReferrer) {
-      const subjectKnown = await this.putManifest(push, digest, m.content, m.mediaType);
-      // distribution-spec 1.1: a registry that does not answer OCI-Subject has no referrers API; its clients
-      // (cosign among them) look for the referrers tag schema, `sha256-<hex>`, an index the pusher keeps.
-      if (referrerOf && !subjectKnown) await this.addToReferrersTag(push, referrerOf.subject, referrerOf.descriptor);
-    }
+    if (depth > 0 || isReferrer) await this.putManifest(push, digest, m.content, m.mediaType);
     state.manifests += 1;
     if (isReferrer) state.referrers.push(digest);
     if (!withReferrers) return;
     for (const referrer of (await this.services.referrers.list(push.from, digest)).index.manifests) {
-      await this.copy(push, referrer.digest, true, state, depth + 1, true, { subject: digest, descriptor: referrer });
+      await this.copy(push, referrer.digest, true, state, depth + 1, true);
     }
   }
 
@@ -150,29 +141,7 @@ export class RemotePromotion {
     if (res.status !== 201) throw refused(digest, res.status, 'uploading the blob');
   }
 
-  /** Adds a referrer to the target's fallback tag `<alg>-<hex>` of its subject, an OCI index. */
-  private async addToReferrersTag(push: Push, subject: string, descriptor: Descriptor): Promise<void> {
-    const tag = subject.replace(':', '-');
-    const res = await this.call(push, tag, { method: 'GET', path: `manifests/${tag}`, headers: { Accept: MediaType.OCI_INDEX } });
-    let index: { schemaVersion: 2; mediaType: string; manifests: Descriptor[] } = {
-      schemaVersion: 2,
-      mediaType: MediaType.OCI_INDEX,
-      manifests: [],
-    };
-    if (res.status === 200) {
-      const found = (await res.json().catch(() => null)) as typeof index | null;
-      if (found && Array.isArray(found.manifests)) index = found;
-    } else {
-      await discard(res);
-      if (res.status !== 404) throw refused(tag, res.status, 'reading the referrers tag');
-    }
-    if (index.manifests.some((d) => d.digest === descriptor.digest)) return;
-    index.manifests.push(descriptor);
-    await this.putManifest(push, tag, Buffer.from(JSON.stringify(index)), MediaType.OCI_INDEX);
-  }
-
-  /** PUTs a manifest; whether the target answered OCI-Subject (it keeps referrers itself). */
-  private async putManifest(push: Push, reference: string, content: Buffer, mediaType: string): Promise<boolean> {
+  private async putManifest(push: Push, reference: string, content: Buffer, mediaType: string): Promise<void> {
     const res = await this.call(push, reference, {
       method: 'PUT',
       path: `manifests/${reference}`,
@@ -181,7 +150,6 @@ export class RemotePromotion {
     });
     await discard(res);
     if (res.status !== 201) throw refused(reference, res.status, 'putting the manifest');
-    return res.headers.has('oci-subject');
   }
 
   private async call(push: Push, what: string, req: Parameters<UpstreamClient['call']>[1]): Promise<Response> {
