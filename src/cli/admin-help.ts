@@ -25,8 +25,6 @@ Image archives and promotion (on the data directory or the configured database a
   berth import FILE OWNER/NAME[:TAG]     docker save output or an OCI layout tar (gzipped or not); prints JSON
   berth export OWNER/NAME:TAG|@DIGEST FILE [--format oci-archive|docker-archive] [--platform OS/ARCH]
   berth promote OWNER/NAME:TAG|@DIGEST OWNER/NAME:TAG [--referrers]   blobs mounted, not copied; prints JSON
-  berth promote OWNER/NAME:TAG|@DIGEST https://HOST/PATH:TAG [--referrers] [--username USER]
-                                         to another registry (password in BERTH_TARGET_PASSWORD); prints JSON
 `;
 
 export const TRANSFER_COMMANDS: ReadonlySet<string> = new Set(['import', 'export', 'promote']);

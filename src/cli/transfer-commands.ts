@@ -2,7 +2,6 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
-import { isRemoteTarget, parseRemoteTarget } from '../transfer/remote-promotion';
 import { createRegistry, type Registry } from '../composition-root';
 import { ConfigError, loadConfig } from '../config';
 import { DomainError } from '../domain-error';
@@ -71,42 +70,13 @@ export async function runTransferCommand(argv: string[], io: CliIo): Promise<num
 }
 
 async function promote(args: string[], io: CliIo): Promise<number> {
-  const usage =
-    'usage: berth promote OWNER/NAME:TAG|@DIGEST OWNER/NAME:TAG|https://HOST/PATH:TAG [--referrers] [--username USER]\n' +
-    '  (to another registry: the password in BERTH_TARGET_PASSWORD, never on the command line)';
+  const usage = 'usage: berth promote OWNER/NAME:TAG|@DIGEST OWNER/NAME:TAG [--referrers]';
   let parsed;
   try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      strict: true,
-      options: { referrers: { type: 'boolean' }, username: { type: 'string' } },
-    });
+    parsed = parseArgs({ args, allowPositionals: true, strict: true, options: { referrers: { type: 'boolean' } } });
   } catch (err) {
     io.stderr(`berth: ${(err as Error).message}\n${usage}\n`);
     return 2;
-  }
-  const remote = parsed.positionals[1];
-  if (parsed.positionals.length === 2 && remote !== undefined && isRemoteTarget(remote)) {
-    const from = reference(parsed.positionals[0], false);
-    if (!from?.reference) {
-      io.stderr(`berth: ${usage}\n`);
-      return 2;
-    }
-    const username = parsed.values.username;
-    const password = io.env.BERTH_TARGET_PASSWORD;
-    return withRegistry(io, async (registry) => {
-      const credentials = username !== undefined ? { username, password: password ?? '' } : undefined;
-      const result = await registry.transfer.remote.promote(
-        {
-          source: { repository: from.name, reference: from.reference as string },
-          target: parseRemoteTarget(remote, credentials),
-          referrers: parsed.values.referrers === true,
-        },
-        {},
-      );
-      io.stdout(`${JSON.stringify(result)}\n`);
-    });
   }
   const source = reference(parsed.positionals[0], false);
   const target = reference(parsed.positionals[1], false);

@@ -6,7 +6,7 @@ import { ArchiveInvalid } from '../transfer/archive-errors';
 import type { ArchiveExporter } from '../transfer/archive-export';
 import type { ArchiveImporter, StagedImport } from '../transfer/archive-import';
 import type { Promotion } from '../transfer/promotion';
-import { isRemoteTarget, parseRemoteTarget, type RemotePromotion } from '../transfer/remote-promotion';
+import type { RemotePromotion, RemoteTarget } from '../transfer/remote-promotion';
 import { actorOf } from './actor';
 import { queryParam } from './handler';
 import { authenticate, enforce, type AuthDependencies } from './middleware/authenticate';
@@ -90,12 +90,12 @@ export function transferRoutes(deps: TransferDependencies): Router {
     guard('pull'),
     async (req: Request, res: Response) => {
       const body = (req.body ?? {}) as { source?: unknown; target?: unknown; referrers?: unknown; credentials?: unknown };
-      if (deps.remote && typeof body.target === 'string' && isRemoteTarget(body.target)) {
+      if (deps.remote && typeof body.target === 'string' && /^https?:\/\//.test(body.target)) {
         if (typeof body.source !== 'string' || body.source === '') throw new ArchiveInvalid('send {"source": TAG or DIGEST, …}');
         const result = await deps.remote.promote(
           {
             source: { repository: packageName(req), reference: body.source },
-            target: parseRemoteTarget(body.target, body.credentials),
+            target: remoteTarget(body.target, body.credentials),
             referrers: body.referrers === true,
           },
           actorOf(req),
@@ -150,4 +150,25 @@ function packageName(req: Request): string {
 
 function asError(err: unknown): Error {
   return err instanceof Error ? err : new Error(String(err));
+}
+
+/**
+ * `https://host[:port]/path:tag` and optional `{"username", "password"}`: used for this request only, never kept
+ * or logged.
+ */
+function remoteTarget(target: string, credentials: unknown): RemoteTarget {
+  const m = /^(https?:\/\/[^/@\s]+)\/([a-z0-9][a-z0-9._/-]*):([A-Za-z0-9_][A-Za-z0-9._-]{0,127})$/.exec(target);
+  if (!m) throw new ArchiveInvalid('a target elsewhere is https://HOST[:PORT]/PATH:TAG');
+  assertValidName(m[2]!);
+  const c = (credentials ?? {}) as { username?: unknown; password?: unknown };
+  if (credentials !== undefined && (typeof c.username !== 'string' || typeof c.password !== 'string')) {
+    throw new ArchiveInvalid('credentials are {"username": …, "password": …}');
+  }
+  return {
+    registry: m[1]!,
+    repository: m[2]!,
+    tag: m[3]!,
+    username: c.username as string | undefined,
+    password: c.password as string | undefined,
+  };
 }

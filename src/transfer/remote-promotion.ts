@@ -6,7 +6,6 @@ import { discard, UpstreamClient, type FetchFunction } from '../proxy/upstream-c
 import type { BlobService } from '../registry/blob-service';
 import type { ManifestService } from '../registry/manifest-service';
 import type { ReferrerService } from '../registry/referrer-service';
-import { assertValidName } from '../oci/reference';
 import { ArchiveInvalid, RemotePromotionFailed } from './archive-errors';
 
 export interface RemotePromotionServices {
@@ -170,30 +169,4 @@ interface Push {
 
 function refused(what: string, status: number, step: string): RemotePromotionFailed {
   return new RemotePromotionFailed({ failed: what, status, step, reason: `the target answered ${status}` });
-}
-
-/** Whether a promotion target names another registry (a URL) rather than a package here. */
-export function isRemoteTarget(target: string): boolean {
-  return /^https?:\/\//.test(target);
-}
-
-/**
- * `https://host[:port]/path:tag` and optional `{"username", "password"}`: used for this request only, never kept
- * or logged.
- */
-export function parseRemoteTarget(target: string, credentials: unknown): RemoteTarget {
-  const m = /^(https?:\/\/[^/@\s]+)\/([a-z0-9][a-z0-9._/-]*):([A-Za-z0-9_][A-Za-z0-9._-]{0,127})$/.exec(target);
-  if (!m) throw new ArchiveInvalid('a target elsewhere is https://HOST[:PORT]/PATH:TAG');
-  assertValidName(m[2]!);
-  const c = (credentials ?? {}) as { username?: unknown; password?: unknown };
-  if (credentials !== undefined && (typeof c.username !== 'string' || typeof c.password !== 'string')) {
-    throw new ArchiveInvalid('credentials are {"username": …, "password": …}');
-  }
-  return {
-    registry: m[1]!,
-    repository: m[2]!,
-    tag: m[3]!,
-    username: c.username as string | undefined,
-    password: c.password as string | undefined,
-  };
 }
