@@ -14,7 +14,6 @@ import { globListMatcher } from './registry/name-glob';
 import { ArchiveExporter } from './transfer/archive-export';
 import { ArchiveImporter } from './transfer/archive-import';
 import { Promotion } from './transfer/promotion';
-import { RemotePromotion } from './transfer/remote-promotion';
 import { ManifestService } from './registry/manifest-service';
 import { ReferrerService } from './registry/referrer-service';
 import { UploadService } from './registry/upload-service';
@@ -84,7 +83,7 @@ export interface Registry {
   /** Manifest downloads counted in this process and not yet written; `flush()` writes them now. */
   downloads: DownloadCounter;
   /** Image archive import and export, for the CLI as for the API. */
-  transfer: { importer: ArchiveImporter; exporter: ArchiveExporter; promotion: Promotion; remote: RemotePromotion };
+  transfer: { importer: ArchiveImporter; exporter: ArchiveExporter; promotion: Promotion };
   /** Keeps the package search index current; `idle()` waits for what is queued, `reconcile()` heals it. */
   search: PackageIndexer;
   close(): Promise<void>;
@@ -239,7 +238,6 @@ export async function createRegistry(config: Config, log: Logger, options: Regis
     importer: new ArchiveImporter({ uploads, blobs, manifests }),
     exporter: new ArchiveExporter({ blobs, manifests }),
     promotion: new Promotion({ blobs, manifests, referrers }),
-    remote: new RemotePromotion({ blobs, manifests, referrers, log, guard: addressGuard }),
   };
   const search = buildSearch(database, auth, index, blobStore, downloadStore, log);
   late.indexer = search.indexer;

@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { VersionInUse, VersionRestoreBlocked } from '../../src/metadata/versions';
 import { GitHubBadRequest, GitHubValidationFailed } from '../../src/http/github/github-edge-errors';
 import { HookUrlRefused } from '../../src/webhooks/address-guard';
-import { ArchiveInvalid, RemotePromotionFailed } from '../../src/transfer/archive-errors';
+import { ArchiveInvalid } from '../../src/transfer/archive-errors';
 import { ProxyPushRefused, UpstreamUnavailable } from '../../src/proxy/proxy-errors';
 import { HookNotFound } from '../../src/webhooks/hook-service';
 import path from 'node:path';
@@ -139,7 +139,6 @@ const TABLE: Array<[DomainError, number, string, Record<string, string>, string]
   [new PageCursorInvalid('x'), 400, 'PAGINATION_NUMBER_INVALID', {}, 'REQUEST_INVALID'],
   [new ArchiveInvalid('x'), 400, 'MANIFEST_INVALID', {}, 'REQUEST_INVALID'],
   [new ProxyPushRefused('x'), 403, 'DENIED', {}, 'FORBIDDEN'],
-  [new RemotePromotionFailed('x'), 502, 'UNAVAILABLE', {}, 'UNAVAILABLE'],
   [new UpstreamUnavailable('x'), 502, 'UNAVAILABLE', {}, 'UNAVAILABLE'],
   [new Unauthenticated('x'), 401, 'UNAUTHORIZED', {}, 'UNAUTHORIZED'],
   [new AccessDenied('x'), 403, 'DENIED', {}, 'FORBIDDEN'],

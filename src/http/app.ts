@@ -6,7 +6,6 @@ import type { ListingService } from '../registry/listing-service';
 import type { ArchiveExporter } from '../transfer/archive-export';
 import type { ArchiveImporter } from '../transfer/archive-import';
 import type { Promotion } from '../transfer/promotion';
-import type { RemotePromotion } from '../transfer/remote-promotion';
 import { transferRoutes } from './transfer-routes';
 import type { ManifestService } from '../registry/manifest-service';
 import type { ReferrerService } from '../registry/referrer-service';
@@ -45,7 +44,7 @@ export interface HttpDependencies {
   manifests: ManifestService;
   listing: ListingService;
   /** Image archive import and export (issue #21). */
-  transfer?: { importer: ArchiveImporter; exporter: ArchiveExporter; promotion: Promotion; remote?: RemotePromotion };
+  transfer?: { importer: ArchiveImporter; exporter: ArchiveExporter; promotion: Promotion };
   referrers: ReferrerService;
   /** Absent in open mode: then every request may do everything. */
   auth?: AuthDependencies &

@@ -38,7 +38,7 @@ import { MANAGEMENT_ERROR_CODES, type ManagementErrorCode } from './management-e
 import { ERROR_CODES, RegistryError, type ErrorCode } from './registry-error';
 import { uploadProgressHeaders } from './routes';
 import { GitHubBadRequest, GitHubValidationFailed } from './github/github-edge-errors';
-import { ArchiveInvalid, RemotePromotionFailed } from '../transfer/archive-errors';
+import { ArchiveInvalid } from '../transfer/archive-errors';
 import { HookUrlRefused } from '../webhooks/address-guard';
 import { HookNotFound } from '../webhooks/hook-service';
 import { ProxyPushRefused, UpstreamUnavailable } from '../proxy/proxy-errors';
@@ -102,7 +102,6 @@ rule(ArchiveInvalid, { registry: 'MANIFEST_INVALID', management: 'REQUEST_INVALI
 rule(PageCursorInvalid, { registry: 'PAGINATION_NUMBER_INVALID', management: 'REQUEST_INVALID' });
 
 // src/proxy: a cache takes no pushes; an upstream that cannot answer, with nothing cached to stand in, is a bad gateway.
-rule(RemotePromotionFailed, { registry: 'UNAVAILABLE', management: 'UNAVAILABLE', status: () => 502 });
 rule(ProxyPushRefused, { registry: 'DENIED', management: 'FORBIDDEN' });
 rule(UpstreamUnavailable, { registry: 'UNAVAILABLE', management: 'UNAVAILABLE', status: () => 502 });
 

@@ -6,7 +6,6 @@ import { ArchiveInvalid } from '../transfer/archive-errors';
 import type { ArchiveExporter } from '../transfer/archive-export';
 import type { ArchiveImporter, StagedImport } from '../transfer/archive-import';
 import type { Promotion } from '../transfer/promotion';
-import type { RemotePromotion, RemoteTarget } from '../transfer/remote-promotion';
 import { actorOf } from './actor';
 import { queryParam } from './handler';
 import { authenticate, enforce, type AuthDependencies } from './middleware/authenticate';
@@ -15,8 +14,6 @@ export interface TransferDependencies {
   importer: ArchiveImporter;
   exporter: ArchiveExporter;
   promotion: Promotion;
-  /** Promotion to another registry (a target `https://host/path:tag`); absent, only targets here are taken. */
-  remote?: RemotePromotion;
   /** Token mode: who may import (push) and export (pull); absent in open mode. */
   auth?: AuthDependencies;
 }
@@ -89,20 +86,7 @@ export function transferRoutes(deps: TransferDependencies): Router {
     ...identify,
     guard('pull'),
     async (req: Request, res: Response) => {
-      const body = (req.body ?? {}) as { source?: unknown; target?: unknown; referrers?: unknown; credentials?: unknown };
-      if (deps.remote && typeof body.target === 'string' && /^https?:\/\//.test(body.target)) {
-        if (typeof body.source !== 'string' || body.source === '') throw new ArchiveInvalid('send {"source": TAG or DIGEST, …}');
-        const result = await deps.remote.promote(
-          {
-            source: { repository: packageName(req), reference: body.source },
-            target: remoteTarget(body.target, body.credentials),
-            referrers: body.referrers === true,
-          },
-          actorOf(req),
-        );
-        res.status(201).json(result);
-        return;
-      }
+      const body = (req.body ?? {}) as { source?: unknown; target?: unknown; referrers?: unknown };
       const target =
         typeof body.target === 'string' ? /^([a-z0-9][a-z0-9._/-]*):([A-Za-z0-9_][A-Za-z0-9._-]{0,127})$/.exec(body.target) : null;
       if (typeof body.source !== 'string' || body.source === '' || !target) {
@@ -150,25 +134,4 @@ function packageName(req: Request): string {
 
 function asError(err: unknown): Error {
   return err instanceof Error ? err : new Error(String(err));
-}
-
-/**
- * `https://host[:port]/path:tag` and optional `{"username", "password"}`: used for this request only, never kept
- * or logged.
- */
-function remoteTarget(target: string, credentials: unknown): RemoteTarget {
-  const m = /^(https?:\/\/[^/@\s]+)\/([a-z0-9][a-z0-9._/-]*):([A-Za-z0-9_][A-Za-z0-9._-]{0,127})$/.exec(target);
-  if (!m) throw new ArchiveInvalid('a target elsewhere is https://HOST[:PORT]/PATH:TAG');
-  assertValidName(m[2]!);
-  const c = (credentials ?? {}) as { username?: unknown; password?: unknown };
-  if (credentials !== undefined && (typeof c.username !== 'string' || typeof c.password !== 'string')) {
-    throw new ArchiveInvalid('credentials are {"username": …, "password": …}');
-  }
-  return {
-    registry: m[1]!,
-    repository: m[2]!,
-    tag: m[3]!,
-    username: c.username as string | undefined,
-    password: c.password as string | undefined,
-  };
 }

@@ -1,5 +1,3 @@
-import { Readable } from 'node:stream';
-import type { ReadableStream } from 'node:stream/web';
 import { UpstreamUnavailable } from './proxy-errors';
 import type { ProxyUpstream } from './proxy-routes';
 import { parseChallenge, type Challenge } from './www-authenticate';
@@ -12,20 +10,6 @@ const TOKEN_MARGIN_MS = 5_000;
 
 export type FetchFunction = typeof fetch;
 
-/** A request to a repository of the upstream. */
-export interface UpstreamRequest {
-  method: 'GET' | 'HEAD' | 'POST' | 'PUT';
-  /** A path under `/v2/<remoteName>/`, or an absolute URL the upstream handed out (an upload's Location). */
-  path: string;
-  headers?: Record<string, string>;
-  /** The scope's actions: `pull` (the default) or `pull,push`. */
-  actions?: string;
-  /** Sent once, never retried: send a request without a body first, so the token is there. */
-  body?: Buffer | Readable;
-  /** How long to wait for the status line (0: no bound, for a large body); 15 s by default. */
-  timeoutMs?: number;
-}
-
 /**
  * Requests to one upstream registry, as `repository:<name>:pull` allows: anonymous, Basic, or the
  * Docker token flow. The first answer's `WWW-Authenticate` challenge says which; a token is fetched
@@ -33,7 +17,7 @@ export interface UpstreamRequest {
  * expires. Credentials are never part of an error or a log line: errors name the URL and the status.
  */
 export class UpstreamClient {
-  readonly base: string;
+  private readonly base: string;
   /** The scheme the upstream last challenged with; sent pre-emptively from then on. */
   private challenge: Challenge | null = null;
   private readonly tokens = new Map<string, { token: string; expiresAt: number }>();
@@ -49,49 +33,29 @@ export class UpstreamClient {
   /**
    * One request under `/v2/<remoteName>/…`, authenticated as the upstream asks. Any answer the upstream
    * gives comes back (callers judge 404s); one it cannot give (network, timeout) is UpstreamUnavailable.
-   * The timeout bounds only the wait for the status line, so a blob body may stream for longer.
+   * `timeout: 'answer'` bounds only the wait for the status line, so a blob body may stream for longer.
    */
   async request(method: 'GET' | 'HEAD', remoteName: string, path: string, headers: Record<string, string>): Promise<Response> {
-    return this.call(remoteName, { method, path, headers });
-  }
-
-  /** Any request, pushes too (see UpstreamRequest). */
-  async call(remoteName: string, req: UpstreamRequest): Promise<Response> {
-    const url = /^https?:\/\//.test(req.path) ? req.path : new URL(req.path, `${this.base}/v2/${remoteName}/`).toString();
-    const scope = `repository:${remoteName}:${req.actions ?? 'pull'}`;
-    const headers = req.headers ?? {};
-    const send = (auth: Record<string, string>) => this.send(req.method, url, { ...headers, ...auth }, req);
-    let res = await send(await this.authorization(scope, false));
-    // A body is sent once: whoever sends one authenticates first with a request without.
-    if (res.status === 401 && req.body === undefined) {
+    const url = `${this.base}/v2/${remoteName}/${path}`;
+    const scope = `repository:${remoteName}:pull`;
+    let res = await this.send(method, url, { ...headers, ...(await this.authorization(scope, false)) });
+    if (res.status === 401) {
       const challenge = parseChallenge(res.headers.get('www-authenticate'));
       await discard(res);
       if (!challenge) return res;
       this.challenge = challenge;
-      res = await send(await this.authorization(scope, true));
+      const retry = await this.authorization(scope, true);
+      if (Object.keys(retry).length === 0) return this.send(method, url, headers);
+      res = await this.send(method, url, { ...headers, ...retry });
     }
     return res;
   }
 
-  private async send(
-    method: string,
-    url: string,
-    headers: Record<string, string>,
-    req: Pick<UpstreamRequest, 'body' | 'timeoutMs'> = {},
-  ): Promise<Response> {
+  private async send(method: string, url: string, headers: Record<string, string>): Promise<Response> {
     const controller = new AbortController();
-    const timeoutMs = req.timeoutMs ?? ANSWER_TIMEOUT_MS;
-    const timer = timeoutMs > 0 ? setTimeout(() => controller.abort(), timeoutMs) : undefined;
-    const body = req.body === undefined || Buffer.isBuffer(req.body) ? req.body : (Readable.toWeb(req.body) as ReadableStream<Uint8Array>);
+    const timer = setTimeout(() => controller.abort(), ANSWER_TIMEOUT_MS);
     try {
-      return await this.fetchImpl(url, {
-        method,
-        headers,
-        body,
-        signal: controller.signal,
-        redirect: 'follow',
-        ...(body && !Buffer.isBuffer(body) ? { duplex: 'half' } : {}),
-      });
+      return await this.fetchImpl(url, { method, headers, signal: controller.signal, redirect: 'follow' });
     } catch (err) {
       throw new UpstreamUnavailable({ url, reason: reasonOf(err) });
     } finally {
