@@ -9,9 +9,9 @@ packages=(
   busybox-static                # a static busybox for offline base images
   redis-server                  # upload sessions of the scale-out configuration
   postgresql                    # the PostgreSQL configuration (DATABASE_URL)
+  docker-registry               # CNCF Distribution 2.8.2: the pull-through cache's upstream, a promotion's target
   mmdebstrap                    # assembles the Debian base for the Dockerfile check offline from Docker Hub
   chromium                      # the browser the web pages' check drives (conformance/web)
-  docker-registry               # CNCF Distribution 2.8.2: another registry to promote to (conformance/clients)
 )
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

@@ -67,6 +67,7 @@ describe('loadConfig', () => {
       BERTH_AUDIT_RETENTION_DAYS: '7',
       BERTH_WEBHOOK_ALLOWED_HOSTS: 'hooks.internal, 10.1.0.0/16',
       BERTH_PROMOTION_ALLOWED_HOSTS: 'registry.internal',
+      BERTH_PROXIES: '[{"prefix":"hub","url":"https://registry-1.docker.io","tagTtlSeconds":60,"access":"anonymous"}]',
     });
     expect(config).toEqual({
       addr: '0.0.0.0:6000',
@@ -74,6 +75,7 @@ describe('loadConfig', () => {
       logLevel: 'debug',
       uploads: { sessionTtlSeconds: 60, purgeIntervalSeconds: DEFAULT_CONFIG.uploads.purgeIntervalSeconds },
       maxPageSize: 50,
+      proxies: [{ prefix: 'hub', url: 'https://registry-1.docker.io', tagTtlSeconds: 60, access: 'anonymous' }],
       downloads: { counting: false, flushIntervalSeconds: DEFAULT_CONFIG.downloads.flushIntervalSeconds, retentionDays: 45 },
       versions: { restoreWindowDays: 14 },
       gc: { intervalHours: 6, graceSeconds: 0 },

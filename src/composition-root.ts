@@ -88,6 +88,10 @@ import { ImmutableTagPolicy } from './immutability/immutable-tag-policy';
 import { ImmutableTagService } from './immutability/immutable-tag-service';
 import { SqlImmutableTagRuleStore } from './immutability/sql/sql-immutable-tag-rule-store';
 import { IMMUTABILITY_MIGRATIONS } from './immutability/sql/immutability-migrations';
+import { ProxyRoutes } from './proxy/proxy-routes';
+import { proxyDecision } from './proxy/proxy-access';
+import { buildPullThrough } from './proxy/pull-through';
+import { PROXY_MIGRATIONS } from './proxy/sql/proxy-migrations';
 
 export interface Registry {
   app: HttpApp;
@@ -169,11 +173,12 @@ export async function createRegistry(config: Config, log: Logger, options: Regis
       log,
     ),
   ];
+  const proxyRoutes = new ProxyRoutes(config.proxies);
   // Management changes reach the search index through the audit log, once the indexer exists (below).
   const late: { indexer?: PackageIndexer } = {};
   const built =
     config.auth.mode === 'token'
-      ? await buildAuth(database, config, log, downloadStore, (event) => late.indexer?.onAudit(event))
+      ? await buildAuth(database, config, log, downloadStore, (event) => late.indexer?.onAudit(event), proxyRoutes)
       : undefined;
   // GitHub's packages API reads versions from the metadata index and packages from the identity model.
   const hookStore = new SqlHookStore(database);
@@ -233,7 +238,26 @@ export async function createRegistry(config: Config, log: Logger, options: Regis
     );
     events.on('manifest.pushed', (event) => linker.onManifestPushed(event));
   }
-  const manifests = new ManifestService(index, events, globListMatcher(config.manifests.sparse), tagPolicy);
+  const sparse = globListMatcher(config.manifests.sparse);
+  // Pull-through caches (issue #21): manifests and blobs of their prefixes filled from the upstreams.
+  const pullThrough = proxyRoutes.empty
+    ? undefined
+    : buildPullThrough({
+        routes: proxyRoutes,
+        database,
+        index,
+        uploads,
+        events,
+        sparseAllowed: sparse,
+        tagPolicy,
+        metrics: {
+          hit: (kind) => metrics.countProxyPull(kind, 'hit'),
+          miss: (kind) => metrics.countProxyPull(kind, 'miss'),
+          fetched: (bytes) => metrics.countProxyBytes(bytes),
+        },
+        log,
+      });
+  const manifests = pullThrough?.manifests ?? new ManifestService(index, events, sparse, tagPolicy);
   const referrers = new ReferrerService(index);
   const transfer = {
     importer: new ArchiveImporter({ uploads, blobs, manifests }),
@@ -272,6 +296,7 @@ export async function createRegistry(config: Config, log: Logger, options: Regis
     auth,
     search: search.service,
     web: buildWeb(search.service, auth, index, (digest) => blobStore.openRead(digest)),
+    pullThrough,
     readiness: [
       ...(sessionStore.ping ? [{ name: 'redis', probe: () => sessionStore.ping?.() ?? Promise.resolve() }] : []),
       { name: 'blob-storage', probe: () => (blobStore.ping ? blobStore.ping() : blobStore.stat(READINESS_DIGEST).then(() => undefined)) },
@@ -384,6 +409,7 @@ export const STORE_MIGRATIONS: readonly StoreMigrations[] = [
   SEARCH_MIGRATIONS,
   GC_MIGRATIONS,
   IMMUTABILITY_MIGRATIONS,
+  PROXY_MIGRATIONS,
 ];
 
 /** How often each process writes the download counts of the packages it served into the search index. */
@@ -428,12 +454,14 @@ async function buildAuth(
   log: Logger,
   downloadStore: SqlDownloadStore,
   onAudit: (event: AuditEvent) => void,
+  proxyRoutes: ProxyRoutes,
 ) {
   const identities = sqlIdentityStores(database);
   await ensureAdmin(identities.accounts, config, log);
   const keys = new SigningKeys(identities.signingKeys);
   await keys.init();
-  const authorizer = new Authorizer(identities);
+  // Pull-through caches' prefixes follow their own access rule, not the package model.
+  const authorizer = new Authorizer(identities, proxyDecision(proxyRoutes));
   // Failed logins are counted in the shared database, so every worker and replica throttles together.
   const failures = new SqlLoginFailureStore(database);
   const auditStore = new SqlAuditStore(database);

@@ -115,6 +115,13 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     apply: (c, v) => (section(c, 'webhooks').allowedHosts = v),
   },
   {
+    name: 'BERTH_PROXIES',
+    group: 'server',
+    shown: 'none',
+    help: 'pull-through caches, as JSON: [{"prefix":"dockerhub","url":"https://registry-1.docker.io"}] (see the README)',
+    apply: (c, v) => (c.proxies = jsonOrText(v)),
+  },
+  {
     name: 'BERTH_WORKERS',
     group: 'server',
     shown: (d) => String(d.workers),
@@ -252,6 +259,15 @@ function section(c: Record<string, unknown>, key: string): Record<string, unknow
 
 function numberOrText(v: string): number | string {
   return /^-?\d+$/.test(v) ? Number(v) : v;
+}
+
+/** Parsed JSON, or the text itself for the schema to reject with the setting's name. */
+function jsonOrText(v: string): unknown {
+  try {
+    return JSON.parse(v) as unknown;
+  } catch {
+    return v;
+  }
 }
 
 function booleanOrText(v: string): boolean | string {

@@ -44,6 +44,24 @@ const configSchema = z.object({
   webhooks: z.strictObject({ allowedHosts: z.string() }),
   /** Promotions to other registries may reach these hosts, addresses and CIDRs (comma-separated) although internal. */
   promotion: z.strictObject({ allowedHosts: z.string() }),
+  /**
+   * Pull-through caches: a pull of `<prefix>/<path>` is served from Berth's own index and storage, or fetched
+   * from `url`'s repository `<path>` and kept (src/proxy). Pushes into a prefix are refused.
+   */
+  proxies: z
+    .array(
+      z.strictObject({
+        prefix: z.string().regex(/^[a-z0-9]+(?:[._-][a-z0-9]+)*$/, 'must be one path component of a repository name, e.g. dockerhub'),
+        url: z.string().regex(/^https?:\/\/[^/@]+\/?$/, 'must be http(s)://host[:port], without a path or credentials'),
+        username: z.string().min(1).optional(),
+        password: z.string().min(1).optional(),
+        /** A cached tag is served this long before a HEAD upstream revalidates it. */
+        tagTtlSeconds: z.number().int().min(0).max(31_536_000).default(300),
+        /** Who may pull through it: anyone, or signed-in users only. */
+        access: z.enum(['anonymous', 'signed-in']).default('signed-in'),
+      }),
+    )
+    .refine((list) => new Set(list.map((p) => p.prefix)).size === list.length, { message: 'each prefix may be configured once' }),
   /** The most entries one tags-list or catalog page may hold, whatever `n` asks for. */
   maxPageSize: z.number().int().min(1).max(100_000),
   /**
@@ -124,6 +142,7 @@ export const DEFAULT_CONFIG: Config = {
   manifests: { sparse: '' },
   webhooks: { allowedHosts: '' },
   promotion: { allowedHosts: '' },
+  proxies: [],
   workers: 'auto',
   shutdownGraceSeconds: 25,
   auth: {

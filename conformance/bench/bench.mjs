@@ -16,7 +16,7 @@
 // BENCH_PHASES=standard,fresh (a subset: `standard` is the workload below with its churn rows, `fresh`
 // the pushes by a new curl process per request, curl-pushes.mjs), BENCH_CHURN=0 (skip the no-keep-alive
 // load rows), BENCH_FRESH_MIB=256,1024,2048 and BENCH_FRESH_CHUNKS_MIB=8,1 (sizes of the `fresh` pushes),
-// BENCH_STEPS=pushes,blob-get,manifest,head,tags,large (a subset of the `standard` phase's steps, to repeat a
+// BENCH_STEPS=pushes,blob-get,manifest,proxy,head,tags,large (a subset of the `standard` phase's steps, to repeat a
 // doubtful row without the rest: e.g. BENCH_STEPS=manifest,tags BENCH_SERVERS=berth,berth-pg).
 //
 // Load generator: Debian's wrk (C, epoll, 2 threads): on a 2-core machine a client that costs little
@@ -61,7 +61,7 @@ const CURL_MODES = [
   ['upload-no-expect', "curl -T file -H 'Expect:'"],
   ['data', 'curl --data-binary @file'],
 ];
-const STEPS = new Set(list(process.env.BENCH_STEPS ?? 'pushes,blob-get,manifest,head,tags,large'));
+const STEPS = new Set(list(process.env.BENCH_STEPS ?? 'pushes,blob-get,manifest,proxy,head,tags,large'));
 const DATABASE_URL = process.env.BENCH_DATABASE_URL;
 // berth-hooks is not in the default list: webhook-overhead.mjs (run by make bench) measures the same cost with the
 // blocks interleaved on one server, which the machine's drift between servers run in turn does not swamp.
@@ -130,7 +130,12 @@ function distributionConfig(dir, port) {
 }
 
 const SERVERS = {
-  berth: { label: 'Berth', auth: false, command: (dir, port) => berthCommand(dir, port, { BERTH_AUTH: 'none', BERTH_WORKERS: 'auto' }) },
+  // With a pull-through cache of itself under `self/` (issue #21): the `proxy` step compares a cached pull with a local one.
+  berth: {
+    label: 'Berth',
+    auth: false,
+    command: (dir, port) => berthCommand(dir, port, { BERTH_AUTH: 'none', BERTH_WORKERS: 'auto', BERTH_PROXIES: selfProxy(port) }),
+  },
   'berth-1': {
     label: 'Berth, 1 process',
     auth: false,
@@ -182,6 +187,11 @@ const SERVERS = {
     }),
   },
 };
+
+/** A proxy prefix `self` whose upstream is the server itself: `self/admin/bench` caches `admin/bench`. */
+function selfProxy(port) {
+  return JSON.stringify([{ prefix: 'self', url: `http://127.0.0.1:${port}`, access: 'anonymous', tagTtlSeconds: 3600 }]);
+}
 
 function berthCommand(dir, port, env) {
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
@@ -727,6 +737,42 @@ async function standardWorkload(key) {
       }
     }
 
+    // Issue #21: a pull served from the pull-through cache against the same pull of the local repository, on
+    // the server that has a `self` proxy; local and cached runs alternate, so the machine's drift hits both.
+    if (STEPS.has('proxy') && key === 'berth' && last) {
+      const cached = `self/${REPO}`;
+      const warm = curlGet(server, `/v2/${cached}/blobs/${last.digest}`);
+      if (warm.size !== last.size) throw new Error(`the first pull through the cache returned ${warm.size} bytes`);
+      const manifestPath = (name) => `/v2/${name}/manifests/latest`;
+      expect(
+        await request(server.base, 'GET', manifestPath(cached), { Accept: 'application/vnd.oci.image.manifest.v1+json' }),
+        200,
+        'manifest GET through the cache',
+      );
+      const local = [];
+      const through = [];
+      for (let i = 0; i < ROUNDS; i++) {
+        local.push(curlGet(server, `/v2/${REPO}/blobs/${last.digest}`).mibps);
+        through.push(curlGet(server, `/v2/${cached}/blobs/${last.digest}`).mibps);
+      }
+      Object.assign(r, { proxyGetOne: median(through), proxyGetRatio: median(through) / median(local) });
+      log(
+        `  cached vs local one-stream GET: ${through.map((x) => x.toFixed(0)).join(', ')} vs ${local.map((x) => x.toFixed(0)).join(', ')} MiB/s`,
+      );
+      const accept = { Accept: 'application/vnd.oci.image.manifest.v1+json' };
+      const localRuns = [];
+      const cachedRuns = [];
+      for (let i = 0; i < 3; i++) {
+        localRuns.push(wrk(server, manifestPath(REPO), { connections: 64, headers: accept }).rps);
+        cachedRuns.push(wrk(server, manifestPath(cached), { connections: 64, headers: accept }).rps);
+      }
+      const [localRps, cachedRps] = [median(localRuns), median(cachedRuns)];
+      Object.assign(r, { proxyManifestRps: cachedRps, proxyManifestRatio: cachedRps / localRps });
+      log(
+        `  cached vs local manifest GET x64, alternating: ${cachedRuns.join(', ')} vs ${localRuns.join(', ')} req/s; ${rssSoFar(server)}`,
+      );
+    }
+
     if (STEPS.has('head')) {
       await refreshToken(server);
       const head = hey(server, `/v2/${REPO}/blobs/${smallDigest}`, { connections: 64, method: 'HEAD' });
@@ -875,6 +921,10 @@ const ROWS = [
   ['manifestRps', 'manifest GET by tag, 64 concurrent (req/s)', 'higher', 0],
   ['manifestP50', 'manifest GET p50 (ms, lower is better)', 'lower', 2],
   ['manifestP99', 'manifest GET p99 (ms, lower is better)', 'lower', 2],
+  ['proxyGetOne', `cached pull through a proxy prefix: blob GET ${BLOB_MIB} MiB, one stream (MiB/s)`, 'higher', 0],
+  ['proxyGetRatio', 'cached ÷ local pull, blob GET one stream (goal ≥ 0.90)', 'higher', 2],
+  ['proxyManifestRps', 'cached pull through a proxy prefix: manifest GET by tag, 64 concurrent (req/s)', 'higher', 0],
+  ['proxyManifestRatio', 'cached ÷ local pull, manifest GET by tag (goal ≥ 0.90)', 'higher', 2],
   ['headRps', 'blob HEAD, 64 concurrent (req/s)', 'higher', 0],
   ['tagsListRps', `tags list, ${TAGS} tags, 32 concurrent (req/s)`, 'higher', 0],
   ['tagPushSeconds', `push ${TAGS} tags one by one (s, lower is better)`, 'lower', 2],

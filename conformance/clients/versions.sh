@@ -127,7 +127,8 @@ log: {level: warn}
 storage: {filesystem: {rootdirectory: $WORK/d2}}
 http: {addr: 127.0.0.1:$port}
 YML
-  docker-registry serve "$WORK/d2.yml" >>"$LOG" 2>&1 &
+  # Distribution reads REGISTRY_* variables as its settings (REGISTRY_AUTH_FILE would be its auth file): none of ours.
+  env -u REGISTRY_AUTH_FILE docker-registry serve "$WORK/d2.yml" >>"$LOG" 2>&1 &
   BG_PIDS="$BG_PIDS $!"
   for i in $(seq 1 50); do curl -fsS -o /dev/null "http://127.0.0.1:$port/v2/" && break; sleep 0.2; done
   curl -fsS --max-time 300 -u "$REG_USER:$REG_PASSWORD" -H 'Content-Type: application/json' \

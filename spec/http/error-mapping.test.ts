@@ -6,6 +6,7 @@ import { GitHubBadRequest, GitHubValidationFailed } from '../../src/http/github/
 import { UrlRefused } from '../../src/outbound/address-guard';
 import { RemoteRegistryFailed } from '../../src/transfer/remote-registry';
 import { ArchiveInvalid } from '../../src/transfer/archive-errors';
+import { ProxyPushRefused, UpstreamUnavailable } from '../../src/proxy/proxy-errors';
 import { HookNotFound } from '../../src/webhooks/hook-service';
 import path from 'node:path';
 import { AccessDenied, LoginThrottled, Unauthenticated } from '../../src/auth/errors';
@@ -144,6 +145,8 @@ const TABLE: Array<[DomainError, number, string, Record<string, string>, string]
   [new PageSizeInvalid('x'), 400, 'PAGINATION_NUMBER_INVALID', {}, 'REQUEST_INVALID'],
   [new PageCursorInvalid('x'), 400, 'PAGINATION_NUMBER_INVALID', {}, 'REQUEST_INVALID'],
   [new ArchiveInvalid('x'), 400, 'MANIFEST_INVALID', {}, 'REQUEST_INVALID'],
+  [new ProxyPushRefused('x'), 403, 'DENIED', {}, 'FORBIDDEN'],
+  [new UpstreamUnavailable('x'), 502, 'UNAVAILABLE', {}, 'UNAVAILABLE'],
   [new Unauthenticated('x'), 401, 'UNAUTHORIZED', {}, 'UNAUTHORIZED'],
   [new AccessDenied('x'), 403, 'DENIED', {}, 'FORBIDDEN'],
   [new LoginThrottled(42), 429, 'TOOMANYREQUESTS', { 'Retry-After': '42' }, 'TOO_MANY_REQUESTS'],

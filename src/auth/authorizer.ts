@@ -30,9 +30,18 @@ export interface PackageDecision {
  * token's single repository).
  */
 export class Authorizer {
-  constructor(private readonly identities: Pick<IdentityStores, 'accounts' | 'packages' | 'repositories'>) {}
+  constructor(
+    private readonly identities: Pick<IdentityStores, 'accounts' | 'packages' | 'repositories'>,
+    /**
+     * Names whose rules are not the model's (pull-through caches' prefixes): a decision here wins,
+     * narrowed by the credential like any other; undefined leaves the name to the model.
+     */
+    private readonly reserved: (principal: Principal, packageName: string) => PackageDecision | undefined = () => undefined,
+  ) {}
 
   async decide(principal: Principal, packageName: string): Promise<PackageDecision> {
+    const reserved = this.reserved(principal, packageName);
+    if (reserved) return principal.kind === 'user' ? { actions: narrow(reserved.actions, principal), create: null } : reserved;
     if (principal.kind === 'user' && principal.isAdmin) {
       return { actions: narrow(new Set(ALL_ACTIONS), principal), create: await this.creation(packageName, null) };
     }

@@ -13,7 +13,7 @@ import type { UploadService } from '../registry/upload-service';
 import { RouteNotFound } from './edge-errors';
 import type { RouteHandlers } from './handler';
 import { baseHandlers } from './handlers/base';
-import { blobHandlers } from './handlers/blobs';
+import { blobHandlers, type BlobFiller } from './handlers/blobs';
 import { listingHandlers } from './handlers/listings';
 import { manifestHandlers } from './handlers/manifests';
 import { referrerHandlers } from './handlers/referrers';
@@ -62,6 +62,8 @@ export interface HttpDependencies {
   readiness?: ReadonlyArray<ReadinessCheck>;
   /** Served at /metrics; a fresh set (with process metrics) when not given. */
   metrics?: HttpMetrics;
+  /** Pull-through caches (src/proxy): blobs filled from upstreams, and writes refused under their prefixes. */
+  pullThrough?: { blobs: BlobFiller; refuseWrite(method: string, name: string | undefined): void };
 }
 
 /**
@@ -89,7 +91,7 @@ export function createHttpApp(deps: HttpDependencies): HttpApp {
   const auth = deps.auth;
   const handlers: RouteHandlers = mergeHandlers(
     baseHandlers(),
-    blobHandlers(deps.blobs),
+    blobHandlers(deps.blobs, deps.pullThrough?.blobs),
     uploadHandlers(
       deps.uploads,
       deps.blobs,
@@ -113,6 +115,15 @@ export function createHttpApp(deps: HttpDependencies): HttpApp {
       const needed = ROUTE_ACTIONS[match.route][req.method];
       const action: AccessAction = needed === undefined || needed === 'none' ? 'login' : needed;
       await enforce(req, auth, action, match.name);
+    };
+  }
+  const pullThrough = deps.pullThrough;
+  if (pullThrough) {
+    // Before authorization: a push into a cache is refused the same way for everyone, with why.
+    const authorize = guard;
+    guard = async (req, match) => {
+      pullThrough.refuseWrite(req.method, match.name);
+      await authorize?.(req, match);
     };
   }
   const registry = chain([context, measure, ...(auth ? [authenticate(auth)] : []), v2Router(handlers, guard), notFound], errors);

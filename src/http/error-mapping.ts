@@ -45,6 +45,7 @@ import { ArchiveInvalid } from '../transfer/archive-errors';
 import { RemoteRegistryFailed } from '../transfer/remote-registry';
 import { UrlRefused } from '../outbound/address-guard';
 import { HookNotFound } from '../webhooks/hook-service';
+import { ProxyPushRefused, UpstreamUnavailable } from '../proxy/proxy-errors';
 
 /** Which API answers: the registry (/v2 and /token, OCI codes) or the management API (/api/v1, its own codes). */
 export type ErrorDialect = 'registry' | 'management';
@@ -111,6 +112,10 @@ rule(BlobBeingCollected, {
 // An immutable tag (issue #22): DENIED, so the Docker engine prints the detail naming the rule.
 rule(TagImmutable, { registry: 'DENIED', management: 'FORBIDDEN' });
 rule(PageCursorInvalid, { registry: 'PAGINATION_NUMBER_INVALID', management: 'REQUEST_INVALID' });
+
+// src/proxy: a cache takes no pushes; an upstream that cannot answer, with nothing cached to stand in, is a bad gateway.
+rule(ProxyPushRefused, { registry: 'DENIED', management: 'FORBIDDEN' });
+rule(UpstreamUnavailable, { registry: 'UNAVAILABLE', management: 'UNAVAILABLE', status: () => 502 });
 
 // src/metadata: versions (issue #15), refused while something needs them or is gone.
 rule(VersionInUse, { registry: 'CONFLICT', management: 'CONFLICT' });

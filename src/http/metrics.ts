@@ -20,6 +20,8 @@ import { matchRoute } from './routes';
  *   berth_gc_reclaimed_objects_total         storage objects garbage collection deleted
  *   berth_gc_reclaimed_bytes_total           their bytes
  *   berth_gc_purged_manifests_total          manifests removed for good past their restore window
+ *   berth_proxy_pulls_total{kind,result}     pulls through a pull-through cache: kind manifest|blob, result hit|miss
+ *   berth_proxy_upstream_bytes_total         bytes read from pull-through caches' upstreams
  *   process_* and nodejs_*                   prom-client's default process metrics
  */
 export interface HttpMetrics {
@@ -32,6 +34,10 @@ export interface HttpMetrics {
   countRehashedBytes(bytes: number): void;
   /** Counts what a garbage collection run (not a dry one) reclaimed. */
   countCollected(reclaimed: { objects: number; bytes: number; manifests: number }): void;
+  /** A pull through a pull-through cache, served from what Berth holds (hit) or fetched upstream (miss). */
+  countProxyPull(kind: 'manifest' | 'blob', result: 'hit' | 'miss'): void;
+  /** Bytes read from a pull-through cache's upstream. */
+  countProxyBytes(bytes: number): void;
 }
 
 /** Route labels outside the v2 table. Anything else is `unmatched`. */
@@ -130,6 +136,17 @@ export function createHttpMetrics(options: HttpMetricsOptions = {}): HttpMetrics
     help: 'Manifests removed for good past their restore window',
     registers: [registry],
   });
+  const proxyPulls = new Counter({
+    name: 'berth_proxy_pulls_total',
+    help: 'Pulls through a pull-through cache: served from what Berth holds (hit) or fetched from the upstream (miss)',
+    labelNames: ['kind', 'result'],
+    registers: [registry],
+  });
+  const proxyBytes = new Counter({
+    name: 'berth_proxy_upstream_bytes_total',
+    help: "Bytes read from pull-through caches' upstreams",
+    registers: [registry],
+  });
 
   /** Per connection, its byte counters as far as earlier requests have been charged with them. */
   const accounted = new WeakMap<Socket, { read: number; written: number }>();
@@ -170,6 +187,12 @@ export function createHttpMetrics(options: HttpMetricsOptions = {}): HttpMetrics
       gcObjects.inc(objects);
       gcBytes.inc(bytes);
       gcManifests.inc(manifests);
+    },
+    countProxyPull(kind, result) {
+      proxyPulls.inc({ kind, result });
+    },
+    countProxyBytes(bytes) {
+      proxyBytes.inc(bytes);
     },
     handler() {
       return async (_req, res) => {
