@@ -2,6 +2,14 @@ import type { Database } from '../../persistence/database';
 import type { BlobLifecycle, GarbageEstimate, SweepRules } from '../blob-lifecycle';
 import { BLOB_LIFECYCLE_QUERIES as G } from './blob-lifecycle-queries';
 
+/** claimBlob's check and insert as one statement: no claim while a sweep is deleting the blob. */
+const CLAIM_ON_POSTGRES = `
+INSERT INTO blob_claims (digest, claim, at)
+SELECT $1::text, $2::text, $3::bigint
+WHERE NOT EXISTS (SELECT 1 FROM blobs WHERE digest = $1::text AND deleting_at IS NOT NULL)
+ON CONFLICT (digest, claim) DO UPDATE SET at = excluded.at
+RETURNING 1 AS claimed`;
+
 interface BlobState {
   size: number | string;
   deleting_at: number | string | null;
@@ -16,6 +24,10 @@ export class SqlBlobLifecycle implements BlobLifecycle {
   constructor(private readonly db: Database) {}
 
   async claimBlob(digest: string, claim: string, now: number): Promise<boolean> {
+    // On PostgreSQL one SERIALIZABLE statement (one round trip where BEGIN, the check, the insert and COMMIT took
+    // four): 36 concurrent pushes over three replicas, beside the full jest suite, waited past the pool's 2 s
+    // connection bound with the four.
+    if (this.db.dialect === 'postgres') return (await this.db.allInOwnTransaction(CLAIM_ON_POSTGRES, [digest, claim, now])).length > 0;
     return this.db.transaction(async (tx) => {
       const state = await tx.get<BlobState>(G.blobState, [digest]);
       if (state && state.deleting_at !== null) return false;
