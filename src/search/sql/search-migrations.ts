@@ -88,5 +88,14 @@ export const SEARCH_MIGRATIONS: StoreMigrations = {
     `,
       },
     },
+    {
+      version: 2,
+      name: 'narrow covering index of what searches filter and sort by',
+      // A search filters and sorts every match before the page is cut; reading these columns from
+      // this index instead of the wide rows (descriptions) made counting 10k matches ~3x faster,
+      // counting 70k public packages ~20x (conformance/bench/results/search.md).
+      sql: `CREATE INDEX search_documents_narrow ON search_documents
+        (id, visibility, owner_id, repository_id, repository_owner_id, downloads, updated_at, name, owner, owner_kind, repository)`,
+    },
   ],
 };
