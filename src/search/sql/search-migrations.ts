@@ -10,6 +10,9 @@ import type { StoreMigrations } from '../../persistence/migration';
  * prefix through the ordinary btree index. No foreign keys: the store
  * deletes a document's rows itself, in one transaction.
  */
+const NARROW_INDEX = `CREATE INDEX search_documents_narrow ON search_documents
+        (id, visibility, owner_id, repository_id, repository_owner_id, downloads, updated_at, name, owner, owner_kind, repository)`;
+
 export const SEARCH_MIGRATIONS: StoreMigrations = {
   store: 'search',
   migrations: [
@@ -90,12 +93,20 @@ export const SEARCH_MIGRATIONS: StoreMigrations = {
     },
     {
       version: 2,
-      name: 'narrow covering index of what searches filter and sort by',
+      name: 'narrow covering index of what searches filter and sort by; no GIN pending list',
       // A search filters and sorts every match before the page is cut; reading these columns from
       // this index instead of the wide rows (descriptions) made counting 10k matches ~3x faster,
       // counting 70k public packages ~20x (conformance/bench/results/search.md).
-      sql: `CREATE INDEX search_documents_narrow ON search_documents
-        (id, visibility, owner_id, repository_id, repository_owner_id, downloads, updated_at, name, owner, owner_kind, repository)`,
+      // PostgreSQL: GIN's fast update appends new entries to a pending list (up to 4 MB) that every
+      // full-text search scans until a vacuum merges it: ~12 ms on each query at 100k packages,
+      // against ~0.03 ms merged. Written directly instead (a package's reindex writes a few
+      // dozen entries), and the list left by earlier writes merged now.
+      sql: {
+        sqlite: NARROW_INDEX,
+        postgres: `${NARROW_INDEX};
+      ALTER INDEX search_documents_fts SET (fastupdate = off);
+      SELECT gin_clean_pending_list('search_documents_fts'::regclass);`,
+      },
     },
   ],
 };
