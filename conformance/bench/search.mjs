@@ -7,7 +7,7 @@
 //    fresh Berth with the indexer on, and on another with it off (its `schedule` replaced by a no-op):
 //    total time, per-push p50/p99, and how long the index takes to catch up after the last push.
 // 2. Search latency over HTTP: PACKAGES documents written DIRECTLY through the SearchIndex interface
-//    (SqlSearchIndex.put: no images are pushed; the documents are what the indexer would build), then
+//    (SqlSearchIndex.putAll: no images are pushed; the documents are what the indexer would build), then
 //    QUERIES sequential GET /api/v1/search/packages requests on one keep-alive connection, anonymous
 //    (access filtered to public packages in the query), a mix of exact names, name prefixes,
 //    segments, description words, qualifiers, digest prefixes and the empty query: p50/p99/max.
@@ -214,15 +214,17 @@ async function searchLatency(label, database, dropSchema) {
   const index = new SqlSearchIndex(db);
   const docs = [];
   const fillStarted = performance.now();
-  const CONCURRENCY = database ? 16 : 1;
-  for (let at = 0; at < PACKAGES; at += CONCURRENCY) {
+  // 500 documents a transaction (SqlSearchIndex.putAll, as `put` writes each), one at a time:
+  // concurrent ones of that size fail to serialize on PostgreSQL past the retries.
+  const BATCH = 500;
+  for (let at = 0; at < PACKAGES; at += BATCH) {
     const batch = [];
-    for (let i = at; i < Math.min(PACKAGES, at + CONCURRENCY); i++) {
+    for (let i = at; i < Math.min(PACKAGES, at + BATCH); i++) {
       const d = documentOf(i);
       if (i % 500 === 0) docs.push(d);
-      batch.push(index.put(d));
+      batch.push(d);
     }
-    await Promise.all(batch);
+    await index.putAll(batch);
   }
   const fill = performance.now() - fillStarted;
   if (db.dialect === 'postgres') await db.exec('ANALYZE');

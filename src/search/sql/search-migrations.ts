@@ -10,6 +10,16 @@ import type { StoreMigrations } from '../../persistence/migration';
  * prefix through the ordinary btree index. No foreign keys: the store
  * deletes a document's rows itself, in one transaction.
  */
+/** What a search filters by beyond the order: who may see a package, and the owner and repository qualifiers. */
+const FILTERED = 'visibility, owner_id, repository_id, repository_owner_id, owner, owner_kind, repository';
+/**
+ * By id, for the matches of a text; in ranking order (replacing the plain ranking index), for the
+ * pages of a query without text, walked until the page is full without reading a wide row.
+ */
+const NARROW_INDEXES = `CREATE INDEX search_documents_narrow ON search_documents (id, downloads, updated_at, name, ${FILTERED});
+      DROP INDEX search_documents_by_rank;
+      CREATE INDEX search_documents_by_rank ON search_documents (downloads DESC, updated_at DESC, name, id, ${FILTERED})`;
+
 export const SEARCH_MIGRATIONS: StoreMigrations = {
   store: 'search',
   migrations: [
@@ -86,6 +96,23 @@ export const SEARCH_MIGRATIONS: StoreMigrations = {
       CREATE TABLE search_platforms (platform TEXT NOT NULL, doc_id BIGINT NOT NULL, PRIMARY KEY (platform, doc_id));
       CREATE INDEX search_platforms_by_doc ON search_platforms (doc_id);
     `,
+      },
+    },
+    {
+      version: 2,
+      name: 'narrow covering indexes of what searches filter and sort by; no GIN pending list',
+      // A search filters and sorts every match before the page is cut; reading these columns from
+      // these indexes instead of the wide rows (descriptions) made counting 10k matches ~3x faster,
+      // counting 70k public packages ~20x (conformance/bench/results/search.md).
+      // PostgreSQL: GIN's fast update appends new entries to a pending list (up to 4 MB) that every
+      // full-text search scans until a vacuum merges it: ~12 ms on each query at 100k packages,
+      // against ~0.03 ms merged. Written directly instead (a package's reindex writes a few
+      // dozen entries), and the list left by earlier writes merged now.
+      sql: {
+        sqlite: NARROW_INDEXES,
+        postgres: `${NARROW_INDEXES};
+      ALTER INDEX search_documents_fts SET (fastupdate = off);
+      SELECT gin_clean_pending_list('search_documents_fts'::regclass);`,
       },
     },
   ],
