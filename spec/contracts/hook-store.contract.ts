@@ -58,6 +58,15 @@ export function hookStoreContract(name: string, harness: HookStoreHarness): void
       expect(await store.hook(999_999)).toBeNull();
     });
 
+    it('gives the relay lease to one owner at a time, renewed by its holder, taken over once it expires', async () => {
+      expect(await store.holdRelayLease('a', 1000, 5000)).toBe(true);
+      expect(await store.holdRelayLease('b', 2000, 5000)).toBe(false);
+      expect(await store.holdRelayLease('a', 5500, 5000)).toBe(true); // renewed until 10500
+      expect(await store.holdRelayLease('b', 10_000, 5000)).toBe(false);
+      expect(await store.holdRelayLease('b', 10_501, 5000)).toBe(true);
+      expect(await store.holdRelayLease('a', 11_000, 5000)).toBe(false);
+    });
+
     it('updates settings, and a hook Berth disabled stays off until switched on, which clears the reason', async () => {
       expect(await store.anyActive()).toBe(false);
       const hook = await store.createHook({ kind: 'instance' }, SETTINGS, 1000);

@@ -167,6 +167,16 @@ export function metadataIndexContract(kind: string, harness: MetadataIndexHarnes
       ]);
     });
 
+    it("finds a version's id by its digest, active or deleted, and null for a digest that is none of the repository's", async () => {
+      const image = await pushImage('a/ids', 'i1', 'v1');
+      const [version] = (await index.listVersions('a/ids', { state: 'active', limit: 1 })).versions;
+      expect(await index.versionIdOf('a/ids', image.digest)).toBe(version!.id);
+      expect(await index.deleteManifest('a/ids', image.digest)).toEqual({ status: 'deleted' });
+      expect(await index.versionIdOf('a/ids', image.digest)).toBe(version!.id);
+      expect(await index.versionIdOf('a/other', image.digest)).toBeNull();
+      expect(await index.versionIdOf('a/ids', digest('none'))).toBeNull();
+    });
+
     it('journals who made each change (an account name), and null when nobody is named', async () => {
       await index.linkBlob('a/who', config, 10);
       await index.linkBlob('a/who', layer, 20);

@@ -50,7 +50,7 @@ function pushParams(repository: string, seed: string, tag: string) {
 
 it('relays an entry committed after a later-numbered one was read, and each entry once', async () => {
   const seen: number[] = [];
-  const recording: Pick<MetadataIndex, 'changes' | 'acknowledgeChanges' | 'getManifest' | 'listVersions'> = {
+  const recording: Pick<MetadataIndex, 'changes' | 'acknowledgeChanges' | 'getManifest' | 'versionIdOf'> = {
     changes: async (limit) => {
       const changes = await index.changes(limit);
       seen.push(...changes.map((c) => c.id));
@@ -58,7 +58,7 @@ it('relays an entry committed after a later-numbered one was read, and each entr
     },
     acknowledgeChanges: (ids) => index.acknowledgeChanges(ids),
     getManifest: (repository, d) => index.getManifest(repository, d),
-    listVersions: (repository, query) => index.listVersions(repository, query),
+    versionIdOf: (repository, d) => index.versionIdOf(repository, d),
   };
   const relay = new ChangeRelay(recording, undefined, new SqlHookStore(t.db), createLogger('silent'), {
     pollIntervalMs: 60_000,

@@ -121,6 +121,8 @@ export interface MetadataIndex extends BlobLifecycle {
   listVersions(repository: string, query: VersionQuery): Promise<VersionList>;
   /** A version by its id, active or deleted; null when the repository has none with that id. */
   getVersion(repository: string, id: number): Promise<VersionRecord | null>;
+  /** The id of the version a digest is, active or deleted (one lookup); null when the repository has no such version. */
+  versionIdOf(repository: string, digest: string): Promise<number | null>;
   /** The facts of versions of one repository, in their order (a page at a time, not a query per version). */
   versionFacts(versions: readonly VersionRecord[]): Promise<VersionFacts[]>;
   /**

@@ -31,6 +31,12 @@ export interface ChangeRelayOptions {
  */
 const BURST_MS = 1_000;
 
+/**
+ * The relay's lease: renewed by every pass (at least each poll, a second apart), so a process that died gives it
+ * up within this long.
+ */
+const RELAY_LEASE_MS = 5_000;
+
 const BATCH = 100;
 
 /** How long a kick waits, so that a burst of pushes is read in one batch. */
@@ -58,6 +64,7 @@ export class ChangeRelay {
   private wake: NodeJS.Timeout | undefined;
   private soon: NodeJS.Timeout | undefined;
   private closed = false;
+  private readonly owner = `relay-${randomUUID()}`;
   /** Lookups shared by the entries of one batch (packages, senders), so they see one state of the model. */
   private batch = newBatchMemo();
   /** Labels by config digest, oldest dropped first. */
@@ -68,7 +75,7 @@ export class ChangeRelay {
   );
 
   constructor(
-    private readonly index: Pick<MetadataIndex, 'changes' | 'acknowledgeChanges' | 'getManifest' | 'listVersions'>,
+    private readonly index: Pick<MetadataIndex, 'changes' | 'acknowledgeChanges' | 'getManifest' | 'versionIdOf'>,
     /** None in open mode (no packages, no hooks API): entries are then only acknowledged. */
     private readonly identities: Pick<IdentityStores, 'accounts' | 'repositories' | 'packages'> | undefined,
     private readonly hooks: HookStore,
@@ -106,10 +113,15 @@ export class ChangeRelay {
     await this.runner.close();
   }
 
-  /** Relays batches until both journals (the index's and the package store's) are empty. */
+  /**
+   * Relays batches until both journals (the index's and the package store's) are empty, when this process holds
+   * the relay's lease (another process relaying now reads the same entries, so this one stays out).
+   */
   async drain(): Promise<void> {
+    if (!(await this.holdingLease())) return;
     await this.drainPackages();
     for (;;) {
+      if (!(await this.holdingLease())) return;
       const read = await this.index.changes(BATCH);
       if (read.length === 0) return;
       this.batch = newBatchMemo();
@@ -131,6 +143,11 @@ export class ChangeRelay {
     }
   }
 
+  /** Takes or renews the lease (each batch renews it, so a long pass keeps it). */
+  private holdingLease(): Promise<boolean> {
+    return this.hooks.holdRelayLease(this.owner, Date.now(), RELAY_LEASE_MS);
+  }
+
   private wakeAt(at: number): void {
     if (this.wake || this.closed) return;
     this.wake = setTimeout(
@@ -148,6 +165,7 @@ export class ChangeRelay {
     const packages = this.identities?.packages;
     if (!packages) return;
     for (;;) {
+      if (!(await this.holdingLease())) return;
       const changes = await packages.changes(BATCH);
       if (changes.length === 0) return;
       this.batch = newBatchMemo();
@@ -265,12 +283,8 @@ export class ChangeRelay {
   }
 
   /** A version's id, which never changes, whatever state the version is in by the time an entry is read. */
-  private async versionId(repository: string, digest: string): Promise<number | null> {
-    for (const state of ['active', 'deleted'] as const) {
-      const found = (await this.index.listVersions(repository, { state, digest, limit: 1 })).versions[0];
-      if (found) return found.id;
-    }
-    return null;
+  private versionId(repository: string, digest: string): Promise<number | null> {
+    return this.index.versionIdOf(repository, digest);
   }
 
   /** Who made a change: the account the journal names, else (the CLI, or an account deleted since) the package's owner. */

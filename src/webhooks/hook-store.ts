@@ -97,6 +97,11 @@ export interface HookStore {
   hooksOf(scope: HookScope): Promise<Hook[]>;
   /** Whether any hook is active: when none is, changes need not be looked at. */
   anyActive(): Promise<boolean>;
+  /**
+   * Takes or renews the relay's lease for `owner` until `now + ttlMs`; false while another owner holds one that
+   * has not expired. One relay at a time across workers and replicas.
+   */
+  holdRelayLease(owner: string, now: number, ttlMs: number): Promise<boolean>;
   /** Active hooks of any of the scopes, by id. */
   activeHooks(scopes: readonly HookScope[]): Promise<Hook[]>;
   /** Changes the given settings; a change of `active` clears `disabledReason`. Null when there is no such hook. */

@@ -17,6 +17,7 @@ import {
 import type { VersionDeleteScope, VersionFacts, VersionList, VersionQuery, VersionRecord, VersionRestoration } from '../versions';
 import { METADATA_QUERIES as Q, PUT_MANIFEST_ON_POSTGRES } from './metadata-queries';
 import { softDelete, SqlVersions } from './sql-versions';
+import { VERSION_QUERIES as V } from './version-queries';
 import { BLOB_LIFECYCLE_QUERIES as G } from './blob-lifecycle-queries';
 import { SqlBlobLifecycle } from './sql-blob-lifecycle';
 import type { GarbageEstimate, SweepRules } from '../blob-lifecycle';
@@ -265,6 +266,11 @@ export class SqlMetadataIndex implements MetadataIndex {
 
   getVersion(repository: string, id: number): Promise<VersionRecord | null> {
     return this.versions.get(repository, id);
+  }
+
+  async versionIdOf(repository: string, digest: string): Promise<number | null> {
+    const row = await this.db.get<{ id: number | string }>(V.idOfDigest, [repository, digest]);
+    return row ? Number(row.id) : null;
   }
 
   versionFacts(versions: readonly VersionRecord[]): Promise<VersionFacts[]> {

@@ -59,6 +59,7 @@ export const VERSION_QUERIES = {
     `SELECT ${VERSION_COLUMNS} FROM ${VERSION_FROM} WHERE v.repository_id = ?${where}${ordered ? ' ORDER BY v.id DESC' : ''} LIMIT ? OFFSET ?`,
   count: (where: string) => `SELECT COUNT(*) AS total FROM ${VERSION_FROM} WHERE v.repository_id = ?${where}`,
   byId: `SELECT ${VERSION_COLUMNS} FROM ${VERSION_FROM} WHERE v.id = ? AND v.repository_id = ?`,
+  idOfDigest: `SELECT v.id FROM repositories r JOIN manifest_versions v ON v.repository_id = r.id WHERE r.name = ? AND v.digest = ?`,
   byDigest: `SELECT ${VERSION_COLUMNS} FROM ${VERSION_FROM} WHERE v.repository_id = ? AND v.digest = ?`,
   rememberedTags: 'SELECT name FROM deleted_tags WHERE repository_id = ? AND manifest_digest = ?',
   liveParents: `SELECT v.id, p.digest, c.content FROM manifest_references r

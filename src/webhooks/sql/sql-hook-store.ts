@@ -93,6 +93,17 @@ export class SqlHookStore implements HookStore {
     return rows.map(toHook);
   }
 
+  async holdRelayLease(owner: string, now: number, ttlMs: number): Promise<boolean> {
+    const held = await this.db.all<{ owner: string }>(
+      `INSERT INTO webhook_relay_lease (name, owner, expires_at) VALUES ('relay', ?, ?)
+       ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at
+       WHERE webhook_relay_lease.owner = excluded.owner OR webhook_relay_lease.expires_at < ?
+       RETURNING owner`,
+      [owner, now + ttlMs, now],
+    );
+    return held.length > 0;
+  }
+
   async anyActive(): Promise<boolean> {
     return (await this.db.get('SELECT 1 AS one FROM webhook_hooks WHERE active = 1 LIMIT 1')) !== undefined;
   }

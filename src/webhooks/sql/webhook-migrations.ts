@@ -73,5 +73,15 @@ export const WEBHOOK_MIGRATIONS: StoreMigrations = {
         postgres: tables('BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY', 'BIGINT'),
       },
     },
+    {
+      version: 2,
+      name: 'relay lease',
+      // One process at a time turns the change journals into deliveries (the relay): each process read every
+      // entry and built every payload, the others' work thrown away by the (hook, source) key.
+      sql: {
+        sqlite: 'CREATE TABLE webhook_relay_lease (name TEXT PRIMARY KEY, owner TEXT NOT NULL, expires_at INTEGER NOT NULL);',
+        postgres: 'CREATE TABLE webhook_relay_lease (name TEXT PRIMARY KEY, owner TEXT NOT NULL, expires_at BIGINT NOT NULL);',
+      },
+    },
   ],
 };
