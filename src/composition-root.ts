@@ -208,6 +208,14 @@ export async function createRegistry(config: Config, log: Logger, options: Regis
     onQueued: () => deliveries.kick(),
   });
   events.on('manifest.pushed', () => relay.kick());
+  // A promotion changes nothing in the package store, yet is a package change hooks hear of (berth_package `promoted`).
+  const packages = built?.identities.packages;
+  if (packages) {
+    events.on('package.promoted', async (e) => {
+      await packages.journalPromotion(e.repository, e.digest, e.target);
+      relay.kick();
+    });
+  }
   relay.start();
   const auth = built && {
     ...built,

@@ -67,6 +67,18 @@ export function packageStoreContract(name: string, harness: IdentityStoresHarnes
       expect((await packages().changes(100)).map((c) => c.kind)).toEqual(['restored']);
     });
 
+    it('journals a promotion with its digest and target; the other entries carry none', async () => {
+      const alice = await user('alice');
+      await packages().ensurePackage(record({ name: 'alice/app', ownerId: alice.id }));
+      await packages().setPackageVisibility('alice/app', 'public');
+      await packages().journalPromotion('alice/app', 'sha256:abc', 'https://registry.example/alice/app:1.0');
+      const changes = await packages().changes(100);
+      expect(changes.map((c) => [c.kind, c.name, c.promotion])).toEqual([
+        ['visibility', 'alice/app', null],
+        ['promoted', 'alice/app', { digest: 'sha256:abc', target: 'https://registry.example/alice/app:1.0' }],
+      ]);
+    });
+
     it('lists by repository, by owner, or all, each by name', async () => {
       const alice = await user('alice');
       const bob = await user('bob');

@@ -246,7 +246,24 @@ it("sends Berth's berth_package event when a package's visibility changes and wh
     ['restored', null, 'shown'],
     ['visibility_changed', 'public', 'shown'],
   ]);
-}, 30_000);
+
+  // A promotion (here to another package; to another registry the same) is a berth_package `promoted` event.
+  const promoted = await t.http
+    .post('/api/v1/packages/acme/shown/promote')
+    .auth('alice', 'alice-password')
+    .send({ source: 'v1', target: 'acme/shown-release:1.0' });
+  expect(promoted.status).toBe(201);
+  while (received().length < 4) {
+    if (Date.now() > deadline + 10_000) throw new Error(`expected a berth_package promoted event, got ${received().length} events`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  const event = received().find((r) => (JSON.parse(r.body) as { action: string }).action === 'promoted');
+  expect(event && JSON.parse(event.body)).toMatchObject({
+    action: 'promoted',
+    promotion: { digest: promoted.body.digest, target: 'acme/shown-release:1.0' },
+    package: { name: 'shown', namespace: 'acme' },
+  });
+}, 40_000);
 
 it('folds the tags of one burst into one `published` event: tag pushes right after a push by digest, and `?tag=` parameters', async () => {
   // The earlier cases' events may still arrive: only this package's count.

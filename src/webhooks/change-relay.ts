@@ -48,6 +48,7 @@ const PACKAGE_ACTIONS = {
   visibility: 'visibility_changed',
   deleted: 'deleted',
   restored: 'restored',
+  promoted: 'promoted',
 } as const;
 const MAX_CONFIG_BYTES = 1024 * 1024;
 
@@ -184,6 +185,7 @@ export class ChangeRelay {
           source: target.source,
           at: change.at,
           ...(change.kind === 'visibility' && change.visibility ? { visibility: change.visibility } : {}),
+          ...(change.promotion ? { promotion: change.promotion } : {}),
         });
         const body = JSON.stringify(payload);
         for (const hook of target.hooks) {

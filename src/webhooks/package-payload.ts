@@ -168,7 +168,7 @@ function safeLabels(labels: Record<string, unknown> | null): Record<string, stri
 }
 
 export interface BerthPayloadInput {
-  action: 'deleted' | 'restored' | 'linked' | 'unlinked' | 'visibility_changed';
+  action: 'deleted' | 'restored' | 'linked' | 'unlinked' | 'visibility_changed' | 'promoted';
   web: string;
   owner: Account;
   repository: string;
@@ -181,6 +181,8 @@ export interface BerthPayloadInput {
   version?: { id: number | null; digest: string };
   /** For `berth_package` `visibility_changed`: the new visibility. */
   visibility?: string;
+  /** For `berth_package` `promoted`: the version's digest and where it went. */
+  promotion?: { digest: string; target: string };
   /** Who made the change; the package's owner when the change names nobody (the CLI, a package-store change). */
   sender?: Account;
 }
@@ -197,6 +199,7 @@ export function berthPayload(input: BerthPayloadInput) {
     action: input.action,
     ...(input.tag ? { tag: input.tag } : {}),
     ...(input.visibility ? { visibility: input.visibility } : {}),
+    ...(input.promotion ? { promotion: input.promotion } : {}),
     ...(input.version ? { package_version: { id: input.version.id, version: input.version.digest, name: input.version.digest } } : {}),
     package: {
       id: input.packageId,

@@ -86,5 +86,15 @@ export const PACKAGE_MIGRATIONS: StoreMigrations = {
     `,
       },
     },
+    {
+      version: 4,
+      name: 'promotions in the package change journal',
+      // Issue #21: a version promoted (here or to another registry) is journalled with its digest and target,
+      // so webhooks announce it (berth_package `promoted`) as durably as the package's other changes.
+      sql: {
+        sqlite: 'ALTER TABLE package_changes ADD COLUMN digest TEXT; ALTER TABLE package_changes ADD COLUMN target TEXT;',
+        postgres: 'ALTER TABLE package_changes ADD COLUMN digest TEXT, ADD COLUMN target TEXT;',
+      },
+    },
   ],
 };

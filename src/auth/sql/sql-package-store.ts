@@ -27,6 +27,8 @@ interface ChangeRow {
   name: string;
   visibility: Visibility | null;
   repository_id: number | null;
+  digest: string | null;
+  target: string | null;
 }
 
 const INSERT_STATE = 'INSERT INTO package_states (name) VALUES (?) ON CONFLICT (name) DO NOTHING';
@@ -102,7 +104,7 @@ export class SqlPackageStore implements PackageStore {
 
   async changes(limit: number): Promise<PackageChange[]> {
     const rows = await this.db.all<ChangeRow>(
-      'SELECT id, at, kind, name, visibility, repository_id FROM package_changes ORDER BY id LIMIT ?',
+      'SELECT id, at, kind, name, visibility, repository_id, digest, target FROM package_changes ORDER BY id LIMIT ?',
       [limit],
     );
     return rows.map((r) => ({
@@ -112,7 +114,18 @@ export class SqlPackageStore implements PackageStore {
       name: r.name,
       visibility: r.visibility,
       repositoryId: r.repository_id,
+      promotion: r.digest !== null && r.target !== null ? { digest: r.digest, target: r.target } : null,
     }));
+  }
+
+  async journalPromotion(name: string, digest: string, target: string): Promise<void> {
+    await this.db.run('INSERT INTO package_changes (at, kind, name, digest, target) VALUES (?, ?, ?, ?, ?)', [
+      Date.now(),
+      'promoted',
+      name,
+      digest,
+      target,
+    ]);
   }
 
   async acknowledgeChanges(ids: readonly number[]): Promise<void> {

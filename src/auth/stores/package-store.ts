@@ -22,12 +22,14 @@ export interface PackageState {
 export interface PackageChange {
   id: number;
   at: number;
-  kind: 'linked' | 'unlinked' | 'visibility' | 'deleted' | 'restored';
+  kind: 'linked' | 'unlinked' | 'visibility' | 'deleted' | 'restored' | 'promoted';
   name: string;
   /** For `visibility`: the new one. */
   visibility: Visibility | null;
   /** For `linked`: the source repository. */
   repositoryId: number | null;
+  /** For `promoted`: what was promoted and where to (`owner/name:tag`, or `https://host/path:tag`). */
+  promotion: { digest: string; target: string } | null;
 }
 
 /** Packages (OCI repositories) and the source repository each is linked to. */
@@ -43,6 +45,8 @@ export interface PackageStore {
   packageState(name: string): Promise<PackageState | null>;
   /** Marks the package deleted at that time, or (null) restored. */
   setPackageDeletedAt(name: string, deletedAt: number | null): Promise<void>;
+  /** Journals a promotion of one of the package's versions (the promotion itself changed nothing stored here). */
+  journalPromotion(name: string, digest: string, target: string): Promise<void>;
   /** Up to `limit` journal entries, oldest first: whatever is committed now. */
   changes(limit: number): Promise<PackageChange[]>;
   /** Drops handled journal entries; ids already gone are ignored. */
