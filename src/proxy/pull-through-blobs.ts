@@ -68,7 +68,7 @@ export class PullThroughBlobs {
   }
 
   /**
-   * Prepares a pull of `digest` from `repository`. Null: serve it from storage as any other blob (it was
+   * Prepares a pull of `digest` from `repository`. Null: serve it from storage like every other blob (it was
    * there, has been fetched, or the repository is no proxy's). A LiveBlob: this caller, having asked for
    * `live`, streams the upstream's bytes as they are stored.
    */
