@@ -192,6 +192,26 @@ export function searchIndexContract(name: string, harness: SearchIndexHarness): 
       expect(all.hits.map((h) => h.name)).toEqual(['me/app-0']);
     });
 
+    it('lists in the order asked (recency, downloads, name), tagged or untagged only, paged and counted by the index', async () => {
+      await index.put(doc('me/b', { downloads: 5, updatedAt: 3_000, latestTag: 'v1' }));
+      await index.put(doc('me/a', { downloads: 1, updatedAt: 2_000 }));
+      await index.put(doc('me/c', { downloads: 9, updatedAt: 1_000, latestTag: 'latest' }));
+      await index.put(doc('me/d', { downloads: 1, updatedAt: 2_000, latestTag: 'v2' }));
+      const listed = async (q: Partial<IndexQuery>) => {
+        const result = await index.search(query(q));
+        return { total: result.total, names: result.hits.map((h) => h.name) };
+      };
+      expect(await listed({ order: 'updated' })).toEqual({ total: 4, names: ['me/b', 'me/a', 'me/d', 'me/c'] });
+      expect(await listed({ order: 'downloads' })).toEqual({ total: 4, names: ['me/c', 'me/b', 'me/a', 'me/d'] });
+      expect(await listed({ order: 'name', offset: 1, limit: 2 })).toEqual({ total: 4, names: ['me/b', 'me/c'] });
+      const tagged = (value: boolean) => ({ labels: [], tags: [], platforms: [], tagged: value });
+      expect(await listed({ order: 'name', filter: tagged(true) })).toEqual({ total: 3, names: ['me/b', 'me/c', 'me/d'] });
+      expect(await listed({ order: 'name', filter: tagged(false) })).toEqual({ total: 1, names: ['me/a'] });
+      // With text, the order asked replaces relevance (which would put me/c, the most downloaded, first).
+      expect(await listed({ ...words('me'), filter: tagged(true) })).toEqual({ total: 3, names: ['me/c', 'me/b', 'me/d'] });
+      expect(await listed({ ...words('me'), order: 'name', filter: tagged(true) })).toEqual({ total: 3, names: ['me/b', 'me/c', 'me/d'] });
+    });
+
     it('replaces a document, and keeps the one read later when writes cross', async () => {
       await index.put(doc('me/a', { tags: ['old'], description: 'first', indexedAt: 2_000 }));
       await index.put(doc('me/a', { tags: ['new'], description: 'second', indexedAt: 3_000 }));

@@ -4,6 +4,7 @@ import { MediaType } from '../../src/oci/media-types';
 import { pushBlob, pushImage, pushManifest } from '../support/http';
 import { blob, descriptor, imageIndex, imageManifest, EMPTY_CONFIG } from '../support/oci';
 import { startTestRegistry, type TestRegistry } from '../support/registry';
+import { SETTINGS_VERSIONS } from '../../src/web/settings-routes';
 
 /**
  * The web pages over real pushes (issue #17): security headers, escaping of
@@ -232,10 +233,28 @@ describe('the package page', () => {
     expect(res.text).toContain('<strong>linux/arm64/v8</strong>');
     expect(res.text).toContain('<span>Signature</span>');
     expect(res.text).toContain(signatureDigest.slice(0, 19));
-    expect(res.text).toMatch(/<svg\s+class="chart"/);
+    expect(res.text).toMatch(/<figure class="chart">\s*<svg/);
     // Children and the signature sit in the tree under the index, not beside it.
     const tree = res.text.slice(res.text.indexOf('<ul class="tree">'));
     expect(tree.indexOf('linux/amd64')).toBeGreaterThan(tree.indexOf(`/web/${webIndexId}`));
+  });
+
+  it('counts downloads in words that agree, and labels the chart axis, its total and a text for screen readers', async () => {
+    expect((await as('alice').get('/v2/acme/web/manifests/latest')).status).toBe(200);
+    await t.registry.downloads.flush();
+    const res = await page('/orgs/acme/packages/container/package/web');
+    expect(res.text).toContain('<dd>1 download in all</dd>');
+    expect(res.text).not.toMatch(/\b1 downloads\b/);
+    const chart = res.text.slice(res.text.indexOf('<figure class="chart">'), res.text.indexOf('</figure>'));
+    expect(chart).toMatch(/<svg [^>]*role="img" aria-labelledby="downloads-chart-title downloads-chart-desc"/);
+    expect(chart).toContain('<title id="downloads-chart-title">1 download in the last 30 days</title>');
+    expect(chart).toMatch(
+      /<desc id="downloads-chart-desc">Daily downloads from \d{4}-\d\d-\d\d to \d{4}-\d\d-\d\d; the busiest day, \d{4}-\d\d-\d\d, had 1 download\.<\/desc>/,
+    );
+    // The y axis: 0 at the foot, the busiest day's count at the top.
+    expect(chart).toMatch(/<text [^>]*text-anchor="end">1<\/text>/);
+    expect(chart).toMatch(/<text [^>]*text-anchor="end">0<\/text>/);
+    expect(chart).toContain('<figcaption>1 download in the last 30 days, at most 1 download a day</figcaption>');
   });
 
   it('takes the pull command tag from the picker, and ignores a tag the package has not', async () => {
@@ -437,6 +456,24 @@ describe('package settings', () => {
     const back = await page('/orgs/acme/packages/container/package/web', 'alice');
     expect(back.text).toContain(`/web/${webIndexId}"`);
     expect(back.text).toContain('<span>Signature</span>');
+  });
+
+  it('page the versions of a package with more than fit one page, each list keeping the other one page', async () => {
+    const alice = as('alice');
+    const count = SETTINGS_VERSIONS + 2;
+    for (let i = 0; i < count; i++) await pushImage(alice, 'alice/many', `t${i}`, { seed: `many-${i}` });
+    const first = await page('/-/settings?package=alice%2Fmany', 'alice');
+    expect(first.status).toBe(200);
+    expect(first.text.match(/name="id"/g)).toHaveLength(SETTINGS_VERSIONS);
+    expect(first.text).toContain('<span>Page 1 of 2</span>');
+    expect(first.text).toContain('href="/-/settings?package=alice%2Fmany&amp;kind=user&amp;page=2" rel="next"');
+    const second = await page('/-/settings?package=alice%2Fmany&page=2', 'alice');
+    expect(second.text.match(/name="id"/g)).toHaveLength(count - SETTINGS_VERSIONS);
+    expect(second.text).toContain('<span>Page 2 of 2</span>');
+    expect(second.text).toContain('rel="prev"');
+    // No version on both pages.
+    const ids = (text: string) => [...text.matchAll(/name="id" value="(\d+)"/g)].map((m) => m[1]);
+    expect(ids(second.text).filter((id) => ids(first.text).includes(id))).toEqual([]);
   });
 
   it('delete and restore the package', async () => {

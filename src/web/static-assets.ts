@@ -49,8 +49,12 @@ ul.tree li{margin:.25rem 0}
 .grid{display:grid;grid-template-columns:minmax(0,3fr) minmax(0,1fr);gap:1.5rem}
 @media (max-width:50rem){.grid{grid-template-columns:1fr}}
 nav.paging{display:flex;gap:1rem;margin:1rem 0}
-svg.chart{width:100%;height:auto;max-width:18rem}
-svg.chart rect{fill:#0969da}
+figure.chart{margin:0;max-width:18rem}
+figure.chart svg{width:100%;height:auto}
+figure.chart rect{fill:#0969da}
+figure.chart line.axis{stroke:var(--muted);stroke-width:1}
+figure.chart text{fill:var(--muted);font-size:9px}
+figure.chart figcaption{font-size:.85rem;color:var(--muted)}
 .flash{padding:.6rem;border:1px solid #1a7f37;background:#dafbe1;border-radius:6px}
 .error{padding:.6rem;border:1px solid #a40e26;background:#ffebe9;border-radius:6px}
 fieldset{border:1px solid var(--line);border-radius:6px;margin:1rem 0}

@@ -49,9 +49,9 @@ export function single(req: Request, key: string): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
-/** `?page=` from 1; anything else is the first page. */
-export function pageNumber(req: Request, max: number): number {
-  const value = single(req, 'page') ?? '1';
+/** `?page=` (or another key) from 1; anything else is the first page. */
+export function pageNumber(req: Request, max: number, key = 'page'): number {
+  const value = single(req, key) ?? '1';
   const n = /^\d{1,7}$/.test(value) ? Number(value) : 1;
   return Math.min(Math.max(1, n), max);
 }

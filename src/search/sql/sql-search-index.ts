@@ -2,6 +2,7 @@ import type { Database, Queryable, SqlValue } from '../../persistence/database';
 import type {
   IndexQuery,
   IndexStamp,
+  PackageOrder,
   SearchAccess,
   SearchDocument,
   SearchFilter,
@@ -45,6 +46,12 @@ const PAGE_ROWS = 'page p CROSS JOIN search_documents d WHERE d.id = p.id';
 /** The WHERE that lets everything through. */
 const ALL = '1 = 1';
 const TIE_ORDER = 'd.downloads DESC, d.updated_at DESC, d.name';
+/** The orders a list may ask for instead of relevance (the owner pages). */
+const ORDERS: Readonly<Record<PackageOrder, string>> = {
+  downloads: TIE_ORDER,
+  updated: 'd.updated_at DESC, d.name',
+  name: 'd.name',
+};
 
 /** The order of text matches, by the tier and score of `matched` (a row of the best match per document), then ties. */
 function textOrder(matched: string): string {
@@ -143,8 +150,9 @@ export class SqlSearchIndex implements SearchIndex {
       // With a tag, label or platform qualifier, its side rows name the candidates: those are
       // filtered and sorted on the narrow index, and only the page is read whole.
       const sided = query.filter.tags.length + query.filter.labels.length + query.filter.platforms.length > 0;
-      const page = `SELECT d.id FROM ${sided ? narrow : 'search_documents d'} WHERE ${where.sql} ORDER BY ${TIE_ORDER} LIMIT ? OFFSET ?`;
-      rows = await this.db.all<HitRow>(`WITH page AS (${page}) SELECT ${HIT_COLUMNS}, -1 AS n FROM ${PAGE_ROWS} ORDER BY ${TIE_ORDER}`, [
+      const order = ORDERS[query.order ?? 'downloads'];
+      const page = `SELECT d.id FROM ${sided ? narrow : 'search_documents d'} WHERE ${where.sql} ORDER BY ${order} LIMIT ? OFFSET ?`;
+      rows = await this.db.all<HitRow>(`WITH page AS (${page}) SELECT ${HIT_COLUMNS}, -1 AS n FROM ${PAGE_ROWS} ORDER BY ${order}`, [
         ...where.params,
         query.limit,
         query.offset,
@@ -160,9 +168,10 @@ export class SqlSearchIndex implements SearchIndex {
       const from = `FROM best b JOIN ${narrow} ON d.id = b.doc_id WHERE ${where.sql}`;
       // Every match is filtered, counted and sorted on the narrow columns; only the page's rows
       // are read whole, descriptions and all.
+      const order = (matched: string) => (query.order ? ORDERS[query.order] : textOrder(matched));
       rows = await this.db.all<HitRow>(
-        `${ranked}, page AS (SELECT d.id, b.tier, b.score, COUNT(*) OVER () AS n ${from} ORDER BY ${textOrder('b')} LIMIT ? OFFSET ?)
-          SELECT ${HIT_COLUMNS}, p.n FROM ${PAGE_ROWS} ORDER BY ${textOrder('p')}`,
+        `${ranked}, page AS (SELECT d.id, b.tier, b.score, COUNT(*) OVER () AS n ${from} ORDER BY ${order('b')} LIMIT ? OFFSET ?)
+          SELECT ${HIT_COLUMNS}, p.n FROM ${PAGE_ROWS} ORDER BY ${order('p')}`,
         [...matches.params, ...where.params, query.limit, query.offset],
       );
       count = () => this.db.get(`${ranked} SELECT COUNT(*) AS n ${from}`, [...matches.params, ...where.params]);
@@ -308,6 +317,7 @@ function conditions(access: SearchAccess, filter: SearchFilter, withText: boolea
     parts.push('d.visibility = ?');
     params.push(filter.visibility);
   }
+  if (filter.tagged !== undefined) parts.push(filter.tagged ? 'd.latest_tag IS NOT NULL' : 'd.latest_tag IS NULL');
   // Qualifiers on side rows, tags first (the most selective as a rule, platforms the least). Each is
   // a lookup by (value, document) per candidate; without text, the first instead names the
   // candidates (SQLite reads an IN list as the rows to start from). Listing every side row of a

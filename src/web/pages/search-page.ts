@@ -1,6 +1,6 @@
 import type { SearchPage } from '../../search/search-service';
 import { html, type Html } from '../html';
-import { isoDate, ownerUrl, packageUrl } from '../urls';
+import { counted, isoDate, ownerUrl, packageUrl } from '../urls';
 
 export const SEARCH_PER_PAGE = 30;
 
@@ -21,7 +21,7 @@ export function searchBody(q: string, page: number, result: SearchPage): Html {
   const pages = Math.max(1, Math.ceil(result.total / SEARCH_PER_PAGE));
   const link = (p: number) => `/search?q=${encodeURIComponent(q)}&page=${p}`;
   return html`<h1>Search results</h1>
-    <p class="muted">${result.total} ${result.total === 1 ? 'package' : 'packages'} found${q ? html` for <q>${q}</q>` : ''}.</p>
+    <p class="muted">${counted(result.total, 'package')} found${q ? html` for <q>${q}</q>` : ''}.</p>
     ${resultList(result)}
     ${
       pages > 1
@@ -47,7 +47,7 @@ function resultList(result: SearchPage): Html {
             <span>Owner <a href="${ownerUrl(hit.ownerKind, hit.owner)}">${hit.owner}</a></span>
             ${hit.latestTag ? html`<span>Latest tag <span class="tag">${hit.latestTag}</span></span>` : ''}
             <span>Updated <time datetime="${new Date(hit.updatedAt).toISOString()}">${isoDate(hit.updatedAt)}</time></span>
-            <span>${hit.downloads} downloads (30 days)</span>
+            <span>${counted(hit.downloads, 'download')} (30 days)</span>
           </div>
         </li>`,
     )}
