@@ -1,10 +1,12 @@
 // Drives Debian's chromium through Berth's web pages (issue #17) with playwright-core, as anonymous,
 // an organisation member (bob), an outsider (eve) and the owner (alice). Runs axe-core in every page
 // it visits (no serious or critical violation allowed) and saves a screenshot of each to $ARTIFACTS.
-// Writes the pull command it copied with the page's copy button to $PULL_FILE.
+// Writes the pull command it copied with the page's copy button to $PULL_FILE. Runs its own webhook
+// receiver on 127.0.0.1 (Berth started with BERTH_WEBHOOK_ALLOWED_HOSTS=127.0.0.1).
 // Prints `ok - …` / `not ok - …` per check; exits non-zero when one failed.
 /* global document -- page.evaluate callbacks run in the browser */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
@@ -201,6 +203,62 @@ await check('the owner page, with filters', async () => {
   await visited(bobPage, 'org-acme-private');
   const names = await bobPage.$$eval('ul.results a.name', (links) => links.map((a) => a.textContent.trim()));
   expect(names.length === 1 && names[0] === 'acme/internal', `private packages ${names.join(', ')}`);
+});
+
+await check('alice adds a webhook for acme from the keyboard, sees the ping in its log, reads it and redelivers it', async () => {
+  const received = [];
+  const receiver = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      received.push({ headers: req.headers, body });
+      res.writeHead(200, { 'Content-Type': 'text/plain' }).end('thanks from the receiver');
+    });
+  });
+  await new Promise((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  const hookUrl = `http://127.0.0.1:${receiver.address().port}/hook`;
+  const waitFor = async (count) => {
+    for (let i = 0; i < 100 && received.length < count; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(received.length >= count, `the receiver got ${received.length} requests, not ${count}`);
+  };
+  try {
+    await alicePage.goto(`${BERTH_URL}/-/account`);
+    await Promise.all([alicePage.waitForNavigation(), alicePage.click('a[href="/-/hooks?scope=org%3Aacme"]')]);
+    await visited(alicePage, 'hooks-acme-empty');
+    await alicePage.focus('#new-hook-url');
+    await alicePage.keyboard.type(hookUrl);
+    await alicePage.keyboard.press('Tab');
+    await alicePage.keyboard.type('a-secret-for-the-receiver');
+    await alicePage.focus('button:has-text("Add webhook")');
+    await Promise.all([alicePage.waitForNavigation(), alicePage.keyboard.press('Enter')]);
+    expect((await alicePage.textContent('.flash')).includes('webhook was created'), 'no confirmation of the new hook');
+    await waitFor(1);
+    expect(received[0].headers['x-github-event'] === 'ping', `first delivery ${received[0].headers['x-github-event']}`);
+    // The log is written once the receiver answered: read the page again until it shows.
+    for (let i = 0; i < 50 && !(await alicePage.content()).includes('200 OK'); i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      await alicePage.reload();
+    }
+    await visited(alicePage, 'hook-with-ping');
+    expect(!(await alicePage.content()).includes('a-secret-for-the-receiver'), 'the secret is shown');
+    await Promise.all([alicePage.waitForNavigation(), alicePage.click('a[href*="/deliveries/"]')]);
+    await visited(alicePage, 'hook-delivery');
+    const delivery = await alicePage.textContent('main');
+    expect(delivery.includes(received[0].headers['x-github-delivery']), 'the delivery page lacks the GUID');
+    expect(delivery.includes('thanks from the receiver'), 'the delivery page lacks the response');
+    await alicePage.focus('button:has-text("Redeliver")');
+    await Promise.all([alicePage.waitForNavigation(), alicePage.keyboard.press('Enter')]);
+    await waitFor(2);
+    expect(received[1].headers['x-github-delivery'] === received[0].headers['x-github-delivery'], 'the redelivery has another GUID');
+    for (let i = 0; i < 50 && !(await alicePage.content()).includes('(redelivery)'); i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      await alicePage.reload();
+    }
+    await visited(alicePage, 'hook-redelivered');
+    expect((await alicePage.textContent('main')).includes('(redelivery)'), 'the redelivery is not in the log');
+  } finally {
+    receiver.close();
+  }
 });
 
 report(blockedScripts.length === 0, 'no script was blocked by the CSP (none inline, none injected)', blockedScripts.join('\n'));

@@ -4,6 +4,7 @@ import { MediaType } from '../../src/oci/media-types';
 import { pushBlob, pushImage, pushManifest } from '../support/http';
 import { blob, descriptor, imageIndex, imageManifest, EMPTY_CONFIG } from '../support/oci';
 import { startTestRegistry, type TestRegistry } from '../support/registry';
+import { WebClient } from './support/web-client';
 import { SETTINGS_VERSIONS } from '../../src/web/settings-routes';
 
 /**
@@ -20,7 +21,7 @@ const CSP =
 const REVISION = '0123456789abcdef0123456789abcdef01234567';
 
 let t: TestRegistry;
-const cookies: Record<string, string> = {};
+const clients: Record<string, WebClient> = {};
 let webIndexId: number;
 let signatureDigest: string;
 
@@ -55,23 +56,12 @@ async function pushLabelled(user: string, name: string, tag: string, labels: Rec
   );
 }
 
+/** A fresh session of `user`: its cookie. */
 async function signIn(user: string): Promise<string> {
-  const res = await t.http
-    .post('/-/sign-in')
-    .type('form')
-    .send({ username: user, password: password(user), next: '/' });
-  expect(res.status).toBe(303);
-  const cookie = (res.headers['set-cookie'] as unknown as string[]).find((c) => c.startsWith('berth_session='));
-  expect(cookie).toMatch(/HttpOnly/i);
-  expect(cookie).toMatch(/SameSite=Lax/i);
-  expect(cookie).toMatch(/Path=\//);
-  return (cookie ?? '').split(';')[0]!;
+  return (await new WebClient(t.http, user, password(user)).signIn()).cookie;
 }
 
-const page = (path: string, who?: string) => {
-  const req = t.http.get(path);
-  return who ? req.set('Cookie', cookies[who]!) : req;
-};
+const page = (path: string, who?: string) => (who ? clients[who]!.get(path) : t.http.get(path));
 
 beforeAll(async () => {
   t = await startTestRegistry({ auth: { ...DEFAULT_CONFIG.auth, mode: 'token', adminPassword: ADMIN_PASSWORD } });
@@ -116,7 +106,7 @@ beforeAll(async () => {
   await t.registry.search.idle();
   const versions = await alice.get('/api/v3/orgs/acme/packages/container/web/versions');
   webIndexId = (versions.body as Array<{ id: number; name: string }>).find((v) => v.name === index.digest)!.id;
-  for (const user of ['alice', 'bob', 'eve']) cookies[user] = await signIn(user);
+  for (const user of ['alice', 'bob', 'eve']) clients[user] = await new WebClient(t.http, user, password(user)).signIn();
 }, 60_000);
 
 afterAll(async () => {
@@ -309,13 +299,13 @@ describe('sessions', () => {
   });
 
   it('refuses a sign-out without the CSRF token, and from another site', async () => {
-    const bare = await t.http.post('/-/sign-out').set('Cookie', cookies.bob!).type('form').send({});
+    const bare = await t.http.post('/-/sign-out').set('Cookie', clients.bob!.cookie).type('form').send({});
     expect(bare.status).toBe(403);
     const home = await page('/', 'bob');
     const csrf = home.text.match(/name="csrf" value="([^"]+)"/)?.[1];
     const crossSite = await t.http
       .post('/-/sign-out')
-      .set('Cookie', cookies.bob!)
+      .set('Cookie', clients.bob!.cookie)
       .set('Origin', 'https://evil.example')
       .type('form')
       .send({ csrf });
@@ -368,22 +358,10 @@ describe('owner pages', () => {
 
 /** The CSRF token of the signed-in user's pages. */
 async function csrfOf(who: string): Promise<string> {
-  const res = await page('/', who);
-  const csrf = res.text.match(/name="csrf" value="([^"]+)"/)?.[1];
-  expect(csrf).toBeDefined();
-  return csrf!;
+  return clients[who]!.csrf();
 }
 
-const post = async (path: string, who: string, fields: Record<string, string | string[]>) =>
-  t.http
-    .post(path)
-    .set('Cookie', cookies[who]!)
-    .type('form')
-    .send(
-      new URLSearchParams(
-        Object.entries(fields).flatMap(([k, v]): Array<[string, string]> => (Array.isArray(v) ? v.map((x) => [k, x]) : [[k, v]])),
-      ).toString(),
-    );
+const post = async (path: string, who: string, fields: Record<string, string | string[]>) => clients[who]!.post(path, fields);
 
 describe('the account page', () => {
   it('sends anonymous visitors to sign in', async () => {

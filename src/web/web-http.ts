@@ -30,6 +30,13 @@ export function field(req: Request, key: string): string {
   return text((req.body as Record<string, unknown> | undefined)?.[key]);
 }
 
+/** A repeatable form field (checkboxes): the simple parser gives one value as a string, several as a list. */
+export function fieldList(req: Request, key: string): string[] {
+  const value = (req.body as Record<string, unknown> | undefined)?.[key];
+  if (typeof value === 'string') return [value];
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+}
+
 export function send(res: Response, status: number, page: string): void {
   res
     .status(status)

@@ -105,7 +105,8 @@ function membersSection(org: string, members: ReadonlyArray<{ name: string; role
       <input type="hidden" name="csrf" value="${manage?.csrf ?? ''}" /><input type="hidden" name="org" value="${org}" />${fields}
       <button type="submit" ${danger ? html`class="danger"` : ''}>${label}</button>
     </form>`;
-  return html`<h2>Members</h2>
+  return html`${manage ? html`<p><a href="/-/hooks?scope=${encodeURIComponent(`org:${org}`)}">Webhooks</a> of ${org}</p>` : ''}
+    <h2>Members</h2>
     <ul>
       ${members.map(
         (m) =>
