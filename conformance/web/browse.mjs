@@ -4,7 +4,7 @@
 // Writes the pull command it copied with the page's copy button to $PULL_FILE. Runs its own webhook
 // receiver on 127.0.0.1 (Berth started with BERTH_WEBHOOK_ALLOWED_HOSTS=127.0.0.1).
 // Prints `ok - …` / `not ok - …` per check; exits non-zero when one failed.
-/* global document -- page.evaluate callbacks run in the browser */
+/* global document, location -- page.evaluate callbacks run in the browser */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
@@ -165,6 +165,67 @@ await check('anonymous finds acme/web now, and copies its pull command with the 
   expect(copied === (await anon.textContent('#pull-command')), `copied ${copied}`);
   expect(/^docker pull \S+\/acme\/web:1\.0$/.test(copied), `copied ${copied}`);
   writeFileSync(PULL_FILE, copied);
+});
+
+await check(
+  'live search: typing in the home page box redraws the results from the API, no page load; the address is the linkable search',
+  async () => {
+    await bobPage.goto(`${BERTH_URL}/`);
+    let loads = 0;
+    const asked = [];
+    const onLoad = () => loads++;
+    const onRequest = (r) => r.url().includes('/api/v1/search/packages') && asked.push(r.url());
+    bobPage.on('load', onLoad);
+    bobPage.on('request', onRequest);
+    try {
+      const typed = async (q) => {
+        await bobPage.fill('#home-q', '');
+        await bobPage.focus('#home-q');
+        await bobPage.keyboard.type(q, { delay: 40 });
+        await bobPage.waitForFunction(
+          (want) => location.search === `?q=${want}` && document.querySelector('#search-count').textContent.includes(`for ${want}`),
+          q,
+        );
+        return bobPage.$$eval('#search-results ul.results a.name', (links) => links.map((a) => a.textContent.trim()));
+      };
+      const internal = await typed('internal');
+      expect(internal.length === 1 && internal[0] === 'acme/internal', `live results for internal: ${internal.join(', ')}`);
+      expect((await bobPage.inputValue('#q')) === 'internal', 'the header search box does not follow the typed query');
+      await visited(bobPage, 'live-search-member');
+      const web = await typed('web');
+      expect(web.includes('acme/web'), `live results for web: ${web.join(', ')}`);
+      const description = await bobPage.textContent('#search-results .description');
+      expect(description.includes('<script>window.__pwned=1</script>'), `live description shown as ${description}`);
+      expect((await bobPage.$$('#search-results img')).length === 0, 'an img element was made from the description');
+      await visited(bobPage, 'live-search-hostile');
+      expect(loads === 0, `${loads} page loads while typing`);
+      console.log(`# live search: ${asked.length} API requests for 2 queries typed (11 keystrokes)`);
+      expect(asked.length <= 4, `${asked.length} API requests for 11 keystrokes`);
+      // The address it left is the server's page of the same results.
+      await bobPage.reload();
+      const linked = await bobPage.$$eval('ul.results a.name', (links) => links.map((a) => a.textContent.trim()));
+      expect(JSON.stringify(linked) === JSON.stringify(web), `the linked page lists ${linked.join(', ')}`);
+    } finally {
+      bobPage.off('load', onLoad);
+      bobPage.off('request', onRequest);
+    }
+  },
+);
+
+await check('without script the search box still searches: Enter opens the linkable /search?q=', async () => {
+  const context = await browser.newContext({ viewport: { width: 1200, height: 900 }, javaScriptEnabled: false });
+  try {
+    const page = await context.newPage();
+    await page.goto(`${BERTH_URL}/`);
+    await page.focus('#home-q');
+    await page.keyboard.type('web');
+    await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
+    expect(new URL(page.url()).search === '?q=web', `went to ${page.url()}`);
+    const names = await page.$$eval('ul.results a.name', (links) => links.map((a) => a.textContent.trim()));
+    expect(names.includes('acme/web'), `found ${names.join(', ')}`);
+  } finally {
+    await context.close();
+  }
 });
 
 await check('alice creates a token (shown once) and revokes it', async () => {

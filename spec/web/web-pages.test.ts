@@ -17,7 +17,7 @@ const ADMIN_PASSWORD = 'admin-password-1';
 const password = (name: string) => `${name}-password`;
 const HOSTILE = `<script>alert(1)</script> "><img src=x onerror=alert(2)> Billing API`;
 const CSP =
-  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 const REVISION = '0123456789abcdef0123456789abcdef01234567';
 
 let t: TestRegistry;
@@ -165,6 +165,22 @@ describe('search', () => {
       expect(res.text).toContain('0 packages found');
       expect(res.text).not.toContain('href="/orgs/acme/packages/container/package/billing-api"');
     }
+  });
+
+  it('live search: the page marks its results region, and the API the script asks with the session cookie lists what the page lists', async () => {
+    for (const who of ['bob', 'eve', undefined]) {
+      const res = await page('/search?q=acme', who);
+      const region = res.text.match(/<div id="search-results" data-live-results>([\s\S]*)<\/div>/)?.[1] ?? '';
+      expect(region).toContain('id="search-count" role="status"');
+      const listed = [...region.matchAll(/<a class="name" href="([^"]+)">/g)].map((m) => m[1]);
+      const api = await page('/api/v1/search/packages?per_page=30&q=acme', who);
+      expect(api.status).toBe(200);
+      const items = (api.body as { items: Array<{ html_url: string }> }).items;
+      expect(items.map((item) => new URL(item.html_url).pathname)).toEqual(listed);
+      expect(listed.includes('/orgs/acme/packages/container/package/billing-api')).toBe(who === 'bob');
+    }
+    const home = await page('/', 'bob');
+    expect(home.text).toMatch(/<div id="search-results" data-live-results>/);
   });
 
   it('escapes the query it shows back', async () => {
