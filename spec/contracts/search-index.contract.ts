@@ -90,6 +90,18 @@ export function searchIndexContract(name: string, harness: SearchIndexHarness): 
       expect((await index.search(query(words('api')))).total).toBe(5);
     });
 
+    it('ranks a name segment above the same word in the text only (description, tags, labels), digits and all', async () => {
+      await index.put(doc('me/tools', { description: 'v2', tags: ['v2'], downloads: 1000 }));
+      await index.put(doc('me/old', { labels: { 'org.opencontainers.image.vendor': 'v2' }, downloads: 900 }));
+      await index.put(doc('me/app-v2', { description: 'v2 again', downloads: 1 }));
+      await index.put(doc('me/v2x', { downloads: 5 }));
+      const found = await names(query(words('v2')));
+      expect(found.slice(0, 2)).toEqual(['me/v2x', 'me/app-v2']);
+      expect(found.slice(2).sort()).toEqual(['me/old', 'me/tools']);
+      expect(await names(query(words('v2 again')))).toEqual(['me/app-v2']);
+      expect(await names(query({ ...words('v2'), filter: { labels: [], tags: [], platforms: [], visibility: 'private' } }))).toEqual([]);
+    });
+
     it('matches every word of the text, in the description, owner, tags, labels and repository', async () => {
       await index.put(
         doc('acme/a', {
