@@ -27,6 +27,8 @@ export function layout(page: PageFrame): string {
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <title>${page.title} · Berth</title>
         <link rel="stylesheet" href="${STYLESHEET.path}" />
+        <!-- No icon: an empty one, so browsers do not ask for /favicon.ico and log its 404 on every page. -->
+        <link rel="icon" href="data:," />
         <script src="${SCRIPT.path}" defer></script>
       </head>
       <body>
