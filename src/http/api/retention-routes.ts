@@ -40,10 +40,11 @@ export function retentionRoutes(service: RetentionService): Router {
     router.get(`${path}/retention-policy`, async (req: Request, res: Response) => {
       const policy = await service.get(actorOf(req), address(req));
       if (!policy) throw new RouteNotFound({ path: req.originalUrl.split('?')[0] });
-      res.json(shapePolicy(policy));
+      res.json(shapePolicy(policy, address(req)));
     });
     router.put(`${path}/retention-policy`, async (req: Request, res: Response) => {
-      res.json(shapePolicy(await service.put(actorOf(req), address(req), rulesOf(parseBody(policyBody, req)))));
+      const at = address(req);
+      res.json(shapePolicy(await service.put(actorOf(req), at, rulesOf(parseBody(policyBody, req))), at));
     });
     router.delete(`${path}/retention-policy`, async (req: Request, res: Response) => {
       if (!(await service.remove(actorOf(req), address(req)))) throw new RouteNotFound({ path: req.originalUrl.split('?')[0] });
@@ -74,10 +75,11 @@ function rulesOf(body: z.infer<typeof policyBody>): RetentionRules {
   };
 }
 
-function shapePolicy(policy: RetentionPolicy) {
+/** A policy named as it was addressed: `organisation`, `user` or `package` (as immutable-tag rules are). */
+function shapePolicy(policy: RetentionPolicy, at: PolicyAddress) {
   const r = policy.rules;
   return {
-    [policy.scope]: policy.name,
+    [at.kind]: policy.name,
     keep_tagged: r.keepTagged,
     delete_untagged_after_days: r.deleteUntaggedAfterDays,
     keep_highest_semver: r.keepHighestSemver,
