@@ -47,7 +47,7 @@ export interface RetentionRunnerDependencies {
   lease: NamedLease;
   accounts: Pick<AccountStore, 'accountByName'>;
   packages: Pick<PackageStore, 'listPackages' | 'packageState'>;
-  index: Pick<VersionIndex, 'listVersions' | 'versionFacts'>;
+  index: Pick<VersionIndex, 'listVersions' | 'versionFacts' | 'getVersion'>;
   downloads: Pick<DownloadStore, 'daily'>;
   /** The immutable-tag rule covering a tag, described, or null (src/immutability). */
   immutable: { ruleFor(repository: string, tag: string): Promise<string | null> };
@@ -136,7 +136,8 @@ export class RetentionRunner {
 
   private async retain(name: string, policy: RetentionPolicy, dryRun: boolean): Promise<PackageRetention> {
     const now = this.clock();
-    const plan = planRetention(await this.gather(name, policy.rules, now), policy.rules, now);
+    const gathered = await this.gather(name, policy.rules, now);
+    const plan = planRetention(gathered, policy.rules, now);
     const result: PackageRetention = { name, policy: { scope: policy.scope, name: policy.name }, delete: [], keep: plan.keep, failed: [] };
     if (dryRun) return { ...result, delete: plan.delete };
     const ownerName = name.split('/')[0] ?? '';
@@ -144,8 +145,14 @@ export class RetentionRunner {
     if (!owner) return { ...result, failed: plan.groups.map((ids) => ({ ids, reason: `no owner ${ownerName}` })) };
     const at: PackageAddress = { owner, name: name.slice(ownerName.length + 1) };
     const byId = new Map(plan.delete.map((d) => [d.id, d]));
+    const planned = new Map(gathered.map((v) => [v.id, v]));
     for (const ids of plan.groups) {
       try {
+        const changed = await this.changedSincePlanned(name, ids, planned);
+        if (changed !== null) {
+          result.failed.push({ ids, reason: changed });
+          continue;
+        }
         // detach: the plan orders each group so that a referrer goes just before its subject, and never plans a
         // referrer of a kept subject unless the policy detaches referrers; the delete path checks everything else.
         const gone = await this.deps.versions.deleteVersions(RETENTION_ACTOR, at, ids, { tree: false, detach: true });
@@ -160,6 +167,28 @@ export class RetentionRunner {
       }
     }
     return result;
+  }
+
+  /**
+   * Why the group can no longer be deleted as planned (a version was tagged, re-pushed or deleted since it was
+   * read: a push during the run outranks the plan), or null. What the plan did not read (a new index over a
+   * version, a new referrer) the delete path itself refuses.
+   */
+  private async changedSincePlanned(name: string, ids: number[], planned: ReadonlyMap<number, PlannedVersion>): Promise<string | null> {
+    for (const id of ids) {
+      const now = await this.deps.index.getVersion(name, id);
+      const then = planned.get(id);
+      if (
+        !now ||
+        !then ||
+        now.deletedAt !== null ||
+        now.updatedAt !== then.updatedAt ||
+        [...now.tags].sort().join() !== [...then.tags].sort().join()
+      ) {
+        return `version ${id} changed since the run read it`;
+      }
+    }
+    return null;
   }
 
   /** The package's live versions as the planner needs them: a page of versions, its facts, tags and pulls. */
