@@ -196,6 +196,18 @@ describe('each domain error', () => {
   );
 });
 
+describe('refusals a person reads in a client', () => {
+  // The Docker engine prints `code: message` and drops `detail` (moby's errcode.Error.Error()).
+  it.each([new TagImmutable('tag v1 is immutable (rule 3)'), new ProxyPushRefused('this is a pull-through cache')])(
+    "%s carries its own words as the message; others the code's",
+    (err) => {
+      expect(errorAnswer(err, 'registry').message).toBe(err.message);
+      expect(errorAnswer(err, 'management').message).toBe(err.message);
+      expect(errorAnswer(new BlobUnknown('x'), 'registry').message).toBe('blob unknown to registry');
+    },
+  );
+});
+
 describe('errors that are not domain errors', () => {
   // [what, error, status, /v2 code, /api/v1 code, headers, log level]
   const cases: Array<[string, unknown, number, string, string, Record<string, string>, ErrorAnswerLog]> = [

@@ -68,6 +68,11 @@ interface ErrorRule<E> {
   /** The spec pins some situations to another status than the code's usual one (an out-of-order chunk: 416). */
   status?: (err: E) => number;
   headers?: (err: E) => Record<string, string>;
+  /**
+   * The error's own words as its `message` instead of the code's generic one: for refusals a person must read,
+   * since the Docker engine prints `code: message` and drops `detail` (moby's errcode.Error.Error()).
+   */
+  ownMessage?: true;
 }
 
 type ErrorType<E extends DomainError> = abstract new (...args: never[]) => E;
@@ -110,12 +115,12 @@ rule(BlobBeingCollected, {
   management: 'UNAVAILABLE',
   headers: () => ({ 'Retry-After': '1' }),
 });
-// An immutable tag (issue #22): DENIED, so the Docker engine prints the detail naming the rule.
-rule(TagImmutable, { registry: 'DENIED', management: 'FORBIDDEN' });
+// An immutable tag (issue #22): DENIED, its message naming the rule, which is what the Docker engine prints.
+rule(TagImmutable, { registry: 'DENIED', management: 'FORBIDDEN', ownMessage: true });
 rule(PageCursorInvalid, { registry: 'PAGINATION_NUMBER_INVALID', management: 'REQUEST_INVALID' });
 
 // src/proxy: a cache takes no pushes; an upstream that cannot answer, with nothing cached to stand in, is a bad gateway.
-rule(ProxyPushRefused, { registry: 'DENIED', management: 'FORBIDDEN' });
+rule(ProxyPushRefused, { registry: 'DENIED', management: 'FORBIDDEN', ownMessage: true });
 rule(UpstreamUnavailable, { registry: 'UNAVAILABLE', management: 'UNAVAILABLE', status: () => 502 });
 
 // src/metadata: versions (issue #15), refused while something needs them or is gone.
@@ -196,7 +201,10 @@ export function errorAnswer(err: unknown, dialect: ErrorDialect): ErrorAnswer {
   }
   if (err instanceof DomainError) {
     const found = ruleFor(err.constructor as ErrorType<DomainError>);
-    if (found) return answer(dialect, found.registry, found.management, err.detail, found.headers?.(err) ?? {}, null, found.status?.(err));
+    if (found) {
+      const answered = answer(dialect, found.registry, found.management, err.detail, found.headers?.(err) ?? {}, null, found.status?.(err));
+      return found.ownMessage ? { ...answered, message: err.message } : answered;
+    }
   }
   if (err instanceof UploadNotFoundError) {
     return answer(dialect, 'BLOB_UPLOAD_UNKNOWN', 'NOT_FOUND', `upload ${err.uploadId} is not in progress`);

@@ -190,8 +190,10 @@ export class UploadService {
       throw new UploadUnknown(`upload ${session.id} has no staged data`);
     }
     if (staged === session.offset) return session;
-    // A crash mid-chunk leaves more on disk than the session recorded; what is on disk is the truth.
+    // A crash mid-chunk leaves more on disk than the session recorded; what is on disk is the truth. (Less
+    // than recorded, bytes below the offset changed: the follower must start again, not go on from where it was.)
     this.hashes.forget(session.id);
+    this.follower?.forget(session.id);
     const updated: UploadSession = {
       id: session.id,
       repository: session.repository,
