@@ -562,7 +562,13 @@ async function buildAuth(
 function buildWeb(
   search: SearchService,
   auth:
-    | { management: IdentityService; keys: SigningKeys; packageVersions: PackageVersionService; downloads: DownloadService<Actor> }
+    | {
+        management: IdentityService;
+        keys: SigningKeys;
+        packageVersions: PackageVersionService;
+        downloads: DownloadService<Actor>;
+        hooks: HookService;
+      }
     | undefined,
   index: MetadataIndex,
   openBlob: (digest: string) => Promise<Readable>,
@@ -577,6 +583,7 @@ function buildWeb(
       packageVersions: auth.packageVersions,
       pages: new PackagePages({ packages: auth.packageVersions, index, images, downloads: auth.downloads }),
       owners: new OwnerPages({ search, packages: auth.packageVersions, management: auth.management }),
+      hooks: auth.hooks,
     },
   };
 }

@@ -55,4 +55,11 @@ if [ "${BENCH_GC:-1}" = 1 ]; then
   wait "$pid" || status=$?
   pid=
 fi
+# Search at the index level (issue #17): 100k packages on SQLite and, when the bench has one, PostgreSQL.
+if [ "${BENCH_SEARCH:-1}" = 1 ]; then
+  DATABASE_URL=${BENCH_DATABASE_URL:-} node "$REPO_ROOT/conformance/bench/search-index.mjs" &
+  pid=$!
+  wait "$pid" || status=$?
+  pid=
+fi
 exit "$status"

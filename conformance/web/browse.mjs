@@ -1,10 +1,12 @@
 // Drives Debian's chromium through Berth's web pages (issue #17) with playwright-core, as anonymous,
 // an organisation member (bob), an outsider (eve) and the owner (alice). Runs axe-core in every page
 // it visits (no serious or critical violation allowed) and saves a screenshot of each to $ARTIFACTS.
-// Writes the pull command it copied with the page's copy button to $PULL_FILE.
+// Writes the pull command it copied with the page's copy button to $PULL_FILE. Runs its own webhook
+// receiver on 127.0.0.1 (Berth started with BERTH_WEBHOOK_ALLOWED_HOSTS=127.0.0.1).
 // Prints `ok - …` / `not ok - …` per check; exits non-zero when one failed.
-/* global document -- page.evaluate callbacks run in the browser */
+/* global document, location -- page.evaluate callbacks run in the browser */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
@@ -165,6 +167,67 @@ await check('anonymous finds acme/web now, and copies its pull command with the 
   writeFileSync(PULL_FILE, copied);
 });
 
+await check(
+  'live search: typing in the home page box redraws the results from the API, no page load; the address is the linkable search',
+  async () => {
+    await bobPage.goto(`${BERTH_URL}/`);
+    let loads = 0;
+    const asked = [];
+    const onLoad = () => loads++;
+    const onRequest = (r) => r.url().includes('/api/v1/search/packages') && asked.push(r.url());
+    bobPage.on('load', onLoad);
+    bobPage.on('request', onRequest);
+    try {
+      const typed = async (q) => {
+        await bobPage.fill('#home-q', '');
+        await bobPage.focus('#home-q');
+        await bobPage.keyboard.type(q, { delay: 40 });
+        await bobPage.waitForFunction(
+          (want) => location.search === `?q=${want}` && document.querySelector('#search-count').textContent.includes(`for ${want}`),
+          q,
+        );
+        return bobPage.$$eval('#search-results ul.results a.name', (links) => links.map((a) => a.textContent.trim()));
+      };
+      const internal = await typed('internal');
+      expect(internal.length === 1 && internal[0] === 'acme/internal', `live results for internal: ${internal.join(', ')}`);
+      expect((await bobPage.inputValue('#q')) === 'internal', 'the header search box does not follow the typed query');
+      await visited(bobPage, 'live-search-member');
+      const web = await typed('web');
+      expect(web.includes('acme/web'), `live results for web: ${web.join(', ')}`);
+      const description = await bobPage.textContent('#search-results .description');
+      expect(description.includes('<script>window.__pwned=1</script>'), `live description shown as ${description}`);
+      expect((await bobPage.$$('#search-results img')).length === 0, 'an img element was made from the description');
+      await visited(bobPage, 'live-search-hostile');
+      expect(loads === 0, `${loads} page loads while typing`);
+      console.log(`# live search: ${asked.length} API requests for 2 queries typed (11 keystrokes)`);
+      expect(asked.length <= 4, `${asked.length} API requests for 11 keystrokes`);
+      // The address it left is the server's page of the same results.
+      await bobPage.reload();
+      const linked = await bobPage.$$eval('ul.results a.name', (links) => links.map((a) => a.textContent.trim()));
+      expect(JSON.stringify(linked) === JSON.stringify(web), `the linked page lists ${linked.join(', ')}`);
+    } finally {
+      bobPage.off('load', onLoad);
+      bobPage.off('request', onRequest);
+    }
+  },
+);
+
+await check('without script the search box still searches: Enter opens the linkable /search?q=', async () => {
+  const context = await browser.newContext({ viewport: { width: 1200, height: 900 }, javaScriptEnabled: false });
+  try {
+    const page = await context.newPage();
+    await page.goto(`${BERTH_URL}/`);
+    await page.focus('#home-q');
+    await page.keyboard.type('web');
+    await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
+    expect(new URL(page.url()).search === '?q=web', `went to ${page.url()}`);
+    const names = await page.$$eval('ul.results a.name', (links) => links.map((a) => a.textContent.trim()));
+    expect(names.includes('acme/web'), `found ${names.join(', ')}`);
+  } finally {
+    await context.close();
+  }
+});
+
 await check('alice creates a token (shown once) and revokes it', async () => {
   await alicePage.goto(`${BERTH_URL}/-/account`);
   await visited(alicePage, 'account');
@@ -201,6 +264,62 @@ await check('the owner page, with filters', async () => {
   await visited(bobPage, 'org-acme-private');
   const names = await bobPage.$$eval('ul.results a.name', (links) => links.map((a) => a.textContent.trim()));
   expect(names.length === 1 && names[0] === 'acme/internal', `private packages ${names.join(', ')}`);
+});
+
+await check('alice adds a webhook for acme from the keyboard, sees the ping in its log, reads it and redelivers it', async () => {
+  const received = [];
+  const receiver = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      received.push({ headers: req.headers, body });
+      res.writeHead(200, { 'Content-Type': 'text/plain' }).end('thanks from the receiver');
+    });
+  });
+  await new Promise((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  const hookUrl = `http://127.0.0.1:${receiver.address().port}/hook`;
+  const waitFor = async (count) => {
+    for (let i = 0; i < 100 && received.length < count; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(received.length >= count, `the receiver got ${received.length} requests, not ${count}`);
+  };
+  try {
+    await alicePage.goto(`${BERTH_URL}/-/account`);
+    await Promise.all([alicePage.waitForNavigation(), alicePage.click('a[href="/-/hooks?scope=org%3Aacme"]')]);
+    await visited(alicePage, 'hooks-acme-empty');
+    await alicePage.focus('#new-hook-url');
+    await alicePage.keyboard.type(hookUrl);
+    await alicePage.keyboard.press('Tab');
+    await alicePage.keyboard.type('a-secret-for-the-receiver');
+    await alicePage.focus('button:has-text("Add webhook")');
+    await Promise.all([alicePage.waitForNavigation(), alicePage.keyboard.press('Enter')]);
+    expect((await alicePage.textContent('.flash')).includes('webhook was created'), 'no confirmation of the new hook');
+    await waitFor(1);
+    expect(received[0].headers['x-github-event'] === 'ping', `first delivery ${received[0].headers['x-github-event']}`);
+    // The log is written once the receiver answered: read the page again until it shows.
+    for (let i = 0; i < 50 && !(await alicePage.content()).includes('200 OK'); i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      await alicePage.reload();
+    }
+    await visited(alicePage, 'hook-with-ping');
+    expect(!(await alicePage.content()).includes('a-secret-for-the-receiver'), 'the secret is shown');
+    await Promise.all([alicePage.waitForNavigation(), alicePage.click('a[href*="/deliveries/"]')]);
+    await visited(alicePage, 'hook-delivery');
+    const delivery = await alicePage.textContent('main');
+    expect(delivery.includes(received[0].headers['x-github-delivery']), 'the delivery page lacks the GUID');
+    expect(delivery.includes('thanks from the receiver'), 'the delivery page lacks the response');
+    await alicePage.focus('button:has-text("Redeliver")');
+    await Promise.all([alicePage.waitForNavigation(), alicePage.keyboard.press('Enter')]);
+    await waitFor(2);
+    expect(received[1].headers['x-github-delivery'] === received[0].headers['x-github-delivery'], 'the redelivery has another GUID');
+    for (let i = 0; i < 50 && !(await alicePage.content()).includes('(redelivery)'); i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      await alicePage.reload();
+    }
+    await visited(alicePage, 'hook-redelivered');
+    expect((await alicePage.textContent('main')).includes('(redelivery)'), 'the redelivery is not in the log');
+  } finally {
+    receiver.close();
+  }
 });
 
 report(blockedScripts.length === 0, 'no script was blocked by the CSP (none inline, none injected)', blockedScripts.join('\n'));

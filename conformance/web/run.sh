@@ -26,7 +26,8 @@ for t in cosign oras; do tool_install "$t" || { echo "not ok - cannot build $t";
 rm -rf "$ARTIFACTS" && mkdir -p "$ARTIFACTS"
 
 ADMIN_PW=web-admin-$RANDOM$RANDOM
-berth_start "$WORK/berth" BERTH_ADMIN_PASSWORD="$ADMIN_PW" || exit 1
+# The browser run adds a webhook pointing at its own receiver on 127.0.0.1.
+berth_start "$WORK/berth" BERTH_ADMIN_PASSWORD="$ADMIN_PW" BERTH_WEBHOOK_ALLOWED_HOSTS=127.0.0.1 || exit 1
 REG=$BERTH_HOSTPORT
 echo "# Berth $BERTH_URL (pid $BERTH_PID), work dir $WORK, screenshots in $ARTIFACTS"
 containers_config "$REG"
@@ -126,6 +127,6 @@ check "skopeo: push a two-platform index as acme/web:multi" index_push || finish
 check "cosign signature (referrers mode) and oras SBOM on the index" sign_and_attach || finish
 # Last, so that it is the package's latest version, whose labels the page and search show.
 check "docker engine: build with a hostile description label and push acme/web:1.0, and private acme/internal:1.0" docker_push || finish
-check "chromium: search, package tree, copy, visibility, tokens, delete/restore, hostile text inert, axe clean" browse
+check "chromium: search, package tree, copy, visibility, tokens, delete/restore, webhooks and their log, hostile text inert, axe clean" browse
 check "docker pull with the command copied from the page (anonymous: the package was made public in the browser)" pull_copied
 finish

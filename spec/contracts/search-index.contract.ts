@@ -90,6 +90,18 @@ export function searchIndexContract(name: string, harness: SearchIndexHarness): 
       expect((await index.search(query(words('api')))).total).toBe(5);
     });
 
+    it('ranks a name segment above the same word in the text only (description, tags, labels), digits and all', async () => {
+      await index.put(doc('me/tools', { description: 'v2', tags: ['v2'], downloads: 1000 }));
+      await index.put(doc('me/old', { labels: { 'org.opencontainers.image.vendor': 'v2' }, downloads: 900 }));
+      await index.put(doc('me/app-v2', { description: 'v2 again', downloads: 1 }));
+      await index.put(doc('me/v2x', { downloads: 5 }));
+      const found = await names(query(words('v2')));
+      expect(found.slice(0, 2)).toEqual(['me/v2x', 'me/app-v2']);
+      expect(found.slice(2).sort()).toEqual(['me/old', 'me/tools']);
+      expect(await names(query(words('v2 again')))).toEqual(['me/app-v2']);
+      expect(await names(query({ ...words('v2'), filter: { labels: [], tags: [], platforms: [], visibility: 'private' } }))).toEqual([]);
+    });
+
     it('matches every word of the text, in the description, owner, tags, labels and repository', async () => {
       await index.put(
         doc('acme/a', {
@@ -190,6 +202,26 @@ export function searchIndexContract(name: string, harness: SearchIndexHarness): 
       const all = await index.search(query({ offset: 4, limit: 2 }));
       expect(all.total).toBe(5);
       expect(all.hits.map((h) => h.name)).toEqual(['me/app-0']);
+    });
+
+    it('lists in the order asked (recency, downloads, name), tagged or untagged only, paged and counted by the index', async () => {
+      await index.put(doc('me/b', { downloads: 5, updatedAt: 3_000, latestTag: 'v1' }));
+      await index.put(doc('me/a', { downloads: 1, updatedAt: 2_000 }));
+      await index.put(doc('me/c', { downloads: 9, updatedAt: 1_000, latestTag: 'latest' }));
+      await index.put(doc('me/d', { downloads: 1, updatedAt: 2_000, latestTag: 'v2' }));
+      const listed = async (q: Partial<IndexQuery>) => {
+        const result = await index.search(query(q));
+        return { total: result.total, names: result.hits.map((h) => h.name) };
+      };
+      expect(await listed({ order: 'updated' })).toEqual({ total: 4, names: ['me/b', 'me/a', 'me/d', 'me/c'] });
+      expect(await listed({ order: 'downloads' })).toEqual({ total: 4, names: ['me/c', 'me/b', 'me/a', 'me/d'] });
+      expect(await listed({ order: 'name', offset: 1, limit: 2 })).toEqual({ total: 4, names: ['me/b', 'me/c'] });
+      const tagged = (value: boolean) => ({ labels: [], tags: [], platforms: [], tagged: value });
+      expect(await listed({ order: 'name', filter: tagged(true) })).toEqual({ total: 3, names: ['me/b', 'me/c', 'me/d'] });
+      expect(await listed({ order: 'name', filter: tagged(false) })).toEqual({ total: 1, names: ['me/a'] });
+      // With text, the order asked replaces relevance (which would put me/c, the most downloaded, first).
+      expect(await listed({ ...words('me'), filter: tagged(true) })).toEqual({ total: 3, names: ['me/c', 'me/b', 'me/d'] });
+      expect(await listed({ ...words('me'), order: 'name', filter: tagged(true) })).toEqual({ total: 3, names: ['me/b', 'me/c', 'me/d'] });
     });
 
     it('replaces a document, and keeps the one read later when writes cross', async () => {

@@ -4,6 +4,8 @@ import { MediaType } from '../../src/oci/media-types';
 import { pushBlob, pushImage, pushManifest } from '../support/http';
 import { blob, descriptor, imageIndex, imageManifest, EMPTY_CONFIG } from '../support/oci';
 import { startTestRegistry, type TestRegistry } from '../support/registry';
+import { WebClient } from './support/web-client';
+import { SETTINGS_VERSIONS } from '../../src/web/settings-routes';
 
 /**
  * The web pages over real pushes (issue #17): security headers, escaping of
@@ -15,11 +17,11 @@ const ADMIN_PASSWORD = 'admin-password-1';
 const password = (name: string) => `${name}-password`;
 const HOSTILE = `<script>alert(1)</script> "><img src=x onerror=alert(2)> Billing API`;
 const CSP =
-  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 const REVISION = '0123456789abcdef0123456789abcdef01234567';
 
 let t: TestRegistry;
-const cookies: Record<string, string> = {};
+const clients: Record<string, WebClient> = {};
 let webIndexId: number;
 let signatureDigest: string;
 
@@ -54,23 +56,12 @@ async function pushLabelled(user: string, name: string, tag: string, labels: Rec
   );
 }
 
+/** A fresh session of `user`: its cookie. */
 async function signIn(user: string): Promise<string> {
-  const res = await t.http
-    .post('/-/sign-in')
-    .type('form')
-    .send({ username: user, password: password(user), next: '/' });
-  expect(res.status).toBe(303);
-  const cookie = (res.headers['set-cookie'] as unknown as string[]).find((c) => c.startsWith('berth_session='));
-  expect(cookie).toMatch(/HttpOnly/i);
-  expect(cookie).toMatch(/SameSite=Lax/i);
-  expect(cookie).toMatch(/Path=\//);
-  return (cookie ?? '').split(';')[0]!;
+  return (await new WebClient(t.http, user, password(user)).signIn()).cookie;
 }
 
-const page = (path: string, who?: string) => {
-  const req = t.http.get(path);
-  return who ? req.set('Cookie', cookies[who]!) : req;
-};
+const page = (path: string, who?: string) => (who ? clients[who]!.get(path) : t.http.get(path));
 
 beforeAll(async () => {
   t = await startTestRegistry({ auth: { ...DEFAULT_CONFIG.auth, mode: 'token', adminPassword: ADMIN_PASSWORD } });
@@ -115,7 +106,7 @@ beforeAll(async () => {
   await t.registry.search.idle();
   const versions = await alice.get('/api/v3/orgs/acme/packages/container/web/versions');
   webIndexId = (versions.body as Array<{ id: number; name: string }>).find((v) => v.name === index.digest)!.id;
-  for (const user of ['alice', 'bob', 'eve']) cookies[user] = await signIn(user);
+  for (const user of ['alice', 'bob', 'eve']) clients[user] = await new WebClient(t.http, user, password(user)).signIn();
 }, 60_000);
 
 afterAll(async () => {
@@ -176,6 +167,22 @@ describe('search', () => {
     }
   });
 
+  it('live search: the page marks its results region, and the API the script asks with the session cookie lists what the page lists', async () => {
+    for (const who of ['bob', 'eve', undefined]) {
+      const res = await page('/search?q=acme', who);
+      const region = res.text.match(/<div id="search-results" data-live-results>([\s\S]*)<\/div>/)?.[1] ?? '';
+      expect(region).toContain('id="search-count" role="status"');
+      const listed = [...region.matchAll(/<a class="name" href="([^"]+)">/g)].map((m) => m[1]);
+      const api = await page('/api/v1/search/packages?per_page=30&q=acme', who);
+      expect(api.status).toBe(200);
+      const items = (api.body as { items: Array<{ html_url: string }> }).items;
+      expect(items.map((item) => new URL(item.html_url).pathname)).toEqual(listed);
+      expect(listed.includes('/orgs/acme/packages/container/package/billing-api')).toBe(who === 'bob');
+    }
+    const home = await page('/', 'bob');
+    expect(home.text).toMatch(/<div id="search-results" data-live-results>/);
+  });
+
   it('escapes the query it shows back', async () => {
     const res = await page(`/search?q=${encodeURIComponent('"><script>alert(9)</script>')}`);
     expect(res.status).toBe(200);
@@ -232,10 +239,28 @@ describe('the package page', () => {
     expect(res.text).toContain('<strong>linux/arm64/v8</strong>');
     expect(res.text).toContain('<span>Signature</span>');
     expect(res.text).toContain(signatureDigest.slice(0, 19));
-    expect(res.text).toMatch(/<svg\s+class="chart"/);
+    expect(res.text).toMatch(/<figure class="chart">\s*<svg/);
     // Children and the signature sit in the tree under the index, not beside it.
     const tree = res.text.slice(res.text.indexOf('<ul class="tree">'));
     expect(tree.indexOf('linux/amd64')).toBeGreaterThan(tree.indexOf(`/web/${webIndexId}`));
+  });
+
+  it('counts downloads in words that agree, and labels the chart axis, its total and a text for screen readers', async () => {
+    expect((await as('alice').get('/v2/acme/web/manifests/latest')).status).toBe(200);
+    await t.registry.downloads.flush();
+    const res = await page('/orgs/acme/packages/container/package/web');
+    expect(res.text).toContain('<dd>1 download in all</dd>');
+    expect(res.text).not.toMatch(/\b1 downloads\b/);
+    const chart = res.text.slice(res.text.indexOf('<figure class="chart">'), res.text.indexOf('</figure>'));
+    expect(chart).toMatch(/<svg [^>]*role="img" aria-labelledby="downloads-chart-title downloads-chart-desc"/);
+    expect(chart).toContain('<title id="downloads-chart-title">1 download in the last 30 days</title>');
+    expect(chart).toMatch(
+      /<desc id="downloads-chart-desc">Daily downloads from \d{4}-\d\d-\d\d to \d{4}-\d\d-\d\d; the busiest day, \d{4}-\d\d-\d\d, had 1 download\.<\/desc>/,
+    );
+    // The y axis: 0 at the foot, the busiest day's count at the top.
+    expect(chart).toMatch(/<text [^>]*text-anchor="end">1<\/text>/);
+    expect(chart).toMatch(/<text [^>]*text-anchor="end">0<\/text>/);
+    expect(chart).toContain('<figcaption>1 download in the last 30 days, at most 1 download a day</figcaption>');
   });
 
   it('takes the pull command tag from the picker, and ignores a tag the package has not', async () => {
@@ -290,13 +315,13 @@ describe('sessions', () => {
   });
 
   it('refuses a sign-out without the CSRF token, and from another site', async () => {
-    const bare = await t.http.post('/-/sign-out').set('Cookie', cookies.bob!).type('form').send({});
+    const bare = await t.http.post('/-/sign-out').set('Cookie', clients.bob!.cookie).type('form').send({});
     expect(bare.status).toBe(403);
     const home = await page('/', 'bob');
     const csrf = home.text.match(/name="csrf" value="([^"]+)"/)?.[1];
     const crossSite = await t.http
       .post('/-/sign-out')
-      .set('Cookie', cookies.bob!)
+      .set('Cookie', clients.bob!.cookie)
       .set('Origin', 'https://evil.example')
       .type('form')
       .send({ csrf });
@@ -349,22 +374,10 @@ describe('owner pages', () => {
 
 /** The CSRF token of the signed-in user's pages. */
 async function csrfOf(who: string): Promise<string> {
-  const res = await page('/', who);
-  const csrf = res.text.match(/name="csrf" value="([^"]+)"/)?.[1];
-  expect(csrf).toBeDefined();
-  return csrf!;
+  return clients[who]!.csrf();
 }
 
-const post = async (path: string, who: string, fields: Record<string, string | string[]>) =>
-  t.http
-    .post(path)
-    .set('Cookie', cookies[who]!)
-    .type('form')
-    .send(
-      new URLSearchParams(
-        Object.entries(fields).flatMap(([k, v]): Array<[string, string]> => (Array.isArray(v) ? v.map((x) => [k, x]) : [[k, v]])),
-      ).toString(),
-    );
+const post = async (path: string, who: string, fields: Record<string, string | string[]>) => clients[who]!.post(path, fields);
 
 describe('the account page', () => {
   it('sends anonymous visitors to sign in', async () => {
@@ -438,6 +451,25 @@ describe('package settings', () => {
     expect(back.text).toContain(`/web/${webIndexId}"`);
     expect(back.text).toContain('<span>Signature</span>');
   });
+
+  // 52 pushes: on PostgreSQL, on a loaded machine, they took longer than jest's 30 s.
+  it('page the versions of a package with more than fit one page, each list keeping the other one page', async () => {
+    const alice = as('alice');
+    const count = SETTINGS_VERSIONS + 2;
+    for (let i = 0; i < count; i++) await pushImage(alice, 'alice/many', `t${i}`, { seed: `many-${i}` });
+    const first = await page('/-/settings?package=alice%2Fmany', 'alice');
+    expect(first.status).toBe(200);
+    expect(first.text.match(/name="id"/g)).toHaveLength(SETTINGS_VERSIONS);
+    expect(first.text).toContain('<span>Page 1 of 2</span>');
+    expect(first.text).toContain('href="/-/settings?package=alice%2Fmany&amp;kind=user&amp;page=2" rel="next"');
+    const second = await page('/-/settings?package=alice%2Fmany&page=2', 'alice');
+    expect(second.text.match(/name="id"/g)).toHaveLength(count - SETTINGS_VERSIONS);
+    expect(second.text).toContain('<span>Page 2 of 2</span>');
+    expect(second.text).toContain('rel="prev"');
+    // No version on both pages.
+    const ids = (text: string) => [...text.matchAll(/name="id" value="(\d+)"/g)].map((m) => m[1]);
+    expect(ids(second.text).filter((id) => ids(first.text).includes(id))).toEqual([]);
+  }, 120_000);
 
   it('delete and restore the package', async () => {
     const csrf = await csrfOf('alice');

@@ -48,7 +48,12 @@ export interface SearchFilter {
   tags: readonly string[];
   /** `os/arch` or `os/arch/variant`. */
   platforms: readonly string[];
+  /** Only packages with a tag (true) or without one (false); not a qualifier of the query language (the owner pages' filter). */
+  tagged?: boolean;
 }
+
+/** An order other than relevance, for lists (an owner's packages): each ends with the name, so pages never overlap. */
+export type PackageOrder = 'updated' | 'downloads' | 'name';
 
 export interface IndexQuery {
   /**
@@ -62,6 +67,8 @@ export interface IndexQuery {
   digestPrefix?: string;
   filter: SearchFilter;
   access: SearchAccess;
+  /** Absent: by relevance (text tiers), then downloads, recency and name. */
+  order?: PackageOrder;
   offset: number;
   limit: number;
 }

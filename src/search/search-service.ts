@@ -1,5 +1,5 @@
 import type { Actor } from '../auth/management/actor';
-import type { SearchAccess, SearchHit, SearchIndex } from './search-index';
+import type { PackageOrder, SearchAccess, SearchHit, SearchIndex } from './search-index';
 import { parseSearchQuery } from './search-query';
 
 /** Who may see which packages, as ids the index can filter by (src/search/identity-search-access.ts). */
@@ -10,6 +10,12 @@ export interface SearchAccessResolver {
 export interface SearchPage {
   total: number;
   hits: SearchHit[];
+}
+
+/** What a list of packages asks beyond a query. */
+export interface SearchListing {
+  order?: PackageOrder;
+  tagged?: boolean;
 }
 
 /**
@@ -25,11 +31,19 @@ export class SearchService {
     private readonly resolver: SearchAccessResolver,
   ) {}
 
-  /** `page` from 1; `perPage` as the edge allowed it. */
-  async search(actor: Actor, q: string, page: number, perPage: number): Promise<SearchPage> {
+  /** `page` from 1; `perPage` as the edge allowed it; `list`: an order other than relevance, and tagged or untagged only (the owner pages). */
+  async search(actor: Actor, q: string, page: number, perPage: number, list: SearchListing = {}): Promise<SearchPage> {
     const parsed = parseSearchQuery(q);
     const access = await this.resolver.access(actor);
-    return this.index.search({ ...parsed, access, offset: (page - 1) * perPage, limit: perPage });
+    const filter = list.tagged === undefined ? parsed.filter : { ...parsed.filter, tagged: list.tagged };
+    return this.index.search({
+      ...parsed,
+      filter,
+      access,
+      ...(list.order ? { order: list.order } : {}),
+      offset: (page - 1) * perPage,
+      limit: perPage,
+    });
   }
 }
 

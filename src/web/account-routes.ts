@@ -1,4 +1,5 @@
 import express, { type Request, type Response, type Router } from 'express';
+import { isSiteAdmin } from '../auth/management/actor';
 import { InvalidRequest } from '../auth/management/errors';
 import { Unauthenticated } from '../auth/errors';
 import { errorAnswer } from '../http/error-mapping';
@@ -6,7 +7,7 @@ import { sessionSecret } from '../http/api/api-authenticate';
 import { layout } from './layout';
 import { signInBody } from './pages/message-page';
 import { accountBody } from './pages/account-page';
-import { ANONYMOUS_VIEWER, field, nextPath, type PageRenderer, send, single } from './web-http';
+import { ANONYMOUS_VIEWER, field, fieldList, nextPath, type PageRenderer, send, single } from './web-http';
 import type { WebAuthDependencies } from './web-router';
 import { clearSessionCookie, setSessionCookie, type Viewer } from './web-viewer';
 
@@ -64,7 +65,7 @@ export function accountRoutes(auth: WebAuthDependencies, page: PageRenderer): Ro
     const days = field(req, 'days');
     const minted = await auth.management.tokens.createPersonal(viewer.principal, userName(viewer), {
       name: field(req, 'name'),
-      scopes: scopes(req),
+      scopes: fieldList(req, 'scope'),
       expiresInDays: /^\d{1,5}$/.test(days) ? Number(days) : undefined,
     });
     await page(req, res, 'Account', (v) => account(v, minted, null));
@@ -91,6 +92,7 @@ export function accountRoutes(auth: WebAuthDependencies, page: PageRenderer): Ro
       viewer.csrf ?? '',
       minted,
       flash,
+      isSiteAdmin(viewer.principal),
     );
   }
 
@@ -108,11 +110,4 @@ export function accountRoutes(auth: WebAuthDependencies, page: PageRenderer): Ro
 function userName(viewer: Viewer): string {
   if (viewer.principal.kind !== 'user') throw new Unauthenticated('sign in first');
   return viewer.principal.name;
-}
-
-/** The ticked scope boxes: one field repeated, which the simple parser gives as a list. */
-function scopes(req: Request): string[] {
-  const value = (req.body as Record<string, unknown> | undefined)?.scope;
-  if (typeof value === 'string') return [value];
-  return Array.isArray(value) ? value.filter((s): s is string => typeof s === 'string') : [];
 }

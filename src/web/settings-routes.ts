@@ -6,11 +6,11 @@ import type { Principal } from '../auth/principal';
 import { forms } from './account-routes';
 import { settingsBody } from './pages/settings-page';
 import { repositoryBody } from './pages/repository-page';
-import { field, type PageRenderer, single } from './web-http';
+import { field, type PageRenderer, pageNumber, single } from './web-http';
 import type { WebAuthDependencies } from './web-router';
 
-/** Settings pages list this many versions of each state; older ones are managed through the API. */
-const SETTINGS_VERSIONS = 50;
+/** Settings pages list this many versions of each state a page (`?page=` active, `?deleted_page=` deleted). */
+export const SETTINGS_VERSIONS = 50;
 
 const FLASHES: Readonly<Record<string, string>> = {
   visibility: 'The visibility was changed.',
@@ -33,6 +33,7 @@ export function settingsRoutes(auth: WebAuthDependencies, page: PageRenderer): R
   router.get('/-/settings', async (req, res) => {
     const full = single(req, 'package') ?? '';
     const flash = FLASHES[single(req, 'done') ?? ''] ?? null;
+    const pages = { active: pageNumber(req, Number.MAX_SAFE_INTEGER), deleted: pageNumber(req, Number.MAX_SAFE_INTEGER, 'deleted_page') };
     await page(req, res, 'Package settings', async (viewer) => {
       const actor = user(viewer.principal);
       const view = await auth.management.packages.show(actor, full);
@@ -42,13 +43,25 @@ export function settingsRoutes(auth: WebAuthDependencies, page: PageRenderer): R
       const base = { kind, view, csrf: viewer.csrf ?? '', flash } as const;
       try {
         const [active, deleted] = await Promise.all([
-          auth.packageVersions.listVersions(actor, at, { state: 'active', limit: SETTINGS_VERSIONS }),
-          auth.packageVersions.listVersions(actor, at, { state: 'deleted', limit: SETTINGS_VERSIONS }),
+          auth.packageVersions.listVersions(actor, at, {
+            state: 'active',
+            offset: (pages.active - 1) * SETTINGS_VERSIONS,
+            limit: SETTINGS_VERSIONS,
+          }),
+          auth.packageVersions.listVersions(actor, at, {
+            state: 'deleted',
+            offset: (pages.deleted - 1) * SETTINGS_VERSIONS,
+            limit: SETTINGS_VERSIONS,
+          }),
         ]);
-        return settingsBody({ ...base, active: active.versions, deleted: deleted.versions });
+        return settingsBody({
+          ...base,
+          active: { versions: active.versions, page: pages.active, pages: pageCount(active.total) },
+          deleted: { versions: deleted.versions, page: pages.deleted, pages: pageCount(deleted.total) },
+        });
       } catch (err) {
         // A deleted package reads as not found; its admins still get to restore it.
-        if (err instanceof PackageNotFound) return settingsBody({ ...base, active: null, deleted: [] });
+        if (err instanceof PackageNotFound) return settingsBody({ ...base, active: null, deleted: { versions: [], page: 1, pages: 1 } });
         throw err;
       }
     });
@@ -137,6 +150,10 @@ export function settingsRoutes(auth: WebAuthDependencies, page: PageRenderer): R
   }
 
   return router;
+}
+
+function pageCount(total: number): number {
+  return Math.max(1, Math.ceil(total / SETTINGS_VERSIONS));
 }
 
 function user(principal: Principal): Principal {

@@ -49,8 +49,12 @@ ul.tree li{margin:.25rem 0}
 .grid{display:grid;grid-template-columns:minmax(0,3fr) minmax(0,1fr);gap:1.5rem}
 @media (max-width:50rem){.grid{grid-template-columns:1fr}}
 nav.paging{display:flex;gap:1rem;margin:1rem 0}
-svg.chart{width:100%;height:auto;max-width:18rem}
-svg.chart rect{fill:#0969da}
+figure.chart{margin:0;max-width:18rem}
+figure.chart svg{width:100%;height:auto}
+figure.chart rect{fill:#0969da}
+figure.chart line.axis{stroke:var(--muted);stroke-width:1}
+figure.chart text{fill:var(--muted);font-size:9px}
+figure.chart figcaption{font-size:.85rem;color:var(--muted)}
 .flash{padding:.6rem;border:1px solid #1a7f37;background:#dafbe1;border-radius:6px}
 .error{padding:.6rem;border:1px solid #a40e26;background:#ffebe9;border-radius:6px}
 fieldset{border:1px solid var(--line);border-radius:6px;margin:1rem 0}
@@ -58,9 +62,91 @@ label{display:block;margin:.4rem 0}
 .sr-only{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
 `;
 
-/** Copy buttons: each `button[data-copy]` copies the text of the element its value names. Pages work without it. */
+/**
+ * Enhancements only; every page works without them. Copy buttons: each `button[data-copy]` copies
+ * the text of the element its value names. The tag picker rewrites the pull command. Live search:
+ * where a page has a `[data-live-results]` region (home, /search), typing in a search box asks the
+ * search API (same origin, the session cookie) and redraws the region from the JSON with text
+ * nodes only (a pusher's description never becomes markup); the address becomes the linkable
+ * /search?q= of what is shown. Answers that arrive after a later query's are dropped.
+ */
 const JS = `'use strict';
+var LIVE_PER_PAGE = 30;
+function liveSearch(region) {
+  var inputs = document.querySelectorAll('input[type=search][name=q]');
+  var timer = null;
+  var asked = 0;
+  function el(tag, attrs, children) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, attrs[k]); });
+    (children || []).forEach(function (c) { node.appendChild(typeof c === 'string' ? document.createTextNode(c) : c); });
+    return node;
+  }
+  function counted(n, noun) {
+    return n.toLocaleString('en-US') + ' ' + noun + (n === 1 ? '' : 's');
+  }
+  function item(hit) {
+    var path = new URL(hit.html_url, location.href).pathname;
+    var owner = path.split('/').slice(0, 4).join('/');
+    var meta = [el('span', {}, ['Owner ', el('a', { href: owner }, [hit.owner])])];
+    if (hit.latest_tag) meta.push(el('span', {}, ['Latest tag ', el('span', { class: 'tag' }, [hit.latest_tag])]));
+    meta.push(el('span', {}, ['Updated ', el('time', { datetime: hit.updated_at }, [hit.updated_at.slice(0, 10)])]));
+    meta.push(el('span', {}, [counted(hit.downloads, 'download') + ' (30 days)']));
+    var parts = [el('a', { class: 'name', href: path }, [hit.name]), ' ', el('span', { class: 'badge ' + hit.visibility }, [hit.visibility])];
+    if (hit.description) parts.push(el('div', { class: 'description' }, [hit.description]));
+    parts.push(el('div', { class: 'meta' }, meta));
+    return el('li', {}, parts);
+  }
+  function draw(q, body) {
+    var total = body.total_count;
+    var count = el('p', { class: 'muted', id: 'search-count', role: 'status' }, [counted(total, 'package') + ' found']);
+    if (q) count.append(' for ', el('q', {}, [q]));
+    count.append('.');
+    var list = body.items.length === 0 ? el('p', {}, ['No packages match.']) : el('ul', { class: 'results' }, body.items.map(item));
+    var nodes = [count, list];
+    if (total > LIVE_PER_PAGE) {
+      var pages = Math.ceil(total / LIVE_PER_PAGE);
+      nodes.push(el('nav', { class: 'paging', 'aria-label': 'Result pages' }, [
+        el('span', {}, ['Page 1 of ' + pages]),
+        el('a', { href: '/search?q=' + encodeURIComponent(q) + '&page=2', rel: 'next' }, ['Next'])
+      ]));
+    }
+    region.replaceChildren.apply(region, nodes);
+  }
+  function refused(message) {
+    var count = region.querySelector('#search-count');
+    if (count) count.textContent = message;
+  }
+  function ask(q) {
+    var mine = ++asked;
+    fetch('/api/v1/search/packages?per_page=' + LIVE_PER_PAGE + '&q=' + encodeURIComponent(q), {
+      credentials: 'same-origin',
+      headers: { Accept: 'application/json' }
+    }).then(function (res) {
+      return res.json().then(function (body) {
+        if (mine !== asked) return;
+        var error = (body.errors && body.errors[0]) || {};
+        if (!res.ok) return refused(typeof error.detail === 'string' ? error.detail : error.message || 'The search did not work.');
+        draw(q, body);
+        history.replaceState(null, '', '/search?q=' + encodeURIComponent(q));
+      });
+    }).catch(function () {
+      if (mine === asked) refused('The search did not work; press Enter to search.');
+    });
+  }
+  inputs.forEach(function (input) {
+    input.setAttribute('aria-controls', region.id);
+    input.addEventListener('input', function () {
+      var q = input.value;
+      inputs.forEach(function (other) { if (other !== input) other.value = q; });
+      clearTimeout(timer);
+      timer = setTimeout(function () { ask(q.trim()); }, 150);
+    });
+  });
+}
 document.addEventListener('DOMContentLoaded', function () {
+  var region = document.querySelector('[data-live-results]');
+  if (region && window.fetch && window.history) liveSearch(region);
   document.querySelectorAll('button[data-copy]').forEach(function (button) {
     button.hidden = false;
     button.addEventListener('click', function () {

@@ -30,6 +30,13 @@ export function field(req: Request, key: string): string {
   return text((req.body as Record<string, unknown> | undefined)?.[key]);
 }
 
+/** A repeatable form field (checkboxes): the simple parser gives one value as a string, several as a list. */
+export function fieldList(req: Request, key: string): string[] {
+  const value = (req.body as Record<string, unknown> | undefined)?.[key];
+  if (typeof value === 'string') return [value];
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+}
+
 export function send(res: Response, status: number, page: string): void {
   res
     .status(status)
@@ -49,9 +56,9 @@ export function single(req: Request, key: string): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
-/** `?page=` from 1; anything else is the first page. */
-export function pageNumber(req: Request, max: number): number {
-  const value = single(req, 'page') ?? '1';
+/** `?page=` (or another key) from 1; anything else is the first page. */
+export function pageNumber(req: Request, max: number, key = 'page'): number {
+  const value = single(req, key) ?? '1';
   const n = /^\d{1,7}$/.test(value) ? Number(value) : 1;
   return Math.min(Math.max(1, n), max);
 }

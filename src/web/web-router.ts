@@ -3,7 +3,9 @@ import type { PackageVersionService } from '../auth/management/package-version-s
 import type { IdentityService } from '../auth/identity-service';
 import { errorAnswer } from '../http/error-mapping';
 import type { SearchService } from '../search/search-service';
+import type { HookService } from '../webhooks/hook-service';
 import { accountRoutes } from './account-routes';
+import { hookRoutes } from './hook-routes';
 import { layout } from './layout';
 import type { OwnerFilter, OwnerPages } from './owner-pages';
 import type { PackagePages } from './package-pages';
@@ -29,6 +31,8 @@ export interface WebAuthDependencies {
   packageVersions: PackageVersionService;
   pages: PackagePages;
   owners: OwnerPages;
+  /** The webhook settings pages manage hooks through the service the hooks API uses. */
+  hooks: HookService;
 }
 
 /** Search pages past this are refused by the search API too: deep offsets cost the database and no person reads them. */
@@ -66,6 +70,7 @@ export function webRouter(deps: WebDependencies): Router {
   if (auth) {
     router.use(accountRoutes(auth, page));
     router.use(settingsRoutes(auth, page));
+    router.use(hookRoutes(auth, page));
     for (const [segment, kind] of [
       ['orgs', 'org'],
       ['users', 'user'],

@@ -82,10 +82,13 @@ function refuseCrossSite(req: Request): void {
   if (host !== req.headers.host) throw new AccessDenied('cross-origin request refused');
 }
 
-/** Headers every page carries: a CSP with no inline script or style, no framing, no sniffing, same-origin referrers. */
+/**
+ * Headers every page carries: a CSP with no inline script or style, no framing, no sniffing, same-origin referrers.
+ * `connect-src 'self'`: live search fetches the search API of this origin, nothing else.
+ */
 export const PAGE_HEADERS: Readonly<Record<string, string>> = {
   'Content-Security-Policy':
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
   'X-Content-Type-Options': 'nosniff',
   'Referrer-Policy': 'same-origin',
   'X-Frame-Options': 'DENY',

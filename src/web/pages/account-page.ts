@@ -6,7 +6,14 @@ import { ownerUrl } from '../urls';
 const SCOPES = ['read:packages', 'write:packages', 'delete:packages'] as const;
 
 /** The signed-in user's account: organisations, tokens (a new one shown this once), create and revoke. */
-export function accountBody(me: UserView, tokens: AccessTokenView[], csrf: string, minted: MintedToken | null, flash: string | null): Html {
+export function accountBody(
+  me: UserView,
+  tokens: AccessTokenView[],
+  csrf: string,
+  minted: MintedToken | null,
+  flash: string | null,
+  siteAdmin = false,
+): Html {
   return html`<h1>${me.name}</h1>
     ${flash ? html`<p class="flash" role="status">${flash}</p>` : ''}
     ${
@@ -21,11 +28,18 @@ export function accountBody(me: UserView, tokens: AccessTokenView[], csrf: strin
         : ''
     }
     <p><a href="${ownerUrl('user', me.name)}">Your packages</a></p>
+    ${siteAdmin ? html`<p><a href="/-/hooks?scope=instance">Instance webhooks</a> <span class="muted">(every package)</span></p>` : ''}
     ${
       me.orgs.length > 0
         ? html`<h2>Organisations</h2>
             <ul>
-              ${me.orgs.map((o) => html`<li><a href="${ownerUrl('org', o.name)}">${o.name}</a> <span class="muted">${o.role}</span></li>`)}
+              ${me.orgs.map(
+                (o) =>
+                  html`<li>
+                    <a href="${ownerUrl('org', o.name)}">${o.name}</a> <span class="muted">${o.role}</span>
+                    ${o.role === 'owner' ? html`<a href="/-/hooks?scope=${encodeURIComponent(`org:${o.name}`)}">webhooks</a>` : ''}
+                  </li>`,
+              )}
             </ul>`
         : ''
     }

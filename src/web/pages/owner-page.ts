@@ -1,6 +1,6 @@
 import { html, type Html } from '../html';
 import type { OwnerPage } from '../owner-pages';
-import { isoDate, ownerUrl, packageUrl } from '../urls';
+import { counted, isoDate, ownerUrl, packageUrl } from '../urls';
 
 /** An organisation's or user's packages (filters and sorts as a GET form, so links keep them), members and repositories. */
 export function ownerBody(p: OwnerPage, manage: MemberForms | null, flash: string | null): Html {
@@ -44,7 +44,7 @@ export function ownerBody(p: OwnerPage, manage: MemberForms | null, flash: strin
           </select>
           <button type="submit">Apply</button>
         </form>
-        <p class="muted">${p.total} ${p.total === 1 ? 'package' : 'packages'}</p>
+        <p class="muted">${counted(p.total, 'package')}</p>
         ${
           p.packages.length === 0
             ? html`<p>No packages match.</p>`
@@ -58,7 +58,7 @@ export function ownerBody(p: OwnerPage, manage: MemberForms | null, flash: strin
                       <div class="meta">
                         ${h.latestTag ? html`<span>Latest tag <span class="tag">${h.latestTag}</span></span>` : html`<span>untagged</span>`}
                         <span>Updated ${isoDate(h.updatedAt)}</span>
-                        <span>${h.downloads} downloads (30 days)</span>
+                        <span>${counted(h.downloads, 'download')} (30 days)</span>
                       </div>
                     </li>`,
                 )}
@@ -105,7 +105,8 @@ function membersSection(org: string, members: ReadonlyArray<{ name: string; role
       <input type="hidden" name="csrf" value="${manage?.csrf ?? ''}" /><input type="hidden" name="org" value="${org}" />${fields}
       <button type="submit" ${danger ? html`class="danger"` : ''}>${label}</button>
     </form>`;
-  return html`<h2>Members</h2>
+  return html`${manage ? html`<p><a href="/-/hooks?scope=${encodeURIComponent(`org:${org}`)}">Webhooks</a> of ${org}</p>` : ''}
+    <h2>Members</h2>
     <ul>
       ${members.map(
         (m) =>

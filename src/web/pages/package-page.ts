@@ -3,7 +3,7 @@ import { downloadChart } from '../download-chart';
 import { html, type Html } from '../html';
 import type { PackagePage, VersionNode } from '../package-pages';
 import { sourceLinks } from '../source-links';
-import { humanSize, isoDate, ownerUrl, packageUrl, settingsUrl, versionUrl, type OwnerKind } from '../urls';
+import { counted, humanSize, isoDate, ownerUrl, packageUrl, settingsUrl, versionUrl, type OwnerKind } from '../urls';
 
 const DESCRIPTION = 'org.opencontainers.image.description';
 const LICENSES = 'org.opencontainers.image.licenses';
@@ -49,10 +49,7 @@ export function packageBody(p: PackagePage, host: string, mayManage: boolean): H
       </section>
       <section aria-labelledby="versions">
         <h2 id="versions">Versions</h2>
-        <p class="muted">
-          ${s.versionCount} ${s.versionCount === 1 ? 'version' : 'versions'} in all (images, platforms and their signatures, SBOMs and
-          attestations).
-        </p>
+        <p class="muted">${counted(s.versionCount, 'version')} in all (images, platforms and their signatures, SBOMs and attestations).</p>
         ${
           p.roots.length > 0
             ? html`<ul class="tree">
@@ -95,7 +92,7 @@ export function packageBody(p: PackagePage, host: string, mayManage: boolean): H
         <dt>Updated</dt>
         <dd><time datetime="${new Date(s.updatedAt).toISOString()}">${isoDate(s.updatedAt)}</time></dd>
         <dt>Downloads</dt>
-        <dd>${p.downloads.total} in all</dd>
+        <dd>${counted(p.downloads.total, 'download')} in all</dd>
       </dl>
       <h3>Last 30 days</h3>
       ${downloadChart(p.downloads.daily)}
@@ -138,7 +135,7 @@ function treeNode(kind: OwnerKind, fullName: string, node: VersionNode): Html {
 }
 
 function kindOf(mediaType: string, children: number): string {
-  if (children > 0 || /index|manifest\.list/.test(mediaType)) return `index of ${children} ${children === 1 ? 'manifest' : 'manifests'}`;
+  if (children > 0 || /index|manifest\.list/.test(mediaType)) return `index of ${counted(children, 'manifest')}`;
   return 'image';
 }
 

@@ -26,6 +26,7 @@ export function repositoryBody(
       html`<input type="hidden" name="visibility" value="${r.visibility === 'public' ? 'private' : 'public'}" />`,
       r.visibility === 'public' ? 'Make private' : 'Make public',
     )}
+    <p><a href="/-/hooks?scope=${encodeURIComponent(`repo:${full}`)}">Webhooks</a> of this repository</p>
     <h2>Collaborators</h2>
     ${
       collaborators.length === 0

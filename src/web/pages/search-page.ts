@@ -1,6 +1,6 @@
 import type { SearchPage } from '../../search/search-service';
 import { html, type Html } from '../html';
-import { isoDate, ownerUrl, packageUrl } from '../urls';
+import { counted, isoDate, ownerUrl, packageUrl } from '../urls';
 
 export const SEARCH_PER_PAGE = 30;
 
@@ -13,7 +13,7 @@ export function homeBody(recent: SearchPage): Html {
       <button type="submit">Search</button>
     </form>
     <h2>Packages</h2>
-    ${resultList(recent)}`;
+    ${results(html`<p class="muted" id="search-count" role="status">Recently updated packages you may see.</p>`, resultList(recent))}`;
 }
 
 /** /search?q=: linkable results, with previous and next links. */
@@ -21,17 +21,29 @@ export function searchBody(q: string, page: number, result: SearchPage): Html {
   const pages = Math.max(1, Math.ceil(result.total / SEARCH_PER_PAGE));
   const link = (p: number) => `/search?q=${encodeURIComponent(q)}&page=${p}`;
   return html`<h1>Search results</h1>
-    <p class="muted">${result.total} ${result.total === 1 ? 'package' : 'packages'} found${q ? html` for <q>${q}</q>` : ''}.</p>
-    ${resultList(result)}
-    ${
-      pages > 1
-        ? html`<nav class="paging" aria-label="Result pages">
-            ${page > 1 ? html`<a href="${link(page - 1)}" rel="prev">Previous</a>` : ''}
-            <span>Page ${page} of ${pages}</span>
-            ${page < pages ? html`<a href="${link(page + 1)}" rel="next">Next</a>` : ''}
-          </nav>`
-        : ''
-    }`;
+    ${results(
+      html`<p class="muted" id="search-count" role="status">
+        ${counted(result.total, 'package')} found${q ? html` for <q>${q}</q>` : ''}.
+      </p>`,
+      html`${resultList(result)}
+      ${
+        pages > 1
+          ? html`<nav class="paging" aria-label="Result pages">
+              ${page > 1 ? html`<a href="${link(page - 1)}" rel="prev">Previous</a>` : ''}
+              <span>Page ${page} of ${pages}</span>
+              ${page < pages ? html`<a href="${link(page + 1)}" rel="next">Next</a>` : ''}
+            </nav>`
+          : ''
+      }`,
+    )}`;
+}
+
+/**
+ * The results region: what berth.js replaces as the viewer types (live search). Without script
+ * the search box submits its form and this is the server's list; the count announces itself.
+ */
+function results(count: Html, list: Html): Html {
+  return html`<div id="search-results" data-live-results>${count}${list}</div>`;
 }
 
 function resultList(result: SearchPage): Html {
@@ -47,7 +59,7 @@ function resultList(result: SearchPage): Html {
             <span>Owner <a href="${ownerUrl(hit.ownerKind, hit.owner)}">${hit.owner}</a></span>
             ${hit.latestTag ? html`<span>Latest tag <span class="tag">${hit.latestTag}</span></span>` : ''}
             <span>Updated <time datetime="${new Date(hit.updatedAt).toISOString()}">${isoDate(hit.updatedAt)}</time></span>
-            <span>${hit.downloads} downloads (30 days)</span>
+            <span>${counted(hit.downloads, 'download')} (30 days)</span>
           </div>
         </li>`,
     )}

@@ -3,12 +3,20 @@ import type { VersionView } from '../../auth/management/package-version-service'
 import { html, type Html } from '../html';
 import { packageUrl, versionUrl, type OwnerKind } from '../urls';
 
+/** One page of a package's versions in one state. */
+export interface VersionList {
+  versions: VersionView[];
+  /** From 1. */
+  page: number;
+  pages: number;
+}
+
 export interface SettingsPage {
   kind: OwnerKind;
   view: PackageView;
   /** Null when the package itself is deleted: then only its restore is offered. */
-  active: VersionView[] | null;
-  deleted: VersionView[];
+  active: VersionList | null;
+  deleted: VersionList;
   csrf: string;
   flash: string | null;
 }
@@ -16,6 +24,23 @@ export interface SettingsPage {
 /** A package's settings for its admins: visibility, link, delete and restore versions and the package. */
 export function settingsBody(p: SettingsPage): Html {
   const full = p.view.name;
+  const pages = { active: p.active?.page ?? 1, deleted: p.deleted.page };
+  // Each list keeps the other's page in its links, so paging one does not reset the other.
+  const pageLink = (which: 'active' | 'deleted', n: number) => {
+    const q = new URLSearchParams({ package: full, kind: p.kind });
+    const at = { ...pages, [which]: n };
+    if (at.active > 1) q.set('page', String(at.active));
+    if (at.deleted > 1) q.set('deleted_page', String(at.deleted));
+    return `/-/settings?${q.toString()}`;
+  };
+  const paging = (which: 'active' | 'deleted', list: VersionList, label: string) =>
+    list.pages > 1
+      ? html`<nav class="paging" aria-label="${label}">
+          ${list.page > 1 ? html`<a href="${pageLink(which, list.page - 1)}" rel="prev">Newer</a>` : ''}
+          <span>Page ${list.page} of ${list.pages}</span>
+          ${list.page < list.pages ? html`<a href="${pageLink(which, list.page + 1)}" rel="next">Older</a>` : ''}
+        </nav>`
+      : '';
   const form = (action: string, label: string, fields: Html | string = '', danger = false, ariaLabel?: string) =>
     html`<form method="post" action="/-/settings/${action}" class="inline">
       <input type="hidden" name="csrf" value="${p.csrf}" /><input type="hidden" name="package" value="${full}" />${fields}
@@ -73,11 +98,12 @@ export function settingsBody(p: SettingsPage): Html {
                 </tr>
               </thead>
               <tbody>
-                ${p.active.map((v) => versionRow(v, 'delete'))}
+                ${p.active.versions.map((v) => versionRow(v, 'delete'))}
               </tbody>
             </table>
+            ${paging('active', p.active, 'Version pages')}
             ${
-              p.deleted.length > 0
+              p.deleted.versions.length > 0 || p.deleted.page > 1
                 ? html`<h2>Deleted versions</h2>
                     <table>
                       <thead>
@@ -89,9 +115,10 @@ export function settingsBody(p: SettingsPage): Html {
                         </tr>
                       </thead>
                       <tbody>
-                        ${p.deleted.map((v) => versionRow(v, 'restore'))}
+                        ${p.deleted.versions.map((v) => versionRow(v, 'restore'))}
                       </tbody>
-                    </table>`
+                    </table>
+                    ${paging('deleted', p.deleted, 'Deleted version pages')}`
                 : ''
             }
             <h2>Danger zone</h2>
