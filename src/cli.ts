@@ -5,36 +5,32 @@ import { ConfigError, followsStagedHashes, fsStorageRoot, loadConfig, workerCoun
 import { createLogger } from './log';
 import { ADMIN_COMMANDS, TRANSFER_COMMANDS } from './cli/admin-help';
 import { HELP } from './cli/help';
+import type { CliIo } from './cli/admin-commands';
 // The rest loads on demand: a cluster primary loads none of the registry (its memory counts too).
 
+/** Commands that run one of Berth's jobs on the configured deployment, each loaded when named. */
+const JOB_COMMANDS = new Map<string, () => Promise<(argv: string[], io: CliIo) => Promise<number>>>([
+  ['gc', async () => (await import('./cli/gc-command')).runGcCommand],
+  ['retention', async () => (await import('./cli/retention-command')).runRetentionCommand],
+]);
+
 async function main(argv: string[]): Promise<number> {
+  const io: CliIo = {
+    env: process.env,
+    stdout: (text) => process.stdout.write(text),
+    stderr: (text) => process.stderr.write(text),
+    readStdin,
+  };
   if (argv[0] !== undefined && ADMIN_COMMANDS.has(argv[0])) {
     const { runAdminCommand } = await import('./cli/admin-commands');
-    return runAdminCommand(argv, {
-      env: process.env,
-      stdout: (text) => process.stdout.write(text),
-      stderr: (text) => process.stderr.write(text),
-      readStdin,
-    });
+    return runAdminCommand(argv, io);
   }
   if (argv[0] !== undefined && TRANSFER_COMMANDS.has(argv[0])) {
     const { runTransferCommand } = await import('./cli/transfer-commands');
-    return runTransferCommand(argv, {
-      env: process.env,
-      stdout: (text) => process.stdout.write(text),
-      stderr: (text) => process.stderr.write(text),
-      readStdin,
-    });
+    return runTransferCommand(argv, io);
   }
-  if (argv[0] === 'gc') {
-    const { runGcCommand } = await import('./cli/gc-command');
-    return runGcCommand(argv, {
-      env: process.env,
-      stdout: (text) => process.stdout.write(text),
-      stderr: (text) => process.stderr.write(text),
-      readStdin,
-    });
-  }
+  const job = argv[0] === undefined ? undefined : JOB_COMMANDS.get(argv[0]);
+  if (job) return (await job())(argv, io);
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,

@@ -95,6 +95,12 @@ import { ProxyRoutes } from './proxy/proxy-routes';
 import { proxyDecision } from './proxy/proxy-access';
 import { buildPullThrough } from './proxy/pull-through';
 import { PROXY_MIGRATIONS } from './proxy/sql/proxy-migrations';
+import { RETENTION_MIGRATIONS } from './retention/sql/retention-migrations';
+import { SqlRetentionPolicyStore } from './retention/sql/sql-retention-policy-store';
+import { RetentionRunner } from './retention/retention-runner';
+import { RetentionService } from './retention/retention-service';
+import { scheduleRetention } from './retention/retention-schedule';
+import { SqlNamedLease } from './persistence/sql-named-lease';
 
 export interface Registry {
   app: HttpApp;
@@ -107,6 +113,8 @@ export interface Registry {
   search: PackageIndexer;
   /** Garbage collection (src/gc), for the CLI and tests; scheduled every BERTH_GC_INTERVAL_HOURS. */
   collector: GarbageCollector;
+  /** Retention runs (src/retention), for the CLI; scheduled every BERTH_RETENTION_INTERVAL_HOURS. None without auth. */
+  retention?: RetentionRunner;
   close(): Promise<void>;
 }
 
@@ -251,6 +259,8 @@ export async function createRegistry(config: Config, log: Logger, options: Regis
     );
     events.on('manifest.pushed', (event) => linker.onManifestPushed(event));
   }
+  const retention = auth && buildRetention(database, auth, index, downloadStore, tagPolicy, config, log, options.versionClock);
+  const retaining = scheduleRetention(retention?.runner, config.retention.intervalHours, log);
   const sparse = globListMatcher(config.manifests.sparse);
   // Pull-through caches (issue #21): manifests and blobs of their prefixes filled from the upstreams.
   const pullThrough = proxyRoutes.empty
@@ -306,7 +316,7 @@ export async function createRegistry(config: Config, log: Logger, options: Regis
     // With auth, a catalog page that stops at a name the caller may not see links on through a sealed position.
     listing: new ListingService(index, config.maxPageSize, undefined, auth && new SealedCatalogCursors(auth.keys)),
     referrers,
-    auth,
+    auth: auth && { ...auth, retention: retention?.service },
     search: search.service,
     web: buildWeb(search.service, auth, index, (digest) => blobStore.openRead(digest)),
     pullThrough,
@@ -324,9 +334,11 @@ export async function createRegistry(config: Config, log: Logger, options: Regis
     transfer,
     search: search.indexer,
     collector,
+    retention: retention?.runner,
     async close() {
       for (const p of pruning) p.stop();
       collecting.stop();
+      retaining.stop();
       clearInterval(refreshDownloads);
       await search.indexer.close();
       await reconciling;
@@ -344,6 +356,38 @@ export async function createRegistry(config: Config, log: Logger, options: Regis
       storage.close();
     },
   };
+}
+
+/** Retention policies, their runs (deleting through the packages API's delete path) and the service the API uses. */
+function buildRetention(
+  database: StoreDatabase,
+  auth: Pick<NonNullable<Awaited<ReturnType<typeof buildAuth>>>, 'identities' | 'authorizer'> & { packageVersions: PackageVersionService },
+  index: MetadataIndex,
+  downloads: SqlDownloadStore,
+  tagPolicy: ImmutableTagPolicy,
+  config: Config,
+  log: Logger,
+  /** Versions' ages are judged by the clock their deletes are stamped with (RegistryOptions.versionClock). */
+  clock?: () => number,
+): { runner: RetentionRunner; service: RetentionService } {
+  const policies = new SqlRetentionPolicyStore(database);
+  const { accounts, packages } = auth.identities;
+  const runner = new RetentionRunner({
+    policies,
+    lease: new SqlNamedLease(database, 'retention_leases', 'retention'),
+    accounts,
+    packages,
+    index,
+    downloads,
+    immutable: tagPolicy,
+    versions: auth.packageVersions,
+    log,
+    clock,
+  });
+  const service = new RetentionService(policies, runner, accounts, packages, auth.authorizer, {
+    downloadDays: config.downloads.retentionDays,
+  });
+  return { runner, service };
 }
 
 /** The garbage collector over this deployment's index and storage, counting what it reclaims in `metrics`. */
@@ -428,6 +472,7 @@ export const STORE_MIGRATIONS: readonly StoreMigrations[] = [
   GC_MIGRATIONS,
   IMMUTABILITY_MIGRATIONS,
   PROXY_MIGRATIONS,
+  RETENTION_MIGRATIONS,
 ];
 
 /** How often each process writes the download counts of the packages it served into the search index. */

@@ -87,6 +87,13 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     apply: (c, v) => (section(c, 'gc').graceSeconds = numberOrText(v)),
   },
   {
+    name: 'BERTH_RETENTION_INTERVAL_HOURS',
+    group: 'server',
+    shown: (d) => String(d.retention.intervalHours),
+    help: 'retention policies delete (soft, restorable) the versions they no longer keep this often (0: only `berth retention` and the API)',
+    apply: (c, v) => (section(c, 'retention').intervalHours = numberOrText(v)),
+  },
+  {
     name: 'BERTH_AUDIT_RETENTION_DAYS',
     group: 'auth',
     shown: (d) => String(d.audit.retentionDays),

@@ -33,6 +33,8 @@ const configSchema = z.object({
    * unreferenced less than `graceSeconds` ago are kept (an upload about to be named by a manifest).
    */
   gc: z.strictObject({ intervalHours: z.number().int().min(0).max(8760), graceSeconds: z.number().int().min(0).max(31_536_000) }),
+  /** Retention policies (src/retention) are applied every `intervalHours` (0: only on demand, `berth retention` and the API). */
+  retention: z.strictObject({ intervalHours: z.number().int().min(0).max(8760) }),
   /** The audit log keeps entries this long. */
   audit: z.strictObject({ retentionDays: z.number().int().min(1).max(36_500) }),
   /**
@@ -138,6 +140,7 @@ export const DEFAULT_CONFIG: Config = {
   downloads: { counting: true, flushIntervalSeconds: 5, retentionDays: 90 },
   versions: { restoreWindowDays: 30 },
   gc: { intervalHours: 24, graceSeconds: 3600 },
+  retention: { intervalHours: 24 },
   audit: { retentionDays: 90 },
   manifests: { sparse: '' },
   webhooks: { allowedHosts: '' },

@@ -1,4 +1,5 @@
 import { CollectionRunning } from '../../src/gc/errors';
+import { RetentionRunning } from '../../src/retention/errors';
 import { SearchQueryInvalid } from '../../src/search/search-errors';
 import { readdirSync, readFileSync } from 'node:fs';
 import { VersionInUse, VersionRestoreBlocked } from '../../src/metadata/versions';
@@ -134,6 +135,7 @@ const TABLE: Array<[DomainError, number, string, Record<string, string>, string]
   [new DigestMismatch('x'), 400, 'DIGEST_INVALID', {}, 'REQUEST_INVALID'],
   [new BlobUnknown({ digest: 'sha256:a' }), 404, 'BLOB_UNKNOWN', {}, 'NOT_FOUND'],
   [new CollectionRunning('x'), 409, 'CONFLICT', {}, 'CONFLICT'],
+  [new RetentionRunning('x'), 409, 'CONFLICT', {}, 'CONFLICT'],
   [new TagImmutable('x'), 403, 'DENIED', {}, 'FORBIDDEN'],
   [new BlobBeingCollected('x'), 503, 'UNAVAILABLE', { 'Retry-After': '1' }, 'UNAVAILABLE'],
   [new ManifestUnknown({ tag: 't' }), 404, 'MANIFEST_UNKNOWN', {}, 'NOT_FOUND'],

@@ -312,3 +312,34 @@ it('folds the tags of one burst into one `published` event: tag pushes right aft
     package: { package_version: { docker_metadata: [{ tags: ['stable'] }] } },
   });
 }, 30_000);
+
+it('announces a retention run’s deletes as a user’s delete is announced (berth_package_version deleted)', async () => {
+  const hook = await t.http
+    .post('/api/v3/orgs/acme/hooks')
+    .auth('alice', 'alice-password')
+    .send({ config: { url: receiverUrl, content_type: 'json', secret: SECRET }, events: ['berth_package_version'] });
+  expect(hook.status).toBe(201);
+  const ours = () =>
+    receiver.received.filter(
+      (r) => String(r.headers['x-github-hook-id']) === String(hook.body.id) && r.headers['x-github-event'] === 'berth_package_version',
+    );
+  const older = await pushManifest(alice, 'acme/retained', 'v1', await pushConfigAndLayer('acme/retained', 'retained v1'));
+  await pushManifest(alice, 'acme/retained', 'v2', await pushConfigAndLayer('acme/retained', 'retained v2'));
+  const policy = await t.http
+    .put('/api/v1/packages/acme/retained/retention-policy')
+    .auth('alice', 'alice-password')
+    .send({ keep_tagged: [{ pattern: 'v*', count: 1 }] });
+  expect(policy.status).toBe(200);
+  const run = await t.http.post('/api/v1/packages/acme/retained/retention-runs').auth('alice', 'alice-password');
+  expect(run.body).toMatchObject({ deleted: 1 });
+  const deadline = Date.now() + 10_000;
+  while (ours().length < 1 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+  const [event] = ours();
+  expect(await verifySignatures(SECRET, [event!])).toEqual([true]);
+  // No account acted: the payload's sender is the package's owner, as for any change without an actor.
+  expect(JSON.parse(event!.body)).toMatchObject({
+    action: 'deleted',
+    package_version: { version: older.digest },
+    sender: { login: 'acme' },
+  });
+}, 30_000);

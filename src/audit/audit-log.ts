@@ -27,8 +27,8 @@ export function isAuditAction(s: string): s is AuditAction {
   return (AUDIT_ACTIONS as readonly string[]).includes(s);
 }
 
-/** Who acted: a verified principal (anonymous when unknown), or the CLI. */
-export type AuditActor = Principal | { kind: 'system' };
+/** Who acted: a verified principal (anonymous when unknown), or the CLI or one of Berth's own jobs (named). */
+export type AuditActor = Principal | { kind: 'system'; name?: string };
 
 /** What was acted on; each part only when it applies. */
 export interface AuditTarget {

@@ -53,7 +53,7 @@ function actorOf(actor: AuditActor): AuditRecord['actor'] {
     case 'ci':
       return { kind: 'ci', userId: actor.userId, name: actor.name, credential: 'ci', tokenId: actor.tokenId };
     case 'system':
-      return { kind: 'system', userId: null, name: null, credential: null, tokenId: null };
+      return { kind: 'system', userId: null, name: actor.name ?? null, credential: null, tokenId: null };
     case 'anonymous':
       return { kind: 'anonymous', userId: null, name: null, credential: null, tokenId: null };
   }

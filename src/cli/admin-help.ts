@@ -43,6 +43,10 @@ Image archives and promotion (on the data directory or the configured database a
 Garbage collection (also while servers run; one collector at a time):
   berth gc [--dry-run] [--grace-seconds N] [--reconcile]   deletes unreferenced blobs and versions past their
                      restore window; --reconcile also walks storage for orphans; last line JSON {objects,bytes,seconds}
+
+Retention (also while servers run; one run at a time; policies through the API, README "Retention policies"):
+  berth retention [--dry-run] [--owner OWNER | --package OWNER/NAME]   deletes (soft, restorable) what the policies
+                     no longer keep, one line per version with why; last line JSON {dry_run,packages,deleted,kept,failed,seconds}
 `;
 
 export const TRANSFER_COMMANDS: ReadonlySet<string> = new Set(['import', 'export', 'promote']);

@@ -32,6 +32,7 @@ import {
   UploadUnknown,
 } from '../registry/errors';
 import { CollectionRunning } from '../gc/errors';
+import { RetentionRunning } from '../retention/errors';
 import { DatabaseUnavailableError } from '../persistence/database-faults';
 import { VersionInUse, VersionRestoreBlocked } from '../metadata/versions';
 import { BlobNotFoundError, UploadNotFoundError } from '../storage/blob-store';
@@ -149,6 +150,8 @@ rule(InvalidRequest, { registry: 'REQUEST_INVALID', management: 'REQUEST_INVALID
 
 // src/gc: one collection at a time.
 rule(CollectionRunning, { registry: 'CONFLICT', management: 'CONFLICT' });
+// src/retention: one run at a time.
+rule(RetentionRunning, { registry: 'CONFLICT', management: 'CONFLICT' });
 
 // src/webhooks: a hook URL refused by the SSRF guard is GitHub's 422 on both APIs.
 rule(HookNotFound, { registry: 'NAME_UNKNOWN', management: 'NOT_FOUND' });

@@ -1,8 +1,8 @@
-import { AccessDenied } from '../auth/errors';
-import { isSiteAdmin, requireManager, type Actor } from '../auth/management/actor';
-import { AccountNotFound, InvalidRequest } from '../auth/management/errors';
+import type { Actor } from '../auth/management/actor';
+import { InvalidRequest } from '../auth/management/errors';
+import { requireNamespaceManager } from '../auth/management/namespace-manager';
 import type { AccountStore } from '../auth/stores/account-store';
-import { isValidTag } from '../oci/reference';
+import { isTagGlob } from '../registry/name-glob';
 import type { ImmutableTagPolicy } from './immutable-tag-policy';
 import type { ImmutableTagRule, ImmutableTagRuleStore } from './immutable-tag-rules';
 
@@ -30,8 +30,7 @@ export class ImmutableTagService {
 
   async add(actor: Actor, request: RuleRequest): Promise<ImmutableTagRule> {
     for (const glob of [request.pattern, ...request.except]) {
-      // A glob is a tag with `*` in it: the tag grammar keeps hostile text out of refusals and listings.
-      if (glob.length > 128 || !isValidTag(glob.replace(/\*/g, 'x'))) throw new InvalidRequest(`not a tag pattern: ${glob.slice(0, 64)}`);
+      if (!isTagGlob(glob)) throw new InvalidRequest(`not a tag pattern: ${glob.slice(0, 64)}`);
     }
     await this.authorize(actor, request, 'add immutable-tag rules');
     const rule = await this.store.add(request, this.clock());
@@ -55,12 +54,7 @@ export class ImmutableTagService {
   }
 
   private async authorize(actor: Actor, target: RuleTarget, what: string): Promise<void> {
-    const manager = requireManager(actor, what);
     const ownerName = target.scope === 'package' ? (target.name.split('/')[0] ?? '') : target.name;
-    const owner = await this.accounts.accountByName(ownerName);
-    if (!owner) throw new AccountNotFound(`no user or organisation ${ownerName.slice(0, 64)}`);
-    if (isSiteAdmin(manager) || manager.kind !== 'user') return;
-    if (owner.kind === 'user' ? owner.id === manager.userId : (await this.accounts.orgRole(owner.id, manager.userId)) === 'owner') return;
-    throw new AccessDenied(`only ${owner.kind === 'user' ? owner.name : `the owners of ${owner.name}`} may ${what} there`);
+    await requireNamespaceManager(this.accounts, actor, ownerName, what);
   }
 }

@@ -1,3 +1,5 @@
+import { isValidTag } from '../oci/reference';
+
 /** Whether `value` matches `glob`, where `*` is any run of characters (slashes too): `acme/*`, `*-cache`. */
 export function globMatches(glob: string, value: string): boolean {
   const pattern = glob
@@ -14,4 +16,9 @@ export function globListMatcher(list: string): (value: string) => boolean {
     .map((g) => g.trim())
     .filter((g) => g !== '');
   return (value) => globs.some((g) => globMatches(g, value));
+}
+
+/** Whether `glob` is a tag pattern: a tag with `*` in it (the tag grammar keeps hostile text out of refusals and listings). */
+export function isTagGlob(glob: string): boolean {
+  return glob.length <= 128 && isValidTag(glob.replace(/\*/g, 'x'));
 }

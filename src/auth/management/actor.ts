@@ -4,10 +4,11 @@ import { AccessDenied, Unauthenticated } from '../errors';
 
 /**
  * The CLI's actor: whoever can open the data directory already controls
- * everything in it, so it passes every check.
+ * everything in it, so it passes every check. Berth's own jobs act as a named
+ * system actor (`retention`), the name the audit log records.
  */
-export const SYSTEM = Object.freeze({ kind: 'system' as const });
-export type SystemActor = typeof SYSTEM;
+export type SystemActor = Readonly<{ kind: 'system'; name?: string }>;
+export const SYSTEM: SystemActor = Object.freeze({ kind: 'system' as const });
 
 /** Who performs a management operation: a verified principal, or the CLI. */
 export type Actor = Principal | SystemActor;

@@ -22,6 +22,8 @@ import type { CollectionService } from '../../gc/collection-service';
 import { gcRoutes } from './gc-routes';
 import type { ImmutableTagService } from '../../immutability/immutable-tag-service';
 import { immutableTagRoutes } from './immutable-tag-routes';
+import type { RetentionService } from '../../retention/retention-service';
+import { retentionRoutes } from './retention-routes';
 
 export interface ApiDependencies {
   management: IdentityService;
@@ -38,6 +40,8 @@ export interface ApiDependencies {
   gc?: CollectionService;
   /** Immutable-tag rules; no route without it. */
   immutableTags?: ImmutableTagService;
+  /** Retention policies and runs; no route without it. */
+  retention?: RetentionService;
 }
 
 /**
@@ -57,6 +61,7 @@ export function apiRouter(deps: ApiDependencies): Router {
   if (deps.search) router.use(searchRoutes(deps.search));
   if (deps.gc) router.use(gcRoutes(deps.gc));
   if (deps.immutableTags) router.use(immutableTagRoutes(deps.immutableTags));
+  if (deps.retention) router.use(retentionRoutes(deps.retention));
   router.use(
     sessionRoutes(deps.management),
     accountRoutes(deps.management),
