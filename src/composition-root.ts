@@ -88,6 +88,10 @@ import { ImmutableTagPolicy } from './immutability/immutable-tag-policy';
 import { ImmutableTagService } from './immutability/immutable-tag-service';
 import { SqlImmutableTagRuleStore } from './immutability/sql/sql-immutable-tag-rule-store';
 import { IMMUTABILITY_MIGRATIONS } from './immutability/sql/immutability-migrations';
+import { QUOTA_MIGRATIONS } from './quotas/sql/quota-migrations';
+import { SqlQuotaLimitStore } from './quotas/sql/sql-quota-limit-store';
+import { QuotaPolicy } from './quotas/quota-policy';
+import { QuotaService } from './quotas/quota-service';
 import { ProxyRoutes } from './proxy/proxy-routes';
 import { proxyDecision } from './proxy/proxy-access';
 import { buildPullThrough } from './proxy/pull-through';
@@ -138,8 +142,12 @@ export async function createRegistry(config: Config, log: Logger, options: Regis
   const sessions = sessionStore.store;
   const index = new SqlMetadataIndex(database);
   const metrics = options.metrics ?? createHttpMetrics();
+  // Quotas (src/quotas): the registry asks the policy for the limits, the index enforces them where it links.
+  const quotaLimits = new SqlQuotaLimitStore(database);
+  const quota = new QuotaPolicy(quotaLimits, { maxBytes: config.quotas.bytes, maxVersionsPerPackage: config.quotas.versionsPerPackage });
 
   const uploads = new UploadService(blobStore, sessions, index, log, {
+    quota,
     sessionTtlMs: config.uploads.sessionTtlSeconds * 1000,
     // Locks in Redis or PostgreSQL only expire (no dead-holder check across hosts): a short TTL
     // (refreshed while a chunk streams) frees a killed replica's uploads quickly.
@@ -151,7 +159,7 @@ export async function createRegistry(config: Config, log: Logger, options: Regis
     hashing: config.redis || config.s3 || workerCount(config) > 1 ? 'session' : 'process',
     onRehash: (bytes) => metrics.countRehashedBytes(bytes),
   });
-  const blobs = new BlobService(blobStore, index);
+  const blobs = new BlobService(blobStore, index, quota);
   const immutableTagRules = new SqlImmutableTagRuleStore(database);
   const tagPolicy = new ImmutableTagPolicy(immutableTagRules);
   const collector = buildCollector(database, index, blobStore, config, log, metrics);
@@ -230,6 +238,7 @@ export async function createRegistry(config: Config, log: Logger, options: Regis
     hooks: new HookService(hookStore, built.identities, built.authorizer, addressGuard, { onQueued: () => deliveries.kick() }),
     gc: new CollectionService(collector),
     immutableTags: new ImmutableTagService(immutableTagRules, built.identities.accounts, tagPolicy),
+    quotas: new QuotaService(quotaLimits, quota, index, built.identities.accounts),
   };
   if (auth) {
     const packageVersions = auth.packageVersions;
@@ -265,7 +274,7 @@ export async function createRegistry(config: Config, log: Logger, options: Regis
         },
         log,
       });
-  const manifests = pullThrough?.manifests ?? new ManifestService(index, events, sparse, tagPolicy);
+  const manifests = pullThrough?.manifests ?? new ManifestService(index, events, sparse, tagPolicy, quota);
   const referrers = new ReferrerService(index);
   const transfer = {
     importer: new ArchiveImporter({ uploads, blobs, manifests }),
@@ -418,6 +427,7 @@ export const STORE_MIGRATIONS: readonly StoreMigrations[] = [
   GC_MIGRATIONS,
   IMMUTABILITY_MIGRATIONS,
   PROXY_MIGRATIONS,
+  QUOTA_MIGRATIONS,
 ];
 
 /** How often each process writes the download counts of the packages it served into the search index. */

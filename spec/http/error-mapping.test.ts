@@ -43,6 +43,8 @@ import {
   UploadInvalid,
   UploadRangeInvalid,
   UploadUnknown,
+  StorageQuotaExceeded,
+  VersionQuotaExceeded,
 } from '../../src/registry/errors';
 import { DatabaseContendedError, DatabaseUnavailableError } from '../../src/persistence/database-faults';
 import { BlobNotFoundError, UploadNotFoundError } from '../../src/storage/blob-store';
@@ -135,6 +137,8 @@ const TABLE: Array<[DomainError, number, string, Record<string, string>, string]
   [new BlobUnknown({ digest: 'sha256:a' }), 404, 'BLOB_UNKNOWN', {}, 'NOT_FOUND'],
   [new CollectionRunning('x'), 409, 'CONFLICT', {}, 'CONFLICT'],
   [new TagImmutable('x'), 403, 'DENIED', {}, 'FORBIDDEN'],
+  [new StorageQuotaExceeded('x'), 403, 'DENIED', {}, 'FORBIDDEN'],
+  [new VersionQuotaExceeded('x'), 403, 'DENIED', {}, 'FORBIDDEN'],
   [new BlobBeingCollected('x'), 503, 'UNAVAILABLE', { 'Retry-After': '1' }, 'UNAVAILABLE'],
   [new ManifestUnknown({ tag: 't' }), 404, 'MANIFEST_UNKNOWN', {}, 'NOT_FOUND'],
   [new ManifestTooLarge(4 * 1024 * 1024), 413, 'MANIFEST_INVALID', {}, 'REQUEST_INVALID'],
@@ -192,6 +196,16 @@ describe('each domain error', () => {
       expect(management.headers).toEqual(headers);
     },
   );
+});
+
+describe('quota refusals', () => {
+  it('carry their figures as the message, which the Docker engine prints (it never shows the detail)', () => {
+    const refusal = 'storage quota of acme exceeded: 10 bytes used, 12 allowed; this blob needs 5 more';
+    expect(errorAnswer(new StorageQuotaExceeded(refusal), 'registry').message).toBe(refusal);
+    expect(errorAnswer(new VersionQuotaExceeded('version quota'), 'management').message).toBe('version quota');
+    // Others keep the code's fixed message.
+    expect(errorAnswer(new TagImmutable('x'), 'registry').message).toBe('requested access to the resource is denied');
+  });
 });
 
 describe('errors that are not domain errors', () => {

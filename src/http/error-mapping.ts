@@ -30,6 +30,8 @@ import {
   UploadInvalid,
   UploadRangeInvalid,
   UploadUnknown,
+  StorageQuotaExceeded,
+  VersionQuotaExceeded,
 } from '../registry/errors';
 import { CollectionRunning } from '../gc/errors';
 import { DatabaseUnavailableError } from '../persistence/database-faults';
@@ -67,6 +69,11 @@ interface ErrorRule<E> {
   /** The spec pins some situations to another status than the code's usual one (an out-of-order chunk: 416). */
   status?: (err: E) => number;
   headers?: (err: E) => Record<string, string>;
+  /**
+   * A message of the error's own instead of the code's fixed one: for refusals whose figures a client should show
+   * (the Docker engine prints `code: message`, never the detail).
+   */
+  message?: (err: E) => string;
 }
 
 type ErrorType<E extends DomainError> = abstract new (...args: never[]) => E;
@@ -112,6 +119,9 @@ rule(BlobBeingCollected, {
 // An immutable tag (issue #22): DENIED, so the Docker engine prints the detail naming the rule.
 rule(TagImmutable, { registry: 'DENIED', management: 'FORBIDDEN' });
 rule(PageCursorInvalid, { registry: 'PAGINATION_NUMBER_INVALID', management: 'REQUEST_INVALID' });
+// Quotas (issue #22): DENIED with the figures as the message, which the Docker engine and skopeo print.
+rule(StorageQuotaExceeded, { registry: 'DENIED', management: 'FORBIDDEN', message: (err) => err.message });
+rule(VersionQuotaExceeded, { registry: 'DENIED', management: 'FORBIDDEN', message: (err) => err.message });
 
 // src/proxy: a cache takes no pushes; an upstream that cannot answer, with nothing cached to stand in, is a bad gateway.
 rule(ProxyPushRefused, { registry: 'DENIED', management: 'FORBIDDEN' });
@@ -193,7 +203,10 @@ export function errorAnswer(err: unknown, dialect: ErrorDialect): ErrorAnswer {
   }
   if (err instanceof DomainError) {
     const found = ruleFor(err.constructor as ErrorType<DomainError>);
-    if (found) return answer(dialect, found.registry, found.management, err.detail, found.headers?.(err) ?? {}, null, found.status?.(err));
+    if (found) {
+      const answered = answer(dialect, found.registry, found.management, err.detail, found.headers?.(err) ?? {}, null, found.status?.(err));
+      return found.message ? { ...answered, message: found.message(err) } : answered;
+    }
   }
   if (err instanceof UploadNotFoundError) {
     return answer(dialect, 'BLOB_UPLOAD_UNKNOWN', 'NOT_FOUND', `upload ${err.uploadId} is not in progress`);

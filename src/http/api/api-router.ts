@@ -22,6 +22,8 @@ import type { CollectionService } from '../../gc/collection-service';
 import { gcRoutes } from './gc-routes';
 import type { ImmutableTagService } from '../../immutability/immutable-tag-service';
 import { immutableTagRoutes } from './immutable-tag-routes';
+import type { QuotaService } from '../../quotas/quota-service';
+import { quotaRoutes } from './quota-routes';
 
 export interface ApiDependencies {
   management: IdentityService;
@@ -38,6 +40,8 @@ export interface ApiDependencies {
   gc?: CollectionService;
   /** Immutable-tag rules; no route without it. */
   immutableTags?: ImmutableTagService;
+  /** Quotas (usage and limits of users and organisations); no route without it. */
+  quotas?: QuotaService;
 }
 
 /**
@@ -57,6 +61,7 @@ export function apiRouter(deps: ApiDependencies): Router {
   if (deps.search) router.use(searchRoutes(deps.search));
   if (deps.gc) router.use(gcRoutes(deps.gc));
   if (deps.immutableTags) router.use(immutableTagRoutes(deps.immutableTags));
+  if (deps.quotas) router.use(quotaRoutes(deps.quotas));
   router.use(
     sessionRoutes(deps.management),
     accountRoutes(deps.management),
