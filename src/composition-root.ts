@@ -234,6 +234,7 @@ export async function createRegistry(config: Config, log: Logger, options: Regis
       built.auditLog,
       config.versions,
       options.versionClock,
+      tagPolicy,
     ),
     hooks: new HookService(hookStore, built.identities, built.authorizer, addressGuard, { onQueued: () => deliveries.kick() }),
     gc: new CollectionService(collector),

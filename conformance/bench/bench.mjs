@@ -32,6 +32,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { treePeakRss } from '../process-tree.mjs';
 import { blobFile, chunkFiles, pushChunksWithCurl, pushFileWithCurl } from './curl-pushes.mjs';
+import { requestsOn } from './berth-process.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..', '..');
@@ -341,30 +342,7 @@ function authHeaders(server) {
 // HTTP client (keep-alive) for pushes
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
-
-/**
- * One request on a kept-alive connection. A connection idle through the load-generator runs (a minute and
- * more) may be closed by the server just as it is reused: the request fails with ECONNRESET ("socket hang
- * up", seen at the first tag push after the blob HEAD runs) and is sent again once on a new connection,
- * as Node's documentation advises (`request.reusedSocket`). Bodies here are buffers or restartable writers.
- */
-function request(base, method, p, headers = {}, body, retried = false) {
-  const u = new URL(p, base);
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: u.hostname, port: u.port, method, path: u.pathname + u.search, headers, agent }, (res) => {
-      const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
-    req.on('error', (err) => {
-      if (!retried && req.reusedSocket && err.code === 'ECONNRESET') resolve(request(base, method, p, headers, body, true));
-      else reject(err);
-    });
-    if (typeof body === 'function') body(req);
-    else req.end(body);
-  });
-}
+const request = requestsOn(agent);
 
 /** Writes the buffers in order with backpressure, then ends the request. */
 function writeAll(buffers) {

@@ -48,4 +48,11 @@ if [ "${BENCH_WEBHOOKS:-1}" = 1 ]; then
   wait "$pid" || status=$?
   pid=
 fi
+# What online garbage collection costs (issue #22): 100k blobs, 10% garbage, pushes while it runs.
+if [ "${BENCH_GC:-1}" = 1 ]; then
+  node "$REPO_ROOT/conformance/bench/gc.mjs" &
+  pid=$!
+  wait "$pid" || status=$?
+  pid=
+fi
 exit "$status"

@@ -10,46 +10,35 @@
 // after another for this long in each block: long enough that the hooks' deliveries are flowing while it runs),
 // HOOK_BENCH_BLOB_MIB=64 (one monolithic blob push per block), BENCH_HOOKS_OUT=FILE (default
 // conformance/bench/results/webhook-overhead.md).
-import { spawn } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import {
+  closeClient,
+  digestOf,
+  expectStatus,
+  machineLine,
+  median,
+  pushBlob as pushBlobTo,
+  quantile,
+  request,
+  startBerth,
+  sum,
+} from './berth-process.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const root = path.resolve(here, '..', '..');
 const BLOCKS = Number(process.env.HOOK_BENCH_BLOCKS ?? 8);
 const BLOCK_SECONDS = Number(process.env.HOOK_BENCH_BLOCK_SECONDS ?? 8);
 const BLOB_MIB = Number(process.env.HOOK_BENCH_BLOB_MIB ?? 64);
 const SLOW_MS = 2_000;
 const HOOKS = 3;
-const PASSWORD = 'hook-bench-admin-password-0123';
 const REPO = 'admin/hooked';
 const OUT = process.env.BENCH_HOOKS_OUT ?? path.join(here, 'results', 'webhook-overhead.md');
 const MiB = 1024 * 1024;
 const log = (...a) => console.error('webhook-overhead:', ...a);
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
-function request(base, method, p, headers = {}, body) {
-  const u = new URL(p, base);
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: u.hostname, port: u.port, method, path: u.pathname + u.search, headers, agent }, (res) => {
-      const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-function expectStatus(r, status, what) {
-  if (r.status !== status) throw new Error(`${what}: expected ${status}, got ${r.status} ${r.body.slice(0, 300)}`);
-  return r;
-}
 
 // The receiver: answers every delivery after SLOW_MS.
 let received = 0;
@@ -64,52 +53,12 @@ await new Promise((resolve) => receiver.listen(0, '127.0.0.1', resolve));
 const hookUrl = `http://127.0.0.1:${receiver.address().port}/hook`;
 
 // Berth, token auth, its default workers.
-const work = mkdtempSync(path.join(process.env.TMPDIR ?? os.tmpdir(), 'berth-hook-bench-'));
-const port = await new Promise((resolve) => {
-  const s = http.createServer().listen(0, '127.0.0.1', () => {
-    const { port: p } = s.address();
-    s.close(() => resolve(p));
-  });
+const { base, basic, bearer } = await startBerth({
+  name: 'hook',
+  password: 'hook-bench-admin-password-0123',
+  repository: REPO,
+  env: { BERTH_WEBHOOK_ALLOWED_HOSTS: '127.0.0.1' },
 });
-const base = `http://127.0.0.1:${port}`;
-const { DATABASE_URL: _ignored, ...inherited } = process.env;
-const child = spawn(process.execPath, [path.join(root, 'dist', 'cli.js'), 'serve'], {
-  env: {
-    ...inherited,
-    BERTH_ADDR: `127.0.0.1:${port}`,
-    BERTH_DATA: path.join(work, 'data'),
-    BERTH_LOG_LEVEL: 'warn',
-    BERTH_AUTH: 'token',
-    BERTH_ADMIN_PASSWORD: PASSWORD,
-    BERTH_WEBHOOK_ALLOWED_HOSTS: '127.0.0.1',
-  },
-  stdio: ['ignore', openSync(path.join(work, 'server.log'), 'a'), openSync(path.join(work, 'server.log'), 'a')],
-});
-const stop = () => {
-  if (child.exitCode === null) child.kill('SIGKILL');
-  rmSync(work, { recursive: true, force: true });
-};
-process.on('exit', stop);
-for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(130));
-
-const basic = { Authorization: `Basic ${Buffer.from(`admin:${PASSWORD}`).toString('base64')}` };
-for (let i = 0; ; i++) {
-  try {
-    if ((await request(base, 'GET', '/v2/')).status === 401) break;
-  } catch {
-    // not listening yet
-  }
-  if (i > 300) throw new Error('Berth did not start');
-  await sleep(100);
-}
-await sleep(3_000); // the cluster's other workers start after the first answers
-const challenge = await request(base, 'GET', '/v2/');
-const service = /service="([^"]*)"/.exec(challenge.headers['www-authenticate'] ?? '')?.[1] ?? '';
-async function bearer() {
-  const scope = encodeURIComponent(`repository:${REPO}:pull,push,delete`);
-  const r = expectStatus(await request(base, 'GET', `/token?service=${encodeURIComponent(service)}&scope=${scope}`, basic), 200, '/token');
-  return { Authorization: `Bearer ${JSON.parse(r.body).token}` };
-}
 
 const hookIds = [];
 for (let i = 0; i < HOOKS; i++) {
@@ -131,17 +80,10 @@ async function setHooksActive(active) {
 }
 
 // What each block pushes: one monolithic blob, then distinct manifests for BLOCK_SECONDS (each a new version, an event).
-const digestOf = (b) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } }));
 const layer = randomBytes(1024);
 let auth = await bearer();
-async function pushBlob(bytes, digest) {
-  const post = expectStatus(await request(base, 'POST', `/v2/${REPO}/blobs/uploads/`, auth), 202, 'POST upload');
-  const loc = new URL(post.headers.location, base);
-  loc.searchParams.set('digest', digest);
-  const headers = { ...auth, 'Content-Type': 'application/octet-stream', 'Content-Length': String(bytes.length) };
-  expectStatus(await request(base, 'PUT', loc.pathname + loc.search, headers, bytes), 201, 'blob PUT');
-}
+const pushBlob = (bytes, digest) => pushBlobTo(base, auth, REPO, bytes, digest);
 await pushBlob(config, digestOf(config));
 await pushBlob(layer, digestOf(layer));
 let serial = 0;
@@ -184,15 +126,6 @@ for (let block = 0; block < BLOCKS; block++) {
 }
 const deliveries = received - receivedAtStart;
 
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
-function quantile(xs, q) {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(q * s.length))];
-}
-const sum = (xs) => xs.reduce((a, b) => a + b, 0);
 const rows = [
   ['manifest PUT p50 (ms, lower is better)', median(results.off.putMs), median(results.on.putMs), 'lower'],
   ['manifest PUT p99 (ms, lower is better)', quantile(results.off.putMs, 0.99), quantile(results.on.putMs, 0.99), 'lower'],
@@ -213,15 +146,12 @@ for (const [name, off, on, dir] of rows) {
 const notes = [
   `One Berth (token auth, BERTH_WORKERS=auto: ${Math.min(os.availableParallelism(), 8)} workers here), three instance-wide hooks (every event) at a receiver that answers each delivery after ${SLOW_MS / 1000} s; ${BLOCKS} blocks with the hooks active and inactive in turn (ABBA), each one monolithic ${BLOB_MIB} MiB blob push and ${BLOCK_SECONDS} s of manifest PUTs one after another on a kept-alive connection (${results.off.putMs.length} without hooks, ${results.on.putMs.length} with), each PUT a new version (an event for every hook).`,
   `Ratios are oriented so that ≥ 1.00 means no cost; ✓/✗ on issue #16's goal, within 5% (≥ ${GOAL.toFixed(2)}). The receiver got ${deliveries} deliveries during the run (${HOOKS} × ${results.on.putMs.length} were queued by the blocks with hooks on; a hook switched off drops what it still had queued).`,
-  `Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}; load average at end ${os
-    .loadavg()
-    .map((x) => x.toFixed(2))
-    .join(' ')}. Run ${new Date().toISOString()}.`,
+  machineLine(),
 ];
 const text = `${lines.join('\n')}\n\n${notes.map((n) => `- ${n}`).join('\n')}\n`;
 console.log(text);
 writeFileSync(OUT, `# Webhook overhead on pushes — ${new Date().toISOString()}\n\n${text}`);
 log(`written to ${path.relative(process.cwd(), OUT)}`);
-agent.destroy();
+closeClient();
 receiver.close();
 process.exit(0);

@@ -414,3 +414,69 @@ describe('bad input gets GitHub’s error JSON, never a 500', () => {
     expectGitHubError(await t.http.get('/api/v3/user').set('Authorization', 'token berth_pat_nope'), 401);
   });
 });
+
+describe('immutable tags bind the versions API as they bind the registry (issue #22)', () => {
+  type Listed = { id: number; name: string; metadata: { container: { tags: string[] } } };
+  const byDigest = async (digest: string): Promise<Listed> => {
+    const [listed] = (await as('alice').get(`${versionsOf('acme', 'kept')}?digest=${digest}`)).body as Listed[];
+    if (!listed) throw new Error(`no version listed for ${digest}`);
+    return listed;
+  };
+
+  it('refuses deleting a covered tag, a version carrying one, a tree reaching one and the package', async () => {
+    const rule = await as('alice').post('/api/v1/immutable-tag-rules', {
+      package: 'acme/kept',
+      pattern: '*',
+      except: ['edge', 'multi'],
+    });
+    expect(rule.status).toBe(201);
+    const release = await byDigest((await pushImage('alice', 'acme/kept', 'release', 'v1')).digest);
+    const edge = await byDigest((await pushImage('alice', 'acme/kept', 'edge', 'edge')).digest);
+    const amd = await pushImage('alice', 'acme/kept', 'amd', null);
+    const index = await pushManifestAs(
+      'alice',
+      'acme/kept',
+      'multi',
+      imageIndex([amd.descriptor({ platform: { os: 'linux', architecture: 'amd64' } })]),
+    );
+    // Cosign's tag mode: the signature's tag is covered by `*`.
+    const signatureTag = `${index.digest.replace(':', '-')}.sig`;
+    const signature = await byDigest(
+      (
+        await pushManifestAs(
+          'alice',
+          'acme/kept',
+          signatureTag,
+          imageManifest({
+            artifactType: 'application/vnd.dev.cosign',
+            config: descriptor(EMPTY_CONFIG, MediaType.OCI_EMPTY),
+            subject: index.descriptor(),
+          }),
+        )
+      ).digest,
+    );
+    const multi = await byDigest(index.digest);
+
+    const refusals = [
+      await as('alice').delete(`${versionsOf('acme', 'kept')}/${release.id}`),
+      await as('alice').delete(`${versionsOf('acme', 'kept')}/${release.id}/tags/v1`),
+      await as('alice').delete(`${versionsOf('acme', 'kept')}/${multi.id}?tree=true`),
+      await as('alice').post(`/api/v3/orgs/acme/packages/container/kept/versions/delete`, { ids: [edge.id, release.id] }),
+      await as('alice').delete('/api/v3/orgs/acme/packages/container/kept'),
+    ];
+    for (const refused of refusals) {
+      expectGitHubError(refused, 403);
+      expect((refused.body as { message: string }).message).toMatch(/immutable/);
+    }
+    expect((refusals[2]?.body as { message: string }).message).toContain(signatureTag);
+    // Nothing went: the bulk delete checked every id before deleting any.
+    expect((await byDigest(edge.name)).metadata.container.tags).toEqual(['edge']);
+    expect((await as('alice').get(`${versionsOf('acme', 'kept')}/${signature.id}`)).status).toBe(200);
+
+    // A tag no rule covers goes as before.
+    expect((await as('alice').delete(`${versionsOf('acme', 'kept')}/${edge.id}/tags/edge`)).status).toBe(204);
+
+    expect((await as('alice').delete(`/api/v1/immutable-tag-rules/${rule.body.id as number}`)).status).toBe(204);
+    expect((await as('alice').delete('/api/v3/orgs/acme/packages/container/kept')).status).toBe(204);
+  });
+});

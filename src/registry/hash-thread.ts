@@ -75,9 +75,9 @@ type Reply =
  * isolate (it allocates too little on its heap to collect it sooner), and a worker that
  * staged 2 GiB to S3 peaked at 236 MiB RSS against a 250 MiB limit (163-165 MiB with reuse).
  */
-const PIECE_BYTES = 64 * 1024;
-/** Spare buffers kept for reuse: two hashers' full queues (upload-hasher.ts's MAX_QUEUED) of pieces. */
-const MAX_SPARE_PIECES = 256;
+const PIECE_BYTES = 1024 * 1024;
+/** Spare buffers kept for reuse: four hashers' full queues (upload-hasher.ts's MAX_QUEUED) of pieces. */
+const MAX_SPARE_PIECES = 32;
 
 export interface HashSnapshot {
   hex: string;
@@ -86,8 +86,11 @@ export interface HashSnapshot {
 }
 
 interface Queue {
+  /** Bytes copied for the thread and not yet hashed by it (the piece being filled included). */
   bytes: number;
   waiters: Array<() => void>;
+  /** The piece being filled: a socket read is often smaller than a piece, and each message costs both threads. */
+  filling: { bytes: Uint8Array; length: number } | null;
 }
 
 export class HashThread {
@@ -112,25 +115,38 @@ export class HashThread {
       const reply = await this.call({ op: 'wasm', id, state });
       if (!('ok' in reply) || !reply.ok) return null;
     }
-    this.queues.set(id, { bytes: 0, waiters: [] });
+    this.queues.set(id, { bytes: 0, waiters: [], filling: null });
     return id;
   }
 
   /** Queues a copy of `data` for hash `id`, in pieces; returns the bytes now waiting in its queue. */
   update(id: number, data: Uint8Array): number {
     const q = this.queues.get(id);
-    for (let at = 0; at < data.byteLength; at += PIECE_BYTES) {
-      const piece = new Uint8Array(this.spare.pop() ?? this.allocatePiece(), 0, Math.min(PIECE_BYTES, data.byteLength - at));
-      piece.set(data.subarray(at, at + piece.byteLength));
-      // Counted before the transfer detaches the piece (its length reads 0 after).
-      if (q) q.bytes += piece.byteLength;
-      this.post({ op: 'update', id, data: piece }, [piece.buffer]);
+    if (!q) return 0;
+    for (let at = 0; at < data.byteLength;) {
+      const piece = (q.filling ??= { bytes: new Uint8Array(this.spare.pop() ?? this.allocatePiece()), length: 0 });
+      const take = Math.min(PIECE_BYTES - piece.length, data.byteLength - at);
+      piece.bytes.set(data.subarray(at, at + take), piece.length);
+      piece.length += take;
+      at += take;
+      q.bytes += take;
+      if (piece.length === PIECE_BYTES) this.send(id, q);
     }
-    return q ? q.bytes : 0;
+    return q.bytes;
+  }
+
+  /** Posts the piece being filled (the thread sees bytes in order: before any later message for the hash). */
+  private send(id: number, q: Queue): void {
+    const piece = q.filling;
+    if (!piece) return;
+    q.filling = null;
+    this.post({ op: 'update', id, data: piece.bytes.subarray(0, piece.length) }, [piece.bytes.buffer as ArrayBuffer]);
   }
 
   /** Resolves once at most `bytes` of hash `id` wait in the thread's queue. */
   async drained(id: number, bytes: number): Promise<void> {
+    const waiting = this.queues.get(id);
+    if (waiting && waiting.bytes > bytes) this.send(id, waiting);
     for (;;) {
       const q = this.queues.get(id);
       if (!q || q.bytes <= bytes) return;
@@ -139,13 +155,18 @@ export class HashThread {
   }
 
   async snapshot(id: number): Promise<HashSnapshot> {
+    const q = this.queues.get(id);
+    if (q) this.send(id, q);
     const reply = await this.call({ op: 'snapshot', id });
     if (!('hex' in reply)) throw new Error('the hash thread answered a snapshot with no digest');
     return { hex: reply.hex, state: reply.state };
   }
 
   dispose(id: number): void {
-    if (!this.queues.delete(id)) return;
+    const q = this.queues.get(id);
+    if (!q) return;
+    if (q.filling) this.spare.push(q.filling.bytes.buffer as ArrayBuffer);
+    this.queues.delete(id);
     this.post({ op: 'dispose', id });
   }
 

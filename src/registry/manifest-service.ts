@@ -49,7 +49,7 @@ export interface TagPolicy {
   governs(repository: string): Promise<boolean>;
 }
 
-const NO_IMMUTABLE_TAGS: TagPolicy = { ruleFor: () => Promise.resolve(null), governs: () => Promise.resolve(false) };
+export const NO_IMMUTABLE_TAGS: TagPolicy = { ruleFor: () => Promise.resolve(null), governs: () => Promise.resolve(false) };
 
 export interface PushedManifest {
   /** The tags the push applied: the reference's, and each `?tag=` parameter. */

@@ -12,7 +12,9 @@ import type { PackageRecord } from '../stores/package-store';
 import type { Visibility } from '../stores/source-repository-store';
 import { type Actor, actorName, isSiteAdmin, SYSTEM } from './actor';
 import { AccountNotFound, InvalidRequest, PackageNotFound } from './errors';
+import { ImmutableTagGuard } from './immutable-tag-guard';
 import { atLeast } from './repository-service';
+import { NO_IMMUTABLE_TAGS, type TagPolicy } from '../../registry/manifest-service';
 
 /** The part of the metadata index the packages API reads and changes. */
 export type VersionIndex = Pick<
@@ -25,6 +27,7 @@ export type VersionIndex = Pick<
   | 'deleteAllVersions'
   | 'restoreVersionsDeletedAt'
   | 'deleteTag'
+  | 'getManifest'
 >;
 
 export interface PackageSummary {
@@ -71,7 +74,12 @@ export class PackageVersionService {
     private readonly audit: AuditLog = NO_AUDIT_LOG,
     private readonly settings: PackageVersionSettings = { restoreWindowDays: 30 },
     private readonly clock: () => number = () => Date.now(),
-  ) {}
+    tagPolicy: TagPolicy = NO_IMMUTABLE_TAGS,
+  ) {
+    this.immutable = new ImmutableTagGuard(index, tagPolicy);
+  }
+
+  private readonly immutable: ImmutableTagGuard;
 
   /** The account a path names; `kind` when the path says which (`/orgs/…` or `/users/…`). */
   async owner(login: string, kind?: Account['kind']): Promise<Account> {
@@ -106,6 +114,7 @@ export class PackageVersionService {
   /** Soft-deletes the package: every version, at one instant a restore finds them by. */
   async deletePackage(actor: Actor, at: PackageAddress): Promise<void> {
     const { pkg } = await this.managed(actor, at, 'active');
+    await this.immutable.refusePackage(pkg.name);
     const now = this.clock();
     await this.index.deleteAllVersions(pkg.name, now, actorName(actor));
     await this.identities.packages.setPackageDeletedAt(pkg.name, now);
@@ -144,10 +153,13 @@ export class PackageVersionService {
   /** Deletes versions (one, or many in one request); all are checked before any goes, one at a time after. */
   async deleteVersions(actor: Actor, at: PackageAddress, ids: number[], scope: VersionDeleteScope): Promise<number[]> {
     const { pkg } = await this.managed(actor, at, 'active');
+    const versions: VersionRecord[] = [];
     for (const id of ids) {
       const version = await this.index.getVersion(pkg.name, id);
       if (!version) throw new PackageNotFound(`no version ${id} of ${pkg.name}`);
+      if (version.deletedAt === null) versions.push(version);
     }
+    await this.immutable.refuseVersions(pkg.name, versions, scope.tree);
     const deleted = new Set<number>();
     const now = this.clock();
     for (const id of ids) {
@@ -175,6 +187,7 @@ export class PackageVersionService {
     if (!isValidTag(tag)) throw new InvalidRequest(`invalid tag: ${tag}`);
     const version = await this.index.getVersion(pkg.name, id);
     if (!version || version.deletedAt !== null) throw new PackageNotFound(`no version ${id} of ${pkg.name}`);
+    if (version.tags.includes(tag)) await this.immutable.refuseTag(pkg.name, tag);
     // Only while the tag still names this version: one moved since the caller looked stays.
     if (!version.tags.includes(tag) || !(await this.index.deleteTag(pkg.name, tag, { digest: version.digest, actor: actorName(actor) }))) {
       throw new PackageNotFound(`version ${id} of ${pkg.name} has no tag ${tag}`);
