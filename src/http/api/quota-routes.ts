@@ -1,7 +1,8 @@
 import express, { type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
 import type { AccountKind } from '../../auth/stores/account-store';
-import type { QuotaReport, QuotaService } from '../../quotas/quota-service';
+import type { QuotaService } from '../../quotas/quota-service';
+import { quotaReportJson } from '../../quotas/quota-report-json';
 import { actorOf, param, parseBody } from './body';
 
 const limit = (min: number) => z.number().int().min(min).max(Number.MAX_SAFE_INTEGER).nullable();
@@ -19,24 +20,13 @@ export function quotaRoutes(service: QuotaService): Router {
     ['users', 'user'],
   ] as const satisfies ReadonlyArray<readonly [string, AccountKind]>) {
     router.get(`/${segment}/:name/quota`, async (req: Request, res: Response) => {
-      res.json(shape(await service.show(actorOf(req), kind, param(req, 'name'))));
+      res.json(quotaReportJson(await service.show(actorOf(req), kind, param(req, 'name'))));
     });
     router.put(`/${segment}/:name/quota`, async (req: Request, res: Response) => {
       const body = parseBody(newLimits, req);
       const limits = { maxBytes: body.max_bytes, maxVersionsPerPackage: body.max_versions_per_package };
-      res.json(shape(await service.set(actorOf(req), kind, param(req, 'name'), limits)));
+      res.json(quotaReportJson(await service.set(actorOf(req), kind, param(req, 'name'), limits)));
     });
   }
   return router;
-}
-
-function shape(report: QuotaReport) {
-  return {
-    owner: report.owner,
-    used_bytes: report.usedBytes,
-    max_bytes: report.limits.maxBytes,
-    max_versions_per_package: report.limits.maxVersionsPerPackage,
-    own_limits: report.own && { max_bytes: report.own.maxBytes, max_versions_per_package: report.own.maxVersionsPerPackage },
-    packages: report.packages.map((p) => ({ name: p.name, versions: p.versions })),
-  };
 }
