@@ -31,6 +31,6 @@ export function fromOwnerQuotaError(err: OwnerQuotaError): StorageQuotaExceeded 
 
 export function fromVersionLimitError(err: VersionLimitError): VersionQuotaExceeded {
   return new VersionQuotaExceeded(
-    `version quota of ${err.repository} exceeded: ${err.limit} versions, ${err.limit} allowed; delete a version to push another`,
+    `version quota of ${err.repository} exceeded: it has ${err.limit} versions, ${err.limit} allowed; delete one to push another`,
   );
 }
