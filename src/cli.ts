@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import cluster from 'node:cluster';
-import { ConfigError, loadConfig, workerCount } from './config';
+import { ConfigError, followsStagedHashes, fsStorageRoot, loadConfig, workerCount } from './config';
 import { createLogger } from './log';
 import { ADMIN_COMMANDS, TRANSFER_COMMANDS } from './cli/admin-help';
 import { HELP } from './cli/help';
@@ -61,7 +61,10 @@ async function main(argv: string[]): Promise<number> {
   if (cluster.isPrimary && workers > 1) {
     const { runPrimary } = await import('./cluster/primary');
     log.info({ dataDir: config.dataDir, workers }, 'starting workers');
-    const code = await runPrimary({ workers, shutdownGraceSeconds: config.shutdownGraceSeconds }, log);
+    const hashFollower = followsStagedHashes(config)
+      ? { storageRoot: fsStorageRoot(config), idleMs: config.uploads.sessionTtlSeconds * 1000 }
+      : undefined;
+    const code = await runPrimary({ workers, shutdownGraceSeconds: config.shutdownGraceSeconds, hashFollower }, log);
     process.exit(code);
   }
   const { startServer } = await import('./server');

@@ -1,8 +1,11 @@
 import path from 'node:path';
-import { ConfigError, workerCount, type Config } from './config';
+import { ConfigError, followsStagedHashes, fsStorageRoot, type Config } from './config';
 import type { Logger } from './log';
 import { createHttpApp, type HttpApp } from './http/app';
+import cluster from 'node:cluster';
 import { createHttpMetrics, type HttpMetrics } from './http/metrics';
+import { ClusterHashFollowerClient } from './cluster/hash-follower-relay';
+import type { StagedHashFollower } from './registry/staged-hash-follower';
 import { METADATA_MIGRATIONS } from './metadata/sql/metadata-migrations';
 import { SqlMetadataIndex } from './metadata/sql/sql-metadata-index';
 import { SqlUploadSessionStore } from './sessions/sql/sql-upload-session-store';
@@ -152,11 +155,12 @@ export async function createRegistry(config: Config, log: Logger, options: Regis
     // Locks in Redis or PostgreSQL only expire (no dead-holder check across hosts): a short TTL
     // (refreshed while a chunk streams) frees a killed replica's uploads quickly.
     lockTtlMs: config.redis || database.dialect === 'postgres' ? 15_000 : undefined,
-    // Hash state leaves the process where another process may continue the upload (cluster
-    // workers take each connection in turn, replicas share Redis) or where staged bytes cannot be
-    // read back (S3 parts); else a chunk landing elsewhere would re-read the whole upload.
-    // A single process keeps the native hasher, several times faster.
-    hashing: config.redis || config.s3 || workerCount(config) > 1 ? 'session' : 'process',
+    // Hash state leaves the process where another replica may continue the upload (replicas share
+    // Redis) or where staged bytes cannot be read back (S3 parts); else a chunk landing elsewhere
+    // would re-read the whole upload. Cluster workers sharing the staging disk leave hashing to the
+    // primary's follower (native, each byte read once); a single process keeps its native hasher.
+    hashing: config.redis || config.s3 ? 'session' : 'process',
+    follower: followsStagedHashes(config) && cluster.isWorker ? followerClient(metrics) : undefined,
     onRehash: (bytes) => metrics.countRehashedBytes(bytes),
   });
   const blobs = new BlobService(blobStore, index, quota);
@@ -401,6 +405,11 @@ function berthVersion(): string {
 const READINESS_DIGEST = `sha256:${'0'.repeat(64)}`;
 
 /** Blobs on S3 when `s3` is configured, else on the filesystem under the data directory. */
+function followerClient(metrics: HttpMetrics): StagedHashFollower {
+  // Past this the worker re-hashes on its own: the follower lags by at most the chunks in flight.
+  return new ClusterHashFollowerClient({ timeoutMs: 30_000, onDigest: (bytes) => metrics.countFollowedBytes(bytes) });
+}
+
 export async function openBlobStore(config: Config): Promise<{ store: BlobStore; close(): void }> {
   if (config.s3) {
     // Loaded only when configured: the AWS SDK and ioredis cost ~40 MiB of RSS the embedded default never needs.
@@ -410,7 +419,7 @@ export async function openBlobStore(config: Config): Promise<{ store: BlobStore;
     const store = new S3BlobStore(client, { bucket: config.s3.bucket, prefix: config.s3.prefix, redirect: config.s3.redirect });
     return { store, close: () => client.destroy() };
   }
-  const store = new FsBlobStore(path.join(config.dataDir, 'storage'));
+  const store = new FsBlobStore(fsStorageRoot(config));
   await store.init();
   return { store, close: () => undefined };
 }

@@ -218,3 +218,16 @@ function deepMerge(target: Record<string, unknown>, source: Record<string, unkno
     }
   }
 }
+
+/**
+ * Whether the cluster primary follows uploads' hashes (src/cluster/upload-hash-follower.ts): workers of one
+ * host staging on the filesystem. Replicas (Redis) and S3 parts carry a resumable hash state instead.
+ */
+export function followsStagedHashes(config: Config): boolean {
+  return !config.redis && !config.s3 && workerCount(config) > 1;
+}
+
+/** Where the filesystem store keeps blobs and staged uploads. */
+export function fsStorageRoot(config: Config): string {
+  return path.join(config.dataDir, 'storage');
+}

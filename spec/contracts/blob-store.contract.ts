@@ -55,6 +55,8 @@ export function blobStoreContract(driver: string, harness: BlobStoreHarness): vo
       expect(await store.uploadSize(id)).toBe(all.length);
       expect(await readAll(await store.readUpload(id, all.length))).toEqual(all);
       expect(await readAll(await store.readUpload(id, 3))).toEqual(all.subarray(0, 3));
+      expect(await readAll(await store.readUpload(id, all.length, 3))).toEqual(all.subarray(3));
+      expect(await readAll(await store.readUpload(id, 9, 9))).toEqual(Buffer.alloc(0));
 
       const digest = digestOf(all);
       expect(await store.stat(digest)).toBeNull();

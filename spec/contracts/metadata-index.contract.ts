@@ -297,6 +297,18 @@ export function metadataIndexContract(kind: string, harness: MetadataIndexHarnes
         expect(await index.beginBlobDeletion(loose, { candidatesBefore: now, claimsBefore: now, now })).toBe(5);
       });
 
+      it('drops the referenced candidates of a batch in one go and returns the others', async () => {
+        await pushImage('a/one', 'kept');
+        const loose = digest('loose');
+        await index.linkBlob('a/one', loose, 5);
+        const now = Date.now() + 1000;
+        expect(await index.blobCandidates(now, 10, '')).toEqual([config, layer, loose].sort());
+        expect(await index.dropReferencedCandidates([layer, loose, config])).toEqual([loose]);
+        expect(await index.blobCandidates(now, 10, '')).toEqual([loose]);
+        expect(await index.dropReferencedCandidates([])).toEqual([]);
+        expect(await index.beginBlobDeletion(loose, rulesAt(now))).toBe(5);
+      });
+
       it('purges manifests deleted before the window, their blobs becoming candidates; a revived one stays', async () => {
         const gone = await pushImage('a/one', 'gone');
         const revived = await pushImage('a/two', 'revived');

@@ -1,4 +1,5 @@
 import cluster, { type Worker } from 'node:cluster';
+import { isMessage } from './messages';
 
 /**
  * /metrics across cluster workers. A scrape lands on one worker, but its
@@ -110,8 +111,4 @@ export function relayClusterMetrics(timeoutMs = 4_000): void {
 
 function send<T>(message: T): void {
   process.send?.(message);
-}
-
-function isMessage<T extends { type: string }>(message: unknown, type: T['type']): message is T {
-  return typeof message === 'object' && message !== null && (message as { type?: unknown }).type === type;
 }

@@ -1,6 +1,9 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from '../log';
+import { FsBlobStore } from '../storage/fs/fs-blob-store';
+import { serveUploadHashFollower } from './hash-follower-relay';
 import { relayClusterMetrics } from './metrics-relay';
+import { UploadHashFollower } from './upload-hash-follower';
 
 /** Crashes tolerated in CRASH_WINDOW_MS before the primary gives up instead of restarting workers forever. */
 const MAX_CRASHES = 5;
@@ -11,6 +14,8 @@ export interface ClusterOptions {
   workers: number;
   /** What a worker gets to finish in-flight requests on shutdown, before the primary kills it. */
   shutdownGraceSeconds: number;
+  /** Follow the hashes of uploads staged under this filesystem store root (upload-hash-follower.ts). */
+  hashFollower?: { storageRoot: string; idleMs: number };
 }
 
 /**
@@ -22,12 +27,19 @@ export interface ClusterOptions {
  * Workers share the embedded state as replicas do: one SQLite file in WAL
  * mode, upload sessions and their locks in it (a dead worker's lock is
  * recognised at once: same host, pid gone), blobs committed by rename.
- * The primary loads none of the registry: its memory counts in the total.
+ * The primary loads none of the registry (its memory counts in the total)
+ * but the hash follower of uploads staged on the filesystem: a chunk lands
+ * on any worker, and one native hash per upload continues here.
  *
  * Resolves with the exit code once every worker has stopped.
  */
 export function runPrimary(options: ClusterOptions, log: Logger): Promise<number> {
   relayClusterMetrics();
+  if (options.hashFollower) {
+    const store = new FsBlobStore(options.hashFollower.storageRoot);
+    const follower = new UploadHashFollower((id, end, start) => store.readUpload(id, end, start), options.hashFollower.idleMs);
+    serveUploadHashFollower(follower);
+  }
   return new Promise((resolve) => {
     let stopping = false;
     let started = false;

@@ -138,7 +138,7 @@ export class GarbageCollector {
     let after = '';
     for (;;) {
       const digests = await this.index.blobCandidates(rules.candidatesBefore, BATCH, after);
-      for (const digest of digests) {
+      for (const digest of await this.index.dropReferencedCandidates(digests)) {
         const size = await this.index.beginBlobDeletion(digest, rules);
         if (size !== null) await this.remove(digest, size, counts);
       }

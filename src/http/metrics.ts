@@ -16,6 +16,7 @@ import { matchRoute } from './routes';
  *   berth_http_requests_in_flight
  *   berth_uploads_in_progress                upload requests streaming a body into an upload on this replica
  *   berth_upload_rehashed_bytes_total        staged upload bytes read back from storage to rebuild a running digest
+ *   berth_upload_followed_bytes_total        bytes of uploads the cluster primary's hash follower read to hash them (once each)
  *   berth_gc_runs_total                      garbage collections run in this process (dry runs not counted)
  *   berth_gc_reclaimed_objects_total         storage objects garbage collection deleted
  *   berth_gc_reclaimed_bytes_total           their bytes
@@ -32,6 +33,8 @@ export interface HttpMetrics {
   handler(): (req: Request, res: Response) => Promise<void>;
   /** Counts staged bytes read back to rebuild an upload's digest: ideally none, a chunk's worth at most. */
   countRehashedBytes(bytes: number): void;
+  /** Bytes the cluster primary's hash follower read for an upload whose digest it answered (each byte once). */
+  countFollowedBytes(bytes: number): void;
   /** Counts what a garbage collection run (not a dry one) reclaimed. */
   countCollected(reclaimed: { objects: number; bytes: number; manifests: number }): void;
   /** A pull through a pull-through cache, served from what Berth holds (hit) or fetched upstream (miss). */
@@ -120,6 +123,12 @@ export function createHttpMetrics(options: HttpMetricsOptions = {}): HttpMetrics
     registers: [registry],
   });
 
+  const followed = new Counter({
+    name: 'berth_upload_followed_bytes_total',
+    help: "Bytes of uploads whose digest the cluster primary's hash follower answered, read by it once from the staging disk",
+    registers: [registry],
+  });
+
   const gcRuns = new Counter({
     name: 'berth_gc_runs_total',
     help: 'Garbage collections run (dry runs not counted)',
@@ -181,6 +190,9 @@ export function createHttpMetrics(options: HttpMetricsOptions = {}): HttpMetrics
     },
     countRehashedBytes(bytes) {
       rehashed.inc(bytes);
+    },
+    countFollowedBytes(bytes) {
+      followed.inc(bytes);
     },
     countCollected({ objects, bytes, manifests }) {
       gcRuns.inc();

@@ -16,6 +16,13 @@ export interface BlobLifecycle {
    * size is returned. A referenced one stops being a candidate. Null: nothing to delete (now).
    */
   beginBlobDeletion(digest: string, rules: SweepRules): Promise<number | null>;
+  /**
+   * Of these candidates, those a manifest row references (and not half-deleted) stop being candidates, in one
+   * statement; returns the ones left, for beginBlobDeletion. What beginBlobDeletion does to a referenced
+   * candidate, for a batch: most candidates of a sweep are referenced (a pushed layer is a candidate until its
+   * manifest comes), and one transaction each made a sweep over 100k candidates take minutes.
+   */
+  dropReferencedCandidates(digests: readonly string[]): Promise<string[]>;
   /** After the bytes are gone: the blob's row and candidacy go. */
   finishBlobDeletion(digest: string): Promise<void>;
   /** Removes for good up to `limit` manifests soft-deleted before `deletedBefore`; their blobs become candidates. */

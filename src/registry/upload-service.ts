@@ -9,6 +9,7 @@ import type { UploadSession, UploadSessionStore } from '../sessions/upload-sessi
 import { OwnerQuotaError, type MetadataIndex } from '../metadata/metadata-index';
 import { fromOwnerQuotaError, NO_QUOTA, storageQuotaExceeded, type StorageQuota } from './storage-quota';
 import { UploadHashCache } from './hash-cache';
+import type { StagedHashFollower } from './staged-hash-follower';
 import { decodeSavedHash, encodeSavedHash, UploadHasherFactory, type HashingMode, type UploadHasher } from './upload-hasher';
 import type { Logger } from '../log';
 
@@ -37,7 +38,15 @@ export interface UploadServiceOptions {
   onRehash?: (bytes: number) => void;
   /** Storage quotas (src/quotas); none without it. */
   quota?: StorageQuota;
+  /**
+   * Where processes of one host share the staging disk (cluster workers): the process that hashes every
+   * upload's staged chunks, whichever process wrote them. Chunks are then written here without hashing.
+   */
+  follower?: StagedHashFollower;
 }
+
+/** The meter's hasher when the follower hashes the chunk: it only counts. */
+const NOT_HASHED = { update: () => undefined, snapshot: () => Promise.reject(new Error('not hashed here')) } satisfies UploadHasher;
 
 /**
  * Counts and hashes bytes on their way to storage. A hasher on a worker
@@ -65,6 +74,7 @@ class HashingMeter extends Transform {
 export class UploadService {
   private readonly hashes = new UploadHashCache();
   private readonly hashers: UploadHasherFactory;
+  private readonly follower: StagedHashFollower | undefined;
   private readonly lockTtlMs: number;
   private readonly writing = new Set<string>();
   /** One promise per write holding a lock, settled once its lock is released. */
@@ -81,6 +91,7 @@ export class UploadService {
   ) {
     this.lockTtlMs = options.lockTtlMs ?? 60_000;
     this.hashers = new UploadHasherFactory(options.hashing ?? 'process');
+    this.follower = options.follower;
   }
 
   async start(repository: string): Promise<UploadSession> {
@@ -194,7 +205,7 @@ export class UploadService {
     // Recording it may fail on the very full disk that cut the chunk short; the answer does not
     // depend on it, and the next chunk records its own offset.
     await this.bestEffort('recording the staged size of an upload', async () => {
-      await this.sessions.setOffset(session.id, staged, updated.updatedAt);
+      if (await this.sessions.setOffset(session.id, staged, updated.updatedAt)) this.follower?.staged(session.id, staged);
     });
     return updated;
   }
@@ -260,7 +271,9 @@ export class UploadService {
 
   /** `last`: the chunk of a PUT, after which no other process needs to continue the hash. */
   private async write(session: UploadSession, body: Readable, chunk: 'more' | 'last'): Promise<UploadSession> {
-    const hash = await this.hashUpTo(session, chunk);
+    // With a follower, only a blob sent whole is hashed here (on the way, as it is never read back).
+    const followed = this.follower !== undefined && !(session.offset === 0 && chunk === 'last');
+    const hash = followed ? NOT_HASHED : await this.hashUpTo(session, chunk);
     const meter = new HashingMeter(hash);
     const sink = await this.blobs.openWrite(session.id, session.offset);
     try {
@@ -273,24 +286,26 @@ export class UploadService {
       const intact = staged === session.offset + meter.bytes;
       // The hash state must describe exactly the staged bytes: the new one, the old one if
       // storage kept none of the chunk, or none at all (a later chunk re-hashes).
-      const hashState = intact
-        ? await this.saveHash(hash, staged).catch(() => undefined)
-        : staged === session.offset
-          ? session.hashState
-          : undefined;
+      const hashState =
+        intact && hash !== NOT_HASHED
+          ? await this.saveHash(hash, staged).catch(() => undefined)
+          : staged === session.offset
+            ? session.hashState
+            : undefined;
       await this.bestEffort('recording the offset of a failed chunk', async () => {
-        await this.sessions.setOffset(session.id, staged, Date.now(), hashState);
+        if (await this.sessions.setOffset(session.id, staged, Date.now(), hashState)) this.follower?.staged(session.id, staged);
       });
-      if (intact) this.hashes.put(session.id, hash, staged);
+      if (intact && hash !== NOT_HASHED) this.hashes.put(session.id, hash, staged);
       throw err;
     }
     const offset = session.offset + meter.bytes;
     const updatedAt = Date.now();
-    const hashState = await this.saveHash(hash, offset);
+    const hashState = hash === NOT_HASHED ? undefined : await this.saveHash(hash, offset);
     if (!(await this.sessions.setOffset(session.id, offset, updatedAt, hashState))) {
       throw new UploadUnknown(`upload ${session.id} was cancelled`);
     }
-    this.hashes.put(session.id, hash, offset);
+    if (hash === NOT_HASHED) this.follower?.staged(session.id, offset);
+    else this.hashes.put(session.id, hash, offset);
     return { ...session, offset, updatedAt, hashState };
   }
 
@@ -343,6 +358,10 @@ export class UploadService {
     const cached = this.hashes.take(session.id, session.offset);
     const saved = decodeSavedHash(session.hashState);
     if (!cached && saved && saved.offset === session.offset) return saved.sha256;
+    if (!cached && this.follower) {
+      const followed = await this.follower.digestAt(session.id, session.offset);
+      if (followed !== null) return followed;
+    }
     const hash = cached ?? (await this.hashUpTo(session));
     this.hashes.put(session.id, hash, session.offset);
     return (await hash.snapshot()).hex;
@@ -369,6 +388,7 @@ export class UploadService {
     }
     if (!linked) throw new BlobBeingCollected(`blob ${digest.value} was being garbage-collected; push it again`);
     this.hashes.forget(session.id);
+    this.follower?.forget(session.id);
     // The blob is committed and linked, so the push succeeded: a session left behind has no
     // staged data any more, and the next request for it or the purge removes it.
     await this.bestEffort('deleting the session of a completed upload', () => this.sessions.delete(session.id));
@@ -398,6 +418,7 @@ export class UploadService {
    */
   private async discard(id: string): Promise<void> {
     this.hashes.forget(id);
+    this.follower?.forget(id);
     await this.blobs.abortUpload(id);
     await this.sessions.delete(id);
   }

@@ -38,10 +38,10 @@ export interface BlobStore {
    */
   openWrite(uploadId: string, offset: number): Promise<Writable>;
   /**
-   * Streams the staged bytes `[0, end)` of an upload, to rebuild a hash. A
+   * Streams the staged bytes `[start, end)` of an upload (start 0 when not given), to build a hash. A
    * driver that cannot (S3 parts are write-only) throws UploadNotReadableError.
    */
-  readUpload(uploadId: string, end: number): Promise<Readable>;
+  readUpload(uploadId: string, end: number, start?: number): Promise<Readable>;
   /** Makes the staged bytes visible as the blob `digest`, atomically. */
   commitUpload(uploadId: string, digest: string): Promise<void>;
   /** Discards an upload's staged bytes; a missing upload is not an error. */

@@ -11,6 +11,11 @@ export const BLOB_LIFECYCLE_QUERIES = {
      ON CONFLICT (digest) DO UPDATE SET since = excluded.since`,
   candidateSince: 'SELECT since FROM blob_candidates WHERE digest = ?',
   dropCandidate: 'DELETE FROM blob_candidates WHERE digest = ?',
+  /** `(?, …)` is the batch: see dropReferencedCandidates. */
+  dropReferencedCandidates: (batch: number) => `DELETE FROM blob_candidates WHERE digest IN (${Array(batch).fill('?').join(', ')})
+     AND EXISTS (SELECT 1 FROM manifest_references r WHERE r.kind = 'blob' AND r.digest = blob_candidates.digest)
+     AND NOT EXISTS (SELECT 1 FROM blobs b WHERE b.digest = blob_candidates.digest AND b.deleting_at IS NOT NULL)
+     RETURNING digest`,
   // Half-deleted blobs (a sweep that stopped between its two transactions) come back whatever their since.
   candidates: `SELECT c.digest FROM blob_candidates c WHERE c.digest > ? AND (c.since <= ?
      OR EXISTS (SELECT 1 FROM blobs b WHERE b.digest = c.digest AND b.deleting_at IS NOT NULL)) ORDER BY c.digest LIMIT ?`,

@@ -65,6 +65,15 @@ export class SqlBlobLifecycle implements BlobLifecycle {
     });
   }
 
+  async dropReferencedCandidates(digests: readonly string[]): Promise<string[]> {
+    if (digests.length === 0) return [];
+    // In a transaction: SERIALIZABLE on PostgreSQL, so a purge that removes the reference and renews the
+    // candidacy meanwhile makes one of the two retry, and no unreferenced blob loses its candidacy.
+    const dropped = await this.db.transaction((tx) => tx.all<{ digest: string }>(G.dropReferencedCandidates(digests.length), [...digests]));
+    const gone = new Set(dropped.map((r) => r.digest));
+    return digests.filter((digest) => !gone.has(digest));
+  }
+
   async finishBlobDeletion(digest: string): Promise<void> {
     await this.db.transaction(async (tx) => {
       await tx.run(G.forgetBlob, [digest]);

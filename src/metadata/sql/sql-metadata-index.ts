@@ -350,6 +350,10 @@ export class SqlMetadataIndex implements MetadataIndex {
     return this.lifecycle.beginBlobDeletion(digest, rules);
   }
 
+  dropReferencedCandidates(digests: readonly string[]): Promise<string[]> {
+    return this.lifecycle.dropReferencedCandidates(digests);
+  }
+
   finishBlobDeletion(digest: string): Promise<void> {
     return this.lifecycle.finishBlobDeletion(digest);
   }

@@ -127,13 +127,13 @@ export class FsBlobStore implements BlobStore {
     return new UploadFileWriter(handle, offset);
   }
 
-  async readUpload(uploadId: string, end: number): Promise<Readable> {
+  async readUpload(uploadId: string, end: number, start = 0): Promise<Readable> {
     const handle = await this.openUpload(uploadId, 'r');
-    if (end === 0) {
+    if (end <= start) {
       await handle.close();
       return Readable.from([]);
     }
-    return createReadStream('', { fd: handle, start: 0, end: end - 1, highWaterMark: 1024 * 1024 });
+    return createReadStream('', { fd: handle, start, end: end - 1, highWaterMark: 1024 * 1024 });
   }
 
   async commitUpload(uploadId: string, digest: string): Promise<void> {

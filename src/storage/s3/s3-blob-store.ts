@@ -202,13 +202,15 @@ export class S3BlobStore implements BlobStore {
     return new PartWriter(this, uploadId, { ...state, etags: [...etags] }, buffer, filled);
   }
 
-  async readUpload(uploadId: string, end: number): Promise<Readable> {
+  async readUpload(uploadId: string, end: number, start = 0): Promise<Readable> {
     const state = await this.readState(uploadId);
     if (!state) throw new UploadNotFoundError(uploadId);
-    if (end === 0) return Readable.from([]);
+    if (end <= start) return Readable.from([]);
     // Parts of an incomplete multipart upload cannot be read; only a tail-only upload can.
     if (state.etags.length > 0 || !state.tail || end > state.tail.size) throw new UploadNotReadableError(uploadId);
-    const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: state.tail.key, Range: `bytes=0-${end - 1}` }));
+    const out = await this.client.send(
+      new GetObjectCommand({ Bucket: this.bucket, Key: state.tail.key, Range: `bytes=${start}-${end - 1}` }),
+    );
     return asReadable(out.Body);
   }
 
