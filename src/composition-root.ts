@@ -147,7 +147,12 @@ export async function createRegistry(config: Config, log: Logger, options: Regis
   const metrics = options.metrics ?? createHttpMetrics();
   // Quotas (src/quotas): the registry asks the policy for the limits, the index enforces them where it links.
   const quotaLimits = new SqlQuotaLimitStore(database);
-  const quota = new QuotaPolicy(quotaLimits, { maxBytes: config.quotas.bytes, maxVersionsPerPackage: config.quotas.versionsPerPackage });
+  const proxyRoutes = new ProxyRoutes(config.proxies);
+  const quota = new QuotaPolicy(
+    quotaLimits,
+    { maxBytes: config.quotas.bytes, maxVersionsPerPackage: config.quotas.versionsPerPackage },
+    { exempt: (repository) => proxyRoutes.match(repository) !== null },
+  );
 
   const uploads = new UploadService(blobStore, sessions, index, log, {
     quota,
@@ -185,7 +190,6 @@ export async function createRegistry(config: Config, log: Logger, options: Regis
       log,
     ),
   ];
-  const proxyRoutes = new ProxyRoutes(config.proxies);
   // Management changes reach the search index through the audit log, once the indexer exists (below).
   const late: { indexer?: PackageIndexer } = {};
   const built =
@@ -272,6 +276,7 @@ export async function createRegistry(config: Config, log: Logger, options: Regis
         events,
         sparseAllowed: sparse,
         tagPolicy,
+        quota,
         metrics: {
           hit: (kind) => metrics.countProxyPull(kind, 'hit'),
           miss: (kind) => metrics.countProxyPull(kind, 'miss'),

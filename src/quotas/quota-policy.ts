@@ -6,6 +6,15 @@ import type { QuotaLimits, QuotaLimitStore } from './quota-limits';
 export const LIMITS_TTL_MS = 5_000;
 const MAX_CACHED_OWNERS = 10_000;
 
+export interface QuotaPolicyOptions {
+  clock?: () => number;
+  /**
+   * Repositories no limit applies to: the pull-through caches' prefixes (src/proxy), which are no owner's storage
+   * (a pull filling the cache is never refused for space; its size is the cache's own business).
+   */
+  exempt?: (repository: string) => boolean;
+}
+
 /**
  * The limits pushes are held to: the owner's own (QuotaLimitStore) where set, else the configured defaults. Read
  * at most every LIMITS_TTL_MS per owner (one primary-key lookup), so a push costs no query for them most of the
@@ -17,20 +26,22 @@ export class QuotaPolicy implements StorageQuota {
   constructor(
     private readonly store: QuotaLimitStore,
     readonly defaults: QuotaLimits,
-    private readonly clock: () => number = Date.now,
+    private readonly options: QuotaPolicyOptions = {},
   ) {}
 
   async maxOwnerBytes(repository: string): Promise<number | undefined> {
+    if (this.options.exempt?.(repository)) return undefined;
     return (await this.limitsOf(ownerOf(repository))).maxBytes ?? undefined;
   }
 
   async maxVersions(repository: string): Promise<number | undefined> {
+    if (this.options.exempt?.(repository)) return undefined;
     return (await this.limitsOf(ownerOf(repository))).maxVersionsPerPackage ?? undefined;
   }
 
   /** The limits in force for the owner: its own where set, else the defaults. */
   async limitsOf(owner: string): Promise<QuotaLimits> {
-    const now = this.clock();
+    const now = (this.options.clock ?? Date.now)();
     const hit = this.cached.get(owner);
     if (hit && now - hit.at < LIMITS_TTL_MS) return hit.limits;
     const own = await this.store.get(owner);
