@@ -26,7 +26,9 @@
  *   per blob commit, and the check still has to run inside the link's transaction. The counter costs O(1).
  * - Cost per blob commit: +1 statement (does another repository of the owner link it? an index probe on
  *   repository_blobs_by_digest), +1 (the counter upsert) when the blob is new to the owner, +1 (read the counter)
- *   only when the owner has a limit. A blob DELETE: +2. A sweep: +1 per blob and +1 per owner linking it. A manifest
+ *   only when the owner has a limit; with a limit, +2 more before the bytes are committed (the same probe and read,
+ *   outside the transaction: the early refusal that keeps the session). The limits themselves: one primary-key
+ *   lookup per owner at most every LIMITS_TTL_MS per process (QuotaPolicy), usually none. A blob DELETE: +2. A sweep: +1 per blob and +1 per owner linking it. A manifest
  *   push: none for bytes (it links nothing); on PostgreSQL it stays ONE statement, the version count being one
  *   more CTE of it, bounded by the limit (it counts at most `limit` rows) and skipped when there is no limit.
  * - `berth quota verify` and the spec recompute usage from scratch (one query over repository_blobs and blobs)
