@@ -2,7 +2,8 @@
 # The ecosystem's clients against a running Berth with token auth (issue 11): one workflow script per
 # client (oras, crane, regctl, helm, cosign, notation, devcontainer; versions: deletes and restores through GitHub's API
 # with docker, cosign, crane, regctl and @octokit/rest; webhooks: docker pushes received by an @octokit/webhooks
-# receiver), each checking results byte for byte.
+# receiver; lifecycle: immutable tags seen by docker and skopeo, garbage collection under them), each checking
+# results byte for byte.
 # Builds the pinned Go tools that are not cached yet (tools.sh; ~/.cache/berth/bin), then runs every
 # workflow and prints each one's lines and the totals.
 #
@@ -33,7 +34,7 @@ esac
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO_ROOT=$(cd "$HERE/../.." && pwd)
 . "$HERE/tools.sh"
-ALL="crane regctl oras notation helm cosign versions webhooks devcontainer"
+ALL="crane regctl oras notation helm cosign versions webhooks lifecycle devcontainer"
 ONLY=${CLIENTS_ONLY:-$ALL}
 # A list naming no client, or one this runner does not know, fails before anything runs.
 for t in $ONLY; do
@@ -49,7 +50,7 @@ not_ok() { FAIL=$((FAIL + 1)); echo "not ok - $1"; }
 
 # Build what is missing, one tool at a time (each `go install` already uses every core).
 for t in $ONLY; do
-  case $t in devcontainer | versions | webhooks) continue ;; esac   # workflows, not Go tools to build
+  case $t in devcontainer | versions | webhooks | lifecycle) continue ;; esac   # workflows, not Go tools to build
   [ -x "$(tool_path "$t")" ] && continue
   if tool_install "$t"; then
     ok "build $t $(tool_version "$t") ($(cat "$(dirname "$(tool_path "$t")")/build-seconds")s)"
@@ -58,7 +59,7 @@ for t in $ONLY; do
   fi
 done
 for t in $ONLY; do
-  case $t in devcontainer | versions | webhooks) continue ;; esac   # workflows, not Go tools to build
+  case $t in devcontainer | versions | webhooks | lifecycle) continue ;; esac   # workflows, not Go tools to build
   [ -x "$(tool_path "$t")" ] && echo "# $t $(tool_version "$t"): first build on this machine took $(cat "$(dirname "$(tool_path "$t")")/build-seconds" 2>/dev/null || echo '?')s"
 done
 
@@ -83,7 +84,8 @@ for t in $ONLY; do
   echo "=== $t"
   out=$(mktemp "${TMPDIR:-/tmp}/berth-clients-run.XXXXXX")
   # Each workflow bounds its own commands; this bounds the whole workflow.
-  timeout -k 20 "${WORKFLOW_TIMEOUT:-1200}" bash "$script" "$REG" "$USER_NAME" "$USER_PASSWORD" | tee "$out"
+  # The admin's password only for what needs a site administrator (lifecycle.sh's garbage collection).
+  REG_ADMIN_PASSWORD=$ADMIN_PASSWORD timeout -k 20 "${WORKFLOW_TIMEOUT:-1200}" bash "$script" "$REG" "$USER_NAME" "$USER_PASSWORD" | tee "$out"
   rc=${PIPESTATUS[0]}
   totals=$(tail -n 1 "$out")
   rm -f "$out"

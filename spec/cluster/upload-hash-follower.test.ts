@@ -43,28 +43,31 @@ describe('UploadHashFollower (the cluster primary hashing staged uploads)', () =
     for (let i = 1; i < disk.reads.length; i++) expect(disk.reads[i]?.start).toBe(disk.reads[i - 1]?.end);
   });
 
-  it('cannot tell the digest of an upload it never saw, nor of an offset it went past, nor after forgetting', async () => {
+  it('reads an upload it never saw from its start; cannot tell an offset it went past; starts again after forgetting', async () => {
     const disk = stagedUploads();
     follower = new UploadHashFollower(disk.read, 60_000);
-    expect(await follower.digestAt('unknown', 10)).toBeNull();
-
     const data = randomBytes(4096);
     disk.uploads.set('u2', data);
+    expect(await follower.digestAt('u2', 1024)).toEqual({ hex: sha256(data.subarray(0, 1024)), readBytes: 1024 });
     follower.staged('u2', 4096);
     expect((await follower.digestAt('u2', 4096))?.hex).toBe(sha256(data));
     expect(await follower.digestAt('u2', 1024)).toBeNull();
+    expect(disk.bytesRead()).toBe(4096);
 
     follower.forget('u2');
-    expect(await follower.digestAt('u2', 4096)).toBeNull();
+    expect(await follower.digestAt('u2', 4096)).toEqual({ hex: sha256(data), readBytes: 4096 });
+    expect(disk.bytesRead()).toBe(2 * 4096);
+    expect(await follower.digestAt('unknown', 10)).toBeNull();
   });
 
-  it('gives up on an upload whose bytes cannot be read (committed or cancelled meanwhile)', async () => {
+  it('gives up on an upload whose bytes cannot be read (committed or cancelled meanwhile), and starts again if asked', async () => {
     const disk = stagedUploads();
     follower = new UploadHashFollower(disk.read, 60_000);
     disk.uploads.set('u3', randomBytes(100));
     follower.staged('u3', 200); // more than is there: the read fails
     expect(await follower.digestAt('u3', 200)).toBeNull();
-    expect(await follower.digestAt('u3', 100)).toBeNull();
+    // Given up, then asked for what is there: read again from the start, not continued from a failed read.
+    expect((await follower.digestAt('u3', 100))?.readBytes).toBe(100);
   });
 
   it('drops uploads idle past the session lifetime', async () => {
@@ -77,6 +80,8 @@ describe('UploadHashFollower (the cluster primary hashing staged uploads)', () =
     expect((await follower.digestAt('u4', 1000))?.hex).toBe(sha256(data));
     now += 1_000;
     await new Promise((resolve) => setTimeout(resolve, 120));
-    expect(await follower.digestAt('u4', 1000)).toBeNull();
+    // Dropped: asked again, it reads the upload from its start.
+    expect(await follower.digestAt('u4', 1000)).toEqual({ hex: sha256(data), readBytes: 1000 });
+    expect(disk.bytesRead()).toBe(2000);
   });
 });

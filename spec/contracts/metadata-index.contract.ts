@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { MissingReferenceError, TagKeptError, type ManifestRecord, type MetadataIndex } from '../../src/metadata/metadata-index';
+import type { SweepRules } from '../../src/metadata/blob-lifecycle';
 import type { ManifestReference } from '../../src/oci/manifest';
 import { VersionInUse, VersionRestoreBlocked } from '../../src/metadata/versions';
 
@@ -254,6 +255,8 @@ export function metadataIndexContract(kind: string, harness: MetadataIndexHarnes
 
     describe('garbage collection bookkeeping (src/gc/collector.ts)', () => {
       const rulesAt = (now: number) => ({ candidatesBefore: now, claimsBefore: now - 3_600_000, now });
+      const beginBlobDeletion = async (candidate: string, rules: SweepRules) =>
+        (await index.beginBlobDeletions([candidate], rules)).get(candidate) ?? null;
 
       it('a linked blob is a candidate; unreferenced and old enough it is unlinked everywhere and marked, then forgotten', async () => {
         await index.linkBlob('a/one', layer, 20);
@@ -261,8 +264,8 @@ export function metadataIndexContract(kind: string, harness: MetadataIndexHarnes
         const now = Date.now() + 1000;
         expect(await index.blobCandidates(now - 60_000, 10, '')).toEqual([]);
         expect(await index.blobCandidates(now, 10, '')).toEqual([layer]);
-        expect(await index.beginBlobDeletion(layer, rulesAt(now - 60_000))).toBeNull(); // within the grace period
-        expect(await index.beginBlobDeletion(layer, rulesAt(now))).toBe(20);
+        expect(await beginBlobDeletion(layer, rulesAt(now - 60_000))).toBeNull(); // within the grace period
+        expect(await beginBlobDeletion(layer, rulesAt(now))).toBe(20);
         expect(await index.linkedBlobSize('a/one', layer)).toBeNull();
         expect(await index.linkedBlobSize('a/two', layer)).toBeNull();
         // Being deleted: no link may be made, no upload may claim it, and a stopped sweep finds it again.
@@ -270,8 +273,8 @@ export function metadataIndexContract(kind: string, harness: MetadataIndexHarnes
         expect(await index.linkBlob('a/three', layer, 20)).toBe(false);
         expect(await index.claimBlob(layer, 'upload-1', now)).toBe(false);
         expect(await index.blobCandidates(0, 10, '')).toEqual([layer]);
-        expect(await index.beginBlobDeletion(layer, rulesAt(now))).toBe(20);
-        await index.finishBlobDeletion(layer);
+        expect(await beginBlobDeletion(layer, rulesAt(now))).toBe(20);
+        await index.finishBlobDeletions([layer]);
         expect(await index.blobCandidates(now, 10, '')).toEqual([]);
         expect(await index.knownBlobs([layer, config])).toEqual(new Set());
         // Gone: a mount links nothing, an upload claims and links it anew.
@@ -286,15 +289,37 @@ export function metadataIndexContract(kind: string, harness: MetadataIndexHarnes
       it('a referenced blob stops being a candidate; a claimed one is skipped until its claim expires', async () => {
         await pushImage('a/one', 'kept');
         const now = Date.now() + 1000;
-        expect(await index.beginBlobDeletion(layer, rulesAt(now))).toBeNull();
+        expect(await beginBlobDeletion(layer, rulesAt(now))).toBeNull();
         expect(await index.blobCandidates(now, 10, '')).toEqual([config]);
         const loose = digest('claimed');
         await index.linkBlob('a/one', loose, 5);
         expect(await index.claimBlob(loose, 'upload-3', now - 10)).toBe(true);
-        expect(await index.beginBlobDeletion(loose, rulesAt(now))).toBeNull();
+        expect(await beginBlobDeletion(loose, rulesAt(now))).toBeNull();
         expect(await index.linkedBlobSize('a/one', loose)).toBe(5);
         // The claim's upload died an hour ago: the blob goes.
-        expect(await index.beginBlobDeletion(loose, { candidatesBefore: now, claimsBefore: now, now })).toBe(5);
+        expect(await beginBlobDeletion(loose, { candidatesBefore: now, claimsBefore: now, now })).toBe(5);
+      });
+
+      it('marks a batch for deletion in one go: the unreferenced, unclaimed, old enough ones, with their sizes', async () => {
+        await pushImage('a/one', 'kept');
+        const [gone, also, claimed] = [digest('gone'), digest('also gone'), digest('claimed')];
+        await index.linkBlob('a/one', gone, 3);
+        await index.linkBlob('a/two', also, 4);
+        await index.linkBlob('a/one', claimed, 5);
+        const now = Date.now() + 1000;
+        expect(await index.claimBlob(claimed, 'upload-6', now)).toBe(true);
+        const marked = await index.beginBlobDeletions([gone, layer, claimed, also, digest('never seen')], rulesAt(now));
+        expect(marked).toEqual(
+          new Map([
+            [gone, 3],
+            [also, 4],
+          ]),
+        );
+        expect(await index.linkedBlobSize('a/one', gone)).toBeNull();
+        expect(await index.linkedBlobSize('a/one', claimed)).toBe(5);
+        await index.finishBlobDeletions([gone, also]);
+        expect(await index.knownBlobs([gone, also, claimed, layer])).toEqual(new Set([claimed, layer]));
+        expect(await index.beginBlobDeletions([], rulesAt(now))).toEqual(new Map());
       });
 
       it('drops the referenced candidates of a batch in one go and returns the others', async () => {
@@ -306,7 +331,7 @@ export function metadataIndexContract(kind: string, harness: MetadataIndexHarnes
         expect(await index.dropReferencedCandidates([layer, loose, config])).toEqual([loose]);
         expect(await index.blobCandidates(now, 10, '')).toEqual([loose]);
         expect(await index.dropReferencedCandidates([])).toEqual([]);
-        expect(await index.beginBlobDeletion(loose, rulesAt(now))).toBe(5);
+        expect(await beginBlobDeletion(loose, rulesAt(now))).toBe(5);
       });
 
       it('purges manifests deleted before the window, their blobs becoming candidates; a revived one stays', async () => {
@@ -314,7 +339,7 @@ export function metadataIndexContract(kind: string, harness: MetadataIndexHarnes
         const revived = await pushImage('a/two', 'revived');
         const now = Date.now() + 1000;
         for (const record of [gone, revived]) {
-          await index.beginBlobDeletion(config, rulesAt(now)); // drops the referenced candidates
+          await beginBlobDeletion(config, rulesAt(now)); // drops the referenced candidates
           expect(await index.deleteManifest(record.repository, record.digest)).toEqual({ status: 'deleted' });
         }
         await index.putManifest({ record: revived, content: Buffer.from('revived'), references: refs });
@@ -324,7 +349,7 @@ export function metadataIndexContract(kind: string, harness: MetadataIndexHarnes
         expect(await index.listVersions('a/one', { state: 'deleted', limit: 10 })).toEqual({ versions: [], total: 0 });
         // Still referenced by the revived manifest: candidates, but not garbage.
         expect(await index.blobCandidates(now + 1000, 10, '')).toEqual([config, layer].sort());
-        expect(await index.beginBlobDeletion(layer, rulesAt(now + 1000))).toBeNull();
+        expect(await beginBlobDeletion(layer, rulesAt(now + 1000))).toBeNull();
       });
 
       it('adopts a stored object no row knows as being deleted, unless claimed', async () => {
@@ -335,7 +360,7 @@ export function metadataIndexContract(kind: string, harness: MetadataIndexHarnes
         expect(await index.adoptOrphanBlob(claimed, 3, rulesAt(now))).toBe(false);
         expect(await index.adoptOrphanBlob(orphan, 3, rulesAt(now))).toBe(true);
         expect(await index.claimBlob(orphan, 'upload-5', now)).toBe(false);
-        await index.finishBlobDeletion(orphan);
+        await index.finishBlobDeletions([orphan]);
         expect(await index.knownBlobs([orphan])).toEqual(new Set());
         expect(await index.claimBlob(orphan, 'upload-5', now)).toBe(true);
       });

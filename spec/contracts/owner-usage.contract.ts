@@ -74,13 +74,13 @@ export function ownerUsageContract(kind: string, harness: MetadataIndexHarness):
       await expectExact('acme', 50);
       const now = Date.now() + 1000;
       const rules = { candidatesBefore: now, claimsBefore: now - 3_600_000, now };
-      expect(await index.beginBlobDeletion(layer, rules)).toBeNull(); // the soft-deleted manifest still references it
+      expect((await index.beginBlobDeletions([layer], rules)).get(layer)).toBeUndefined(); // the soft-deleted manifest still references it
       await expectExact('acme', 50);
       expect(await index.purgeDeletedManifests(now, 10, now)).toBe(1);
-      expect(await index.beginBlobDeletion(layer, rules)).toBe(50);
+      expect((await index.beginBlobDeletions([layer], rules)).get(layer)).toBe(50);
       await expectExact('acme', 0);
       await expectExact('beta', 0);
-      await index.finishBlobDeletion(layer);
+      await index.finishBlobDeletions([layer]);
       await expectExact('acme', 0);
     });
 

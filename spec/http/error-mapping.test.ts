@@ -198,13 +198,17 @@ describe('each domain error', () => {
   );
 });
 
-describe('quota refusals', () => {
-  it('carry their figures as the message, which the Docker engine prints (it never shows the detail)', () => {
-    const refusal = 'storage quota of acme exceeded: 10 bytes used, 12 allowed; this blob needs 5 more';
-    expect(errorAnswer(new StorageQuotaExceeded(refusal), 'registry').message).toBe(refusal);
-    expect(errorAnswer(new VersionQuotaExceeded('version quota'), 'management').message).toBe('version quota');
-    // Others keep the code's fixed message.
-    expect(errorAnswer(new TagImmutable('x'), 'registry').message).toBe('requested access to the resource is denied');
+describe('refusals a person reads in a client', () => {
+  // The Docker engine prints `code: message` and drops `detail` (moby's errcode.Error.Error()).
+  it.each([
+    new TagImmutable('tag v1 is immutable (rule 3)'),
+    new ProxyPushRefused('this is a pull-through cache'),
+    new StorageQuotaExceeded('storage quota of acme exceeded: 10 bytes used, 12 allowed; this blob needs 5 more'),
+    new VersionQuotaExceeded('version quota of acme/app exceeded: it has 2 versions, 2 allowed; delete one to push another'),
+  ])("%s carries its own words as the message; others the code's", (err) => {
+    expect(errorAnswer(err, 'registry').message).toBe(err.message);
+    expect(errorAnswer(err, 'management').message).toBe(err.message);
+    expect(errorAnswer(new BlobUnknown('x'), 'registry').message).toBe('blob unknown to registry');
   });
 });
 

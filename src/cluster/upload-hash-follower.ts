@@ -50,10 +50,9 @@ export class UploadHashFollower {
     void this.pump(uploadId, followed);
   }
 
+  /** An upload never reported (its chunks were hashed by the worker that wrote them) is read from its start. */
   async digestAt(uploadId: string, offset: number): Promise<FollowedDigest | null> {
-    const followed = this.uploads.get(uploadId);
-    if (!followed) return null;
-    followed.touchedAt = this.clock();
+    const followed = this.follow(uploadId);
     if (offset > followed.staged) followed.staged = offset;
     while (!followed.failed && followed.hashed < offset) await this.pump(uploadId, followed);
     // Past the offset asked for: a later chunk was staged since (the asker's session is stale).

@@ -20,13 +20,13 @@
  * uploaded or mounted waits that long for the manifest naming it; so does every blob of a purged manifest.
  *
  * Proof at delete time: deleting is two transactions around the storage delete.
- *   1. beginBlobDeletion, one transaction: the candidate is still old enough, no manifest row references the
+ *   1. beginBlobDeletions, one transaction (for a batch of candidates, each checked as follows): the candidate is still old enough, no manifest row references the
  *      blob and no upload claims it; then every `repository_blobs` link goes and `blobs.deleting_at` is set.
  *      From this commit on, the blob is absent for the registry: HEAD and GET through any repository say
  *      BLOB_UNKNOWN, a mount falls back to an upload, and a manifest naming it is refused MANIFEST_BLOB_UNKNOWN,
  *      because putManifest checks, in its own transaction, that each blob is linked in the repository.
  *   2. The bytes are deleted from the BlobStore.
- *   3. finishBlobDeletion, one transaction: the row and the candidacy go.
+ *   3. finishBlobDeletions, one transaction: the rows and the candidacies go.
  * Against a push: SQLite runs one writer at a time; PostgreSQL runs both SERIALIZABLE (a conflict retries the
  * loser), so a manifest that references or a link that names the blob and step 1 cannot both commit on what
  * the other changed: either the manifest is in (step 1 then sees the reference and keeps the blob) or the
@@ -83,6 +83,13 @@ export const CLAIM_LIFETIME_MS = 3_600_000;
 /** The lease outlives a stalled collector by at most this; renewed every batch. */
 const LEASE_TTL_MS = 120_000;
 const BATCH = 500;
+/**
+ * Blobs marked in one transaction: each is ~7 statements, so the write lock a push waits for on SQLite is held
+ * for one batch of them.
+ */
+const DELETE_BATCH = 100;
+/** Storage deletes in flight at once (an S3 DELETE is a round trip each). */
+const STORAGE_DELETES_AT_ONCE = 8;
 const DAY_MS = 86_400_000;
 
 export class GarbageCollector {
@@ -138,9 +145,10 @@ export class GarbageCollector {
     let after = '';
     for (;;) {
       const digests = await this.index.blobCandidates(rules.candidatesBefore, BATCH, after);
-      for (const digest of await this.index.dropReferencedCandidates(digests)) {
-        const size = await this.index.beginBlobDeletion(digest, rules);
-        if (size !== null) await this.remove(digest, size, counts);
+      const unreferenced = await this.index.dropReferencedCandidates(digests);
+      for (let at = 0; at < unreferenced.length; at += DELETE_BATCH) {
+        const deleting = await this.index.beginBlobDeletions(unreferenced.slice(at, at + DELETE_BATCH), rules);
+        await this.remove(deleting, counts);
       }
       await this.renew(holder);
       if (digests.length < BATCH) break;
@@ -161,17 +169,26 @@ export class GarbageCollector {
       const known = await this.index.knownBlobs(old.map((blob) => blob.digest));
       for (const blob of old) {
         if (known.has(blob.digest)) continue;
-        if (await this.index.adoptOrphanBlob(blob.digest, blob.size, rules)) await this.remove(blob.digest, blob.size, counts);
+        if (await this.index.adoptOrphanBlob(blob.digest, blob.size, rules)) await this.remove(new Map([[blob.digest, blob.size]]), counts);
       }
       await this.renew(holder);
     }
   }
 
-  private async remove(digest: string, size: number, counts: Counts): Promise<void> {
-    await this.blobs.delete(digest);
-    await this.index.finishBlobDeletion(digest);
-    counts.objects += 1;
-    counts.bytes += size;
+  /** Deletes the bytes of blobs marked as being deleted (a few at a time), then their rows in one transaction. */
+  private async remove(deleting: Map<string, number>, counts: Counts): Promise<void> {
+    const digests = [...deleting.keys()];
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: Math.min(STORAGE_DELETES_AT_ONCE, digests.length) }, async () => {
+        for (let i = next++; i < digests.length; i = next++) await this.blobs.delete(digests[i] as string);
+      }),
+    );
+    await this.index.finishBlobDeletions(digests);
+    for (const size of deleting.values()) {
+      counts.objects += 1;
+      counts.bytes += size;
+    }
   }
 
   /**

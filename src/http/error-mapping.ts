@@ -70,10 +70,10 @@ interface ErrorRule<E> {
   status?: (err: E) => number;
   headers?: (err: E) => Record<string, string>;
   /**
-   * A message of the error's own instead of the code's fixed one: for refusals whose figures a client should show
-   * (the Docker engine prints `code: message`, never the detail).
+   * The error's own words as its `message` instead of the code's generic one: for refusals a person must read,
+   * since the Docker engine prints `code: message` and drops `detail` (moby's errcode.Error.Error()).
    */
-  message?: (err: E) => string;
+  ownMessage?: true;
 }
 
 type ErrorType<E extends DomainError> = abstract new (...args: never[]) => E;
@@ -116,15 +116,15 @@ rule(BlobBeingCollected, {
   management: 'UNAVAILABLE',
   headers: () => ({ 'Retry-After': '1' }),
 });
-// An immutable tag (issue #22): DENIED, so the Docker engine prints the detail naming the rule.
-rule(TagImmutable, { registry: 'DENIED', management: 'FORBIDDEN' });
+// An immutable tag (issue #22): DENIED, its message naming the rule, which is what the Docker engine prints.
+rule(TagImmutable, { registry: 'DENIED', management: 'FORBIDDEN', ownMessage: true });
 rule(PageCursorInvalid, { registry: 'PAGINATION_NUMBER_INVALID', management: 'REQUEST_INVALID' });
 // Quotas (issue #22): DENIED with the figures as the message, which the Docker engine and skopeo print.
-rule(StorageQuotaExceeded, { registry: 'DENIED', management: 'FORBIDDEN', message: (err) => err.message });
-rule(VersionQuotaExceeded, { registry: 'DENIED', management: 'FORBIDDEN', message: (err) => err.message });
+rule(StorageQuotaExceeded, { registry: 'DENIED', management: 'FORBIDDEN', ownMessage: true });
+rule(VersionQuotaExceeded, { registry: 'DENIED', management: 'FORBIDDEN', ownMessage: true });
 
 // src/proxy: a cache takes no pushes; an upstream that cannot answer, with nothing cached to stand in, is a bad gateway.
-rule(ProxyPushRefused, { registry: 'DENIED', management: 'FORBIDDEN' });
+rule(ProxyPushRefused, { registry: 'DENIED', management: 'FORBIDDEN', ownMessage: true });
 rule(UpstreamUnavailable, { registry: 'UNAVAILABLE', management: 'UNAVAILABLE', status: () => 502 });
 
 // src/metadata: versions (issue #15), refused while something needs them or is gone.
@@ -205,7 +205,7 @@ export function errorAnswer(err: unknown, dialect: ErrorDialect): ErrorAnswer {
     const found = ruleFor(err.constructor as ErrorType<DomainError>);
     if (found) {
       const answered = answer(dialect, found.registry, found.management, err.detail, found.headers?.(err) ?? {}, null, found.status?.(err));
-      return found.message ? { ...answered, message: found.message(err) } : answered;
+      return found.ownMessage ? { ...answered, message: err.message } : answered;
     }
   }
   if (err instanceof UploadNotFoundError) {

@@ -9,7 +9,7 @@
  *   owner that links it too. Manifests (kilobytes, in the database) are not counted.
  * - Soft delete and restore of a version change no link (the version's blobs stay linked so it can be restored),
  *   so they change no usage. The bytes go when the blob is unlinked: a blob DELETE, or GC's sweep
- *   (beginBlobDeletion), which unlinks a blob no manifest row references, once the soft-deleted manifests that did
+ *   (beginBlobDeletions), which unlinks a blob no manifest row references, once the soft-deleted manifests that did
  *   have been purged. So a soft delete frees space after purge + sweep, not at once; the API shows usage as it is.
  * - A version is a live (not soft-deleted) manifest of the package, tagged or not, an index's children included;
  *   the limit is on live versions, so deleting one makes room. Restoring a version is not refused over the limit

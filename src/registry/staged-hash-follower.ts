@@ -11,8 +11,9 @@ export interface StagedHashFollower {
   /** Bytes [0, offset) of the upload are staged for good (the session records that offset): hash them in time. */
   staged(uploadId: string, offset: number): void;
   /**
-   * The hex SHA-256 of the upload's first `offset` bytes, which the caller has staged for good; null when the
-   * follower cannot tell (it never saw the upload, or it already went past that offset): the caller re-hashes.
+   * The hex SHA-256 of the upload's first `offset` bytes, which the caller has staged for good (an upload the
+   * follower never saw is read from its start); null when it cannot tell (it already went past that offset, or
+   * the bytes cannot be read): the caller re-hashes.
    */
   digestAt(uploadId: string, offset: number): Promise<string | null>;
   /** The upload is committed or discarded. */

@@ -193,8 +193,10 @@ export class UploadService {
       throw new UploadUnknown(`upload ${session.id} has no staged data`);
     }
     if (staged === session.offset) return session;
-    // A crash mid-chunk leaves more on disk than the session recorded; what is on disk is the truth.
+    // A crash mid-chunk leaves more on disk than the session recorded; what is on disk is the truth. (Less
+    // than recorded, bytes below the offset changed: the follower must start again, not go on from where it was.)
     this.hashes.forget(session.id);
+    this.follower?.forget(session.id);
     const updated: UploadSession = {
       id: session.id,
       repository: session.repository,
@@ -271,9 +273,7 @@ export class UploadService {
 
   /** `last`: the chunk of a PUT, after which no other process needs to continue the hash. */
   private async write(session: UploadSession, body: Readable, chunk: 'more' | 'last'): Promise<UploadSession> {
-    // With a follower, only a blob sent whole is hashed here (on the way, as it is never read back).
-    const followed = this.follower !== undefined && !(session.offset === 0 && chunk === 'last');
-    const hash = followed ? NOT_HASHED : await this.hashUpTo(session, chunk);
+    const hash = await this.hasherFor(session, chunk);
     const meter = new HashingMeter(hash);
     const sink = await this.blobs.openWrite(session.id, session.offset);
     try {
@@ -307,6 +307,19 @@ export class UploadService {
     if (hash === NOT_HASHED) this.follower?.staged(session.id, offset);
     else this.hashes.put(session.id, hash, offset);
     return { ...session, offset, updatedAt, hashState };
+  }
+
+  /**
+   * The hash a chunk is metered through. With a follower, this process hashes natively on the way while it
+   * holds the upload's whole chain (the first chunk, then every chunk after it here: a client on one
+   * connection, as the Docker engine's PATCH and PUT); after a chunk landed elsewhere its chain is broken
+   * (the cached offset is behind) and the follower hashes the rest, from where it last read, catching up on
+   * bytes hashed here at most once.
+   */
+  private async hasherFor(session: UploadSession, chunk: 'more' | 'last'): Promise<UploadHasher> {
+    if (!this.follower) return this.hashUpTo(session, chunk);
+    if (session.offset === 0) return this.hashers.create('local');
+    return this.hashes.take(session.id, session.offset) ?? NOT_HASHED;
   }
 
   private async saveHash(hash: UploadHasher, offset: number): Promise<string> {

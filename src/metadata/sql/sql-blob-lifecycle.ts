@@ -1,4 +1,4 @@
-import type { Database } from '../../persistence/database';
+import type { Database, Queryable } from '../../persistence/database';
 import type { BlobLifecycle, GarbageEstimate, SweepRules } from '../blob-lifecycle';
 import { BLOB_LIFECYCLE_QUERIES as G } from './blob-lifecycle-queries';
 import { releaseEverywhere } from './owner-usage';
@@ -41,27 +41,15 @@ export class SqlBlobLifecycle implements BlobLifecycle {
     return (await this.db.all<{ digest: string }>(G.candidates, [after, before, limit])).map((r) => r.digest);
   }
 
-  async beginBlobDeletion(digest: string, rules: SweepRules): Promise<number | null> {
+  async beginBlobDeletions(digests: readonly string[], rules: SweepRules): Promise<Map<string, number>> {
+    if (digests.length === 0) return new Map();
     return this.db.transaction(async (tx) => {
-      const candidate = await tx.get<{ since: number | string }>(G.candidateSince, [digest]);
-      if (!candidate) return null;
-      const state = await tx.get<BlobState>(G.blobState, [digest]);
-      if (!state) {
-        await tx.run(G.dropCandidate, [digest]);
-        return null;
+      const deleting = new Map<string, number>();
+      for (const digest of digests) {
+        const size = await beginDeletion(tx, digest, rules);
+        if (size !== null) deleting.set(digest, size);
       }
-      if (state.deleting_at !== null) return Number(state.size);
-      if (Number(candidate.since) > rules.candidatesBefore) return null;
-      if (await tx.get(G.isReferenced, [digest])) {
-        await tx.run(G.dropCandidate, [digest]);
-        return null;
-      }
-      await tx.run(G.dropAbandonedClaims, [digest, rules.claimsBefore]);
-      if (await tx.get(G.isClaimed, [digest])) return null;
-      await releaseEverywhere(tx, digest, Number(state.size));
-      await tx.run(G.unlinkEverywhere, [digest]);
-      await tx.run(G.markDeleting, [rules.now, digest]);
-      return Number(state.size);
+      return deleting;
     });
   }
 
@@ -74,10 +62,13 @@ export class SqlBlobLifecycle implements BlobLifecycle {
     return digests.filter((digest) => !gone.has(digest));
   }
 
-  async finishBlobDeletion(digest: string): Promise<void> {
+  async finishBlobDeletions(digests: readonly string[]): Promise<void> {
+    if (digests.length === 0) return;
     await this.db.transaction(async (tx) => {
-      await tx.run(G.forgetBlob, [digest]);
-      await tx.run(G.dropCandidate, [digest]);
+      for (const digest of digests) {
+        await tx.run(G.forgetBlob, [digest]);
+        await tx.run(G.dropCandidate, [digest]);
+      }
     });
   }
 
@@ -128,4 +119,28 @@ export class SqlBlobLifecycle implements BlobLifecycle {
     const manifests = await this.db.get<{ n: number | string }>(G.countPurgeable, [deletedBefore]);
     return { blobs: Number(blobs?.n ?? 0), bytes: Number(blobs?.bytes ?? 0), manifests: Number(manifests?.n ?? 0) };
   }
+}
+
+/** beginBlobDeletions for one candidate, inside the batch's transaction: the size when it is to be deleted. */
+async function beginDeletion(tx: Queryable, digest: string, rules: SweepRules): Promise<number | null> {
+  const candidate = await tx.get<{ since: number | string }>(G.candidateSince, [digest]);
+  if (!candidate) return null;
+  const state = await tx.get<BlobState>(G.blobState, [digest]);
+  if (!state) {
+    await tx.run(G.dropCandidate, [digest]);
+    return null;
+  }
+  if (state.deleting_at !== null) return Number(state.size);
+  if (Number(candidate.since) > rules.candidatesBefore) return null;
+  if (await tx.get(G.isReferenced, [digest])) {
+    await tx.run(G.dropCandidate, [digest]);
+    return null;
+  }
+  await tx.run(G.dropAbandonedClaims, [digest, rules.claimsBefore]);
+  if (await tx.get(G.isClaimed, [digest])) return null;
+  // Every owner linking it stops paying for it, in the unlink's own transaction (src/quotas/quota-limits.ts).
+  await releaseEverywhere(tx, digest, Number(state.size));
+  await tx.run(G.unlinkEverywhere, [digest]);
+  await tx.run(G.markDeleting, [rules.now, digest]);
+  return Number(state.size);
 }

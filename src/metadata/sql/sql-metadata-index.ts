@@ -346,16 +346,16 @@ export class SqlMetadataIndex implements MetadataIndex {
     return this.lifecycle.blobCandidates(before, limit, after);
   }
 
-  beginBlobDeletion(digest: string, rules: SweepRules): Promise<number | null> {
-    return this.lifecycle.beginBlobDeletion(digest, rules);
+  beginBlobDeletions(digests: readonly string[], rules: SweepRules): Promise<Map<string, number>> {
+    return this.lifecycle.beginBlobDeletions(digests, rules);
   }
 
   dropReferencedCandidates(digests: readonly string[]): Promise<string[]> {
     return this.lifecycle.dropReferencedCandidates(digests);
   }
 
-  finishBlobDeletion(digest: string): Promise<void> {
-    return this.lifecycle.finishBlobDeletion(digest);
+  finishBlobDeletions(digests: readonly string[]): Promise<void> {
+    return this.lifecycle.finishBlobDeletions(digests);
   }
 
   purgeDeletedManifests(deletedBefore: number, limit: number, now: number): Promise<number> {
