@@ -41,10 +41,11 @@ part "web pages in a real browser: chromium + axe-core over Docker, skopeo, cosi
 part "2 GiB blob in one PATCH, and a 2 GiB archive import: peak RSS under 250 MiB (their own Berths)" bash "$REPO_ROOT/conformance/memory/run.sh"
 part "scale-out: PostgreSQL stores + Redis sessions + S3 blobs, official suite and real clients, open and token auth (its own Berths)" bash "$REPO_ROOT/conformance/scale-out/run.sh"
 part "pull-through cache: upstream Distribution 2.8.2; docker and podman pull through it, also with the upstream stopped; 32 concurrent pulls of one uncached 256 MiB blob, one upstream GET (its own Berth, two workers)" bash "$REPO_ROOT/conformance/proxy/run.sh"
+part "quotas: the Docker engine and skopeo print Berth's byte and version refusals, pass once raised; berth quota verify (its own Berth)" bash "$REPO_ROOT/conformance/quotas/run.sh"
 part "Berth's Dockerfile: built by a private Docker engine on a local Debian base, run, pushed to, restarted (its own container)" bash "$REPO_ROOT/conformance/docker-image/run.sh"
 
 if ! kill -0 "$BERTH_PID" 2>/dev/null; then
   echo "Berth died during the run; its log:"; tail -n 50 "$work/data/berth.log"; failed=$((failed + 1))
 fi
 # Every `part` above, counted: one more or one fewer part means this number changes with it.
-parts_summary conformance 11
+parts_summary conformance 12

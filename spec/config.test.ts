@@ -64,6 +64,8 @@ describe('loadConfig', () => {
       BERTH_GC_INTERVAL_HOURS: '6',
       BERTH_GC_GRACE_SECONDS: '0',
       BERTH_RETENTION_INTERVAL_HOURS: '0',
+      BERTH_QUOTA_BYTES: '1073741824',
+      BERTH_QUOTA_VERSIONS_PER_PACKAGE: '50',
       BERTH_SPARSE_MANIFESTS: 'mirror/*, acme/base',
       BERTH_AUDIT_RETENTION_DAYS: '7',
       BERTH_WEBHOOK_ALLOWED_HOSTS: 'hooks.internal, 10.1.0.0/16',
@@ -81,6 +83,7 @@ describe('loadConfig', () => {
       versions: { restoreWindowDays: 14 },
       gc: { intervalHours: 6, graceSeconds: 0 },
       retention: { intervalHours: 0 },
+      quotas: { bytes: 1073741824, versionsPerPackage: 50 },
       manifests: { sparse: 'mirror/*, acme/base' },
       audit: { retentionDays: 7 },
       webhooks: { allowedHosts: 'hooks.internal, 10.1.0.0/16' },
@@ -90,6 +93,14 @@ describe('loadConfig', () => {
       publicUrl: 'https://registry.example',
       auth: { ...DEFAULT_CONFIG.auth, mode: 'none', adminPassword: 'correct horse', tokenTtlSeconds: 120 },
     });
+  });
+
+  it('reads unlimited quotas as null and refuses a negative one', () => {
+    expect(loadConfig({ BERTH_QUOTA_BYTES: 'unlimited', BERTH_QUOTA_VERSIONS_PER_PACKAGE: '' }).quotas).toEqual({
+      bytes: null,
+      versionsPerPackage: null,
+    });
+    expect(configError({ BERTH_QUOTA_BYTES: '-1' }).message).toContain('quotas');
   });
 
   it('ignores empty environment variables', () => {

@@ -91,6 +91,10 @@ import { ImmutableTagPolicy } from './immutability/immutable-tag-policy';
 import { ImmutableTagService } from './immutability/immutable-tag-service';
 import { SqlImmutableTagRuleStore } from './immutability/sql/sql-immutable-tag-rule-store';
 import { IMMUTABILITY_MIGRATIONS } from './immutability/sql/immutability-migrations';
+import { QUOTA_MIGRATIONS } from './quotas/sql/quota-migrations';
+import { SqlQuotaLimitStore } from './quotas/sql/sql-quota-limit-store';
+import { QuotaPolicy } from './quotas/quota-policy';
+import { QuotaService } from './quotas/quota-service';
 import { ProxyRoutes } from './proxy/proxy-routes';
 import { proxyDecision } from './proxy/proxy-access';
 import { buildPullThrough } from './proxy/pull-through';
@@ -149,8 +153,17 @@ export async function createRegistry(config: Config, log: Logger, options: Regis
   const sessions = sessionStore.store;
   const index = new SqlMetadataIndex(database);
   const metrics = options.metrics ?? createHttpMetrics();
+  // Quotas (src/quotas): the registry asks the policy for the limits, the index enforces them where it links.
+  const quotaLimits = new SqlQuotaLimitStore(database);
+  const proxyRoutes = new ProxyRoutes(config.proxies);
+  const quota = new QuotaPolicy(
+    quotaLimits,
+    { maxBytes: config.quotas.bytes, maxVersionsPerPackage: config.quotas.versionsPerPackage },
+    { exempt: (repository) => proxyRoutes.match(repository) !== null },
+  );
 
   const uploads = new UploadService(blobStore, sessions, index, log, {
+    quota,
     sessionTtlMs: config.uploads.sessionTtlSeconds * 1000,
     // Locks in Redis or PostgreSQL only expire (no dead-holder check across hosts): a short TTL
     // (refreshed while a chunk streams) frees a killed replica's uploads quickly.
@@ -163,7 +176,7 @@ export async function createRegistry(config: Config, log: Logger, options: Regis
     follower: followsStagedHashes(config) && cluster.isWorker ? followerClient(metrics) : undefined,
     onRehash: (bytes) => metrics.countRehashedBytes(bytes),
   });
-  const blobs = new BlobService(blobStore, index);
+  const blobs = new BlobService(blobStore, index, quota);
   const immutableTagRules = new SqlImmutableTagRuleStore(database);
   const tagPolicy = new ImmutableTagPolicy(immutableTagRules);
   const collector = buildCollector(database, index, blobStore, config, log, metrics);
@@ -185,7 +198,6 @@ export async function createRegistry(config: Config, log: Logger, options: Regis
       log,
     ),
   ];
-  const proxyRoutes = new ProxyRoutes(config.proxies);
   // Management changes reach the search index through the audit log, once the indexer exists (below).
   const late: { indexer?: PackageIndexer } = {};
   const built =
@@ -243,6 +255,7 @@ export async function createRegistry(config: Config, log: Logger, options: Regis
     hooks: new HookService(hookStore, built.identities, built.authorizer, addressGuard, { onQueued: () => deliveries.kick() }),
     gc: new CollectionService(collector),
     immutableTags: new ImmutableTagService(immutableTagRules, built.identities.accounts, tagPolicy),
+    quotas: new QuotaService(quotaLimits, quota, index, built.identities.accounts),
   };
   if (auth) {
     const packageVersions = auth.packageVersions;
@@ -273,6 +286,7 @@ export async function createRegistry(config: Config, log: Logger, options: Regis
         events,
         sparseAllowed: sparse,
         tagPolicy,
+        quota,
         metrics: {
           hit: (kind) => metrics.countProxyPull(kind, 'hit'),
           miss: (kind) => metrics.countProxyPull(kind, 'miss'),
@@ -280,7 +294,7 @@ export async function createRegistry(config: Config, log: Logger, options: Regis
         },
         log,
       });
-  const manifests = pullThrough?.manifests ?? new ManifestService(index, events, sparse, tagPolicy);
+  const manifests = pullThrough?.manifests ?? new ManifestService(index, events, sparse, tagPolicy, quota);
   const referrers = new ReferrerService(index);
   const transfer = {
     importer: new ArchiveImporter({ uploads, blobs, manifests }),
@@ -473,6 +487,7 @@ export const STORE_MIGRATIONS: readonly StoreMigrations[] = [
   IMMUTABILITY_MIGRATIONS,
   PROXY_MIGRATIONS,
   RETENTION_MIGRATIONS,
+  QUOTA_MIGRATIONS,
 ];
 
 /** How often each process writes the download counts of the packages it served into the search index. */

@@ -94,6 +94,20 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     apply: (c, v) => (section(c, 'retention').intervalHours = numberOrText(v)),
   },
   {
+    name: 'BERTH_QUOTA_BYTES',
+    group: 'server',
+    shown: (d) => d.quotas.bytes?.toString() ?? 'unlimited',
+    help: 'the bytes of distinct blobs an owner (user or organisation) may store, unless `berth quota set` gave it its own',
+    apply: (c, v) => (section(c, 'quotas').bytes = unlimitedOrNumber(v)),
+  },
+  {
+    name: 'BERTH_QUOTA_VERSIONS_PER_PACKAGE',
+    group: 'server',
+    shown: (d) => d.quotas.versionsPerPackage?.toString() ?? 'unlimited',
+    help: 'the live versions a package may have, unless `berth quota set` gave its owner another limit',
+    apply: (c, v) => (section(c, 'quotas').versionsPerPackage = unlimitedOrNumber(v)),
+  },
+  {
     name: 'BERTH_AUDIT_RETENTION_DAYS',
     group: 'auth',
     shown: (d) => String(d.audit.retentionDays),
@@ -285,4 +299,9 @@ function booleanOrText(v: string): boolean | string {
 
 function s3Setting(c: Record<string, unknown>, key: string, v: unknown): void {
   if (typeof c.s3 === 'object' && c.s3 !== null) (c.s3 as Record<string, unknown>)[key] = v;
+}
+
+/** `unlimited` (or empty) is null; anything else as numberOrText reads it, for the schema to judge. */
+function unlimitedOrNumber(v: string): number | string | null {
+  return v === '' || v === 'unlimited' ? null : numberOrText(v);
 }

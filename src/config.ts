@@ -35,6 +35,14 @@ const configSchema = z.object({
   gc: z.strictObject({ intervalHours: z.number().int().min(0).max(8760), graceSeconds: z.number().int().min(0).max(31_536_000) }),
   /** Retention policies (src/retention) are applied every `intervalHours` (0: only on demand, `berth retention` and the API). */
   retention: z.strictObject({ intervalHours: z.number().int().min(0).max(8760) }),
+  /**
+   * Quotas' defaults (src/quotas), for owners without limits of their own: the bytes an owner's blobs may take, and
+   * the live versions a package may have; null: unlimited.
+   */
+  quotas: z.strictObject({
+    bytes: z.number().int().min(0).nullable(),
+    versionsPerPackage: z.number().int().min(1).max(1_000_000_000).nullable(),
+  }),
   /** The audit log keeps entries this long. */
   audit: z.strictObject({ retentionDays: z.number().int().min(1).max(36_500) }),
   /**
@@ -141,6 +149,7 @@ export const DEFAULT_CONFIG: Config = {
   versions: { restoreWindowDays: 30 },
   gc: { intervalHours: 24, graceSeconds: 3600 },
   retention: { intervalHours: 24 },
+  quotas: { bytes: null, versionsPerPackage: null },
   audit: { retentionDays: 90 },
   manifests: { sparse: '' },
   webhooks: { allowedHosts: '' },

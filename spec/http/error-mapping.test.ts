@@ -44,6 +44,8 @@ import {
   UploadInvalid,
   UploadRangeInvalid,
   UploadUnknown,
+  StorageQuotaExceeded,
+  VersionQuotaExceeded,
 } from '../../src/registry/errors';
 import { DatabaseContendedError, DatabaseUnavailableError } from '../../src/persistence/database-faults';
 import { BlobNotFoundError, UploadNotFoundError } from '../../src/storage/blob-store';
@@ -137,6 +139,8 @@ const TABLE: Array<[DomainError, number, string, Record<string, string>, string]
   [new CollectionRunning('x'), 409, 'CONFLICT', {}, 'CONFLICT'],
   [new RetentionRunning('x'), 409, 'CONFLICT', {}, 'CONFLICT'],
   [new TagImmutable('x'), 403, 'DENIED', {}, 'FORBIDDEN'],
+  [new StorageQuotaExceeded('x'), 403, 'DENIED', {}, 'FORBIDDEN'],
+  [new VersionQuotaExceeded('x'), 403, 'DENIED', {}, 'FORBIDDEN'],
   [new BlobBeingCollected('x'), 503, 'UNAVAILABLE', { 'Retry-After': '1' }, 'UNAVAILABLE'],
   [new ManifestUnknown({ tag: 't' }), 404, 'MANIFEST_UNKNOWN', {}, 'NOT_FOUND'],
   [new ManifestTooLarge(4 * 1024 * 1024), 413, 'MANIFEST_INVALID', {}, 'REQUEST_INVALID'],
@@ -198,14 +202,16 @@ describe('each domain error', () => {
 
 describe('refusals a person reads in a client', () => {
   // The Docker engine prints `code: message` and drops `detail` (moby's errcode.Error.Error()).
-  it.each([new TagImmutable('tag v1 is immutable (rule 3)'), new ProxyPushRefused('this is a pull-through cache')])(
-    "%s carries its own words as the message; others the code's",
-    (err) => {
-      expect(errorAnswer(err, 'registry').message).toBe(err.message);
-      expect(errorAnswer(err, 'management').message).toBe(err.message);
-      expect(errorAnswer(new BlobUnknown('x'), 'registry').message).toBe('blob unknown to registry');
-    },
-  );
+  it.each([
+    new TagImmutable('tag v1 is immutable (rule 3)'),
+    new ProxyPushRefused('this is a pull-through cache'),
+    new StorageQuotaExceeded('storage quota of acme exceeded: 10 bytes used, 12 allowed; this blob needs 5 more'),
+    new VersionQuotaExceeded('version quota of acme/app exceeded: it has 2 versions, 2 allowed; delete one to push another'),
+  ])("%s carries its own words as the message; others the code's", (err) => {
+    expect(errorAnswer(err, 'registry').message).toBe(err.message);
+    expect(errorAnswer(err, 'management').message).toBe(err.message);
+    expect(errorAnswer(new BlobUnknown('x'), 'registry').message).toBe('blob unknown to registry');
+  });
 });
 
 describe('errors that are not domain errors', () => {

@@ -2,12 +2,13 @@ import { MissingReferenceError, type MetadataIndex } from '../../src/metadata/me
 import { METADATA_MIGRATIONS } from '../../src/metadata/sql/metadata-migrations';
 import { SqlMetadataIndex } from '../../src/metadata/sql/sql-metadata-index';
 import { migrate } from '../../src/persistence/migration-runner';
-import { metadataIndexContract } from '../contracts/metadata-index.contract';
+import { metadataIndexContract, type MetadataIndexHarness } from '../contracts/metadata-index.contract';
+import { ownerUsageContract } from '../contracts/owner-usage.contract';
 import { createTestDatabase, DIALECTS, type TestDatabase } from '../persistence/support/test-databases';
 
 for (const dialect of DIALECTS) {
   const opened = new WeakMap<MetadataIndex, TestDatabase>();
-  metadataIndexContract(`sql on ${dialect}`, {
+  const harness: MetadataIndexHarness = {
     async create() {
       const t = await createTestDatabase(dialect);
       await migrate(t.db, [METADATA_MIGRATIONS]);
@@ -19,7 +20,9 @@ for (const dialect of DIALECTS) {
       await index.close();
       await opened.get(index)?.dispose();
     },
-  });
+  };
+  metadataIndexContract(`sql on ${dialect}`, harness);
+  ownerUsageContract(`sql on ${dialect}`, harness);
 }
 
 /**

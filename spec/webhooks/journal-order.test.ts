@@ -45,6 +45,7 @@ function pushParams(repository: string, seed: string, tag: string) {
     0, // not sparse
     0, // the tag is not immutable
     null, // no actor
+    null, // no version limit (quotas)
   ];
 }
 

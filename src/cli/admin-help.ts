@@ -9,6 +9,7 @@ export const ADMIN_COMMANDS: ReadonlySet<string> = new Set([
   'keys',
   'search',
   'immutable-tags',
+  'quota',
 ]);
 
 export const ADMIN_HELP = `Management (on the data directory, also while a server runs):
@@ -32,6 +33,10 @@ export const ADMIN_HELP = `Management (on the data directory, also while a serve
   berth search reindex        brings the package search index up to date (what a start does too)
   berth immutable-tags add (--org ORG | --package OWNER/NAME) PATTERN [--except GLOB,...]   prints the rule's id
   berth immutable-tags list (--org ORG | --package OWNER/NAME) | berth immutable-tags remove ID
+  berth quota show (--org ORG | --user USER) [--json]   bytes used, limits in force, live versions per package
+  berth quota set (--org ORG | --user USER) [--bytes N[KiB|MiB|GiB|TiB]] [--versions N]   an omitted limit takes
+                     the default (BERTH_QUOTA_BYTES, BERTH_QUOTA_VERSIONS_PER_PACKAGE); neither: the defaults again
+  berth quota verify (--org ORG | --user USER)   the usage counter against a recount from the links (exit 1: differ)
 
 Image archives and promotion (on the data directory or the configured database and storage, also while a server runs):
   berth import FILE OWNER/NAME[:TAG]     docker save output or an OCI layout tar (gzipped or not); prints JSON

@@ -50,7 +50,7 @@ export interface HttpDependencies {
   /** Absent in open mode: then every request may do everything. */
   auth?: AuthDependencies &
     TokenRouteDependencies &
-    Partial<Pick<ApiDependencies, 'management' | 'downloads' | 'audit' | 'hooks' | 'gc' | 'immutableTags' | 'retention'>> & {
+    Partial<Pick<ApiDependencies, 'management' | 'downloads' | 'audit' | 'hooks' | 'gc' | 'immutableTags' | 'retention' | 'quotas'>> & {
       /** GitHub's packages API at /api/v3 (issue #15); absent, /api/v3 is not served. */
       packageVersions?: PackageVersionService;
     };
@@ -141,10 +141,10 @@ export function createHttpApp(deps: HttpDependencies): HttpApp {
     app.use(tokenRoutes(auth));
     // The management API: JSON bodies there only, never on the blob routes.
     if (auth.management) {
-      const { management, authenticator, downloads, audit, hooks, gc, immutableTags, retention } = auth;
+      const { management, authenticator, downloads, audit, hooks, gc, immutableTags, retention, quotas } = auth;
       app.use(
         API_PREFIX,
-        apiRouter({ management, authenticator, downloads, audit, hooks, gc, immutableTags, retention, search: deps.search }),
+        apiRouter({ management, authenticator, downloads, audit, hooks, gc, immutableTags, retention, quotas, search: deps.search }),
       );
     }
     if (auth.management && auth.packageVersions) {

@@ -30,6 +30,8 @@ import {
   UploadInvalid,
   UploadRangeInvalid,
   UploadUnknown,
+  StorageQuotaExceeded,
+  VersionQuotaExceeded,
 } from '../registry/errors';
 import { CollectionRunning } from '../gc/errors';
 import { RetentionRunning } from '../retention/errors';
@@ -118,6 +120,9 @@ rule(BlobBeingCollected, {
 // An immutable tag (issue #22): DENIED, its message naming the rule, which is what the Docker engine prints.
 rule(TagImmutable, { registry: 'DENIED', management: 'FORBIDDEN', ownMessage: true });
 rule(PageCursorInvalid, { registry: 'PAGINATION_NUMBER_INVALID', management: 'REQUEST_INVALID' });
+// Quotas (issue #22): DENIED with the figures as the message, which the Docker engine and skopeo print.
+rule(StorageQuotaExceeded, { registry: 'DENIED', management: 'FORBIDDEN', ownMessage: true });
+rule(VersionQuotaExceeded, { registry: 'DENIED', management: 'FORBIDDEN', ownMessage: true });
 
 // src/proxy: a cache takes no pushes; an upstream that cannot answer, with nothing cached to stand in, is a bad gateway.
 rule(ProxyPushRefused, { registry: 'DENIED', management: 'FORBIDDEN', ownMessage: true });

@@ -22,6 +22,19 @@ export interface StoredManifest extends ManifestRecord {
 export interface LinkOptions {
   claim?: string;
   existing?: boolean;
+  /**
+   * The byte quota of the repository's owner: a link that would add the blob to the owner's usage past it is
+   * refused with OwnerQuotaError, linking nothing (a claim given is released all the same).
+   */
+  maxOwnerBytes?: number;
+}
+
+/** What linking a blob in a repository would add to its owner's usage (src/quotas/quota-limits.ts). */
+export interface BlobCharge {
+  owner: string;
+  usedBytes: number;
+  /** The blob's size when no repository of the owner links it yet, else 0. */
+  addedBytes: number;
 }
 
 export interface PutManifestInput {
@@ -38,6 +51,8 @@ export interface PutManifestInput {
   actor?: string;
   /** The tag is immutable: refused with TagKeptError, writing nothing, when it names another manifest already. */
   keepTag?: boolean;
+  /** A push adding a live version to a repository that has this many is refused with VersionLimitError, writing nothing. */
+  maxVersions?: number;
 }
 
 export interface PutManifestOutcome {
@@ -98,6 +113,14 @@ export interface MetadataIndex extends BlobLifecycle {
   /** Size of a blob linked in the repository, or null. */
   linkedBlobSize(repository: string, digest: string): Promise<number | null>;
   unlinkBlob(repository: string, digest: string): Promise<DeleteOutcome>;
+  /** What linking the blob in the repository would add to its owner's usage, as things stand now. */
+  blobCharge(repository: string, digest: string, size: number): Promise<BlobCharge>;
+  /** The bytes of the distinct blobs linked to the owner's repositories: the counter kept with the links. */
+  ownerUsage(owner: string): Promise<number>;
+  /** The same figure computed from scratch over the links (a check of the counter: slower, O(owner's links)). */
+  recomputeOwnerUsage(owner: string): Promise<number>;
+  /** The live versions of each of the owner's repositories that has one, by repository name. */
+  liveVersionCounts(owner: string): Promise<Map<string, number>>;
 
   /** Throws MissingReferenceError when a referenced blob or manifest is not in the repository. */
   putManifest(input: PutManifestInput): Promise<PutManifestOutcome>;
@@ -169,5 +192,29 @@ export class TagKeptError extends Error {
   ) {
     super(`tag ${tag} names ${current} and is kept there`);
     this.name = 'TagKeptError';
+  }
+}
+
+/** A link that would take the owner's usage past its quota (LinkOptions.maxOwnerBytes): nothing was linked. */
+export class OwnerQuotaError extends Error {
+  constructor(
+    readonly owner: string,
+    readonly usedBytes: number,
+    readonly allowedBytes: number,
+    readonly neededBytes: number,
+  ) {
+    super(`${owner} uses ${usedBytes} bytes of ${allowedBytes}; the blob needs ${neededBytes} more`);
+    this.name = 'OwnerQuotaError';
+  }
+}
+
+/** A push that would add a live version to a repository at its limit (PutManifestInput.maxVersions). */
+export class VersionLimitError extends Error {
+  constructor(
+    readonly repository: string,
+    readonly limit: number,
+  ) {
+    super(`${repository} has ${limit} versions, its limit`);
+    this.name = 'VersionLimitError';
   }
 }

@@ -10,6 +10,7 @@ import type { ManifestRecord, StoredManifest } from '../metadata/metadata-index'
 import { refuseProxyWrites } from './proxy-access';
 import { UpstreamUnavailable } from './proxy-errors';
 import type { ProxyMetrics } from './proxy-metrics';
+import type { StorageQuota } from '../registry/storage-quota';
 import type { ProxyRoute, ProxyRoutes } from './proxy-routes';
 import { discard, isUnavailableStatus } from './upstream-client';
 import type { UpstreamClients } from './upstream-clients';
@@ -23,6 +24,8 @@ export interface PullThroughManifestsOptions {
   metrics: ProxyMetrics;
   log: Logger;
   now?: () => number;
+  /** Quotas on the registry's own repositories (a cache's writer has none). */
+  quota?: StorageQuota;
 }
 
 /**
@@ -48,7 +51,7 @@ export class PullThroughManifests extends ManifestService {
     tagPolicy: TagPolicy,
     private readonly options: PullThroughManifestsOptions,
   ) {
-    super(store, events, sparseAllowed, tagPolicy);
+    super(store, events, sparseAllowed, tagPolicy, options.quota);
     this.writer = new ManifestService(store, undefined, () => true);
     this.now = options.now ?? Date.now;
     this.refuseWrite = refuseProxyWrites(options.routes);

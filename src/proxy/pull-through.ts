@@ -3,6 +3,7 @@ import type { Logger } from '../log';
 import type { MetadataIndex } from '../metadata/metadata-index';
 import type { Database } from '../persistence/database';
 import type { TagPolicy } from '../registry/manifest-service';
+import type { StorageQuota } from '../registry/storage-quota';
 import type { UploadService } from '../registry/upload-service';
 import { refuseProxyWrites } from './proxy-access';
 import type { ProxyMetrics } from './proxy-metrics';
@@ -22,6 +23,8 @@ export interface PullThroughDependencies {
   sparseAllowed: (repository: string) => boolean;
   /** Immutable tags, as the registry's own manifests apply them (a cache writes through its own writer). */
   tagPolicy: TagPolicy;
+  /** Quotas, as the registry's own manifests apply them (src/quotas; the caches' prefixes are exempt). */
+  quota?: StorageQuota;
   metrics: ProxyMetrics;
   log: Logger;
   fetch?: FetchFunction;
@@ -32,7 +35,13 @@ export function buildPullThrough(deps: PullThroughDependencies) {
   const clients = new UpstreamClients(deps.fetch);
   const { routes, metrics, log } = deps;
   return {
-    manifests: new PullThroughManifests(deps.index, deps.events, deps.sparseAllowed, deps.tagPolicy, { routes, clients, metrics, log }),
+    manifests: new PullThroughManifests(deps.index, deps.events, deps.sparseAllowed, deps.tagPolicy, {
+      routes,
+      clients,
+      metrics,
+      log,
+      quota: deps.quota,
+    }),
     blobs: new PullThroughBlobs({
       routes,
       clients,

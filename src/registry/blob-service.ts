@@ -2,7 +2,8 @@ import type { Readable, Writable } from 'node:stream';
 import { BlobUnknown, ReferencedElsewhere } from './errors';
 import { parseDigest } from '../oci/digest';
 import { BlobNotFoundError, type BlobStore, type ByteRange } from '../storage/blob-store';
-import type { MetadataIndex } from '../metadata/metadata-index';
+import { OwnerQuotaError, type MetadataIndex } from '../metadata/metadata-index';
+import { NO_QUOTA, type StorageQuota } from './storage-quota';
 
 export interface BlobInfo {
   digest: string;
@@ -14,6 +15,8 @@ export class BlobService {
   constructor(
     private readonly blobs: BlobStore,
     private readonly index: MetadataIndex,
+    /** Storage quotas (src/quotas); none without it. */
+    private readonly quota: StorageQuota = NO_QUOTA,
   ) {}
 
   /** A blob linked in the repository; BLOB_UNKNOWN otherwise, even if another repository has it. */
@@ -65,8 +68,15 @@ export class BlobService {
     const size = await this.index.linkedBlobSize(from, digest);
     if (size === null) return false;
     if ((await this.blobs.stat(digest)) === null) return false;
-    // Only a blob still recorded and not being garbage-collected: else the client uploads it.
-    return this.index.linkBlob(repository, digest, size, { existing: true });
+    // Only a blob still recorded and not being garbage-collected: else the client uploads it. Over the owner's
+    // quota too: the upload's commit then refuses it, saying why.
+    const maxOwnerBytes = await this.quota.maxOwnerBytes(repository);
+    try {
+      return await this.index.linkBlob(repository, digest, size, { existing: true, maxOwnerBytes });
+    } catch (err) {
+      if (err instanceof OwnerQuotaError) return false;
+      throw err;
+    }
   }
 
   /**

@@ -62,3 +62,9 @@ export class BlobBeingCollected extends DomainError {}
 
 /** A push that would move an immutable tag, or a delete of one; the detail names the rule. */
 export class TagImmutable extends DomainError {}
+
+/** A blob that would take its owner past the storage quota; the detail says how much is used and allowed. */
+export class StorageQuotaExceeded extends DomainError {}
+
+/** A manifest push that would add a version to a package at its limit; the detail says the limit. */
+export class VersionQuotaExceeded extends DomainError {}

@@ -12,9 +12,11 @@ import { digestOf, looksLikeDigest, parseDigest } from '../oci/digest';
 import { isValidTag } from '../oci/reference';
 import { MAX_MANIFEST_BYTES, parseManifest } from '../oci/manifest';
 import { ManifestInvalid } from '../oci/grammar-errors';
+import { fromVersionLimitError, NO_QUOTA, type StorageQuota } from './storage-quota';
 import {
   MissingReferenceError,
   TagKeptError,
+  VersionLimitError,
   type ManifestRecord,
   type MetadataIndex,
   type StoredManifest,
@@ -65,6 +67,8 @@ export class ManifestService {
     private readonly sparseAllowed: (repository: string) => boolean = () => false,
     /** Immutable tags (src/immutability); none without it. */
     private readonly tagPolicy: TagPolicy = NO_IMMUTABLE_TAGS,
+    /** Quotas (src/quotas): the versions limit; none without it. */
+    private readonly quota: StorageQuota = NO_QUOTA,
   ) {}
 
   private immutableTagRule(repository: string, tag: string): Promise<string | null> {
@@ -146,6 +150,7 @@ export class ManifestService {
     const refTag = 'tag' in ref ? ref.tag : undefined;
     const tags: Array<string | undefined> =
       tagParams.length === 0 ? [refTag] : [...new Set([...(refTag === undefined ? [] : [refTag]), ...tagParams])];
+    const maxVersions = await this.quota.maxVersions(repository);
     for (const tag of tags) {
       let previousDigest: string | null | undefined;
       try {
@@ -160,6 +165,7 @@ export class ManifestService {
           tag,
           sparse,
           keepTag,
+          maxVersions,
           ...(actor.name === undefined ? {} : { actor: actor.name }),
         });
         if (tag !== undefined) previousDigest = outcome.previousTagDigest;
@@ -168,6 +174,7 @@ export class ManifestService {
           const rule = (await this.immutableTagRule(repository, err.tag)) ?? 'an immutable-tag rule';
           throw new TagImmutable(`tag ${err.tag} is immutable (${rule}): it names ${err.current} and cannot move to ${digest}`);
         }
+        if (err instanceof VersionLimitError) throw fromVersionLimitError(err);
         if (err instanceof MissingReferenceError) {
           const detail = { digest: err.reference.digest };
           throw err.reference.kind === 'blob' ? new ManifestBlobMissing(detail) : new ManifestReferenceMissing(detail);

@@ -6,7 +6,8 @@ import { BlobBeingCollected, DigestMismatch, UploadInvalid, UploadRangeInvalid, 
 import { newHash, parseDigest, type ParsedDigest } from '../oci/digest';
 import { UploadNotReadableError, type BlobStore } from '../storage/blob-store';
 import type { UploadSession, UploadSessionStore } from '../sessions/upload-session-store';
-import type { MetadataIndex } from '../metadata/metadata-index';
+import { OwnerQuotaError, type MetadataIndex } from '../metadata/metadata-index';
+import { fromOwnerQuotaError, NO_QUOTA, storageQuotaExceeded, type StorageQuota } from './storage-quota';
 import { UploadHashCache } from './hash-cache';
 import type { StagedHashFollower } from './staged-hash-follower';
 import { decodeSavedHash, encodeSavedHash, UploadHasherFactory, type HashingMode, type UploadHasher } from './upload-hasher';
@@ -35,6 +36,8 @@ export interface UploadServiceOptions {
   hashing?: HashingMode;
   /** Told of staged bytes read back from storage to rebuild a digest (a metric: it should stay near zero). */
   onRehash?: (bytes: number) => void;
+  /** Storage quotas (src/quotas); none without it. */
+  quota?: StorageQuota;
   /**
    * Where processes of one host share the staging disk (cluster workers): the process that hashes every
    * upload's staged chunks, whichever process wrote them. Chunks are then written here without hashing.
@@ -382,17 +385,33 @@ export class UploadService {
     if (actual !== digest.value) {
       throw new DigestMismatch(`upload content has digest ${actual}, not ${digest.value}`);
     }
+    const maxOwnerBytes = await (this.options.quota ?? NO_QUOTA).maxOwnerBytes(session.repository);
+    // Refused before the bytes are committed, the session keeps them: the same PUT succeeds once the limit is raised.
+    if (maxOwnerBytes !== undefined) await this.refuseOverQuota(session, digest.value, maxOwnerBytes);
     // Claimed before the bytes land, released by the link: no sweep deletes the blob in between (src/gc/collector.ts).
     await this.claim(digest.value, session.id);
     await this.blobs.commitUpload(session.id, digest.value);
-    if (!(await this.index.linkBlob(session.repository, digest.value, session.offset, { claim: session.id }))) {
-      throw new BlobBeingCollected(`blob ${digest.value} was being garbage-collected; push it again`);
+    let linked: boolean;
+    try {
+      // The exact check, in the link's transaction: a concurrent push may have used the room since.
+      linked = await this.index.linkBlob(session.repository, digest.value, session.offset, { claim: session.id, maxOwnerBytes });
+    } catch (err) {
+      if (err instanceof OwnerQuotaError) throw fromOwnerQuotaError(err);
+      throw err;
     }
+    if (!linked) throw new BlobBeingCollected(`blob ${digest.value} was being garbage-collected; push it again`);
     this.hashes.forget(session.id);
     this.follower?.forget(session.id);
     // The blob is committed and linked, so the push succeeded: a session left behind has no
     // staged data any more, and the next request for it or the purge removes it.
     await this.bestEffort('deleting the session of a completed upload', () => this.sessions.delete(session.id));
+  }
+
+  private async refuseOverQuota(session: UploadSession, digest: string, maxOwnerBytes: number): Promise<void> {
+    const charge = await this.index.blobCharge(session.repository, digest, session.offset);
+    if (charge.addedBytes > 0 && charge.usedBytes + charge.addedBytes > maxOwnerBytes) {
+      throw storageQuotaExceeded(charge.owner, charge.usedBytes, maxOwnerBytes, charge.addedBytes);
+    }
   }
 
   /** Waits out a sweep deleting the same digest (a few milliseconds), up to CLAIM_WAIT_MS. */

@@ -24,6 +24,8 @@ import type { ImmutableTagService } from '../../immutability/immutable-tag-servi
 import { immutableTagRoutes } from './immutable-tag-routes';
 import type { RetentionService } from '../../retention/retention-service';
 import { retentionRoutes } from './retention-routes';
+import type { QuotaService } from '../../quotas/quota-service';
+import { quotaRoutes } from './quota-routes';
 
 export interface ApiDependencies {
   management: IdentityService;
@@ -42,6 +44,8 @@ export interface ApiDependencies {
   immutableTags?: ImmutableTagService;
   /** Retention policies and runs; no route without it. */
   retention?: RetentionService;
+  /** Quotas (usage and limits of users and organisations); no route without it. */
+  quotas?: QuotaService;
 }
 
 /**
@@ -62,6 +66,7 @@ export function apiRouter(deps: ApiDependencies): Router {
   if (deps.gc) router.use(gcRoutes(deps.gc));
   if (deps.immutableTags) router.use(immutableTagRoutes(deps.immutableTags));
   if (deps.retention) router.use(retentionRoutes(deps.retention));
+  if (deps.quotas) router.use(quotaRoutes(deps.quotas));
   router.use(
     sessionRoutes(deps.management),
     accountRoutes(deps.management),

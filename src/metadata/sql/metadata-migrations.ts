@@ -290,5 +290,37 @@ export const METADATA_MIGRATIONS: StoreMigrations = {
         postgres: 'ALTER TABLE metadata_changes ADD COLUMN actor TEXT;',
       },
     },
+    {
+      version: 6,
+      name: 'owner usage',
+      // Quotas (issue #22, design: src/quotas/quota-limits.ts): the bytes of the distinct blobs linked to an owner's
+      // repositories (the owner: the name's first segment), changed by the same transaction as the link that
+      // changes it. Filled here from the links there are.
+      sql: {
+        sqlite: `
+      CREATE TABLE owner_usage (
+        owner TEXT PRIMARY KEY,
+        bytes INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      INSERT INTO owner_usage (owner, bytes)
+        SELECT owner, SUM(size) FROM (
+          SELECT DISTINCT CASE WHEN instr(r.name, '/') > 0 THEN substr(r.name, 1, instr(r.name, '/') - 1) ELSE r.name END AS owner,
+            b.digest, b.size
+          FROM repository_blobs l JOIN repositories r ON r.id = l.repository_id JOIN blobs b ON b.digest = l.digest
+        ) GROUP BY owner;
+    `,
+        postgres: `
+      CREATE TABLE owner_usage (
+        owner TEXT COLLATE "C" PRIMARY KEY,
+        bytes BIGINT NOT NULL
+      );
+      INSERT INTO owner_usage (owner, bytes)
+        SELECT owner, SUM(size) FROM (
+          SELECT DISTINCT split_part(r.name, '/', 1) AS owner, b.digest, b.size
+          FROM repository_blobs l JOIN repositories r ON r.id = l.repository_id JOIN blobs b ON b.digest = l.digest
+        ) AS linked GROUP BY owner;
+    `,
+      },
+    },
   ],
 };

@@ -34,6 +34,12 @@ export const METADATA_QUERIES = {
      ON m.repository_id = r.repository_id AND m.digest = r.manifest_digest
      WHERE r.repository_id = ? AND r.kind = 'manifest' AND r.digest = ? AND m.deleted_at IS NULL LIMIT 10`,
   hasManifest: 'SELECT 1 AS one FROM manifests WHERE repository_id = ? AND digest = ? AND deleted_at IS NULL',
+  // Live versions up to the limit (parameters: repository id, limit): a push's check reads at most `limit` rows.
+  countLiveVersions: `SELECT COUNT(*) AS n FROM (SELECT 1 AS one FROM manifests WHERE repository_id = ? AND deleted_at IS NULL
+     LIMIT ?) AS live`,
+  // Parameters: ownerNameRange (src/metadata/owners.ts).
+  liveVersionCounts: `SELECT r.name, COUNT(*) AS n FROM repositories r JOIN manifests m ON m.repository_id = r.id
+     WHERE (r.name = ? OR (r.name >= ? AND r.name < ?)) AND m.deleted_at IS NULL GROUP BY r.name ORDER BY r.name`,
   insertContent: 'INSERT INTO manifest_contents (digest, content) VALUES (?, ?) ON CONFLICT (digest) DO NOTHING',
   // A push of a soft-deleted digest revives it (same version id); a push with a tag touches updated_at.
   // Parameters: repository, digest, the described columns, created_at, updated_at, and 1 when tagged else 0.
@@ -87,7 +93,8 @@ export const METADATA_QUERIES = {
  * the foreign keys at the end of the statement, so the rows this statement inserts satisfy them.
  * Parameters: $1 repository, $2 created_at, $3 the references as JSON [{kind, digest}], $4 digest, $5 content,
  * $6 media_type, $7 size, $8 artifact_type, $9 config_digest, $10 config_media_type, $11 subject,
- * $12 annotations, $13 tag or null, $14 1 when sparse, $15 1 when the tag is immutable (kept where it points), $16 who pushed (an account name) or null.
+ * $12 annotations, $13 tag or null, $14 1 when sparse, $15 1 when the tag is immutable (kept where it points), $16 who pushed (an account name) or null,
+ * $17 the most live versions the repository may have (quotas) or null.
  * A soft-deleted manifest pushed again is revived with its version id.
  */
 export const PUT_MANIFEST_ON_POSTGRES = `
@@ -110,8 +117,14 @@ WITH wanted AS (
 ), refused AS (
   -- An immutable tag ($15 = 1) naming another manifest already: nothing is written.
   SELECT manifest_digest FROM previous WHERE $15::int = 1 AND manifest_digest <> $4::text
+), over_limit AS (
+  -- A new live version ($4 not live here yet) where the repository has $17 already: nothing is written. The count
+  -- reads at most $17 rows, and nothing without a limit.
+  SELECT 1 AS one FROM repository r WHERE $17::int IS NOT NULL
+    AND NOT EXISTS (SELECT 1 FROM manifests m WHERE m.repository_id = r.id AND m.digest = $4::text AND m.deleted_at IS NULL)
+    AND (SELECT COUNT(*) FROM (SELECT 1 FROM manifests m WHERE m.repository_id = r.id AND m.deleted_at IS NULL LIMIT $17::int) AS live) >= $17::int
 ), blocked AS (
-  SELECT 1 AS one FROM missing UNION ALL SELECT 1 FROM refused
+  SELECT 1 AS one FROM missing UNION ALL SELECT 1 FROM refused UNION ALL SELECT 1 FROM over_limit
 ), content AS (
   INSERT INTO manifest_contents (digest, content) SELECT $4::text, $5::bytea WHERE NOT EXISTS (SELECT 1 FROM blocked)
   ON CONFLICT (digest) DO NOTHING
@@ -148,4 +161,6 @@ WITH wanted AS (
 -- (every part of one statement reads the same snapshot: previous sees the tag as it was).
 SELECT kind, digest, NULL::text AS previous FROM missing
 UNION ALL SELECT 'refused', NULL, (SELECT manifest_digest FROM refused) WHERE EXISTS (SELECT 1 FROM refused) AND NOT EXISTS (SELECT 1 FROM missing)
+UNION ALL SELECT 'over_limit', NULL, NULL WHERE EXISTS (SELECT 1 FROM over_limit) AND NOT EXISTS (SELECT 1 FROM missing)
+  AND NOT EXISTS (SELECT 1 FROM refused)
 UNION ALL SELECT NULL, NULL, (SELECT manifest_digest FROM previous) WHERE NOT EXISTS (SELECT 1 FROM blocked)`;

@@ -1,6 +1,7 @@
 import type { Database, Queryable } from '../../persistence/database';
 import type { BlobLifecycle, GarbageEstimate, SweepRules } from '../blob-lifecycle';
 import { BLOB_LIFECYCLE_QUERIES as G } from './blob-lifecycle-queries';
+import { releaseEverywhere } from './owner-usage';
 
 /** claimBlob's check and insert as one statement: no claim while a sweep is deleting the blob. */
 const CLAIM_ON_POSTGRES = `
@@ -137,6 +138,8 @@ async function beginDeletion(tx: Queryable, digest: string, rules: SweepRules): 
   }
   await tx.run(G.dropAbandonedClaims, [digest, rules.claimsBefore]);
   if (await tx.get(G.isClaimed, [digest])) return null;
+  // Every owner linking it stops paying for it, in the unlink's own transaction (src/quotas/quota-limits.ts).
+  await releaseEverywhere(tx, digest, Number(state.size));
   await tx.run(G.unlinkEverywhere, [digest]);
   await tx.run(G.markDeleting, [rules.now, digest]);
   return Number(state.size);

@@ -2,7 +2,10 @@ import type { Database, Queryable, SqlValue } from '../../persistence/database';
 import type { ManifestReference } from '../../oci/manifest';
 import {
   MissingReferenceError,
+  OwnerQuotaError,
   TagKeptError,
+  VersionLimitError,
+  type BlobCharge,
   type DeleteOutcome,
   type LinkOptions,
   type MetadataChange,
@@ -21,6 +24,8 @@ import { VERSION_QUERIES as V } from './version-queries';
 import { BLOB_LIFECYCLE_QUERIES as G } from './blob-lifecycle-queries';
 import { SqlBlobLifecycle } from './sql-blob-lifecycle';
 import type { GarbageEstimate, SweepRules } from '../blob-lifecycle';
+import { ownerNameRange, ownerOf } from '../owners';
+import { addUsage, ownerLinks, ownerUsage, recomputeUsage, releaseIfLast } from './owner-usage';
 
 interface ManifestRow {
   digest: string;
@@ -72,17 +77,47 @@ export class SqlMetadataIndex implements MetadataIndex {
 
   async linkBlob(repository: string, digest: string, size: number, options: LinkOptions = {}): Promise<boolean> {
     const now = Date.now();
-    return this.db.transaction(async (tx) => {
+    const owner = ownerOf(repository);
+    const outcome = await this.db.transaction(async (tx): Promise<boolean | OwnerQuotaError> => {
       if (options.claim !== undefined && (await tx.run(G.releaseClaim, [digest, options.claim])).changes === 0) return false;
-      const state = await tx.get<{ deleting_at: number | null }>(G.blobState, [digest]);
+      const state = await tx.get<{ size: number | string; deleting_at: number | null }>(G.blobState, [digest]);
       if (state ? state.deleting_at !== null : options.existing === true) return false;
+      // The owner's usage, in the link's own transaction (design: src/quotas/quota-limits.ts).
+      const added = (await ownerLinks(tx, owner, digest)) ? 0 : Number(state?.size ?? size);
+      if (added > 0 && options.maxOwnerBytes !== undefined) {
+        const used = await ownerUsage(tx, owner);
+        // Returned, not thrown: the claim's release above commits (the bytes are then an orphan for GC).
+        if (used + added > options.maxOwnerBytes) return new OwnerQuotaError(owner, used, options.maxOwnerBytes, added);
+      }
       const repoId = await ensureRepository(tx, repository, now);
       await tx.run(Q.insertBlob, [digest, size, now]);
       await tx.run(Q.insertLink, [repoId, digest, now]);
+      if (added > 0) await addUsage(tx, owner, added);
       // Linked but not yet referenced: garbage once the grace period has passed, unless a manifest names it.
       await tx.run(G.markCandidate, [digest, now]);
       return true;
     });
+    if (outcome instanceof OwnerQuotaError) throw outcome;
+    return outcome;
+  }
+
+  async blobCharge(repository: string, digest: string, size: number): Promise<BlobCharge> {
+    const owner = ownerOf(repository);
+    const linked = await ownerLinks(this.db, owner, digest);
+    return { owner, usedBytes: await ownerUsage(this.db, owner), addedBytes: linked ? 0 : size };
+  }
+
+  ownerUsage(owner: string): Promise<number> {
+    return ownerUsage(this.db, owner);
+  }
+
+  recomputeOwnerUsage(owner: string): Promise<number> {
+    return recomputeUsage(this.db, owner);
+  }
+
+  async liveVersionCounts(owner: string): Promise<Map<string, number>> {
+    const rows = await this.db.all<{ name: string; n: number | string }>(Q.liveVersionCounts, ownerNameRange(owner));
+    return new Map(rows.map((r) => [r.name, Number(r.n)]));
   }
 
   async linkedBlobSize(repository: string, digest: string): Promise<number | null> {
@@ -96,13 +131,15 @@ export class SqlMetadataIndex implements MetadataIndex {
       const by = await referrersOf(tx, Q.blobReferrers, repoId, digest);
       if (by.length > 0) return { status: 'referenced', by };
       await tx.run(Q.deleteLink, [repoId, digest]);
+      const blob = await tx.get<{ size: number | string }>(G.blobState, [digest]);
+      if (blob) await releaseIfLast(tx, repository, digest, Number(blob.size));
       await tx.run(G.markCandidate, [digest, Date.now()]);
       return { status: 'deleted' };
     });
   }
 
   async putManifest(input: PutManifestInput): Promise<PutManifestOutcome> {
-    const { record, content, references, tag, sparse, keepTag, actor } = input;
+    const { record, content, references, tag, sparse, keepTag, actor, maxVersions } = input;
     if (this.db.dialect === 'postgres') return this.putManifestOnPostgres(input);
     return this.db.transaction(async (tx): Promise<PutManifestOutcome> => {
       const repoId = await ensureRepository(tx, record.repository, record.createdAt);
@@ -110,6 +147,10 @@ export class SqlMetadataIndex implements MetadataIndex {
       if (keepTag === true && tag !== undefined) {
         const current = await tx.get<{ manifest_digest: string }>(Q.taggedDigest, [repoId, tag]);
         if (current && current.manifest_digest !== record.digest) throw new TagKeptError(tag, current.manifest_digest);
+      }
+      if (maxVersions !== undefined && !(await tx.get(Q.hasManifest, [repoId, record.digest]))) {
+        const live = await tx.get<{ n: number }>(Q.countLiveVersions, [repoId, maxVersions]);
+        if ((live?.n ?? 0) >= maxVersions) throw new VersionLimitError(record.repository, maxVersions);
       }
       await tx.run(Q.insertContent, [record.digest, content]);
       const written = await tx.run(Q.insertManifest, [repoId, record.digest, ...describedBy(record), record.createdAt, record.createdAt]);
@@ -142,6 +183,7 @@ export class SqlMetadataIndex implements MetadataIndex {
     sparse,
     keepTag,
     actor,
+    maxVersions,
   }: PutManifestInput): Promise<PutManifestOutcome> {
     const rows = await this.db.allInOwnTransaction<{ kind: string | null; digest: string | null; previous: string | null }>(
       PUT_MANIFEST_ON_POSTGRES,
@@ -156,6 +198,7 @@ export class SqlMetadataIndex implements MetadataIndex {
         sparse === true ? 1 : 0,
         keepTag === true ? 1 : 0,
         actor ?? null,
+        maxVersions ?? null,
       ],
     );
     // The first missing one in the manifest's order, as the portable path reports it.
@@ -163,6 +206,8 @@ export class SqlMetadataIndex implements MetadataIndex {
     if (first) throw new MissingReferenceError(first);
     const refused = rows.find((row) => row.kind === 'refused');
     if (refused && tag !== undefined) throw new TagKeptError(tag, refused.previous ?? '');
+    if (maxVersions !== undefined && rows.some((row) => row.kind === 'over_limit'))
+      throw new VersionLimitError(record.repository, maxVersions);
     return { previousTagDigest: rows.find((row) => row.kind === null)?.previous ?? null };
   }
 
