@@ -2,7 +2,7 @@
 # Retention policies with real clients (issue #22): the Docker engine pushes six tags of one package (v0.9.0,
 # v1.0.0, v1.1.0, v2.0.0, v1.2.0, v1.3.0, in that order) and `dev`; a package policy keeps the 2 most recent v*, the
 # highest semver tag, and excludes v1.0.*. A dry run through the API lists exactly v0.9.0 and v1.1.0 with why and
-# deletes nothing (skopeo still inspects them); the real run deletes them: skopeo inspects every kept tag, docker
+# deletes nothing (skopeo still inspects them); the real run deletes them: skopeo pulls every kept tag, docker
 # pulls and runs the kept ones, the deleted tags answer 404 MANIFEST_UNKNOWN. A deleted version restored through
 # GitHub's API (/api/v3) pulls again.
 #
@@ -66,9 +66,13 @@ real_run() {
   eq "deleted, kept, failed" "2 5 0" "$(jq -r '"\(.deleted) \(.kept) \(.failed)"' "$WORK/run.json")" || return 1
   eq "tags left" "$KEPT" "$(reg_tags "$NS/$PKG" | sort | tr '\n' ' ' | sed 's/ $//')"
 }
-kept_inspect() {
+# A pull of each, not only its manifest: skopeo verifies every blob's digest as it copies.
+kept_pulled() {
   local tag
-  for tag in $KEPT; do eq "skopeo inspect $tag" "$(digest_of "$tag")" "$(inspect_digest "$tag")" || return 1; done
+  for tag in $KEPT; do
+    skopeo copy --src-tls-verify=false --src-creds "$REG_USER:$REG_PASSWORD" "docker://$R:$tag" "dir:$WORK/kept-$tag" >/dev/null || return 1
+    eq "skopeo copy $tag: the manifest pushed" "$(digest_of "$tag")" "sha256:$(sha256 <"$WORK/kept-$tag/manifest.json")" || return 1
+  done
 }
 kept_pull() {
   local tag
@@ -101,7 +105,7 @@ check "docker: push $PUSHED" push_tags || finish
 check "PUT a package retention policy: keep 2 most recent v*, the highest semver, exclude v1.0.*" set_policy || finish
 check "dry run (API): would delete $DELETED, with why; skopeo still inspects them" dry_run
 check "real run (API): deletes 2, keeps 5; tags left $KEPT" real_run || finish
-check "skopeo inspect: every kept tag, the digest pushed" kept_inspect
+check "skopeo copy (a pull, every blob verified): every kept tag, the manifest pushed" kept_pulled
 check "docker pull + run: kept v2.0.0, v1.0.0, v1.3.0" kept_pull
 check "deleted tags: 404 MANIFEST_UNKNOWN; skopeo: manifest unknown" deleted_gone
 check "restored through GitHub's API: skopeo inspects and docker pulls v1.1.0 again" restored
