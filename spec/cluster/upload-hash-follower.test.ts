@@ -70,6 +70,21 @@ describe('UploadHashFollower (the cluster primary hashing staged uploads)', () =
     expect((await follower.digestAt('u3', 100))?.readBytes).toBe(100);
   });
 
+  it('a report of an offset already hashed does not stall later digests (the conformance hang)', async () => {
+    const disk = stagedUploads();
+    follower = new UploadHashFollower(disk.read, 60_000);
+    const data = randomBytes(3000);
+    disk.uploads.set('u5', data.subarray(0, 1000));
+    follower.staged('u5', 1000);
+    expect((await follower.digestAt('u5', 1000))?.hex).toBe(sha256(data.subarray(0, 1000)));
+    // Told again what it has hashed (a failed chunk that staged nothing new): nothing to read.
+    follower.staged('u5', 1000);
+    follower.staged('u5', 500);
+    disk.uploads.set('u5', data);
+    expect(await follower.digestAt('u5', 3000)).toEqual({ hex: sha256(data), readBytes: 3000 });
+    expect(disk.bytesRead()).toBe(3000);
+  });
+
   it('drops uploads idle past the session lifetime', async () => {
     const disk = stagedUploads();
     let now = 1_000_000;

@@ -54,7 +54,15 @@ export class UploadHashFollower {
   async digestAt(uploadId: string, offset: number): Promise<FollowedDigest | null> {
     const followed = this.follow(uploadId);
     if (offset > followed.staged) followed.staged = offset;
-    while (!followed.failed && followed.hashed < offset) await this.pump(uploadId, followed);
+    let idlePumps = 0;
+    while (!followed.failed && followed.hashed < offset) {
+      const before = followed.hashed;
+      await this.pump(uploadId, followed);
+      // The pump awaited may have finished its reading before the offset was raised: one more is owed, but
+      // a second that reads nothing will not read more by being asked again.
+      idlePumps = followed.hashed === before ? idlePumps + 1 : 0;
+      if (idlePumps === 2) return null;
+    }
     // Past the offset asked for: a later chunk was staged since (the asker's session is stale).
     if (followed.failed || followed.hashed !== offset) return null;
     const { hex } = await this.thread.snapshot(followed.hashId);
@@ -86,28 +94,34 @@ export class UploadHashFollower {
 
   /** Hashes what is staged and not yet hashed; one pump per upload at a time. */
   private pump(uploadId: string, followed: Followed): Promise<void> {
-    followed.pumping ??= (async () => {
-      try {
-        if (followed.hashId === 0) followed.hashId = (await this.thread.open('native')) ?? 0;
-        while (followed.hashed < followed.staged) {
-          const end = followed.staged;
-          for await (const piece of await this.read(uploadId, end, followed.hashed)) {
-            const bytes = piece as Buffer;
-            const queued = this.thread.update(followed.hashId, bytes);
-            followed.hashed += bytes.length;
-            if (queued > MAX_QUEUED) await this.thread.drained(followed.hashId, MAX_QUEUED / 2);
-          }
-          if (followed.hashed !== end) throw new Error(`upload ${uploadId} ended at ${followed.hashed}, not ${end}`);
-        }
-      } catch {
-        // Gone (committed or cancelled by now) or unreadable: whoever asks next re-hashes on its own.
-        followed.failed = true;
-        this.forget(uploadId);
-      } finally {
-        followed.pumping = null;
-      }
-    })();
+    // Cleared by a handler on the promise that callers await, so whoever awaits it sees it cleared, never
+    // inside the async body: a body with nothing to read finishes before `pumping` is assigned, and clearing
+    // it there left a settled promise in place for good, on which digestAt spun without reading (a primary
+    // at 100% CPU that accepted no connection: the conformance run's uploads e2e hang).
+    followed.pumping ??= this.hashStaged(uploadId, followed).finally(() => {
+      followed.pumping = null;
+    });
     return followed.pumping;
+  }
+
+  private async hashStaged(uploadId: string, followed: Followed): Promise<void> {
+    try {
+      if (followed.hashId === 0) followed.hashId = (await this.thread.open('native')) ?? 0;
+      while (followed.hashed < followed.staged) {
+        const end = followed.staged;
+        for await (const piece of await this.read(uploadId, end, followed.hashed)) {
+          const bytes = piece as Buffer;
+          const queued = this.thread.update(followed.hashId, bytes);
+          followed.hashed += bytes.length;
+          if (queued > MAX_QUEUED) await this.thread.drained(followed.hashId, MAX_QUEUED / 2);
+        }
+        if (followed.hashed !== end) throw new Error(`upload ${uploadId} ended at ${followed.hashed}, not ${end}`);
+      }
+    } catch {
+      // Gone (committed or cancelled by now) or unreadable: whoever asks next re-hashes on its own.
+      followed.failed = true;
+      this.forget(uploadId);
+    }
   }
 
   private dropIdle(): void {
