@@ -62,4 +62,11 @@ if [ "${BENCH_SEARCH:-1}" = 1 ]; then
   wait "$pid" || status=$?
   pid=
 fi
+# Web pages (issue #17): a package with 1,000 versions, each page's p99 and size.
+if [ "${BENCH_WEB:-1}" = 1 ]; then
+  node "$REPO_ROOT/conformance/bench/web-pages.mjs" &
+  pid=$!
+  wait "$pid" || status=$?
+  pid=
+fi
 exit "$status"
