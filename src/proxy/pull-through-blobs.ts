@@ -107,6 +107,12 @@ export class PullThroughBlobs {
         for (;;) {
           if ((await this.options.index.linkedBlobSize(repository, digest)) !== null) return;
           if (await this.options.leases.acquire(repository, digest, this.holder, Date.now(), this.leaseTtlMs)) {
+            // Looked again under the lease: a holder links before it releases, so a lease taken just after
+            // another process's release finds the link here (a CI run with two replicas fetched twice without it).
+            if ((await this.options.index.linkedBlobSize(repository, digest)) !== null) {
+              await this.options.leases.release(repository, digest, this.holder);
+              return;
+            }
             await this.fetch(route, repository, digest, live ? offer : null);
             return;
           }
