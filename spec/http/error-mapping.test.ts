@@ -252,6 +252,15 @@ describe('errors that are not domain errors', () => {
     }
   });
 
+  it('tells a database outage from a burst of conflicting writes in the detail', () => {
+    const outage = errorAnswer(new DatabaseUnavailableError(new Error('terminated')), 'registry');
+    const contended = errorAnswer(new DatabaseContendedError(Object.assign(new Error('conflict'), { code: '40001' }), 20), 'registry');
+    expect([outage.detail, contended.detail]).toEqual([
+      'the database is unavailable; retry later',
+      'the database is busy with conflicting writes; retry later',
+    ]);
+  });
+
   it("keeps an edge RegistryError's own status and headers", () => {
     const challenge = new RegistryError('UNAUTHORIZED', 'x', { headers: { 'WWW-Authenticate': 'Bearer realm="r"' } });
     expect(errorAnswer(challenge, 'registry')).toMatchObject({

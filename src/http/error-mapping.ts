@@ -35,7 +35,7 @@ import {
 } from '../registry/errors';
 import { CollectionRunning } from '../gc/errors';
 import { RetentionRunning } from '../retention/errors';
-import { DatabaseUnavailableError } from '../persistence/database-faults';
+import { DatabaseContendedError, DatabaseUnavailableError } from '../persistence/database-faults';
 import { VersionInUse, VersionRestoreBlocked } from '../metadata/versions';
 import { BlobNotFoundError, UploadNotFoundError } from '../storage/blob-store';
 import { localStorageFault, StorageFullError, StorageUnavailableError } from '../storage/storage-faults';
@@ -218,7 +218,9 @@ export function errorAnswer(err: unknown, dialect: ErrorDialect): ErrorAnswer {
   // A database (PostgreSQL) that is down, restarting or frozen is a wait, like unavailable storage.
   if (err instanceof DatabaseUnavailableError) {
     const headers = { 'Retry-After': String(err.retryAfterSeconds) };
-    return answer(dialect, 'UNAVAILABLE', 'UNAVAILABLE', 'the database is unavailable; retry later', headers, 'warn');
+    // Said apart: a client (and whoever reads its log) can tell an outage from a burst of conflicting writes.
+    const detail = err instanceof DatabaseContendedError ? 'the database is busy with conflicting writes' : 'the database is unavailable';
+    return answer(dialect, 'UNAVAILABLE', 'UNAVAILABLE', `${detail}; retry later`, headers, 'warn');
   }
   const fault = localStorageFault(err);
   if (fault instanceof StorageFullError) {

@@ -1,7 +1,9 @@
 import { Pool, TypeOverrides, type PoolClient, type QueryConfig } from 'pg';
-import type { Database, Queryable, SqlValue } from './database';
+import { createHash } from 'node:crypto';
+import type { Database, Queryable, SqlValue, TransactionOptions } from './database';
 import { CoalescedReads } from './coalesced-reads';
 import { DatabaseContendedError, databaseFault } from './database-faults';
+import { KeyedQueue } from './keyed-queue';
 import { numberedPlaceholders } from './placeholders';
 
 export interface PostgresOptions {
@@ -71,6 +73,8 @@ export class PostgresDatabase implements Database {
   private readonly direct: Queryable;
   private readonly reads: CoalescedReads;
   private readonly timeouts: PostgresTimeouts;
+  /** queueOn's turns in this process: one transaction per name waits at the server, the others here, holding no connection. */
+  private readonly turns = new KeyedQueue();
 
   constructor(private readonly options: PostgresOptions) {
     const timeouts = (this.timeouts = { ...TIMEOUTS, ...options.timeouts });
@@ -105,25 +109,35 @@ export class PostgresDatabase implements Database {
     return translated(this.direct.exec(sql));
   }
 
-  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
-    return translated(this.inTransaction(fn));
+  transaction<T>(fn: (tx: Queryable) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+    const names = options.queueOn ?? [];
+    return translated(names.length === 0 ? this.inTransaction(fn) : this.turns.run(names, () => this.inTransaction(fn, names)));
   }
 
-  private inTransaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
-    return this.withClient(async (client) => {
-      const tx = queryable((text, params, timeoutMs) => client.query(timed(text, params, timeoutMs)), this.timeouts);
-      return this.retriedOnConflict(async () => {
-        await client.query('BEGIN ISOLATION LEVEL SERIALIZABLE');
-        try {
-          const result = await fn(tx);
-          await client.query('COMMIT');
-          return result;
-        } catch (err) {
-          // A lost connection is discarded: nothing to roll back on it.
-          if (!databaseFault(err)) await client.query('ROLLBACK').catch(() => undefined);
-          throw err;
-        }
-      });
+  private inTransaction<T>(fn: (tx: Queryable) => Promise<T>, queueOn: readonly string[] = []): Promise<T> {
+    return this.withClient(async (client, discard) => {
+      // Session locks taken before BEGIN: the snapshot is then taken after the previous holder's commit.
+      const locks = advisoryKeys(queueOn);
+      for (const [high, low] of locks) await client.query(timed(prepared('SELECT pg_advisory_lock(?, ?)'), [high, low], undefined));
+      try {
+        const tx = queryable((text, params, timeoutMs) => client.query(timed(text, params, timeoutMs)), this.timeouts);
+        return await this.retriedOnConflict(async () => {
+          await client.query('BEGIN ISOLATION LEVEL SERIALIZABLE');
+          try {
+            const result = await fn(tx);
+            await client.query('COMMIT');
+            return result;
+          } catch (err) {
+            // A lost connection is discarded: nothing to roll back on it.
+            if (!databaseFault(err)) await client.query('ROLLBACK').catch(() => undefined);
+            throw err;
+          }
+        });
+      } finally {
+        // An unlock that fails must not turn a committed transaction into an error: the connection is
+        // closed instead, which releases its session locks.
+        if (locks.length > 0) await client.query('SELECT pg_advisory_unlock_all()').catch(discard);
+      }
     });
   }
 
@@ -180,13 +194,13 @@ export class PostgresDatabase implements Database {
    * listened to here. After a connection-level fault it is destroyed, never returned to the pool: it
    * may still have a query in flight to a frozen server, or none to a dead one.
    */
-  private async withClient<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
+  private async withClient<T>(work: (client: PoolClient, discard: () => void) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
     let lost = false;
     const onError = (): void => void (lost = true);
     client.on('error', onError);
     try {
-      return await work(client);
+      return await work(client, onError);
     } catch (err) {
       if (databaseFault(err)) lost = true;
       throw err;
@@ -290,6 +304,20 @@ interface TimedQueryConfig extends QueryConfig<SqlValue[]> {
 function timed(statement: string | PreparedStatement, values: SqlValue[] | undefined, timeoutMs: number | undefined): TimedQueryConfig {
   const config: TimedQueryConfig = typeof statement === 'string' ? { text: statement, values } : { ...statement, values };
   return timeoutMs === undefined ? config : { ...config, query_timeout: timeoutMs };
+}
+
+/**
+ * queueOn's names as advisory lock keys: two 32-bit halves of the name's SHA-256, a key space apart from
+ * withLock's 64-bit keys. Sorted and distinct, so every process takes them in one order (no deadlock).
+ */
+function advisoryKeys(names: readonly string[]): Array<[number, number]> {
+  const keys = new Map<string, [number, number]>();
+  for (const name of names) {
+    const hash = createHash('sha256').update(name).digest();
+    const key: [number, number] = [hash.readInt32BE(0), hash.readInt32BE(4)];
+    keys.set(key.join(':'), key);
+  }
+  return [...keys.values()].sort((a, b) => a[0] - b[0] || a[1] - b[1]);
 }
 
 /** A connection-level failure becomes a DatabaseUnavailableError (503 at the edge); any other error stays as it is. */

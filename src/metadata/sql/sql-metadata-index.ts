@@ -78,25 +78,29 @@ export class SqlMetadataIndex implements MetadataIndex {
   async linkBlob(repository: string, digest: string, size: number, options: LinkOptions = {}): Promise<boolean> {
     const now = Date.now();
     const owner = ownerOf(repository);
-    const outcome = await this.db.transaction(async (tx): Promise<boolean | OwnerQuotaError> => {
-      if (options.claim !== undefined && (await tx.run(G.releaseClaim, [digest, options.claim])).changes === 0) return false;
-      const state = await tx.get<{ size: number | string; deleting_at: number | null }>(G.blobState, [digest]);
-      if (state ? state.deleting_at !== null : options.existing === true) return false;
-      // The owner's usage, in the link's own transaction (design: src/quotas/quota-limits.ts).
-      const added = (await ownerLinks(tx, owner, digest)) ? 0 : Number(state?.size ?? size);
-      if (added > 0 && options.maxOwnerBytes !== undefined) {
-        const used = await ownerUsage(tx, owner);
-        // Returned, not thrown: the claim's release above commits (the bytes are then an orphan for GC).
-        if (used + added > options.maxOwnerBytes) return new OwnerQuotaError(owner, used, options.maxOwnerBytes, added);
-      }
-      const repoId = await ensureRepository(tx, repository, now);
-      await tx.run(Q.insertBlob, [digest, size, now]);
-      await tx.run(Q.insertLink, [repoId, digest, now]);
-      if (added > 0) await addUsage(tx, owner, added);
-      // Linked but not yet referenced: garbage once the grace period has passed, unless a manifest names it.
-      await tx.run(G.markCandidate, [digest, now]);
-      return true;
-    });
+    const outcome = await this.db.transaction(
+      async (tx): Promise<boolean | OwnerQuotaError> => {
+        if (options.claim !== undefined && (await tx.run(G.releaseClaim, [digest, options.claim])).changes === 0) return false;
+        const state = await tx.get<{ size: number | string; deleting_at: number | null }>(G.blobState, [digest]);
+        if (state ? state.deleting_at !== null : options.existing === true) return false;
+        // The owner's usage, in the link's own transaction (design: src/quotas/quota-limits.ts).
+        const added = (await ownerLinks(tx, owner, digest)) ? 0 : Number(state?.size ?? size);
+        if (added > 0 && options.maxOwnerBytes !== undefined) {
+          const used = await ownerUsage(tx, owner);
+          // Returned, not thrown: the claim's release above commits (the bytes are then an orphan for GC).
+          if (used + added > options.maxOwnerBytes) return new OwnerQuotaError(owner, used, options.maxOwnerBytes, added);
+        }
+        const repoId = await ensureRepository(tx, repository, now);
+        await tx.run(Q.insertBlob, [digest, size, now]);
+        await tx.run(Q.insertLink, [repoId, digest, now]);
+        if (added > 0) await addUsage(tx, owner, added);
+        // Linked but not yet referenced: garbage once the grace period has passed, unless a manifest names it.
+        await tx.run(G.markCandidate, [digest, now]);
+        return true;
+      },
+      // The rows concurrent links write most: the owner's usage and the blob's candidacy.
+      { queueOn: [`owner_usage:${owner}`, `blob_candidates:${digest}`] },
+    );
     if (outcome instanceof OwnerQuotaError) throw outcome;
     return outcome;
   }
