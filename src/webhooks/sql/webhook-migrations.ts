@@ -83,5 +83,21 @@ export const WEBHOOK_MIGRATIONS: StoreMigrations = {
         postgres: 'CREATE TABLE webhook_relay_lease (name TEXT PRIMARY KEY, owner TEXT NOT NULL, expires_at BIGINT NOT NULL);',
       },
     },
+    {
+      version: 3,
+      name: 'one payload per event',
+      // An event's deliveries (one per hook) carried a copy of its payload each: 4.5 KB of GitHub's package
+      // payload, three times a push with three hooks, most of what the relay wrote. Deliveries queued before keep
+      // theirs in `payload` (payload_id null); new ones leave it empty.
+      sql: {
+        sqlite: `CREATE TABLE webhook_payloads (id INTEGER PRIMARY KEY, body TEXT NOT NULL, created_at INTEGER NOT NULL);
+          ALTER TABLE webhook_deliveries ADD COLUMN payload_id INTEGER;
+          CREATE INDEX webhook_deliveries_by_payload ON webhook_deliveries (payload_id);`,
+        postgres: `CREATE TABLE webhook_payloads (id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, body TEXT NOT NULL,
+            created_at BIGINT NOT NULL);
+          ALTER TABLE webhook_deliveries ADD COLUMN payload_id BIGINT;
+          CREATE INDEX webhook_deliveries_by_payload ON webhook_deliveries (payload_id);`,
+      },
+    },
   ],
 };
