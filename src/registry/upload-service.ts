@@ -293,7 +293,9 @@ export class UploadService {
             ? session.hashState
             : undefined;
       await this.bestEffort('recording the offset of a failed chunk', async () => {
-        if (await this.sessions.setOffset(session.id, staged, Date.now(), hashState)) this.follower?.staged(session.id, staged);
+        // As after a whole chunk: the follower hears of bytes only when this process did not hash them.
+        const recorded = await this.sessions.setOffset(session.id, staged, Date.now(), hashState);
+        if (recorded && !(intact && hash !== NOT_HASHED)) this.follower?.staged(session.id, staged);
       });
       if (intact && hash !== NOT_HASHED) this.hashes.put(session.id, hash, staged);
       throw err;
