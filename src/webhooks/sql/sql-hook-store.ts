@@ -142,6 +142,11 @@ export class SqlHookStore implements HookStore {
   }
 
   async noteResult(id: number, succeeded: boolean, now: number): Promise<number | null> {
+    // Most results change nothing (a success of a hook not failing, a failure of one failing already): a read says so
+    // without a write, which on SQLite takes the write lock that every push of the other processes waits for.
+    const known = await this.db.get<{ failing_since: number | null }>('SELECT failing_since FROM webhook_hooks WHERE id = ?', [id]);
+    if (!known) return null;
+    if ((known.failing_since === null) === succeeded) return known.failing_since;
     const row = await this.db.get<{ failing_since: number | null }>(
       succeeded
         ? 'UPDATE webhook_hooks SET failing_since = NULL WHERE id = ? RETURNING failing_since'
