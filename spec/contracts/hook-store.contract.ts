@@ -213,6 +213,37 @@ export function hookStoreContract(name: string, harness: HookStoreHarness): void
       ]);
     });
 
+    it("ends a switched-off hook's pending deliveries in batches, each logged, leaving live leases and other hooks alone", async () => {
+      const off = await store.createHook({ kind: 'instance' }, SETTINGS, 1000);
+      const on = await store.createHook({ kind: 'instance' }, SETTINGS, 1000);
+      const queued = (hookId: number, n: number) =>
+        Array.from({ length: n }, (_, i) => ({
+          hookId,
+          source: `metadata:${i}`,
+          guid: `${hookId}-${i}`,
+          event: 'package',
+          action: 'published',
+          payload: '{}',
+        }));
+      await store.enqueue([...queued(off.id, 5), ...queued(on.id, 2)], 1000);
+      // One of the switched-off hook's deliveries is leased to a worker sending it now.
+      const [leased] = await store.claimDue('w1', 1000, 60_000, 1);
+      expect(leased?.hookId).toBe(off.id);
+      await store.updateHook(off.id, { active: false }, 2000);
+
+      expect(await store.dropPending(off.id, 'the hook is inactive', 3000, 3)).toBe(3);
+      expect(await store.dropPending(off.id, 'the hook is inactive', 3000, 3)).toBe(1);
+      expect(await store.dropPending(off.id, 'the hook is inactive', 3000, 3)).toBe(0);
+      const logged = await store.attempts(off.id, 10);
+      expect(logged).toHaveLength(4);
+      expect(logged.every((a) => a.status === 'the hook is inactive' && a.statusCode === 0 && a.attempt === 1 && a.at === 3000)).toBe(true);
+      expect(logged.map((a) => a.guid)).not.toContain(leased!.guid);
+      for (const a of logged) expect(await store.delivery(a.deliveryId)).toMatchObject({ state: 'failed', attempts: 1 });
+      // The leased one is its worker's to finish; the other hook's are still due.
+      expect(await store.delivery(leased!.id)).toMatchObject({ state: 'pending' });
+      expect((await store.claimDue('w2', 3000, 60_000, 10)).map((d) => d.hookId)).toEqual([on.id, on.id]);
+    });
+
     it('prunes the log and finished deliveries older than a time, in batches', async () => {
       const hook = await store.createHook({ kind: 'instance' }, SETTINGS, 1000);
       await store.enqueue([{ hookId: hook.id, source: null, guid: 'old', event: 'ping', action: null, payload: '{}' }], 1000);

@@ -35,8 +35,8 @@ for (const dialect of DIALECTS) {
       if (dir) rmSync(dir, { recursive: true, force: true });
     });
 
-    const worker = async (db: TestDatabase['db'], options: Partial<DeliveryWorkerOptions> = {}) =>
-      new DeliveryWorker(new SqlHookStore(db), new AddressGuard('127.0.0.1'), createLogger('silent'), {
+    const worker = async (db: TestDatabase['db'], options: Partial<DeliveryWorkerOptions> = {}, store = new SqlHookStore(db)) =>
+      new DeliveryWorker(store, new AddressGuard('127.0.0.1'), createLogger('silent'), {
         pollIntervalMs: 20,
         timeoutMs: 5_000,
         backoffMs: [50, 50],
@@ -44,6 +44,27 @@ for (const dialect of DIALECTS) {
         version: '0.0.0-test',
         ...options,
       });
+
+    /** A hook at the receiver with `count` package events queued for it. */
+    async function hookWithQueue(store: SqlHookStore, count: number, prefix: string, contentType: 'json' | 'form' = 'json') {
+      const hook = await store.createHook(
+        { kind: 'instance' },
+        { url, secret: null, contentType, events: ['package'], packageGlob: null, tagGlob: null, active: true },
+        Date.now(),
+      );
+      await store.enqueue(
+        Array.from({ length: count }, (_, i) => ({
+          hookId: hook.id,
+          source: `${prefix}:${i}`,
+          guid: `${prefix}-${i}`,
+          event: 'package',
+          action: 'published',
+          payload: '{}',
+        })),
+        Date.now(),
+      );
+      return hook;
+    }
 
     it('sends 100 queued events to two hooks exactly once each, across three workers', async () => {
       const store = new SqlHookStore(t.db);
@@ -90,22 +111,7 @@ for (const dialect of DIALECTS) {
 
     it('keeps its slots full at a slow receiver: attempts refill as others end, not a batch in lockstep', async () => {
       const store = new SqlHookStore(t.db);
-      const hook = await store.createHook(
-        { kind: 'instance' },
-        { url, secret: null, contentType: 'json', events: ['package'], packageGlob: null, tagGlob: null, active: true },
-        Date.now(),
-      );
-      await store.enqueue(
-        Array.from({ length: 40 }, (_, i) => ({
-          hookId: hook.id,
-          source: `slow:${i}`,
-          guid: `slow-${i}`,
-          event: 'package',
-          action: 'published',
-          payload: '{}',
-        })),
-        Date.now(),
-      );
+      await hookWithQueue(store, 40, 'slow');
       receiver.delayMs = 300;
       // Leased 5 at a time (batchSize), yet 16 in flight: a lockstep batch would never have more than 5 open.
       const w = await worker(t.db, { concurrency: 16 });
@@ -150,6 +156,36 @@ for (const dialect of DIALECTS) {
       expect(receiver.received[0]!.body).toBe(`payload=${encodeURIComponent('{"a":1}')}`);
       expect(receiver.received[0]!.headers['x-hub-signature-256']).toBeUndefined();
     }, 30_000);
+
+    it("ends a switched-off hook's queue of 450 in a few transactions, sending nothing, every one logged", async () => {
+      /** Counts the deliveries handed out one claim at a time. */
+      class CountingStore extends SqlHookStore {
+        claimed = 0;
+        override async claimDue(owner: string, now: number, leaseMs: number, limit: number) {
+          const due = await super.claimDue(owner, now, leaseMs, limit);
+          this.claimed += due.length;
+          return due;
+        }
+      }
+      const store = new CountingStore(t.db);
+      const hook = await hookWithQueue(store, 450, 'off');
+      await store.updateHook(hook.id, { active: false }, Date.now());
+      const w = await worker(t.db, {}, store);
+      w.start();
+      const deadline = Date.now() + 10_000;
+      const ended = async () => (await store.attempts(hook.id, 500)).length;
+      while ((await ended()) < 450) {
+        if (Date.now() > deadline) throw new Error(`only ${await ended()} of 450 deliveries ended`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      await w.close();
+      expect(receiver.received).toHaveLength(0);
+      const logged = await store.attempts(hook.id, 500);
+      expect(new Set(logged.map((a) => a.deliveryId)).size).toBe(450);
+      expect(logged.every((a) => a.status === 'the hook is inactive')).toBe(true);
+      // One claim and one transaction each would have claimed all 450.
+      expect(store.claimed).toBeLessThan(20);
+    }, 20_000);
 
     it('switches off a hook whose deliveries kept failing for the allowed time, saying why', async () => {
       const store = new SqlHookStore(t.db);

@@ -129,6 +129,12 @@ export interface HookStore {
    * written) when `owner` no longer holds the lease.
    */
   finishAttempt(deliveryId: number, owner: string, attempt: NewAttempt, outcome: AttemptOutcome): Promise<boolean>;
+  /**
+   * Ends up to `limit` pending deliveries of a hook that is switched off, in one transaction: each failed, with an
+   * attempt logged at `now` whose status is `status` (nothing was sent). Deliveries another process holds a live
+   * lease on are left to it. Returns how many ended.
+   */
+  dropPending(hookId: number, status: string, now: number, limit: number): Promise<number>;
   delivery(id: number): Promise<Delivery | null>;
   /** A hook's logged attempts, newest first, with ids below `before` when given. */
   attempts(hookId: number, limit: number, before?: number): Promise<DeliveryAttempt[]>;

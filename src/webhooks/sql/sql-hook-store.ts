@@ -274,6 +274,32 @@ export class SqlHookStore implements HookStore {
     });
   }
 
+  async dropPending(hookId: number, status: string, now: number, limit: number): Promise<number> {
+    const postgres = this.db.dialect === 'postgres';
+    return this.db.transaction(async (tx) => {
+      const rows = await tx.all<{ id: number; attempts: number; redelivery: number }>(
+        `SELECT id, attempts, redelivery FROM webhook_deliveries WHERE hook_id = ? AND state = 'pending'
+           AND (lease_expires_at IS NULL OR lease_expires_at <= ?) ORDER BY id LIMIT ?${postgres ? ' FOR UPDATE SKIP LOCKED' : ''}`,
+        [hookId, now, limit],
+      );
+      for (let at = 0; at < rows.length; at += ROWS_PER_STATEMENT) {
+        const some = rows.slice(at, at + ROWS_PER_STATEMENT);
+        await tx.run(
+          `INSERT INTO webhook_attempts (delivery_id, hook_id, attempt, redelivery, at, duration_ms, status_code, status,
+             request_headers, request_body, response_headers, response_body)
+           VALUES ${some.map(() => "(?, ?, ?, ?, ?, 0, 0, ?, '{}', '', '{}', '')").join(', ')}`,
+          some.flatMap((r) => [r.id, hookId, Number(r.attempts) + 1, r.redelivery, now, status]),
+        );
+        await tx.run(
+          `UPDATE webhook_deliveries SET state = 'failed', attempts = attempts + 1, next_attempt_at = ?, redelivery = 0,
+             lease_owner = NULL, lease_expires_at = NULL WHERE id IN (${some.map(() => '?').join(', ')})`,
+          [now, ...some.map((r) => r.id)],
+        );
+      }
+      return rows.length;
+    });
+  }
+
   async delivery(id: number): Promise<Delivery | null> {
     const row = await this.db.get<DeliveryRow>(`SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries WHERE id = ?`, [id]);
     return row ? toDelivery(row, await this.payloadBodies([row])) : null;
