@@ -144,6 +144,8 @@ export async function createRegistry(config: Config, log: Logger, options: Regis
     url: config.database?.url,
     sqliteFile: path.join(config.dataDir, 'berth.db'),
     onIdleError: (err) => log.warn({ err }, 'a pooled database connection failed'),
+    checkpointInBackground: true,
+    onBackgroundError: (err) => log.warn({ err }, 'the SQLite checkpoint thread stopped; commits checkpoint again'),
   });
   // Every store's tables, the session store's too when Redis holds the sessions: one schema per deployment.
   await migrate(database, STORE_MIGRATIONS);

@@ -1,5 +1,13 @@
 import BetterSqlite3 from 'better-sqlite3';
 import type { Database, Queryable, SqlValue } from './database';
+import { WalCheckpointer } from './wal-checkpointer';
+
+export interface SqliteOptions {
+  /** The connection's file, to checkpoint its WAL on a thread of its own (wal-checkpointer.ts): serving processes. */
+  checkpointFile?: string;
+  /** The checkpoint thread stopped on its own (the connection checkpoints itself again). */
+  onCheckpointFailure?(err: Error): void;
+}
 
 /**
  * The Database interface over one better-sqlite3 connection. better-sqlite3
@@ -15,8 +23,16 @@ export class SqliteDatabase implements Database {
   private busy: Promise<void> | undefined;
   private readonly direct: Queryable;
 
+  private readonly checkpointer: WalCheckpointer | null;
+
   /** `connection` is owned by the caller while legacy stores still share it (see migration-runner.ts). */
-  constructor(readonly connection: BetterSqlite3.Database) {
+  constructor(
+    readonly connection: BetterSqlite3.Database,
+    options: SqliteOptions = {},
+  ) {
+    this.checkpointer = options.checkpointFile
+      ? new WalCheckpointer(options.checkpointFile, connection, (err) => options.onCheckpointFailure?.(err))
+      : null;
     this.direct = {
       all: async <Row extends object>(sql: string, params: readonly SqlValue[] = []) => this.prepare(sql).all(...params) as Row[],
       get: async <Row extends object>(sql: string, params: readonly SqlValue[] = []) => this.prepare(sql).get(...params) as Row | undefined,
@@ -81,6 +97,7 @@ export class SqliteDatabase implements Database {
 
   async close(): Promise<void> {
     while (this.busy) await this.busy;
+    await this.checkpointer?.stop();
     this.connection.close();
   }
 
