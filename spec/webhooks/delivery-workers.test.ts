@@ -170,7 +170,7 @@ for (const dialect of DIALECTS) {
       const store = new CountingStore(t.db);
       const hook = await hookWithQueue(store, 450, 'off');
       await store.updateHook(hook.id, { active: false }, Date.now());
-      const w = await worker(t.db, {}, store);
+      const w = await worker(t.db, { concurrency: 8 }, store);
       w.start();
       const deadline = Date.now() + 10_000;
       const ended = async () => (await store.attempts(hook.id, 500)).length;
@@ -183,8 +183,9 @@ for (const dialect of DIALECTS) {
       const logged = await store.attempts(hook.id, 500);
       expect(new Set(logged.map((a) => a.deliveryId)).size).toBe(450);
       expect(logged.every((a) => a.status === 'the hook is inactive')).toBe(true);
-      // One claim and one transaction each would have claimed all 450.
-      expect(store.claimed).toBeLessThan(20);
+      // One claim and one transaction each would have claimed all 450; the attempts that find the hook inactive wait
+      // for one drop and hold their slots, so no more than the worker's slots are claimed.
+      expect(store.claimed).toBeLessThanOrEqual(8);
     }, 20_000);
 
     it('switches off a hook whose deliveries kept failing for the allowed time, saying why', async () => {

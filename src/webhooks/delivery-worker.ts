@@ -57,6 +57,8 @@ export class DeliveryWorker {
   private closed = false;
   /** Attempts in flight, awaited by close(). */
   private readonly inFlight = new Set<Promise<void>>();
+  /** The drop of each inactive hook's queue in progress, shared by the attempts that found it inactive. */
+  private readonly drops = new Map<number, Promise<void>>();
   private readonly runner = new SerialRunner(
     () => this.drain(),
     (err) => this.log.warn({ err }, 'webhook delivery poll failed'),
@@ -119,6 +121,23 @@ export class DeliveryWorker {
     }
   }
 
+  /**
+   * Ends an inactive hook's pending deliveries in batches. Every attempt that finds the hook inactive waits for the
+   * one drop in progress and keeps its slot until it ends, so the worker claims no more of that queue meanwhile: with
+   * a drop each and slots refilled as they ended, a CI run on PostgreSQL claimed 30 of a 450 queue one by one.
+   */
+  private dropQueue(hookId: number): Promise<void> {
+    let drop = this.drops.get(hookId);
+    if (!drop) {
+      drop = (async () => {
+        let dropped = DROP_BATCH;
+        while (dropped === DROP_BATCH && !this.closed) dropped = await this.store.dropPending(hookId, INACTIVE, this.now(), DROP_BATCH);
+      })().finally(() => this.drops.delete(hookId));
+      this.drops.set(hookId, drop);
+    }
+    return drop;
+  }
+
   private async attempt(delivery: Delivery): Promise<void> {
     const hook = await this.store.hook(delivery.hookId);
     const number = delivery.attempts + 1;
@@ -128,9 +147,7 @@ export class DeliveryWorker {
       // claim and one transaction each, a backlog of 20k (three hooks switched off after 8 s of pushes at a slow
       // receiver) kept SQLite's write lock busy for seconds, and the pushes of that time waited for it.
       await this.finish(delivery, this.record(number, startedAt, 0, {}, '', noResponse(INACTIVE)), { state: 'failed' });
-      let dropped = hook ? DROP_BATCH : 0;
-      while (hook && dropped === DROP_BATCH && !this.closed)
-        dropped = await this.store.dropPending(hook.id, INACTIVE, this.now(), DROP_BATCH);
+      if (hook) await this.dropQueue(hook.id);
       return;
     }
     const { headers, body } = this.request(hook, delivery);
