@@ -1023,7 +1023,7 @@ function table(results, m) {
   ];
   if (PHASES.has('fresh'))
     notes.push(
-      `"New connection each (curl)": every PATCH is its own curl process (\`--data-binary @file\`), so Berth's cluster hands consecutive chunks to alternating workers; a PATCH's latency is curl's time_total, and first/middle/last are each the median of 3 neighbouring PATCHes. MiB/s is over the whole push, curl start-ups included. Monolithic curl rows: POST, then one PUT of a ${BLOB_MIB} MiB file with ?digest=, timed by curl.`,
+      `"New connection each (curl)": every PATCH is its own curl process (\`--data-binary @file\`), so consecutive chunks reach either of Berth's workers (each accepts its own connections: about a third of the chunks land on another worker than the one before); a PATCH's latency is curl's time_total, and first/middle/last are each the median of 3 neighbouring PATCHes. MiB/s is over the whole push, curl start-ups included. Monolithic curl rows: POST, then one PUT of a ${BLOB_MIB} MiB file with ?digest=, timed by curl.`,
     );
   for (const k of cols) {
     if (results[k].error) notes.push(`${results[k].label} failed: ${results[k].error}`);
