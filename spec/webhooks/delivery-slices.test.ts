@@ -1,4 +1,4 @@
-import { eventSlices } from '../../src/webhooks/delivery-slices';
+import { eventSlices } from '../../src/webhooks/sql/delivery-slices';
 import type { NewDelivery } from '../../src/webhooks/hook-store';
 
 /** `events` events, each to `hooks` hooks, as the relay builds them: an event's deliveries share one payload. */

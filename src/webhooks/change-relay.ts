@@ -7,7 +7,6 @@ import type { MetadataChange, MetadataIndex } from '../metadata/metadata-index';
 import type { Hook, HookScope, HookStore, NewDelivery } from './hook-store';
 import { berthPayload, packagePayload } from './package-payload';
 import { SerialRunner } from './serial-runner';
-import { eventSlices } from './delivery-slices';
 import { globMatches } from '../registry/name-glob';
 
 export interface ChangeRelayOptions {
@@ -39,9 +38,6 @@ const BURST_MS = 1_000;
 const RELAY_LEASE_MS = 5_000;
 
 const BATCH = 100;
-
-/** Deliveries queued in one transaction (ChangeRelay.enqueue): 24 is eight events to three hooks. */
-const ENQUEUE_SLICE_ROWS = 24;
 
 /**
  * While bursts are held, passes wait for the first one due but at least this long (capped by the burst time), so
@@ -149,7 +145,7 @@ export class ChangeRelay {
       if (await this.hooks.anyActive()) for (const unit of plan.units) deliveries.push(...(await this.deliveriesOf(unit)));
       // Queued before acknowledged: a crash in between reads the entries again, and the
       // (hook, source) key keeps them from being queued twice.
-      await this.enqueue(deliveries);
+      await this.hooks.enqueue(deliveries, Date.now());
       if (deliveries.length > 0) this.options.onQueued?.();
       await this.index.acknowledgeChanges(plan.handled);
       if (this.closed) return;
@@ -172,20 +168,6 @@ export class ChangeRelay {
     const held = await this.hooks.holdRelayLease(this.owner, now, RELAY_LEASE_MS);
     this.leaseUntil = held ? now + RELAY_LEASE_MS : 0;
     return held;
-  }
-
-  /**
-   * Queues deliveries a few events to a transaction, letting this process's requests run in between. A batch queued
-   * whole held SQLite's write lock and this process's event loop for 4 ms (median; 13 ms at worst) a pass: with
-   * three hooks, the webhook bench's serial manifest PUTs had p99 21.3 ms against 12.6 without hooks, and in
-   * slices of 24 rows 13.2 against 11.5 (PUTs per second 0.71 -> 0.88 of no hooks; slices of 6 were worse again,
-   * each transaction paying its own commit).
-   */
-  private async enqueue(deliveries: readonly NewDelivery[]): Promise<void> {
-    for (const slice of eventSlices(deliveries, ENQUEUE_SLICE_ROWS)) {
-      await this.hooks.enqueue(slice, Date.now());
-      await new Promise((resolve) => setImmediate(resolve));
-    }
   }
 
   private wakeAt(at: number): void {
@@ -238,7 +220,7 @@ export class ChangeRelay {
           });
         }
       }
-      await this.enqueue(deliveries);
+      await this.hooks.enqueue(deliveries, Date.now());
       if (deliveries.length > 0) this.options.onQueued?.();
       await packages.acknowledgeChanges(changes.map((c) => c.id));
       if (this.closed) return;

@@ -116,7 +116,11 @@ export interface HookStore {
   /** Deletes the hook with its deliveries and their log; false when there was none. */
   deleteHook(id: number): Promise<boolean>;
 
-  /** Queues deliveries, due now, in one transaction; one whose hook and source are queued already is skipped. */
+  /**
+   * Queues deliveries, due now; one whose hook and source are queued already is skipped. An event's deliveries
+   * commit together, a batch's may commit in several transactions: one that fails part way is retried whole, and
+   * the (hook, source) key queues the rest once.
+   */
   enqueue(deliveries: readonly NewDelivery[], now: number): Promise<void>;
   /**
    * Leases up to `limit` due deliveries to `owner` until `now + leaseMs`: pending ones whose

@@ -10,6 +10,7 @@ import type {
   NewAttempt,
   NewDelivery,
 } from '../hook-store';
+import { eventSlices } from './delivery-slices';
 
 interface HookRow {
   id: number;
@@ -165,8 +166,25 @@ export class SqlHookStore implements HookStore {
     });
   }
 
+  /**
+   * On SQLite a few events to a transaction, letting this process's requests run in between: a relay pass queued
+   * whole held SQLite's write lock and the process's event loop for 4 ms (median of 245 passes; 13 ms at worst).
+   * With three hooks the webhook bench's serial manifest PUTs had p99 21.3 ms against 12.6 without hooks, and in
+   * slices of 24 rows 13.2 against 11.5 (PUTs per second 0.71 -> 0.88 of no hooks; slices of 6 were worse again,
+   * each transaction paying its own commit). PostgreSQL's writers do not block the process's other queries, so
+   * there one transaction saves the round trips of several.
+   */
   async enqueue(deliveries: readonly NewDelivery[], now: number): Promise<void> {
     if (deliveries.length === 0) return;
+    if (this.db.dialect === 'postgres') return this.enqueueAtOnce(deliveries, now);
+    const slices = eventSlices(deliveries, SQLITE_SLICE_ROWS);
+    for (const [at, slice] of slices.entries()) {
+      if (at > 0) await new Promise((resolve) => setImmediate(resolve));
+      await this.enqueueAtOnce(slice, now);
+    }
+  }
+
+  private async enqueueAtOnce(deliveries: readonly NewDelivery[], now: number): Promise<void> {
     await this.db.transaction(async (tx) => {
       // Each distinct payload once (an event's deliveries to its hooks share one); a payload whose deliveries were
       // all queued before (a journal entry read twice) is left unreferenced, and pruneLog removes it.
@@ -357,6 +375,9 @@ export class SqlHookStore implements HookStore {
     return attempts.changes + deliveries.changes;
   }
 }
+
+/** Deliveries queued in one SQLite transaction (see enqueue): 24 is eight events to three hooks. */
+const SQLITE_SLICE_ROWS = 24;
 
 /** Rows per INSERT: far below either driver's parameter limit. */
 const ROWS_PER_STATEMENT = 100;

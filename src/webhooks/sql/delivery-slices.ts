@@ -1,4 +1,4 @@
-import type { NewDelivery } from './hook-store';
+import type { NewDelivery } from '../hook-store';
 
 /**
  * Splits a batch of new deliveries into groups of about `rows` for transactions of their own, never splitting an
