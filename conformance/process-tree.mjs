@@ -2,6 +2,7 @@
 // VmHWM is each process's own peak; their sum is an upper bound of the tree's peak at any instant.
 // A measurement that cannot be made throws: a memory check must never pass on a peak of 0 because
 // /proc was unreadable or the pid was wrong.
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 
 /** A process that exited between listing /proc and reading its files: the only error skipped. */
@@ -66,4 +67,26 @@ export function treePeakRss(root, proc = '/proc') {
     sum: perProcess.reduce((a, p) => a + p.mib, 0),
     max: perProcess.reduce((a, p) => Math.max(a, p.mib), 0),
   };
+}
+
+let ticksPerSecond;
+/** CPU time (user + system) the tree's live processes have used so far, in ms: /proc/PID/stat fields 14 and 15. */
+export function treeCpuMs(root, proc = '/proc') {
+  ticksPerSecond ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+  if (!Number.isInteger(ticksPerSecond) || ticksPerSecond <= 0) throw new Error(`getconf CLK_TCK: ${ticksPerSecond}`);
+  let ticks = 0;
+  for (const pid of treePids(root, proc)) {
+    let stat;
+    try {
+      stat = readFileSync(`${proc}/${pid}/stat`, 'utf8');
+    } catch (err) {
+      if (vanished(err) && pid !== Number(root)) continue;
+      throw err;
+    }
+    // Fields after the command name: state is field 3, so utime (14) and stime (15) are at 11 and 12.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    ticks += Number(fields[11]) + Number(fields[12]);
+  }
+  if (!Number.isFinite(ticks)) throw new Error(`no CPU times under ${proc}/${root}`);
+  return (ticks * 1000) / ticksPerSecond;
 }

@@ -57,11 +57,19 @@ const PHASES = new Set(list(process.env.BENCH_PHASES ?? 'standard,fresh'));
 const CHURN = process.env.BENCH_CHURN !== '0';
 const FRESH_MIB = list(process.env.BENCH_FRESH_MIB ?? '256,1024,2048').map(Number);
 const FRESH_CHUNKS_MIB = list(process.env.BENCH_FRESH_CHUNKS_MIB ?? '8,1').map(Number);
-const CURL_MODES = [
+const ALL_CURL_MODES = [
   ['upload', 'curl -T file'],
   ['upload-no-expect', "curl -T file -H 'Expect:'"],
   ['data', 'curl --data-binary @file'],
 ];
+// BENCH_CURL_MODES=data,upload runs those monolithic curl rows in that order (default: all, in the order above).
+const CURL_MODES = process.env.BENCH_CURL_MODES
+  ? list(process.env.BENCH_CURL_MODES).map((m) => {
+      const found = ALL_CURL_MODES.find(([key]) => key === m);
+      if (!found) throw new Error(`BENCH_CURL_MODES: no mode ${m} (${ALL_CURL_MODES.map(([key]) => key).join(', ')})`);
+      return found;
+    })
+  : ALL_CURL_MODES;
 const STEPS = new Set(list(process.env.BENCH_STEPS ?? 'pushes,blob-get,manifest,proxy,head,tags,large'));
 const DATABASE_URL = process.env.BENCH_DATABASE_URL;
 // berth-hooks is not in the default list: webhook-overhead.mjs (run by make bench) measures the same cost with the
@@ -581,6 +589,13 @@ function settleDisk(server) {
   spawnSync('sync', { timeout: 120_000 });
 }
 
+/** The page cache's dirty and writeback pages, MiB: a server that writes fast may leave the next push the kernel's writeback. */
+function dirtyMiB() {
+  const meminfo = readFileSync('/proc/meminfo', 'utf8');
+  const kib = (field) => Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(meminfo)?.[1] ?? 0);
+  return Math.round((kib('Dirty') + kib('Writeback')) / 1024);
+}
+
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** The server's processes' peaks so far, for the log: which phase drove the peak RSS. */
@@ -625,10 +640,16 @@ async function freshConnectionPushes(key) {
     for (const [mode, what] of CURL_MODES) {
       await refreshToken(server);
       const rounds = [];
-      for (let i = 0; i < ROUNDS; i++) rounds.push(pushFileWithCurl(server, REPO, file, BLOB_MIB, blobFile(file, BLOB_MIB, block), mode));
+      const dirty = [];
+      for (let i = 0; i < ROUNDS; i++) {
+        const digest = blobFile(file, BLOB_MIB, block);
+        dirty.push(dirtyMiB());
+        rounds.push(pushFileWithCurl(server, REPO, file, BLOB_MIB, digest, mode));
+      }
       r[`curlMono_${mode}`] = median(rounds);
       log(
-        `  monolithic ${BLOB_MIB} MiB, ${what}: ${rounds.map((x) => x.toFixed(0)).join(', ')} MiB/s (load ${os.loadavg()[0].toFixed(2)})`,
+        `  monolithic ${BLOB_MIB} MiB, ${what}: ${rounds.map((x) => x.toFixed(0)).join(', ')} MiB/s (load ${os.loadavg()[0].toFixed(2)}; ` +
+          `the kernel's dirty and writeback pages before each: ${dirty.join(', ')} MiB)`,
       );
     }
   } catch (e) {

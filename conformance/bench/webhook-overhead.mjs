@@ -16,6 +16,7 @@ import { spawn } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { treeCpuMs } from '../process-tree.mjs';
 import {
   closeClient,
   digestOf,
@@ -65,7 +66,7 @@ const receivedSoFar = async () => {
 const hookUrl = `http://127.0.0.1:${(await receiverReply()).port}/hook`;
 
 // Berth, token auth, its default workers.
-const { base, basic, bearer } = await startBerth({
+const { base, basic, bearer, pid } = await startBerth({
   name: 'hook',
   password: 'hook-bench-admin-password-0123',
   repository: REPO,
@@ -111,7 +112,7 @@ function manifest() {
   );
 }
 
-const results = { on: { putMs: [], blobMibps: [] }, off: { putMs: [], blobMibps: [] } };
+const results = { on: { putMs: [], blobMibps: [], cpuMs: 0 }, off: { putMs: [], blobMibps: [], cpuMs: 0 } };
 const receivedAtStart = await receivedSoFar();
 for (let block = 0; block < BLOCKS; block++) {
   const hooked = [0, 3].includes(block % 4); // ABBA: on, off, off, on, …
@@ -123,6 +124,9 @@ for (let block = 0; block < BLOCKS; block++) {
   await pushBlob(blob, digestOf(blob));
   into.blobMibps.push(BLOB_MIB / (Number(process.hrtime.bigint() - t0) / 1e9));
   const putsBefore = into.putMs.length;
+  // Berth's CPU (primary and workers) while the PUTs run: with the client and the server sharing two cores, what
+  // the hooks' relay and deliveries take is taken from the PUTs, whichever worker does it.
+  const cpuBefore = treeCpuMs(pid);
   const until = Date.now() + BLOCK_SECONDS * 1000;
   while (Date.now() < until) {
     const body = manifest();
@@ -132,6 +136,7 @@ for (let block = 0; block < BLOCKS; block++) {
     into.putMs.push(Number(process.hrtime.bigint() - started) / 1e6);
   }
   const puts = into.putMs.length - putsBefore;
+  into.cpuMs += treeCpuMs(pid) - cpuBefore;
   log(
     `block ${block + 1}/${BLOCKS}, hooks ${hooked ? 'on' : 'off'}: ${puts} PUTs, median ${median(into.putMs.slice(-puts)).toFixed(2)} ms`,
   );
@@ -147,13 +152,21 @@ const rows = [
     (1000 * results.on.putMs.length) / sum(results.on.putMs),
     'higher',
   ],
+  [
+    "Berth's CPU per manifest PUT, all its processes (ms, lower is better)",
+    results.off.cpuMs / results.off.putMs.length,
+    results.on.cpuMs / results.on.putMs.length,
+    'lower',
+    'not a goal of its own: what the PUT rows pay for',
+  ],
   [`monolithic push ${BLOB_MIB} MiB, median of blocks (MiB/s)`, median(results.off.blobMibps), median(results.on.blobMibps), 'higher'],
 ];
 const GOAL = 0.95;
 const lines = ['| figure | no hooks | 3 slow hooks | hooks/none |', '|---|---:|---:|---:|'];
-for (const [name, off, on, dir] of rows) {
+for (const [name, off, on, dir, noGoal] of rows) {
   const r = dir === 'higher' ? on / off : off / on;
-  lines.push(`| ${name} | ${off.toFixed(2)} | ${on.toFixed(2)} | ${r.toFixed(2)} ${r >= GOAL ? '✓' : '✗'} |`);
+  const mark = noGoal ? `(${noGoal})` : r >= GOAL ? '✓' : '✗';
+  lines.push(`| ${name} | ${off.toFixed(2)} | ${on.toFixed(2)} | ${r.toFixed(2)} ${mark} |`);
 }
 const notes = [
   `One Berth (token auth, BERTH_WORKERS=auto: ${Math.min(os.availableParallelism(), 8)} workers here), three instance-wide hooks (every event) at a receiver (a process of its own) that answers each delivery after ${SLOW_MS / 1000} s; ${BLOCKS} blocks with the hooks active and inactive in turn (ABBA), each one monolithic ${BLOB_MIB} MiB blob push and ${BLOCK_SECONDS} s of manifest PUTs one after another on a kept-alive connection (${results.off.putMs.length} without hooks, ${results.on.putMs.length} with), each PUT a new version (an event for every hook).`,
