@@ -643,13 +643,16 @@ async function freshConnectionPushes(key) {
       const dirty = [];
       for (let i = 0; i < ROUNDS; i++) {
         const digest = blobFile(file, BLOB_MIB, block);
+        // Each push starts with the kernel's writeback done (untimed): the chunked rows before leave ~2 GiB dirty,
+        // and pushes over it ran at the disk's pace (125-175 MiB/s, either server) instead of the page cache's.
         dirty.push(dirtyMiB());
+        spawnSync('sync', { timeout: 120_000 });
         rounds.push(pushFileWithCurl(server, REPO, file, BLOB_MIB, digest, mode));
       }
       r[`curlMono_${mode}`] = median(rounds);
       log(
         `  monolithic ${BLOB_MIB} MiB, ${what}: ${rounds.map((x) => x.toFixed(0)).join(', ')} MiB/s (load ${os.loadavg()[0].toFixed(2)}; ` +
-          `the kernel's dirty and writeback pages before each: ${dirty.join(', ')} MiB)`,
+          `dirty and writeback pages synced before each: ${dirty.join(', ')} MiB)`,
       );
     }
   } catch (e) {
@@ -1044,7 +1047,7 @@ function table(results, m) {
   ];
   if (PHASES.has('fresh'))
     notes.push(
-      `"New connection each (curl)": every PATCH is its own curl process (\`--data-binary @file\`), so consecutive chunks reach either of Berth's workers (each accepts its own connections: about a third of the chunks land on another worker than the one before); a PATCH's latency is curl's time_total, and first/middle/last are each the median of 3 neighbouring PATCHes. MiB/s is over the whole push, curl start-ups included. Monolithic curl rows: POST, then one PUT of a ${BLOB_MIB} MiB file with ?digest=, timed by curl.`,
+      `"New connection each (curl)": every PATCH is its own curl process (\`--data-binary @file\`), so consecutive chunks reach either of Berth's workers (each accepts its own connections: about a third of the chunks land on another worker than the one before); a PATCH's latency is curl's time_total, and first/middle/last are each the median of 3 neighbouring PATCHes. MiB/s is over the whole push, curl start-ups included. Monolithic curl rows: POST, then one PUT of a ${BLOB_MIB} MiB file with ?digest=, timed by curl, each after a \`sync\` (untimed) so that it writes into the page cache, not behind the writeback of the rows before.`,
     );
   for (const k of cols) {
     if (results[k].error) notes.push(`${results[k].label} failed: ${results[k].error}`);

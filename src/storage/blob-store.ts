@@ -42,7 +42,7 @@ export interface BlobStore {
    * driver that cannot (S3 parts are write-only) throws UploadNotReadableError.
    */
   readUpload(uploadId: string, end: number, start?: number): Promise<Readable>;
-  /** Makes the staged bytes visible as the blob `digest`, atomically. */
+  /** Makes the staged bytes visible as the blob `digest`, atomically, and only once they are durable. */
   commitUpload(uploadId: string, digest: string): Promise<void>;
   /** Discards an upload's staged bytes; a missing upload is not an error. */
   abortUpload(uploadId: string): Promise<void>;

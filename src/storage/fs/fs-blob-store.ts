@@ -136,10 +136,22 @@ export class FsBlobStore implements BlobStore {
     return createReadStream('', { fd: handle, start, end: end - 1, highWaterMark: 1024 * 1024 });
   }
 
+  /**
+   * The bytes reach the disk before the name does: renamed with its data still in the page cache, a blob could
+   * survive a power loss or kernel crash as a name over zeros or nothing (ext4 and XFS allocate blocks at
+   * writeback), while the index that names it did not lose it. Distribution syncs at every writer's close and
+   * commit; here the upload's writers start writeback as they go (UploadFileWriter), so this waits for the rest.
+   */
   async commitUpload(uploadId: string, digest: string): Promise<void> {
     const target = this.blobPath(digest);
     const source = this.uploadPath(uploadId);
     try {
+      const handle = await fs.open(source, 'r');
+      try {
+        await handle.datasync();
+      } finally {
+        await handle.close();
+      }
       await fs.mkdir(path.dirname(target), { recursive: true });
       await fs.rename(source, target);
     } catch (err) {
