@@ -77,14 +77,10 @@ export class UploadFileWriter extends Writable {
    * A failure here is not the upload's: the commit's sync reports the disk's state.
    */
   private startWriteback(): void {
-    this.syncing = this.handle.datasync().then(
-      () => {
-        this.syncing = null;
-      },
-      () => {
-        this.syncing = null;
-      },
-    );
+    const ended = () => {
+      this.syncing = null;
+    };
+    this.syncing = this.handle.datasync().then(ended, ended);
   }
 }
 

@@ -106,12 +106,8 @@ export const WEBHOOK_MIGRATIONS: StoreMigrations = {
       // next_attempt_at) could not give that order, so every claim scanned and sorted the whole backlog: 8.4 ms a
       // claim with 10,000 pending (EXPLAIN ANALYZE: Seq Scan, Sort, LockRows), against 0.27 ms on SQLite, whose
       // index ends in the rowid. With the id in the index the claim reads the first rows and stops.
-      sql: {
-        sqlite: `CREATE INDEX webhook_deliveries_due_in_order ON webhook_deliveries (state, next_attempt_at, id);
-          DROP INDEX webhook_deliveries_due;`,
-        postgres: `CREATE INDEX webhook_deliveries_due_in_order ON webhook_deliveries (state, next_attempt_at, id);
-          DROP INDEX webhook_deliveries_due;`,
-      },
+      sql: `CREATE INDEX webhook_deliveries_due_in_order ON webhook_deliveries (state, next_attempt_at, id);
+        DROP INDEX webhook_deliveries_due;`,
     },
   ],
 };
