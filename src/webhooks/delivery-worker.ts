@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from '../log';
 import { type AddressGuard, UrlRefused } from '../outbound/address-guard';
 import type { AttemptOutcome, Delivery, Hook, HookStore, NewAttempt } from './hook-store';
-import { BODY_LIMIT, postToHook, signature1, signature256, type HookResponse } from './hook-request';
+import { BODY_LIMIT, HookConnections, postToHook, signature1, signature256, type HookResponse } from './hook-request';
 import { SerialRunner } from './serial-runner';
 
 export interface DeliveryWorkerOptions {
@@ -59,6 +59,8 @@ export class DeliveryWorker {
   private readonly inFlight = new Set<Promise<void>>();
   /** The drop of each inactive hook's queue in progress, shared by the attempts that found it inactive. */
   private readonly drops = new Map<number, Promise<void>>();
+  /** Connections to receivers, kept open between attempts. */
+  private readonly connections = new HookConnections();
   private readonly runner = new SerialRunner(
     () => this.drain(),
     (err) => this.log.warn({ err }, 'webhook delivery poll failed'),
@@ -93,6 +95,7 @@ export class DeliveryWorker {
     this.timer = undefined;
     await this.runner.close();
     await Promise.all(this.inFlight);
+    this.connections.destroy();
   }
 
   /**
@@ -150,16 +153,16 @@ export class DeliveryWorker {
       if (hook) await this.dropQueue(hook.id);
       return;
     }
-    const { headers, body } = this.request(hook, delivery);
+    const { headers, text, body } = this.request(hook, delivery);
     let response: HookResponse;
     try {
       const target = await this.guard.check(hook.url);
-      response = await postToHook(target, headers, body, this.options.timeoutMs);
+      response = await postToHook(target, headers, body, this.options.timeoutMs, this.connections);
     } catch (err) {
       if (!(err instanceof UrlRefused)) throw err;
       response = noResponse(err.message);
     }
-    const attempt = this.record(number, startedAt, this.now() - startedAt, headers, body.toString('utf8'), response);
+    const attempt = this.record(number, startedAt, this.now() - startedAt, headers, text, response);
     if (response.statusCode === 410) {
       await this.store.disableHook(hook.id, `the receiver answered 410 Gone at ${new Date(startedAt).toISOString()}`, this.now());
       await this.finish(delivery, attempt, { state: 'failed' });
@@ -194,9 +197,10 @@ export class DeliveryWorker {
   }
 
   /** GitHub's headers; the body signed as sent (form: `payload=<url-encoded JSON>`). */
-  private request(hook: Hook, delivery: Delivery): { headers: Record<string, string>; body: Buffer } {
+  private request(hook: Hook, delivery: Delivery): { headers: Record<string, string>; text: string; body: Buffer } {
     const form = hook.contentType === 'form';
-    const body = Buffer.from(form ? `payload=${encodeURIComponent(delivery.payload)}` : delivery.payload);
+    const text = form ? `payload=${encodeURIComponent(delivery.payload)}` : delivery.payload;
+    const body = Buffer.from(text);
     const headers: Record<string, string> = {
       'Content-Type': form ? 'application/x-www-form-urlencoded' : 'application/json',
       'User-Agent': `Berth-Hookshot/${this.options.version}`,
@@ -207,10 +211,10 @@ export class DeliveryWorker {
         hook.scope.kind === 'org' ? 'organization' : hook.scope.kind === 'repository' ? 'repository' : 'instance',
     };
     if (hook.secret !== null) {
-      headers['X-Hub-Signature'] = signature1(body.toString('utf8'), hook.secret);
-      headers['X-Hub-Signature-256'] = signature256(body.toString('utf8'), hook.secret);
+      headers['X-Hub-Signature'] = signature1(body, hook.secret);
+      headers['X-Hub-Signature-256'] = signature256(body, hook.secret);
     }
-    return { headers, body };
+    return { headers, text, body };
   }
 
   private record(

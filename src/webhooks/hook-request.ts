@@ -17,7 +17,7 @@ export interface HookResponse {
 }
 
 /** `sha256=<hex HMAC-SHA256 of the raw body>`: GitHub's `X-Hub-Signature-256`. */
-export function signature256(body: string, secret: string): string {
+export function signature256(body: Buffer | string, secret: string): string {
   return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
 }
 
@@ -25,20 +25,75 @@ export function signature256(body: string, secret: string): string {
  * `sha1=<hex HMAC-SHA1 of the raw body>`: GitHub's older `X-Hub-Signature`, which GitHub still sends beside the
  * SHA-256 one for receivers written before it (CI servers' GitHub plugins among them).
  */
-export function signature1(body: string, secret: string): string {
+export function signature1(body: Buffer | string, secret: string): string {
   return `sha1=${createHmac('sha1', secret).update(body).digest('hex')}`;
+}
+
+/**
+ * A free connection is closed after this long unused: below the 5 s a Node receiver keeps one open by default (a
+ * receiver's shorter `Keep-Alive: timeout` wins), so that a reused connection is rarely one the receiver is closing.
+ */
+const IDLE_CONNECTION_MS = 4_000;
+
+/**
+ * The connections of one process's deliveries, kept open between them. Hooks at one receiver (three in the webhook
+ * bench, every repository's hook at one CI server in practice) get a stream of requests; a connection each cost the
+ * worker and the receiver a TCP handshake and teardown per attempt. Connections are pooled by host and port, each
+ * made to an address the guard checked (the `lookup` of the request that opened it).
+ */
+export class HookConnections {
+  private readonly http = new http.Agent({ keepAlive: true, timeout: IDLE_CONNECTION_MS, scheduling: 'lifo' });
+  private readonly https = new https.Agent({ keepAlive: true, timeout: IDLE_CONNECTION_MS, scheduling: 'lifo' });
+
+  agentFor(url: URL): http.Agent {
+    return url.protocol === 'https:' ? this.https : this.http;
+  }
+
+  /** Closes every connection, free or not (after the attempts in flight ended). */
+  destroy(): void {
+    this.http.destroy();
+    this.https.destroy();
+  }
 }
 
 /**
  * One POST to a checked hook URL: connects only to the checked addresses (its `lookup`), follows
  * no redirect (a 3xx is the answer), gives up after `timeoutMs` and reads at most BODY_LIMIT
- * bytes of the response. Never throws: a failure is a response with status code 0.
+ * bytes of the response. Never throws: a failure is a response with status code 0. A kept-alive connection the
+ * receiver closed as the request went out (reset before any answer) is retried once on a new one: the receiver saw
+ * nothing of it.
  */
-export function postToHook(target: CheckedTarget, headers: Record<string, string>, body: Buffer, timeoutMs: number): Promise<HookResponse> {
+export async function postToHook(
+  target: CheckedTarget,
+  headers: Record<string, string>,
+  body: Buffer,
+  timeoutMs: number,
+  connections: HookConnections,
+): Promise<HookResponse> {
+  const deadline = Date.now() + timeoutMs;
+  const first = await postOnce(target, headers, body, timeoutMs, connections.agentFor(target.url));
+  if (!('closedBeforeAnswer' in first)) return first;
+  const second = await postOnce(target, headers, body, Math.max(1, deadline - Date.now()), connections.agentFor(target.url));
+  return 'closedBeforeAnswer' in second ? second.response : second;
+}
+
+/** An error on a reused connection before the response began: the receiver had closed it. */
+interface ClosedBeforeAnswer {
+  closedBeforeAnswer: true;
+  response: HookResponse;
+}
+
+function postOnce(
+  target: CheckedTarget,
+  headers: Record<string, string>,
+  body: Buffer,
+  timeoutMs: number,
+  agent: http.Agent,
+): Promise<HookResponse | ClosedBeforeAnswer> {
   const client = target.url.protocol === 'https:' ? https : http;
   return new Promise((resolve) => {
     let settled = false;
-    const finish = (response: HookResponse) => {
+    const finish = (response: HookResponse | ClosedBeforeAnswer) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
@@ -46,7 +101,7 @@ export function postToHook(target: CheckedTarget, headers: Record<string, string
     };
     const req = client.request(
       target.url,
-      { method: 'POST', headers: { ...headers, 'Content-Length': String(body.length) }, lookup: target.lookup, agent: false },
+      { method: 'POST', headers: { ...headers, 'Content-Length': String(body.length) }, lookup: target.lookup, agent },
       (res) => {
         const chunks: Buffer[] = [];
         let size = 0;
@@ -62,7 +117,7 @@ export function postToHook(target: CheckedTarget, headers: Record<string, string
           if (size >= BODY_LIMIT) return;
           chunks.push(chunk);
           size += chunk.length;
-          // Enough read: the rest of a large answer is not worth waiting for.
+          // Enough read: the rest of a large answer is not worth waiting for (nor is its connection worth keeping).
           if (size >= BODY_LIMIT) {
             done();
             res.destroy();
@@ -77,7 +132,11 @@ export function postToHook(target: CheckedTarget, headers: Record<string, string
       finish({ statusCode: 0, status: `timed out after ${timeoutMs} ms`, headers: {}, body: '' });
       req.destroy();
     }, timeoutMs);
-    req.on('error', (err: NodeJS.ErrnoException) => finish({ statusCode: 0, status: err.code ?? err.message, headers: {}, body: '' }));
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      const response = { statusCode: 0, status: err.code ?? err.message, headers: {}, body: '' };
+      const closed = req.reusedSocket && (err.code === 'ECONNRESET' || err.code === 'EPIPE');
+      finish(closed ? { closedBeforeAnswer: true, response } : response);
+    });
     req.end(body);
   });
 }
