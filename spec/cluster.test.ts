@@ -5,6 +5,7 @@ import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { prepareTestConfig, type TestSetup } from './support/registry';
+import { HookReceiver } from './webhooks/support/hook-receiver';
 
 /**
  * `berth serve` as a Node cluster (BERTH_WORKERS > 1), run for real from
@@ -176,6 +177,15 @@ function childrenOf(pid: number): number[] {
     .sort((a, b) => a - b);
 }
 
+/** Whether `pid` is a cluster's background worker (the role its primary forked it with, in its environment). */
+function isBackground(pid: number): boolean {
+  try {
+    return fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes('BERTH_CLUSTER_ROLE=background');
+  } catch {
+    return false;
+  }
+}
+
 /** Live Berth processes of one test: dist/cli.js with this test's own BERTH_DATA in their environment (workers inherit it). */
 function berthProcessesFor(dataDir: string): number[] {
   const marker = `BERTH_DATA=${dataDir}`;
@@ -279,8 +289,14 @@ class Cluster {
     return this.lines.filter((l) => l.msg === msg);
   }
 
+  /** The serving workers. */
   get workers(): number[] {
-    return childrenOf(this.pid);
+    return childrenOf(this.pid).filter((pid) => !isBackground(pid));
+  }
+
+  /** The background worker, once forked (after the serving workers listen). */
+  get background(): number | undefined {
+    return childrenOf(this.pid).find(isBackground);
   }
 
   describe(): string {
@@ -644,6 +660,20 @@ describe('berth serve as a cluster (BERTH_WORKERS > 1)', () => {
     expect(c.running).toBe(true);
   });
 
+  it('replaces its background worker when it is killed, without touching the serving workers', async () => {
+    const c = await start();
+    expect(await waitFor(() => c.logged('background worker running').length === 1, WAIT_MS)).toBe(true);
+    const serving = c.workers;
+    const victim = c.background!;
+    process.kill(victim, 'SIGKILL');
+    const back = await waitFor(() => c.logged('background worker running').length === 2, WAIT_MS);
+    expect({ back, output: back ? '' : c.describe() }).toEqual({ back: true, output: '' });
+    expect(c.background).not.toBe(victim);
+    expect(c.logged('a worker died; starting another')).toEqual([expect.objectContaining({ worker: victim, role: 'background' })]);
+    expect(c.workers).toEqual(serving);
+    expect((await send(c.url, 'GET', '/v2/')).status).toBe(200);
+  });
+
   it('replaces every worker when all of them are killed at once, instead of exiting', async () => {
     const c = await start();
     const before = c.workers;
@@ -679,8 +709,9 @@ describe('berth serve as a cluster (BERTH_WORKERS > 1)', () => {
 
   it('stops on SIGTERM: the primary exits 0 and the workers are gone', async () => {
     const c = await start();
-    const workers = c.workers;
-    expect(workers).toHaveLength(2);
+    expect(await waitFor(() => c.logged('background worker running').length > 0, WAIT_MS)).toBe(true);
+    const workers = [...c.workers, c.background!];
+    expect(workers).toHaveLength(3);
     expect((await send(c.url, 'GET', '/v2/')).status).toBe(200);
 
     c.child.kill('SIGTERM');
@@ -689,21 +720,86 @@ describe('berth serve as a cluster (BERTH_WORKERS > 1)', () => {
     // Reaped by the primary before it exited: not even zombies are left.
     expect(workers.filter((w) => stat(w) !== undefined)).toEqual([]);
     expect(berthProcessesFor(c.dataDir)).toEqual([]);
-    expect(c.logged('shutting down').length).toBe(3);
+    // The primary, two serving workers and the background worker.
+    expect(c.logged('shutting down').length).toBe(4);
     expect(c.logged('a worker died; starting another')).toEqual([]);
     await expect(send(c.url, 'GET', '/v2/')).rejects.toMatchObject({ code: 'ECONNREFUSED' });
   });
 
   it('leaves no orphans when the primary is killed with SIGKILL', async () => {
     const c = await start();
-    const workers = c.workers;
-    expect(workers).toHaveLength(2);
+    expect(await waitFor(() => c.background !== undefined, WAIT_MS)).toBe(true);
+    const workers = [...c.workers, c.background!];
+    expect(workers).toHaveLength(3);
 
     c.child.kill('SIGKILL');
     expect(await c.waitExit(WAIT_MS)).toEqual({ code: null, signal: 'SIGKILL' });
     const gone = await waitFor(() => workers.every((w) => !alive(w)), WAIT_MS);
     expect({ gone, left: workers.filter(alive) }).toEqual({ gone: true, left: [] });
     expect(berthProcessesFor(c.dataDir)).toEqual([]);
+  });
+
+  it('runs the webhook relay and deliveries in its background worker, which the serving workers tell of each push', async () => {
+    const password = 'cluster-hooks-admin-password-0123';
+    const c = await start({ BERTH_AUTH: 'token', BERTH_ADMIN_PASSWORD: password, BERTH_WEBHOOK_ALLOWED_HOSTS: '127.0.0.1' });
+    expect(await waitFor(() => c.logged('background worker running').length > 0, WAIT_MS)).toBe(true);
+    const background = c.background!;
+    expect(c.workers).not.toContain(background);
+    const receiver = new HookReceiver();
+    const url = await receiver.start();
+    const auth = basic('admin', password);
+    try {
+      const hook = { name: 'web', config: { url, content_type: 'json' }, events: ['package'] };
+      const created = await send(c.url, 'POST', '/api/v1/admin/hooks', Buffer.from(JSON.stringify(hook)), {
+        headers: { ...auth, 'Content-Type': 'application/json' },
+      });
+      expect(created.status).toBe(201);
+      const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } }));
+      const uploaded = await send(c.url, 'POST', `/v2/admin/hooked/blobs/uploads/?digest=${sha256(config)}`, config, {
+        headers: { ...auth, 'Content-Type': 'application/octet-stream' },
+      });
+      expect(uploaded.status).toBe(201);
+      const push = async (tag: string) => {
+        const manifest = Buffer.from(
+          JSON.stringify({
+            schemaVersion: 2,
+            mediaType: 'application/vnd.oci.image.manifest.v1+json',
+            config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256(config), size: config.length },
+            layers: [],
+            annotations: { tag },
+          }),
+        );
+        const put = await send(c.url, 'PUT', `/v2/admin/hooked/manifests/${tag}`, manifest, {
+          headers: { ...auth, 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' },
+        });
+        expect(put.status).toBe(201);
+      };
+
+      // The hook's ping, queued by the serving worker that created it, is sent by the background worker too.
+      expect(await waitFor(() => receiver.ofEvent('ping').length === 1, 20_000)).toBe(true);
+      const published = () => receiver.ofEvent('package').map((r) => JSON.parse(r.body) as unknown);
+      const announcing = (tag: string) => ({
+        action: 'published',
+        package: { package_version: { container_metadata: { tag: { name: tag } } } },
+      });
+      await push('one');
+      expect(await waitFor(() => published().length === 1, 20_000)).toBe(true);
+      expect(published()).toMatchObject([announcing('one')]);
+
+      // Nothing else sends it: with the background worker stopped, a push is announced only once it runs again.
+      process.kill(background, 'SIGSTOP');
+      try {
+        await push('two');
+        await sleep(3_000);
+        expect(published()).toHaveLength(1);
+      } finally {
+        process.kill(background, 'SIGCONT');
+      }
+      expect(await waitFor(() => published().length === 2, 20_000)).toBe(true);
+      expect(published()[1]).toMatchObject(announcing('two'));
+    } finally {
+      await receiver.close();
+    }
   });
 
   it('in token mode prints the generated admin password once, and every worker accepts it', async () => {

@@ -60,10 +60,9 @@ async function main(argv: string[]): Promise<number> {
     const hashFollower = followsStagedHashes(config)
       ? { storageRoot: fsStorageRoot(config), idleMs: config.uploads.sessionTtlSeconds * 1000 }
       : undefined;
-    const code = await runPrimary({ workers, shutdownGraceSeconds: config.shutdownGraceSeconds, hashFollower }, log);
+    const code = await runPrimary({ workers, shutdownGraceSeconds: config.shutdownGraceSeconds, hashFollower, background: true }, log);
     process.exit(code);
   }
-  const { startServer } = await import('./server');
   let gather: (() => Promise<string>) | undefined;
   let metrics: import('./http/metrics').HttpMetrics | undefined;
   if (cluster.isWorker) {
@@ -72,12 +71,27 @@ async function main(argv: string[]): Promise<number> {
     metrics = createHttpMetrics({ gather: () => (gather ? gather() : Promise.reject(new Error('metrics relay not ready'))) });
     gather = workerMetricsGather(clusterMetricsSource(metrics.registry));
   }
-  const running = await startServer(config, log, { metrics });
-  if (cluster.isWorker) log.debug({ url: running.url }, 'worker serving');
-  else log.info({ url: running.url, dataDir: config.dataDir }, 'berth is serving');
+  const background = cluster.isWorker ? await import('./cluster/background-worker') : undefined;
+  let stop: () => Promise<void>;
+  if (background?.isBackgroundWorker()) {
+    const { createRegistry } = await import('./composition-root');
+    const registry = await createRegistry(config, log, { metrics });
+    background.onBackgroundKick((job) => {
+      if (job === 'webhook-relay' || job === 'webhook-deliveries') registry.kick(job);
+    });
+    log.info('background worker running');
+    stop = () => registry.close();
+  } else {
+    const { startServer } = await import('./server');
+    const elsewhere = background?.backgroundKicker();
+    const running = await startServer(config, log, { metrics, background: elsewhere && { elsewhere } });
+    if (cluster.isWorker) log.debug({ url: running.url }, 'worker serving');
+    else log.info({ url: running.url, dataDir: config.dataDir }, 'berth is serving');
+    stop = () => running.stop();
+  }
   const shutdown = (signal: string) => {
     log.info({ signal }, 'shutting down');
-    running.stop().then(
+    stop().then(
       () => process.exit(0),
       (err: unknown) => {
         log.error({ err }, 'shutdown failed');

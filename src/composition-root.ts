@@ -119,8 +119,13 @@ export interface Registry {
   collector: GarbageCollector;
   /** Retention runs (src/retention), for the CLI; scheduled every BERTH_RETENTION_INTERVAL_HOURS. None without auth. */
   retention?: RetentionRunner;
+  /** Look for a background job's work now (the cluster's background worker, told by a serving worker). */
+  kick(job: BackgroundJob): void;
   close(): Promise<void>;
 }
+
+/** Work no request waits for, which a cluster's serving workers leave to its background worker. */
+export type BackgroundJob = 'webhook-relay' | 'webhook-deliveries';
 
 /**
  * The composition root: builds stores and services from configuration and
@@ -136,6 +141,11 @@ export interface RegistryOptions {
    * the process's own Date would move the S3 client's signing clock too, which then corrects itself by the skew).
    */
   versionClock?: () => number;
+  /**
+   * Where the background jobs run: in this process unless `elsewhere` is given, which is then told of their work
+   * instead (a cluster's serving workers, whose background worker runs them: src/cluster/background-worker.ts).
+   */
+  background?: { elsewhere: (job: BackgroundJob) => void };
 }
 
 export async function createRegistry(config: Config, log: Logger, options: RegistryOptions = {}): Promise<Registry> {
@@ -217,7 +227,9 @@ export async function createRegistry(config: Config, log: Logger, options: Regis
     version: berthVersion(),
     ...options.webhooks,
   });
-  deliveries.start();
+  const elsewhere = options.background?.elsewhere;
+  const kickDeliveries = elsewhere ? () => elsewhere('webhook-deliveries') : () => deliveries.kick();
+  if (!elsewhere) deliveries.start();
   pruning.push(
     schedulePrune(
       'webhook delivery log entries',
@@ -233,16 +245,17 @@ export async function createRegistry(config: Config, log: Logger, options: Regis
     openBlob: (digest) => blobStore.openRead(digest),
     onQueued: () => deliveries.kick(),
   });
-  events.on('manifest.pushed', () => relay.kick());
+  const kickRelay = elsewhere ? () => elsewhere('webhook-relay') : () => relay.kick();
+  events.on('manifest.pushed', kickRelay);
   // A promotion changes nothing in the package store, yet is a package change hooks hear of (berth_package `promoted`).
   const packages = built?.identities.packages;
   if (packages) {
     events.on('package.promoted', async (e) => {
       await packages.journalPromotion(e.repository, e.digest, e.target);
-      relay.kick();
+      kickRelay();
     });
   }
-  relay.start();
+  if (!elsewhere) relay.start();
   const auth = built && {
     ...built,
     packageVersions: new PackageVersionService(
@@ -254,7 +267,7 @@ export async function createRegistry(config: Config, log: Logger, options: Regis
       options.versionClock,
       tagPolicy,
     ),
-    hooks: new HookService(hookStore, built.identities, built.authorizer, addressGuard, { onQueued: () => deliveries.kick() }),
+    hooks: new HookService(hookStore, built.identities, built.authorizer, addressGuard, { onQueued: kickDeliveries }),
     gc: new CollectionService(collector),
     immutableTags: new ImmutableTagService(immutableTagRules, built.identities.accounts, tagPolicy),
     quotas: new QuotaService(quotaLimits, quota, index, built.identities.accounts),
@@ -351,6 +364,10 @@ export async function createRegistry(config: Config, log: Logger, options: Regis
     search: search.indexer,
     collector,
     retention: retention?.runner,
+    kick(job) {
+      if (job === 'webhook-relay') relay.kick();
+      else deliveries.kick();
+    },
     async close() {
       for (const p of pruning) p.stop();
       collecting.stop();

@@ -146,7 +146,7 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     name: 'BERTH_WORKERS',
     group: 'server',
     shown: (d) => String(d.workers),
-    help: 'processes serving requests: auto = one per core (at most 8), 1 = a single process',
+    help: 'processes serving requests: auto = one per core (at most 8), 1 = a single process (more than one: a background worker beside them sends webhooks)',
     apply: (c, v) => (c.workers = numberOrText(v)),
   },
   {

@@ -1,6 +1,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from '../log';
 import { FsBlobStore } from '../storage/fs/fs-blob-store';
+import { forkBackgroundWorker, relayBackgroundKicks } from './background-worker';
 import { serveUploadHashFollower } from './hash-follower-relay';
 import { relayClusterMetrics } from './metrics-relay';
 import { UploadHashFollower } from './upload-hash-follower';
@@ -16,6 +17,8 @@ export interface ClusterOptions {
   shutdownGraceSeconds: number;
   /** Follow the hashes of uploads staged under this filesystem store root (upload-hash-follower.ts). */
   hashFollower?: { storageRoot: string; idleMs: number };
+  /** Fork a background worker beside the serving ones (background-worker.ts). */
+  background: boolean;
 }
 
 /**
@@ -43,6 +46,9 @@ function schedulingPolicyFor(env: NodeJS.ProcessEnv): typeof cluster.schedulingP
  * but the hash follower of uploads staged on the filesystem: a chunk lands
  * on any worker, and one native hash per upload continues here.
  *
+ * Once every serving worker listens, the background worker is forked (it needs the migrations the first worker ran);
+ * it is restarted like a serving worker when it dies.
+ *
  * Resolves with the exit code once every worker has stopped.
  */
 export function runPrimary(options: ClusterOptions, log: Logger): Promise<number> {
@@ -69,6 +75,11 @@ export function runPrimary(options: ClusterOptions, log: Logger): Promise<number
     cluster.schedulingPolicy = schedulingPolicyFor(process.env);
     cluster.setupPrimary({ execArgv });
     const fork = () => cluster.fork();
+    let background: Worker | undefined;
+    const forkBackground = () => {
+      background = forkBackgroundWorker();
+    };
+    if (options.background) relayBackgroundKicks(() => background);
     const stopAll = (code: number) => {
       if (stopping) return;
       stopping = true;
@@ -96,6 +107,7 @@ export function runPrimary(options: ClusterOptions, log: Logger): Promise<number
         const host = address.address ?? '127.0.0.1';
         const url = `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
         log.info({ url, workers: options.workers }, 'berth is serving');
+        if (options.background) forkBackground();
       }
     });
 
@@ -123,12 +135,16 @@ export function runPrimary(options: ClusterOptions, log: Logger): Promise<number
         if (left === 0) resolve(exitCode);
         return;
       }
-      log.error({ worker: worker.process.pid, code, signal }, 'a worker died; starting another');
+      log.error(
+        { worker: worker.process.pid, code, signal, role: worker === background ? 'background' : 'serving' },
+        'a worker died; starting another',
+      );
       // Not unref'd: when every worker died at once, this timer is all that keeps the primary
       // alive (the shared listening handle closes with the last worker), and an unref'd one let
       // it exit 0 without restarting anything.
+      const restart = worker === background ? forkBackground : fork;
       setTimeout(() => {
-        if (!stopping) fork();
+        if (!stopping) restart();
       }, RESTART_DELAY_MS);
     });
 
