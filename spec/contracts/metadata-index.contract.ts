@@ -168,14 +168,20 @@ export function metadataIndexContract(kind: string, harness: MetadataIndexHarnes
       ]);
     });
 
-    it("finds a version's id by its digest, active or deleted, and null for a digest that is none of the repository's", async () => {
-      const image = await pushImage('a/ids', 'i1', 'v1');
-      const [version] = (await index.listVersions('a/ids', { state: 'active', limit: 1 })).versions;
-      expect(await index.versionIdOf('a/ids', image.digest)).toBe(version!.id);
-      expect(await index.deleteManifest('a/ids', image.digest)).toEqual({ status: 'deleted' });
-      expect(await index.versionIdOf('a/ids', image.digest)).toBe(version!.id);
-      expect(await index.versionIdOf('a/other', image.digest)).toBeNull();
-      expect(await index.versionIdOf('a/ids', digest('none'))).toBeNull();
+    it('finds several versions of a repository by digest in one lookup, with their manifests while live', async () => {
+      const one = await pushImage('a/pushed', 'p1', 'v1');
+      const two = await pushImage('a/pushed', 'p2', 'v2');
+      const [newer, older] = (await index.listVersions('a/pushed', { state: 'active', limit: 2 })).versions;
+      expect(await index.deleteManifest('a/pushed', two.digest)).toEqual({ status: 'deleted' });
+      // Repeated and unknown digests, and more of them than one statement takes.
+      const unknown = Array.from({ length: 150 }, (_, i) => digest(`none-${i}`));
+      const found = await index.pushedVersions('a/pushed', [one.digest, ...unknown, two.digest, one.digest]);
+      expect([...found.keys()].sort()).toEqual([one.digest, two.digest].sort());
+      expect(found.get(one.digest)).toEqual({ versionId: older!.id, manifest: await index.getManifest('a/pushed', one.digest) });
+      expect(found.get(one.digest)?.manifest).not.toBeNull();
+      expect(found.get(two.digest)).toEqual({ versionId: newer!.id, manifest: null });
+      expect(await index.pushedVersions('a/other', [one.digest])).toEqual(new Map());
+      expect(await index.pushedVersions('a/pushed', [])).toEqual(new Map());
     });
 
     it('journals who made each change (an account name), and null when nobody is named', async () => {

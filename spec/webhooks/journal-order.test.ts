@@ -51,15 +51,14 @@ function pushParams(repository: string, seed: string, tag: string) {
 
 it('relays an entry committed after a later-numbered one was read, and each entry once', async () => {
   const seen: number[] = [];
-  const recording: Pick<MetadataIndex, 'changes' | 'acknowledgeChanges' | 'getManifest' | 'versionIdOf'> = {
+  const recording: Pick<MetadataIndex, 'changes' | 'acknowledgeChanges' | 'pushedVersions'> = {
     changes: async (limit) => {
       const changes = await index.changes(limit);
       seen.push(...changes.map((c) => c.id));
       return changes;
     },
     acknowledgeChanges: (ids) => index.acknowledgeChanges(ids),
-    getManifest: (repository, d) => index.getManifest(repository, d),
-    versionIdOf: (repository, d) => index.versionIdOf(repository, d),
+    pushedVersions: (repository, digests) => index.pushedVersions(repository, digests),
   };
   const relay = new ChangeRelay(recording, undefined, new SqlHookStore(t.db), createLogger('silent'), {
     pollIntervalMs: 60_000,

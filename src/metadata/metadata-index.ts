@@ -19,6 +19,13 @@ export interface StoredManifest extends ManifestRecord {
   content: Buffer;
 }
 
+/** A version as a push announced it: its id (whatever its state now) and its manifest while that is live. */
+export interface PushedVersion {
+  versionId: number;
+  /** Null once the version was deleted (its manifest no longer resolves). */
+  manifest: StoredManifest | null;
+}
+
 export interface LinkOptions {
   claim?: string;
   existing?: boolean;
@@ -144,8 +151,11 @@ export interface MetadataIndex extends BlobLifecycle {
   listVersions(repository: string, query: VersionQuery): Promise<VersionList>;
   /** A version by its id, active or deleted; null when the repository has none with that id. */
   getVersion(repository: string, id: number): Promise<VersionRecord | null>;
-  /** The id of the version a digest is, active or deleted (one lookup); null when the repository has no such version. */
-  versionIdOf(repository: string, digest: string): Promise<number | null>;
+  /**
+   * The versions of several of a repository's digests (ids, active or deleted) with their manifests while live, in one
+   * lookup (the webhook relay's batch of pushes); a digest that is no version of the repository is absent from the map.
+   */
+  pushedVersions(repository: string, digests: readonly string[]): Promise<Map<string, PushedVersion>>;
   /** The facts of versions of one repository, in their order (a page at a time, not a query per version). */
   versionFacts(versions: readonly VersionRecord[]): Promise<VersionFacts[]>;
   /**

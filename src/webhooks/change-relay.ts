@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import type { IdentityStores } from '../auth/stores/identity-stores';
 import type { Account } from '../auth/stores/account-store';
 import type { Logger } from '../log';
-import type { MetadataChange, MetadataIndex } from '../metadata/metadata-index';
+import type { MetadataChange, MetadataIndex, PushedVersion } from '../metadata/metadata-index';
 import type { Hook, HookScope, HookStore, NewDelivery } from './hook-store';
 import { berthPayload, packagePayload } from './package-payload';
 import { SerialRunner } from './serial-runner';
@@ -75,8 +75,8 @@ export class ChangeRelay {
   private readonly owner = `relay-${randomUUID()}`;
   /** Until when this process holds the relay's lease (0: not held). */
   private leaseUntil = 0;
-  /** Lookups shared by the entries of one batch (packages, senders), so they see one state of the model. */
-  private batch = newBatchMemo();
+  /** Lookups shared by the entries of one batch (packages, senders, versions), so they see one state of the model. */
+  private batch = newBatchMemo([]);
   /** Labels by config digest, oldest dropped first. */
   private readonly labelCache = new Map<string, Record<string, unknown> | null>();
   private readonly runner = new SerialRunner(
@@ -85,7 +85,7 @@ export class ChangeRelay {
   );
 
   constructor(
-    private readonly index: Pick<MetadataIndex, 'changes' | 'acknowledgeChanges' | 'getManifest' | 'versionIdOf'>,
+    private readonly index: Pick<MetadataIndex, 'changes' | 'acknowledgeChanges' | 'pushedVersions'>,
     /** None in open mode (no packages, no hooks API): entries are then only acknowledged. */
     private readonly identities: Pick<IdentityStores, 'accounts' | 'repositories' | 'packages'> | undefined,
     private readonly hooks: HookStore,
@@ -138,8 +138,8 @@ export class ChangeRelay {
       if (!(await this.holdingLease())) return;
       const read = await this.index.changes(BATCH);
       if (read.length === 0) return;
-      this.batch = newBatchMemo();
       const plan = planBatch(read, Date.now(), this.options.burstMs ?? BURST_MS);
+      this.batch = newBatchMemo(plan.units.map((unit) => (unit.kind === 'burst' ? unit.first : unit.change)));
       const deliveries: NewDelivery[] = [];
       // With no active hook (the common case on a registry that uses none) a batch is only acknowledged.
       if (await this.hooks.anyActive()) for (const unit of plan.units) deliveries.push(...(await this.deliveriesOf(unit)));
@@ -190,7 +190,7 @@ export class ChangeRelay {
       if (!(await this.holdingLease())) return;
       const changes = await packages.changes(BATCH);
       if (changes.length === 0) return;
-      this.batch = newBatchMemo();
+      this.batch = newBatchMemo([]);
       const deliveries: NewDelivery[] = [];
       const anyActive = await this.hooks.anyActive();
       for (const change of changes) {
@@ -252,9 +252,9 @@ export class ChangeRelay {
     if (!target) return [];
     // The push happened, so it is announced even when the version was deleted before the entry
     // was read: then from what the journal kept (digest and media type) and the version's id.
-    const manifest = await this.index.getManifest(change.repository, change.digest);
-    const versionId = await this.versionId(change.repository, change.digest);
-    if (versionId === null) return [];
+    const version = await this.version(change.repository, change.digest);
+    if (!version) return [];
+    const { versionId, manifest } = version;
     const pushed = manifest ?? {
       digest: change.digest,
       mediaType: change.mediaType ?? '',
@@ -288,7 +288,9 @@ export class ChangeRelay {
     if (!target || change.kind === 'manifest.pushed') return [];
     const action = change.kind === 'version.restored' ? 'restored' : 'deleted';
     const versionId =
-      change.kind !== 'tag.deleted' && change.digest !== null ? await this.versionId(change.repository, change.digest) : null;
+      change.kind !== 'tag.deleted' && change.digest !== null
+        ? ((await this.version(change.repository, change.digest))?.versionId ?? null)
+        : null;
     const payload = berthPayload({
       action,
       web: this.options.web,
@@ -305,9 +307,15 @@ export class ChangeRelay {
     return deliveries(target.hooks, change, event, action, payload);
   }
 
-  /** A version's id, which never changes, whatever state the version is in by the time an entry is read. */
-  private versionId(repository: string, digest: string): Promise<number | null> {
-    return this.index.versionIdOf(repository, digest);
+  /**
+   * The version a digest is (its id never changes, whatever state the version is in by the time an entry is read) and
+   * its manifest while live. The batch's versions of a repository are read in one lookup, on the first one asked for.
+   */
+  private async version(repository: string, digest: string): Promise<PushedVersion | undefined> {
+    const digests = this.batch.digests.get(repository) ?? [];
+    if (!digests.includes(digest)) return (await this.index.pushedVersions(repository, [digest])).get(digest);
+    const versions = await memo(this.batch.versions, repository, () => this.index.pushedVersions(repository, digests));
+    return versions.get(digest);
   }
 
   /** Who made a change: the account the journal names, else (the CLI, or an account deleted since) the package's owner. */
@@ -385,8 +393,21 @@ type PackageTarget = Awaited<ReturnType<ChangeRelay['packageTarget']>>;
 interface BatchMemo {
   packages: Map<string, Promise<PackageTarget>>;
   senders: Map<string, Promise<Account | null>>;
+  /** The digests the batch's entries name, by repository: what one lookup of a repository's versions reads. */
+  digests: Map<string, string[]>;
+  versions: Map<string, Promise<Map<string, PushedVersion>>>;
 }
-const newBatchMemo = (): BatchMemo => ({ packages: new Map(), senders: new Map() });
+
+function newBatchMemo(changes: readonly MetadataChange[]): BatchMemo {
+  const digests = new Map<string, string[]>();
+  for (const { repository, digest } of changes) {
+    if (digest === null) continue;
+    const some = digests.get(repository);
+    if (some) some.push(digest);
+    else digests.set(repository, [digest]);
+  }
+  return { packages: new Map(), senders: new Map(), digests, versions: new Map() };
+}
 
 function memo<T>(cache: Map<string, Promise<T>>, key: string, load: () => Promise<T>): Promise<T> {
   let found = cache.get(key);

@@ -14,6 +14,7 @@ import {
   type Page,
   type PutManifestInput,
   type PutManifestOutcome,
+  type PushedVersion,
   type ReferrerRecord,
   type StoredManifest,
 } from '../metadata-index';
@@ -317,9 +318,23 @@ export class SqlMetadataIndex implements MetadataIndex {
     return this.versions.get(repository, id);
   }
 
-  async versionIdOf(repository: string, digest: string): Promise<number | null> {
-    const row = await this.db.get<{ id: number | string }>(V.idOfDigest, [repository, digest]);
-    return row ? Number(row.id) : null;
+  async pushedVersions(repository: string, digests: readonly string[]): Promise<Map<string, PushedVersion>> {
+    const found = new Map<string, PushedVersion>();
+    const distinct = [...new Set(digests)];
+    for (let at = 0; at < distinct.length; at += DIGESTS_PER_LOOKUP) {
+      const some = distinct.slice(at, at + DIGESTS_PER_LOOKUP);
+      const rows = await this.db.all<
+        ManifestRow & { version_id: number | string; version_digest: string; deleted_at: number | null; content: Buffer | null }
+      >(V.pushedVersions(some.length), [repository, ...some]);
+      for (const row of rows) {
+        const live = row.deleted_at === null && row.content !== null;
+        found.set(row.version_digest, {
+          versionId: Number(row.version_id),
+          manifest: live ? { ...toRecord(repository, row), content: row.content! } : null,
+        });
+      }
+    }
+    return found;
   }
 
   versionFacts(versions: readonly VersionRecord[]): Promise<VersionFacts[]> {
@@ -419,6 +434,9 @@ function describedBy(record: ManifestRecord): SqlValue[] {
     record.annotations ? JSON.stringify(record.annotations) : null,
   ];
 }
+
+/** Digests per pushedVersions query: far below either driver's parameter limit. */
+const DIGESTS_PER_LOOKUP = 100;
 
 function toRecord(repository: string, row: ManifestRow): ManifestRecord {
   return {

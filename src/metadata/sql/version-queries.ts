@@ -59,7 +59,14 @@ export const VERSION_QUERIES = {
     `SELECT ${VERSION_COLUMNS} FROM ${VERSION_FROM} WHERE v.repository_id = ?${where}${ordered ? ' ORDER BY v.id DESC' : ''} LIMIT ? OFFSET ?`,
   count: (where: string) => `SELECT COUNT(*) AS total FROM ${VERSION_FROM} WHERE v.repository_id = ?${where}`,
   byId: `SELECT ${VERSION_COLUMNS} FROM ${VERSION_FROM} WHERE v.id = ? AND v.repository_id = ?`,
-  idOfDigest: `SELECT v.id FROM repositories r JOIN manifest_versions v ON v.repository_id = r.id WHERE r.name = ? AND v.digest = ?`,
+  /** Versions by digest with their live manifests; `?` after `IN (` is one placeholder per digest (pushedVersions). */
+  pushedVersions: (digests: number) => `SELECT v.id AS version_id, v.digest AS version_digest, m.deleted_at,
+       m.digest, m.media_type, m.size, m.artifact_type, m.config_digest, m.config_media_type, m.subject, m.annotations,
+       m.created_at, c.content
+     FROM repositories r JOIN manifest_versions v ON v.repository_id = r.id
+       JOIN manifests m ON m.repository_id = v.repository_id AND m.digest = v.digest
+       LEFT JOIN manifest_contents c ON c.digest = m.digest
+     WHERE r.name = ? AND v.digest IN (${Array.from({ length: digests }, () => '?').join(', ')})`,
   byDigest: `SELECT ${VERSION_COLUMNS} FROM ${VERSION_FROM} WHERE v.repository_id = ? AND v.digest = ?`,
   rememberedTags: 'SELECT name FROM deleted_tags WHERE repository_id = ? AND manifest_digest = ?',
   liveParents: `SELECT v.id, p.digest, c.content FROM manifest_references r
