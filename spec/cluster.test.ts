@@ -3,6 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { prepareTestConfig, type TestSetup } from './support/registry';
 import { HookReceiver } from './webhooks/support/hook-receiver';
@@ -175,6 +176,14 @@ function childrenOf(pid: number): number[] {
   return allPids()
     .filter((c) => stat(c)?.ppid === pid && alive(c))
     .sort((a, b) => a - b);
+}
+
+/** The nice value of each thread of `pid` (field 19 of /proc/<pid>/task/<tid>/stat). */
+function niceOfThreads(pid: number): number[] {
+  return fs.readdirSync(`/proc/${pid}/task`).map((tid) => {
+    const s = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    return Number(s.slice(s.lastIndexOf(')') + 2).split(' ')[16]);
+  });
 }
 
 /** Whether `pid` is a cluster's background worker (the role its primary forked it with, in its environment). */
@@ -670,6 +679,11 @@ describe('berth serve as a cluster (BERTH_WORKERS > 1)', () => {
     expect({ back, output: back ? '' : c.describe() }).toEqual({ back: true, output: '' });
     expect(c.background).not.toBe(victim);
     expect(c.logged('a worker died; starting another')).toEqual([expect.objectContaining({ worker: victim, role: 'background' })]);
+    // It runs below the serving workers' priority, every thread of it (nice 10, or this runner's if that is lower
+    // already); they keep the priority they were started with.
+    const own = os.getPriority();
+    expect(new Set(niceOfThreads(c.background!))).toEqual(new Set([Math.max(10, own)]));
+    for (const worker of serving) expect(new Set(niceOfThreads(worker))).toEqual(new Set([own]));
     expect(c.workers).toEqual(serving);
     expect((await send(c.url, 'GET', '/v2/')).status).toBe(200);
   });

@@ -75,7 +75,10 @@ async function main(argv: string[]): Promise<number> {
   let stop: () => Promise<void>;
   if (background?.isBackgroundWorker()) {
     const { createRegistry } = await import('./composition-root');
+    background.lowerBackgroundPriority();
     const registry = await createRegistry(config, log, { metrics });
+    // Again for the threads the registry started (SQLite's checkpoint thread, the hashing and file pools).
+    background.lowerBackgroundPriority();
     background.onBackgroundKick((job) => {
       if (job === 'webhook-relay' || job === 'webhook-deliveries') registry.kick(job);
     });

@@ -1,4 +1,6 @@
 import cluster, { type Worker } from 'node:cluster';
+import { readdirSync } from 'node:fs';
+import os from 'node:os';
 import { isMessage } from './messages';
 
 /**
@@ -26,6 +28,33 @@ const KICK_GAP_MS = 20;
 /** Whether this process is the cluster's background worker. */
 export function isBackgroundWorker(): boolean {
   return cluster.isWorker && process.env[ROLE_VARIABLE] === BACKGROUND;
+}
+
+/**
+ * The background worker's nice value: when the serving workers want every core, the kernel gives them the CPU first
+ * (a weight of 110 against 1024: background work still gets about a tenth of a contended core, so it is slowed, never
+ * starved). Its work is durable in the database and waits well; requests do not.
+ */
+const BACKGROUND_NICE = 10;
+
+/**
+ * In the background worker: lowers the priority of each of its threads (on Linux a nice value is a thread's, and
+ * threads started later inherit their starter's). Where the system refuses, the worker runs at normal priority.
+ */
+export function lowerBackgroundPriority(): void {
+  let threads: number[] = [0];
+  try {
+    threads = readdirSync('/proc/self/task').map(Number);
+  } catch {
+    // Not Linux: the process's priority alone.
+  }
+  for (const thread of threads) {
+    try {
+      os.setPriority(thread, BACKGROUND_NICE);
+    } catch {
+      // Refused (a container without the capability to change it, a thread gone meanwhile).
+    }
+  }
 }
 
 /** In the primary: forks the background worker. */
