@@ -69,8 +69,8 @@ export async function startBerth({ name, password, repository, env = {} }) {
   const base = `http://127.0.0.1:${port}`;
   const { DATABASE_URL: _ignored, ...inherited } = process.env;
   const log = openSync(path.join(work, 'server.log'), 'a');
-  // BENCH_BERTH_NODE_ARGS: flags for Berth's node (e.g. `--cpu-prof --cpu-prof-dir=DIR`; the workers inherit them).
-  const nodeArgs = (process.env.BENCH_BERTH_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+  // BENCH_NODE_ARGS, as for bench.mjs: flags for Berth's node (`--cpu-prof --cpu-prof-dir=DIR`; the workers inherit them).
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
   const child = spawn(process.execPath, [...nodeArgs, path.join(root, 'dist', 'cli.js'), 'serve'], {
     env: {
       ...inherited,
